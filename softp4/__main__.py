@@ -1,0 +1,5 @@
+import sys
+
+from softp4.cli import main
+
+sys.exit(main())

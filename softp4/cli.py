@@ -1,0 +1,41 @@
+"""The `softp4` command: `softp4 compile | switch | stf ...`."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "compile": ("softp4.compiler.cli", "compile P4-16 to BMv2 JSON and P4Info (stands in for p4c-bm2-ss)"),
+    "switch": ("softp4.switch.cli", "run BMv2 JSON with P4Runtime (stands in for simple_switch_grpc)"),
+    "stf": ("softp4.stf.cli", "run a p4c STF packet test"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: softp4 <command> [args...]", "", "commands:"]
+    lines += [f"  {name:<9} {help_}" for name, (_, help_) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help"):
+        print(usage())
+        return 0 if args else 2
+    if args[0] == "--version":
+        from softp4 import __version__
+
+        print(f"softp4 {__version__}")
+        return 0
+    entry = COMMANDS.get(args[0])
+    if entry is None:
+        print(f"softp4: unknown command '{args[0]}'\n\n{usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(entry[0])
+    result: int = module.main(args[1:])
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())
