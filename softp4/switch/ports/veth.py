@@ -1,0 +1,121 @@
+"""A switch port on a Linux network interface (veth, tap, a NIC) through an AF_PACKET socket.
+
+The socket sees every frame on the interface, including the ones this process transmits
+(the kernel loops outgoing frames back to packet sockets); those carry PACKET_OUTGOING and are
+skipped, so the switch never receives its own transmissions.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+RECV_SIZE = 65535 + 64
+SOCKET_BUFFER = 4 * 1024 * 1024
+POLL_SECONDS = 0.2
+MIN_FRAME = 14
+
+
+class PortError(Exception):
+    """A port that cannot be opened; the message names the interface and the reason."""
+
+
+def interface_exists(ifname: str) -> bool:
+    return Path("/sys/class/net", ifname).exists()
+
+
+class VethPort:
+    """Port `port` of the switch on interface `ifname`.
+
+    `start(deliver)` opens the socket and calls `deliver(port, frame)` from a receive thread for
+    every frame arriving on the interface; `send(frame)` transmits; `close()` stops the thread.
+    Counters: `rx_frames`, `tx_frames`, `tx_errors` (frames the kernel refused, e.g. too short).
+    """
+
+    def __init__(self, port: int, ifname: str) -> None:
+        self.port = port
+        self.ifname = ifname
+        self._sock: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.rx_frames = 0
+        self.tx_frames = 0
+        self.tx_errors = 0
+        self.last_error: str | None = None
+
+    def open(self) -> None:
+        """Open and bind the socket (done by start(); separate so errors surface before threads run)."""
+        if self._sock is not None:
+            return
+        if not hasattr(socket, "AF_PACKET"):
+            raise PortError(f"interface {self.ifname}: AF_PACKET sockets need Linux")
+        if not interface_exists(self.ifname):
+            raise PortError(f"interface {self.ifname}: no such network interface")
+        try:
+            sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        except PermissionError as exc:
+            raise PortError(
+                f"interface {self.ifname}: opening a packet socket needs root or CAP_NET_RAW ({exc})"
+            ) from exc
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
+            sock.bind((self.ifname, 0))
+        except OSError as exc:
+            sock.close()
+            raise PortError(f"interface {self.ifname}: cannot bind packet socket ({exc})") from exc
+        sock.settimeout(POLL_SECONDS)
+        self._sock = sock
+
+    def start(self, deliver: Callable[[int, bytes], None]) -> None:
+        self.open()
+        sock = self._sock
+        assert sock is not None
+
+        def run() -> None:
+            port = self.port
+            while not self._stop.is_set():
+                try:
+                    frame, address = sock.recvfrom(RECV_SIZE)
+                except TimeoutError:
+                    continue
+                except OSError as exc:
+                    if not self._stop.is_set():
+                        self.last_error = f"interface {self.ifname}: receive failed ({exc})"
+                    return
+                if address[2] == PACKET_OUTGOING:
+                    continue
+                self.rx_frames += 1
+                try:
+                    deliver(port, frame)
+                except Exception as exc:  # the switch must keep receiving whatever one frame does
+                    self.last_error = f"interface {self.ifname}: delivering a frame failed ({exc})"
+
+        self._thread = threading.Thread(target=run, name=f"softp4-port-{self.ifname}", daemon=True)
+        self._thread.start()
+
+    def send(self, frame: bytes) -> None:
+        sock = self._sock
+        if sock is None:
+            return
+        if len(frame) < MIN_FRAME:
+            # the kernel refuses frames shorter than an Ethernet header; pad like a wire would
+            frame = frame + bytes(MIN_FRAME - len(frame))
+        try:
+            sock.send(frame)
+            self.tx_frames += 1
+        except OSError as exc:
+            self.tx_errors += 1
+            self.last_error = f"interface {self.ifname}: transmit of {len(frame)} bytes failed ({exc})"
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=2)
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
