@@ -118,6 +118,10 @@ class IdAllocator:
             result[name] = self._ids[key]
         return result
 
+    def has(self, kind: Kind, name: str) -> bool:
+        """Whether `name` of `kind` has an id."""
+        return (kind, name) in self._ids
+
     def id_of(self, kind: Kind, name: str) -> int:
         """The id given to `name`; KeyError if it has none."""
         return self._ids[(kind, name)]
