@@ -236,6 +236,11 @@ def _tokenize(text: str) -> list[str]:
     return [m.group(0) for m in _TOKEN_RE.finditer(text)]
 
 
+def _body_tokens(text: str) -> list[str]:
+    """Tokens of a macro body: outer whitespace dropped, inner runs become one space."""
+    return [" " if t.isspace() else t for t in _strip(_tokenize(text))]
+
+
 def _is_ident(tok: str) -> bool:
     return bool(tok) and (tok[0].isalpha() or tok[0] == "_")
 
@@ -288,9 +293,7 @@ def _expand(
     return out
 
 
-def _collect_args(
-    tokens: list[str], lparen: int, where: tuple[str, int], name: str
-) -> tuple[list[list[str]], int]:
+def _collect_args(tokens: list[str], lparen: int, where: tuple[str, int], name: str) -> tuple[list[list[str]], int]:
     """Arguments of a macro call starting at `tokens[lparen] == '('`; returns (args, index after ')')."""
     args: list[list[str]] = [[]]
     depth = 0
@@ -658,9 +661,7 @@ def _process(state: _State, text: str, file: str, current_dir: Path) -> None:
             else:
                 ident = _single_ident(rest, name, where)
                 value = (ident in state.macros) == (name == "ifdef")
-            conds.append(
-                _Cond(active=parent and value, taken=value, parent_active=parent, file=where[0], line=lineno)
-            )
+            conds.append(_Cond(active=parent and value, taken=value, parent_active=parent, file=where[0], line=lineno))
             continue
         if name in ("elif", "else", "endif"):
             if not conds:
@@ -775,10 +776,10 @@ def _define(state: _State, rest: str, where: tuple[str, int]) -> None:
                 params.append(p)
             else:
                 raise PreprocessError(f"invalid parameter '{p}' in macro '{name}'", *where)
-        body = _strip(_tokenize(after[close + 1 :]))
+        body = _body_tokens(after[close + 1 :])
         state.macros[name] = Macro(name, body, params, variadic)
     else:
-        state.macros[name] = Macro(name, _strip(_tokenize(after)))
+        state.macros[name] = Macro(name, _body_tokens(after))
 
 
 def _include(state: _State, rest: str, where: tuple[str, int], current_dir: Path) -> None:

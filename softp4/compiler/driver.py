@@ -1,0 +1,132 @@
+"""The compiler's pipeline: preprocess, parse, check, then BMv2 JSON and P4Info.
+
+`compile_file` and `compile_source` run every stage and return a
+`CompileResult`; any problem with the program raises `CompileError` whose
+diagnostics name file, line and column.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from softp4.compiler.errors import CompileError, Diagnostic, SourceLocation
+from softp4.compiler.preprocess import PreprocessError, preprocess_source
+
+__all__ = ["TARGET_DEFINES", "CompileResult", "compile_file", "compile_source"]
+
+#: Macros p4c-bm2-ss defines for every program (programs test them with #ifdef).
+TARGET_DEFINES: dict[str, str] = {
+    "__TARGET_BMV2__": "1",
+    "__p4c__": "1",
+    "__p4c_major__": "1",
+    "__p4c_minor__": "2",
+    "__p4c_patchlevel__": "5",
+    "__p4c_version__": '"1.2.5"',
+}
+
+
+@dataclass
+class CompileResult:
+    """What the compiler produces for one program."""
+
+    bmv2_json: dict[str, Any]
+    p4info: Any  # finsy.proto.p4i.P4Info
+    warnings: list[str] = field(default_factory=list)
+    program: Any = None  # the checked softp4.compiler.ast.Program
+
+
+def compile_file(
+    path: str | Path,
+    *,
+    include_dirs: Iterable[str | Path] = (),
+    defines: Mapping[str, str | None] | None = None,
+) -> CompileResult:
+    """Compile the P4-16 (v1model) program in `path`."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise CompileError(f"cannot read '{path}': {exc.strerror or exc}") from None
+    return compile_source(text, filename=str(path), include_dirs=include_dirs, defines=defines)
+
+
+def compile_source(
+    source: str,
+    *,
+    filename: str = "<source>",
+    include_dirs: Iterable[str | Path] = (),
+    defines: Mapping[str, str | None] | None = None,
+) -> CompileResult:
+    """Compile P4-16 source text; `filename` is used in diagnostics and for `#include "x"`."""
+    all_defines: dict[str, str | None] = dict(TARGET_DEFINES)
+    all_defines.update(defines or {})
+    pp_warnings: list[str] = []
+    try:
+        text = preprocess_source(source, filename, include_dirs, all_defines, warnings=pp_warnings)
+    except PreprocessError as exc:
+        raise _from_preprocess(exc, source, filename) from None
+    program, check_warnings = _front_end(text, filename)
+    warnings = pp_warnings + check_warnings
+    bmv2 = importlib.import_module("softp4.compiler.bmv2")
+    json_warnings: list[Diagnostic] = []
+    bmv2_json = bmv2.to_bmv2_json(program, program_name=filename, warnings=json_warnings)
+    warnings += [d.format() for d in json_warnings]
+    p4info = _p4info(program)
+    return CompileResult(bmv2_json=bmv2_json, p4info=p4info, warnings=warnings, program=program)
+
+
+def _from_preprocess(exc: PreprocessError, source: str, filename: str) -> CompileError:
+    text: str | None = exc.source_line or None
+    if text is None and exc.line > 0:
+        lines: list[str] | None = None
+        if exc.file == filename:
+            lines = source.splitlines()
+        else:
+            try:
+                lines = Path(exc.file).read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                lines = None
+        if lines is not None and exc.line <= len(lines):
+            text = lines[exc.line - 1]
+    loc = SourceLocation(exc.file, exc.line, exc.col, text) if exc.line > 0 else None
+    return CompileError([Diagnostic("error", exc.message, loc)])
+
+
+def _call(module: str, names: tuple[str, ...]) -> Callable[..., Any]:
+    mod = importlib.import_module(module)
+    for name in names:
+        fn = getattr(mod, name, None)
+        if callable(fn):
+            return fn
+    raise CompileError(f"internal error: {module} has none of {', '.join(names)}")
+
+
+def _front_end(text: str, filename: str) -> tuple[Any, list[str]]:
+    """Parse and check the preprocessed text; returns the checked program and warnings."""
+    parse = _call("softp4.compiler.parser", ("parse_program", "parse"))
+    program = parse(text, filename)
+    check = _call("softp4.compiler.typecheck", ("check_program", "check", "typecheck"))
+    result = check(program)
+    warnings: list[str] = []
+    diags = getattr(result, "warnings", None)
+    if diags is None and isinstance(result, tuple) and len(result) == 2:
+        diags = result[1]
+    for d in diags or []:
+        warnings.append(d.format() if isinstance(d, Diagnostic) else str(d))
+    return program, warnings
+
+
+def _p4info(program: Any) -> Any:
+    """The P4Info message of the checked program (the P4Info back end's entry point)."""
+    try:
+        mod = importlib.import_module("softp4.compiler.p4info")
+    except ImportError:  # pragma: no cover - the package is part of softp4
+        return None
+    fn = getattr(mod, "p4info_from_program", None) or getattr(mod, "build_from_program", None)
+    if fn is None:
+        return None
+    return fn(program)
