@@ -70,7 +70,7 @@ run: build
 test: lint pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check softp4 controller testbed tests benchmarks ptf_tests
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
 pytest: $(STAMP)
