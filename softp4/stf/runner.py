@@ -1,0 +1,384 @@
+"""Run parsed STF commands against a softp4 Switch and check the packets that come out.
+
+Semantics follow p4c's BMv2 runner: commands run in file order; only ports named by a
+`packet` or `expect` command exist (output elsewhere is lost); per port, the number of packets
+received must equal the number of expects and they are compared in order, `*` nibbles match
+anything, a received packet may be longer unless the expect ends in `$`; a bare `expect <port>`
+accepts any packets on that port. A higher STF priority wins.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from softp4.stf.program import ProgramNames, TableSpec, UnknownName
+from softp4.stf.syntax import (
+    ActionCall,
+    Add,
+    CheckCounter,
+    Command,
+    CounterWrite,
+    Expect,
+    KeyMatch,
+    McGroupCreate,
+    McNodeAssociate,
+    McNodeCreate,
+    McNodeUpdate,
+    MeterSetRates,
+    MirroringAdd,
+    MirroringAddMc,
+    MirroringDelete,
+    Packet,
+    Query,
+    RegisterReset,
+    RegisterWrite,
+    RemoveAll,
+    SetDefault,
+    Wait,
+)
+from softp4.switch.tables import Exact, Lpm, Match, Optional, Range, Ternary
+
+
+class SwitchLike(Protocol):
+    """The part of softp4.switch.Switch the runner drives."""
+
+    def process(self, port: int, frame: bytes) -> list[tuple[int, bytes]]: ...
+    def table_add(
+        self, table: str, key: Sequence[Match], action: str, params: Sequence[int], priority: int = 0
+    ) -> int: ...
+    def table_set_default(self, table: str, action: str, params: Sequence[int]) -> None: ...
+    def table_entry_counter(self, table: str, handle: int) -> tuple[int, int]: ...
+    def counter_read(self, name: str, index: int) -> tuple[int, int]: ...
+    def counter_write(self, name: str, index: int, bytes_: int, packets: int) -> None: ...
+    def register_write(self, name: str, index: int, value: int) -> None: ...
+    def register_reset(self, name: str) -> None: ...
+    def meter_set(self, name: str, index: int, rates: list[tuple[float, int]]) -> None: ...
+    def mc_group_set(self, group_id: int, nodes: list[tuple[int, list[int]]]) -> None: ...
+    def clone_session_set(
+        self, session_id: int, replicas: list[tuple[int, int]], packet_length_bytes: int = 0
+    ) -> None: ...
+    def clone_session_delete(self, session_id: int) -> None: ...
+
+
+class StfError(Exception):
+    """A command the program cannot take (unknown name, missing parameter): `file:line: error: ...`."""
+
+
+_COMPARE: dict[str, Callable[[int, int], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+@dataclass
+class PortResult:
+    port: int
+    expected: list[Expect]
+    received: list[bytes]
+    any_packets: bool = False
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StfResult:
+    ports: list[PortResult]
+    failures: list[str]  # failed check_counter lines and the like
+    warnings: list[str]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures and all(not p.problems for p in self.ports)
+
+    def report(self) -> str:
+        """A readable account of what differed, port by port."""
+        lines: list[str] = []
+        for port in self.ports:
+            if not port.problems:
+                continue
+            lines.append(
+                f"port {port.port}: expected {len(port.expected)} packet(s), received {len(port.received)}"
+            )
+            lines += [f"  {problem}" for problem in port.problems]
+        lines += self.failures
+        return "\n".join(lines)
+
+
+def match_packet(pattern: str, exact: bool, received: bytes) -> list[int]:
+    """Nibble positions where `received` differs from `pattern` (past-the-end counts as differing)."""
+    got = received.hex().upper()
+    bad = [i for i, ch in enumerate(pattern) if ch != "*" and (i >= len(got) or got[i] != ch)]
+    if exact and len(got) > len(pattern):
+        bad += list(range(len(pattern), len(got)))
+    return bad
+
+
+def _show(pattern: str, received: bytes, bad: list[int], exact: bool) -> list[str]:
+    got = received.hex().upper()
+    width = max(len(pattern), len(got))
+    marks = "".join("^" if i in set(bad) else " " for i in range(width)).rstrip()
+    notes = []
+    if len(got) < len(pattern):
+        notes.append(f"received {len(received)} bytes, expected at least {(len(pattern) + 1) // 2}")
+    if exact and len(got) > len(pattern):
+        notes.append(f"received {len(received)} bytes, expected exactly {len(pattern) // 2} ($)")
+    out = [f"    expected: {pattern}{'$' if exact else ''}", f"    received: {got}", f"              {marks}"]
+    return out + [f"    ({note})" for note in notes]
+
+
+class StfRunner:
+    """Runs STF commands on one switch; `run(commands)` returns an StfResult."""
+
+    def __init__(
+        self,
+        program: dict[str, Any],
+        switch: SwitchLike,
+        filename: str = "<stf>",
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.names = ProgramNames(program)
+        self.switch = switch
+        self.filename = filename
+        self.log = log
+        self.entry_ids: dict[str, tuple[str, int]] = {}
+        self.nodes: dict[int, tuple[int, list[int]]] = {}
+        self.next_node = 0
+        self.groups: dict[int, list[int]] = {}
+        self.warnings: list[str] = []
+        self.failures: list[str] = []
+
+    def where(self, command: Command) -> str:
+        return f"{self.filename}:{command.line}"
+
+    def run(self, commands: Sequence[Command]) -> StfResult:
+        ports: dict[int, PortResult] = {}
+        for command in commands:
+            if isinstance(command, Packet | Expect) and command.port not in ports:
+                ports[command.port] = PortResult(command.port, [], [])
+        for command in commands:
+            try:
+                self.execute(command, ports)
+            except UnknownName as exc:
+                raise StfError(f"{self.where(command)}: error: {exc}") from None
+        for result in ports.values():
+            self._check_port(result)
+        return StfResult(sorted(ports.values(), key=lambda p: p.port), self.failures, self.warnings)
+
+    def _check_port(self, result: PortResult) -> None:
+        if result.any_packets:
+            return
+        if len(result.expected) != len(result.received):
+            result.problems.append(
+                f"expected {len(result.expected)} packet(s) on port {result.port}, "
+                f"received {len(result.received)}"
+            )
+        for i in range(max(len(result.expected), len(result.received))):
+            if i >= len(result.expected):
+                result.problems.append(f"#{i} unexpected packet:")
+                result.problems.append(f"    received: {result.received[i].hex().upper()}")
+                continue
+            exp = result.expected[i]
+            assert exp.pattern is not None
+            if i >= len(result.received):
+                result.problems.append(f"#{i} missing packet (expect at line {exp.line}):")
+                result.problems.append(f"    expected: {exp.pattern}{'$' if exp.exact else ''}")
+                continue
+            bad = match_packet(exp.pattern, exp.exact, result.received[i])
+            if bad:
+                result.problems.append(f"#{i} differs (expect at line {exp.line}):")
+                result.problems += _show(exp.pattern, result.received[i], bad, exp.exact)
+
+    def warn(self, command: Command, message: str) -> None:
+        text = f"{self.where(command)}: warning: {message}"
+        self.warnings.append(text)
+        if self.log:
+            self.log(text)
+
+    def execute(self, command: Command, ports: dict[int, PortResult]) -> None:
+        from softp4.switch.errors import SwitchError
+
+        sw = self.switch
+        try:
+            if isinstance(command, Packet):
+                if self.log:
+                    self.log(f"packet {command.port} {command.data.hex().upper()}")
+                for out_port, frame in sw.process(command.port, command.data):
+                    result = ports.get(out_port)
+                    if self.log:
+                        self.log(f"  -> port {out_port}: {frame.hex().upper()}")
+                    if result is not None:
+                        result.received.append(bytes(frame))
+            elif isinstance(command, Expect):
+                if command.pattern is None:
+                    ports[command.port].any_packets = True
+                else:
+                    ports[command.port].expected.append(command)
+            elif isinstance(command, Add):
+                self._add(command)
+            elif isinstance(command, SetDefault):
+                table = self.names.table(command.table)
+                action, params = self._action(table, command.action)
+                sw.table_set_default(table.name, action, params)
+            elif isinstance(command, CheckCounter):
+                self._check_counter(command)
+            elif isinstance(command, McGroupCreate):
+                self.groups[command.group] = []
+                sw.mc_group_set(command.group, [])
+            elif isinstance(command, McNodeCreate):
+                self.nodes[self.next_node] = (command.rid, list(command.ports))
+                self.next_node += 1
+            elif isinstance(command, McNodeUpdate):
+                if command.handle not in self.nodes:
+                    raise UnknownName(f"no multicast node with handle {command.handle}")
+                self.nodes[command.handle] = (self.nodes[command.handle][0], list(command.ports))
+                for group, handles in self.groups.items():
+                    if command.handle in handles:
+                        self._set_group(group)
+            elif isinstance(command, McNodeAssociate):
+                if command.handle not in self.nodes:
+                    raise UnknownName(f"no multicast node with handle {command.handle}")
+                self.groups.setdefault(command.group, []).append(command.handle)
+                self._set_group(command.group)
+            elif isinstance(command, MirroringAdd):
+                sw.clone_session_set(command.session, [(command.port, 0)])
+            elif isinstance(command, MirroringAddMc):
+                replicas = [
+                    (port, rid)
+                    for handle in self.groups.get(command.group, [])
+                    for rid, node_ports in [self.nodes[handle]]
+                    for port in sorted(node_ports)
+                ]
+                sw.clone_session_set(command.session, replicas)
+            elif isinstance(command, MirroringDelete):
+                sw.clone_session_delete(command.session)
+            elif isinstance(command, RegisterWrite):
+                sw.register_write(self.names.register(command.register), command.index, command.value)
+            elif isinstance(command, RegisterReset):
+                sw.register_reset(self.names.register(command.register))
+            elif isinstance(command, CounterWrite):
+                sw.counter_write(self.names.counter(command.counter), command.index, command.bytes, command.packets)
+            elif isinstance(command, MeterSetRates):
+                self._meter(command)
+            elif isinstance(command, Wait | RemoveAll | Query):
+                pass  # packets run to completion; p4c's runner ignores `remove`; queries change nothing
+        except SwitchError as exc:
+            # p4c's runner feeds commands to the switch CLI, which reports and carries on
+            self.warn(command, f"the switch refused the command: {exc}")
+
+    def _set_group(self, group: int) -> None:
+        nodes = [(rid, list(ports)) for rid, ports in (self.nodes[h] for h in self.groups[group])]
+        self.switch.mc_group_set(group, nodes)
+
+    def _action(self, table: TableSpec, call: ActionCall) -> tuple[str, list[int]]:
+        action = self.names.action(table, call.name)
+        given = dict(call.args)
+        names = [name for name, _ in action.params]
+        unknown = [name for name in given if name not in names]
+        if unknown:
+            raise UnknownName(
+                f"action '{action.name}' has no parameter '{unknown[0]}' "
+                f"(its parameters: {', '.join(names) or 'none'})"
+            )
+        missing = [name for name in names if name not in given]
+        if missing:
+            raise UnknownName(f"action '{action.name}' needs a value for parameter '{missing[0]}'")
+        return action.name, [given[name].value for name, _ in action.params]
+
+    def _key(self, table: TableSpec, keys: Sequence[KeyMatch]) -> list[Match]:
+        matches: list[Match | None] = [None] * len(table.keys)
+        for km in keys:
+            index = self.names.key_index(table, km.field)
+            matches[index] = self._match(table.keys[index].match_type, table.keys[index].width, km)
+        out: list[Match] = []
+        for spec, match in zip(table.keys, matches, strict=True):
+            if match is not None:
+                out.append(match)
+            elif spec.match_type == "ternary":
+                out.append(Ternary(0, 0))
+            elif spec.match_type == "lpm":
+                out.append(Lpm(0, 0))
+            elif spec.match_type == "range":
+                out.append(Range(0, (1 << spec.width) - 1 if spec.width else 0))
+            elif spec.match_type == "optional":
+                out.append(Optional(None))
+            else:
+                out.append(Exact(0))
+        return out
+
+    @staticmethod
+    def _match(match_type: str, width: int, km: KeyMatch) -> Match:
+        num = km.value
+        full = (1 << width) - 1 if width else -1
+        if match_type == "ternary":
+            if km.prefix is not None:
+                mask = ((1 << km.prefix) - 1) << (width - km.prefix) if width >= km.prefix else full
+            else:
+                mask = full if num.mask is None else num.mask & full
+            return Ternary(num.value & mask, mask)
+        if match_type == "lpm":
+            if km.prefix is not None:
+                plen = km.prefix
+            elif num.digit_bits is not None:
+                # p4c's runner: the written non-wildcard digits make the prefix
+                bits_per_digit = num.digit_bits // max(1, len(num.text) - 2)
+                plen = (len(num.text) - 2 - num.text.count("*")) * bits_per_digit
+            else:
+                plen = width
+            plen = min(plen, width) if width else plen
+            pmask = ((1 << plen) - 1) << (width - plen) if width else -1
+            return Lpm(num.value & pmask, plen)
+        if match_type == "range":
+            low = num.value
+            high = num.value if num.mask is None else num.value | (~num.mask & full)
+            return Range(low, high)
+        if match_type == "optional":
+            return Optional(num.value)
+        return Exact(num.value)
+
+    def _add(self, command: Add) -> None:
+        table = self.names.table(command.table)
+        key = self._key(table, command.keys)
+        action, params = self._action(table, command.action)
+        priority = 0
+        if table.needs_priority:
+            # STF: higher wins, like the switch; shift by one since the switch wants > 0
+            priority = (command.priority if command.priority is not None else 0) + 1
+        handle = self.switch.table_add(table.name, key, action, params, priority)
+        if command.entry_id is not None:
+            self.entry_ids[command.entry_id] = (table.name, handle)
+        if self.log:
+            self.log(f"{self.where(command)}: {table.name} += {key} -> {action}{tuple(params)} (handle {handle})")
+
+    def _check_counter(self, command: CheckCounter) -> None:
+        sw = self.switch
+        if isinstance(command.index, str):
+            entry = self.entry_ids.get(command.index) or self.entry_ids.get(command.index.lstrip("$"))
+            if entry is None:
+                raise UnknownName(f"no entry added with id '{command.index}'")
+            nbytes, npackets = sw.table_entry_counter(*entry)
+        else:
+            nbytes, npackets = sw.counter_read(self.names.counter(command.counter), command.index)
+        actual = npackets if command.kind == "packets" else nbytes
+        if not _COMPARE[command.op](actual, command.value):
+            self.failures.append(
+                f"{self.where(command)}: check_counter {command.counter}({command.index}) failed: "
+                f"{command.kind} is {actual}, expected {command.op} {command.value}"
+            )
+
+    def _meter(self, command: MeterSetRates) -> None:
+        name = self.names.meter(command.meter)
+        # the BMv2 CLI gives rates per microsecond; the switch takes them per second
+        rates = [(rate * 1_000_000, burst) for rate, burst in command.rates]
+        if command.index is not None:
+            self.switch.meter_set(name, command.index, rates)
+        else:
+            size = int(self.names.meters[name].get("size", 0))
+            for index in range(size):
+                self.switch.meter_set(name, index, rates)
+
