@@ -1,0 +1,83 @@
+"""Constants shared with the P4 programs: GENERATED from p4src/include/defines.p4, do not edit.
+
+Regenerate with `make constants`; tests/protocol fails when this file is stale.
+"""
+
+
+# Ethernet
+ETHERTYPE_JS = 0x88B5
+ETH_HDR_BYTES = 14
+ETH_MIN_FRAME_BYTES = 60
+
+# stream header (12 bytes)
+JS_VERSION = 1
+JS_HDR_BYTES = 12
+JS_SEQ_BITS = 16
+JS_SEQ_HALF = 0x8000
+MSG_DATA = 1
+MSG_ACK = 2
+MSG_NACK = 3
+FLAG_ACK_REQ = 0x01
+FLAG_GROUP = 0x02
+ACK_EVERY = 16
+ACK_EVERY_MASK = 0x000F
+
+# PCIe TLP (memory write)
+TLP_FMT_3DW_NO_DATA = 0
+TLP_FMT_4DW_NO_DATA = 1
+TLP_FMT_3DW_DATA = 2
+TLP_FMT_4DW_DATA = 3
+TLP_TYPE_MEM = 0
+TLP_HDR_3DW_BYTES = 12
+TLP_HDR_4DW_BYTES = 16
+TLP_MAX_PAYLOAD_BYTES = 4096
+
+# ports (bit<9>)
+NIC_UPLINK_PORT = 16
+CPU_PORT = 255
+DROP_PORT = 511
+
+# NIC: what a frame becomes on its way out (nic_meta_t.out_kind)
+OUT_NONE = 0
+OUT_UPLINK = 1
+OUT_TLP = 2
+OUT_ACK = 3
+OUT_NACK = 4
+OUT_TLP_AND_ACK = 5
+OUT_MAILBOX = 6
+OUT_CPU = 7
+OUT_KIND_COUNT = 8
+RID_DELIVER = 1
+RID_ACK = 2
+
+# NIC drop reasons: index of NicIngress.accounting.drops
+DROP_NONE = 0
+DROP_PARSE = 1
+DROP_BAD_VERSION = 2
+DROP_BAD_TYPE = 3
+DROP_NOT_MWR = 4
+DROP_TLP_ATTR = 5
+DROP_LENGTH = 6
+DROP_UNKNOWN_PORT = 7
+DROP_NO_TX_WINDOW = 8
+DROP_TX_CROSS = 9
+DROP_UNKNOWN_PEER = 10
+DROP_NO_RX_WINDOW = 11
+DROP_RX_BOUNDS = 12
+DROP_DUPLICATE = 13
+DROP_GAP = 14
+DROP_NOT_JS = 15
+DROP_ACK_UNKNOWN = 16
+DROP_REWIND = 17
+DROP_REASON_COUNT = 18
+PUNT_UNKNOWN_PEER = 1
+PUNT_NOT_MWR = 2
+
+# ToR
+TOR_FLOOD_GROUP = 1
+PRIO_JS = 7
+PRIO_OTHER = 0
+TC_OTHER = 0
+TC_JS_DATA = 1
+TC_JS_CONTROL = 2
+TC_COUNT = 3
