@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 
 from scapy.fields import BitEnumField, BitField, ByteField, XShortField
-from scapy.packet import Packet, Raw, bind_layers
+from scapy.packet import Packet, Padding, Raw, bind_layers
 
 from controller.protocol import constants as c
 
@@ -177,6 +177,9 @@ def _parse(tlp: Packet | bytes) -> tuple[TLP, int, bytes]:
             raise TlpError("no TLP in this packet")
         pkt = layer
     raw = bytes(pkt)
+    pad = pkt.getlayer(Padding)
+    if pad is not None:  # Ethernet padding after a dissected TLP is not part of it
+        raw = raw[: len(raw) - len(bytes(pad))]
     if len(raw) < 8:
         raise TlpError(f"TLP of {len(raw)} bytes is shorter than its 8-byte header start")
     fmt, tlp_type = raw[0] >> 5, raw[0] & 0x1F

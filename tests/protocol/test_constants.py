@@ -1,0 +1,66 @@
+"""constants.py is generated from p4src/include/defines.p4 and must not be stale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from controller.protocol import constants as c
+from controller.protocol.gen_constants import DefineError, generate, main, parse_defines
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFINES = ROOT / "p4src" / "include" / "defines.p4"
+CONSTANTS = ROOT / "controller" / "protocol" / "constants.py"
+
+
+def test_constants_module_is_not_stale() -> None:
+    expected = generate(DEFINES, "p4src/include/defines.p4")
+    assert CONSTANTS.read_text(encoding="utf-8") == expected, "run `make constants`"
+
+
+def test_check_mode_flags_a_stale_module(tmp_path: Path) -> None:
+    stale = tmp_path / "constants.py"
+    stale.write_text(CONSTANTS.read_text(encoding="utf-8").replace("ETHERTYPE_JS = 0x88B5", "ETHERTYPE_JS = 0x88B6"))
+    assert main([str(DEFINES), "--check", str(stale)]) == 1
+    assert main([str(DEFINES), "--check", str(CONSTANTS)]) == 0
+
+
+def test_generated_values_match_the_p4_source() -> None:
+    assert c.ETHERTYPE_JS == 0x88B5
+    assert c.JS_HDR_BYTES == 12
+    assert (c.MSG_DATA, c.MSG_ACK, c.MSG_NACK) == (1, 2, 3)
+    assert c.DROP_REASON_COUNT == max(v for k, v in vars(c).items() if k.startswith("DROP_") and k != "DROP_PORT"
+                                      and k != "DROP_REASON_COUNT") + 1
+
+
+def test_drop_reasons_are_distinct() -> None:
+    reasons = {k: v for k, v in vars(c).items() if k.startswith("DROP_") and k not in ("DROP_PORT",
+                                                                                       "DROP_REASON_COUNT")}
+    assert len(set(reasons.values())) == len(reasons)
+
+
+def test_parse_defines_reads_hex_decimal_and_skips_guards() -> None:
+    text = "#ifndef G\n#define G\n/* ---- part ---- */\n#define A 0x10 /* note */\n#define B 7 // x\n"
+    ds = parse_defines(text, "x.p4")
+    assert [(d.name, d.value, d.comment) for d in ds] == [("A", 16, "part"), ("B", 7, "part")]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("#define A (1 + 2)\n", "x.p4:1: #define A has value '(1 + 2)'"),
+        ("#define A 1\n#define A 2\n", "x.p4:2: #define A repeats line 1"),
+        ("// nothing\n", "x.p4: no integer #define found"),
+    ],
+)
+def test_parse_defines_rejects_what_it_cannot_translate(text: str, message: str) -> None:
+    with pytest.raises(DefineError) as exc:
+        parse_defines(text, "x.p4")
+    assert str(exc.value).startswith(message)
+
+
+def test_cli_reports_a_missing_file_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(tmp_path / "none.p4"), "-o", str(tmp_path / "out.py")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("gen_constants: error: cannot read") and "none.p4" in err
