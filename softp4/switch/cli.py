@@ -1,0 +1,313 @@
+"""`softp4 switch`: run BMv2 JSON with P4Runtime, standing in for `simple_switch_grpc`.
+
+    softp4 switch [prog.json] -i 0@veth0 -i 1@veth2 --device-id 1 --grpc-server-addr 127.0.0.1:9559
+                  --cpu-port 255 [--no-p4] [--packet-in ipc://...] [--log-console] [--use-files DIR]
+                  [--priority-queues N] [--grpc-server-ssl --grpc-server-cert F --grpc-server-key F]
+
+Options after a bare `--` (where simple_switch_grpc wants its gRPC options) are accepted too.
+Ports: `-i N@IFACE` binds switch port N to a Linux interface; `--packet-in URL` carries every
+other port over nanomsg (PTF's `--platform nn`); `--use-files DIR` reads `<name>_in.pcap` and
+writes `<name>_out.pcap` for each `-i N@name` (or for every `<N>_in.pcap` there when no `-i`).
+SIGINT or SIGTERM stops the switch cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+MAX_PORT = 511
+
+
+def port_number(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number") from None
+    if not 0 <= value <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"port {value} is out of range (0..{MAX_PORT})")
+    return value
+
+
+def interface(text: str) -> tuple[int, str]:
+    """`N@IFACE`."""
+    port, sep, name = text.partition("@")
+    if not sep or not name or not port:
+        raise argparse.ArgumentTypeError(f"'{text}': expected PORT@INTERFACE, e.g. 0@veth0")
+    if len(name) > 15 or "/" in name or any(ch.isspace() for ch in name):
+        raise argparse.ArgumentTypeError(f"'{text}': '{name}' is not a valid interface name")
+    return port_number(port), name
+
+
+def non_negative(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must not be negative")
+    return value
+
+
+def queue_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 1 <= value <= 8:
+        raise argparse.ArgumentTypeError(f"{value} priority queues: expected 1..8 (priority is 3 bits)")
+    return value
+
+
+def grpc_address(text: str) -> str:
+    """`HOST:PORT` (IPv6 hosts in brackets); port 0 picks a free port."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise argparse.ArgumentTypeError(f"'{text}': expected HOST:PORT, e.g. 127.0.0.1:9559")
+    return text
+
+
+def nanomsg_url(text: str) -> str:
+    from softp4.switch.ports.nanomsg import NanomsgError, validate_url
+
+    try:
+        return validate_url(text)
+    except NanomsgError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def existing_file(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"no such file: '{text}'")
+    return path
+
+
+def existing_dir(text: str) -> Path:
+    path = Path(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"no such directory: '{text}'")
+    return path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="softp4 switch",
+        description="Run a BMv2 JSON program with P4Runtime (stands in for simple_switch_grpc).",
+    )
+    parser.add_argument("program", nargs="?", type=existing_file, help="BMv2 JSON program to load")
+    parser.add_argument(
+        "-i", "--interface", dest="interfaces", action="append", type=interface, default=[],
+        metavar="N@IFACE", help="bind switch port N to interface IFACE (repeatable)",
+    )
+    parser.add_argument("--device-id", type=non_negative, default=0, help="P4Runtime device id (default 0)")
+    parser.add_argument(
+        "--grpc-server-addr", type=grpc_address, default="0.0.0.0:9559",
+        help="P4Runtime listen address (default 0.0.0.0:9559)",
+    )
+    parser.add_argument(
+        "--cpu-port", type=port_number, default=0, help="port of packet-in/packet-out (default 0: none)"
+    )
+    parser.add_argument("--no-p4", action="store_true", help="start without a program; wait for P4Runtime")
+    parser.add_argument("--packet-in", type=nanomsg_url, metavar="URL", help="nanomsg packet interface (PTF nn)")
+    parser.add_argument("--use-files", type=existing_dir, metavar="DIR", help="pcap files as ports")
+    parser.add_argument("--priority-queues", type=queue_count, default=1, metavar="N", help="queues per port")
+    parser.add_argument("--log-console", action="store_true", help="print a per-packet trace")
+    parser.add_argument("--grpc-server-ssl", action="store_true", help="serve P4Runtime over TLS")
+    parser.add_argument("--grpc-server-cert", type=existing_file, metavar="FILE", help="TLS certificate (PEM)")
+    parser.add_argument("--grpc-server-key", type=existing_file, metavar="FILE", help="TLS private key (PEM)")
+    return parser
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = build_parser()
+    # simple_switch_grpc takes its gRPC options after `--`; here they are ordinary options
+    args = parser.parse_args([a for a in argv if a != "--"])
+    if args.program is not None and args.no_p4:
+        parser.error("give either a program or --no-p4, not both")
+    if args.program is None and not args.no_p4:
+        parser.error("give a BMv2 JSON program, or --no-p4 to wait for one over P4Runtime")
+    if args.grpc_server_ssl and (args.grpc_server_cert is None or args.grpc_server_key is None):
+        parser.error("--grpc-server-ssl needs --grpc-server-cert and --grpc-server-key")
+    if not args.grpc_server_ssl and (args.grpc_server_cert or args.grpc_server_key):
+        parser.error("--grpc-server-cert/--grpc-server-key need --grpc-server-ssl")
+    ports = [p for p, _ in args.interfaces]
+    dup = next((p for p in ports if ports.count(p) > 1), None)
+    if dup is not None:
+        parser.error(f"port {dup} is given twice with -i")
+    names = [n for _, n in args.interfaces]
+    dup_name = next((n for n in names if names.count(n) > 1), None)
+    if dup_name is not None:
+        parser.error(f"interface {dup_name} is given twice with -i")
+    if args.cpu_port and args.cpu_port in ports:
+        parser.error(f"port {args.cpu_port} is the CPU port; it cannot also be an interface")
+    return args
+
+
+class StartupError(Exception):
+    """The switch could not start: the message says what and why."""
+
+
+class SwitchProcess:
+    """The switch, its ports and its P4Runtime server, started and stopped as one."""
+
+    def __init__(self, args: argparse.Namespace, out: Callable[[str], None]) -> None:
+        self.args = args
+        self.out = out
+        self.switch: Any = None
+        self.server: Any = None
+        self.port_objects: list[Any] = []
+        self.grpc_port = 0
+
+    def start(self) -> None:
+        from softp4.switch import Switch
+        from softp4.switch.errors import SwitchError
+        from softp4.switch.p4runtime import P4RuntimeServer
+
+        args = self.args
+        trace = self.out if args.log_console else None
+        try:
+            self.switch = Switch(
+                None,
+                device_id=args.device_id,
+                cpu_port=args.cpu_port,
+                priority_queues=args.priority_queues,
+                trace=trace,
+            )
+            if args.program is not None:
+                self.switch.load(Path(args.program))
+        except SwitchError as exc:
+            raise StartupError(f"{args.program}: cannot load the program: {exc}") from None
+        try:
+            self._attach_ports()
+        except Exception:
+            self.stop()
+            raise
+        tls = (args.grpc_server_cert, args.grpc_server_key) if args.grpc_server_ssl else None
+        self.server = P4RuntimeServer(
+            self.switch,
+            address=args.grpc_server_addr,
+            device_id=args.device_id,
+            cpu_port=args.cpu_port,
+            tls=tls,
+        )
+        try:
+            self.server.start()
+        except (OSError, RuntimeError) as exc:
+            self.server = None
+            self.stop()
+            raise StartupError(f"P4Runtime server: cannot listen on {args.grpc_server_addr}: {exc}") from None
+        self.grpc_port = self.server.port
+        for port in self.port_objects:
+            port.start(self.switch.receive)
+
+    def _attach_ports(self) -> None:
+        from softp4.switch.ports import NanomsgError, NanomsgPorts, PcapError, PcapPorts, PortError, VethPort
+
+        args = self.args
+        sw = self.switch
+        taken: set[int] = set()
+        if args.use_files is not None:
+            names = {p: n for p, n in args.interfaces} if args.interfaces else None
+            try:
+                pcap = PcapPorts(args.use_files, names)
+            except PcapError as exc:
+                raise StartupError(str(exc)) from None
+            self.port_objects.append(pcap)
+            for port in range(MAX_PORT):
+                if port != args.cpu_port or not args.cpu_port:
+                    if names is None or port in names:
+                        sw.attach_port(port, _sender(pcap, port))
+            return
+        for port, name in args.interfaces:
+            veth = VethPort(port, name)
+            try:
+                veth.open()
+            except PortError as exc:
+                raise StartupError(str(exc)) from None
+            self.port_objects.append(veth)
+            sw.attach_port(port, veth.send)
+            taken.add(port)
+        if args.packet_in is not None:
+            nn = NanomsgPorts(args.packet_in)
+            try:
+                nn.open()
+            except NanomsgError as exc:
+                raise StartupError(str(exc)) from None
+            self.port_objects.append(nn)
+            for port in range(MAX_PORT):
+                if port not in taken and (port != args.cpu_port or not args.cpu_port):
+                    sw.attach_port(port, _sender(nn, port))
+
+    def describe(self) -> str:
+        args = self.args
+        parts = [f"device {args.device_id}"]
+        if args.interfaces:
+            parts.append("ports " + " ".join(f"{p}@{n}" for p, n in args.interfaces))
+        if args.packet_in:
+            parts.append(f"nanomsg {args.packet_in}")
+        if args.use_files:
+            parts.append(f"pcap files in {args.use_files}")
+        host = args.grpc_server_addr.rpartition(":")[0]
+        tls = " (TLS)" if args.grpc_server_ssl else ""
+        parts.append(f"P4Runtime on {host}:{self.grpc_port}{tls}")
+        parts.append(f"program {args.program}" if args.program else "no program yet")
+        return ", ".join(parts)
+
+    def stop(self) -> None:
+        for port in self.port_objects:
+            try:
+                port.close()
+            except Exception as exc:  # keep closing the others
+                self.out(f"softp4 switch: closing a port failed: {exc}")
+        self.port_objects = []
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+
+def _sender(ports: Any, port: int) -> Callable[[bytes], None]:
+    def send(frame: bytes) -> None:
+        ports.send(port, frame)
+
+    return send
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+
+    def out(line: str) -> None:
+        print(line, flush=True)
+
+    process = SwitchProcess(args, out)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            process.start()
+        except StartupError as exc:
+            print(f"softp4 switch: error: {exc}", file=sys.stderr)
+            return 1
+        print(f"softp4 switch: ready: {process.describe()}", file=sys.stderr, flush=True)
+        while not stop.wait(0.5):
+            pass
+        print("softp4 switch: stopping", file=sys.stderr, flush=True)
+        process.stop()
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

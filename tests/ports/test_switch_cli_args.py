@@ -1,0 +1,81 @@
+"""`softp4 switch` argument checking: bad flags give one clear line and exit status 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from softp4.switch.cli import parse_args
+
+
+@pytest.fixture
+def prog(tmp_path: Path) -> str:
+    path = tmp_path / "prog.json"
+    path.write_text("{}")
+    return str(path)
+
+
+def error_of(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as info:
+        parse_args(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return err.strip().splitlines()[-1]
+
+
+def test_full_command_line(prog: str) -> None:
+    args = parse_args(
+        [prog, "-i", "0@veth0", "-i", "1@veth2", "--device-id", "1", "--",
+         "--grpc-server-addr", "127.0.0.1:9559", "--cpu-port", "255", "--priority-queues", "8"]
+    )
+    assert args.interfaces == [(0, "veth0"), (1, "veth2")]
+    assert (args.device_id, args.grpc_server_addr, args.cpu_port, args.priority_queues) == (
+        1, "127.0.0.1:9559", 255, 8,
+    )
+    assert str(args.program) == prog
+
+
+def test_defaults_with_no_p4() -> None:
+    args = parse_args(["--no-p4"])
+    assert (args.device_id, args.grpc_server_addr, args.cpu_port, args.priority_queues) == (0, "0.0.0.0:9559", 0, 1)
+    assert args.program is None and args.interfaces == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "give a BMv2 JSON program, or --no-p4"),
+        (["--no-p4", "-i", "veth0"], "'veth0': expected PORT@INTERFACE, e.g. 0@veth0"),
+        (["--no-p4", "-i", "x@veth0"], "'x' is not a port number"),
+        (["--no-p4", "-i", "600@veth0"], "port 600 is out of range (0..511)"),
+        (["--no-p4", "-i", "1@"], "expected PORT@INTERFACE"),
+        (["--no-p4", "-i", "1@averyveryverylongname"], "is not a valid interface name"),
+        (["--no-p4", "-i", "1@a", "-i", "1@b"], "port 1 is given twice with -i"),
+        (["--no-p4", "-i", "1@a", "-i", "2@a"], "interface a is given twice with -i"),
+        (["--no-p4", "--device-id", "-3"], "-3 must not be negative"),
+        (["--no-p4", "--device-id", "one"], "'one' is not a number"),
+        (["--no-p4", "--grpc-server-addr", "9559"], "'9559': expected HOST:PORT"),
+        (["--no-p4", "--grpc-server-addr", "h:70000"], "'h:70000': expected HOST:PORT"),
+        (["--no-p4", "--cpu-port", "512"], "port 512 is out of range"),
+        (["--no-p4", "--cpu-port", "2", "-i", "2@veth0"], "port 2 is the CPU port"),
+        (["--no-p4", "--priority-queues", "9"], "9 priority queues: expected 1..8"),
+        (["--no-p4", "--packet-in", "foo"], "nanomsg address 'foo': expected ipc://<path> or tcp://<host>:<port>"),
+        (["--no-p4", "--use-files", "/nonexistent/dir"], "no such directory: '/nonexistent/dir'"),
+        (["/nonexistent/prog.json"], "no such file: '/nonexistent/prog.json'"),
+        (["--no-p4", "--grpc-server-ssl"], "--grpc-server-ssl needs --grpc-server-cert and --grpc-server-key"),
+        (["--no-p4", "--bogus"], "unrecognized arguments: --bogus"),
+    ],
+)
+def test_bad_flags(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert message in error_of(argv, capsys)
+
+
+def test_program_and_no_p4_conflict(prog: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert "give either a program or --no-p4, not both" in error_of([prog, "--no-p4"], capsys)
+
+
+def test_cert_without_ssl(prog: str, capsys: pytest.CaptureFixture[str]) -> None:
+    message = error_of([prog, "--grpc-server-cert", prog], capsys)
+    assert "--grpc-server-cert/--grpc-server-key need --grpc-server-ssl" in message
