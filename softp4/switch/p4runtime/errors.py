@@ -1,0 +1,108 @@
+"""P4Runtime errors: gRPC status codes, per-update `p4.v1.Error`s and batch status.
+
+Every check in the server raises `P4RuntimeError(code, message)`.  A Write that
+fails returns the gRPC status UNKNOWN whose `google.rpc.Status` (sent in the
+`grpc-status-details-bin` trailer) holds one `p4.v1.Error` per update, in
+order, with OK for the updates that succeeded: the shape PI gives and finsy and
+p4runtime-shell decode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import grpc
+from finsy.proto import p4r, rpc_code, rpc_status
+
+from softp4.switch import errors as switch_errors
+
+DETAILS_KEY = "grpc-status-details-bin"
+
+#: The message simple_switch_grpc gives when no pipeline is set; clients match on it.
+NO_PIPELINE = "No forwarding pipeline config set for this device"
+
+_GRPC_CODE_BY_NUMBER: dict[int, grpc.StatusCode] = {code.value[0]: code for code in grpc.StatusCode}
+
+
+class P4RuntimeError(Exception):
+    """A request (or one update of a Write) that the server refuses."""
+
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def prefixed(self, where: str) -> P4RuntimeError:
+        """The same error with `where` (a field path) put in front of the message."""
+        return P4RuntimeError(self.code, f"{where}: {self.message}" if where else self.message)
+
+
+def invalid(message: str) -> P4RuntimeError:
+    """An INVALID_ARGUMENT error."""
+    return P4RuntimeError(grpc.StatusCode.INVALID_ARGUMENT, message)
+
+
+def not_found(message: str) -> P4RuntimeError:
+    """A NOT_FOUND error."""
+    return P4RuntimeError(grpc.StatusCode.NOT_FOUND, message)
+
+
+def unimplemented(message: str) -> P4RuntimeError:
+    """An UNIMPLEMENTED error."""
+    return P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED, message)
+
+
+def no_pipeline() -> P4RuntimeError:
+    """FAILED_PRECONDITION: no forwarding pipeline has been committed."""
+    return P4RuntimeError(grpc.StatusCode.FAILED_PRECONDITION, NO_PIPELINE)
+
+
+_SWITCH_ERROR_CODES: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
+    (switch_errors.NotFound, grpc.StatusCode.NOT_FOUND),
+    (switch_errors.AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
+    (switch_errors.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
+    (switch_errors.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (switch_errors.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (switch_errors.ConfigError, grpc.StatusCode.INVALID_ARGUMENT),
+    (switch_errors.NoPipeline, grpc.StatusCode.FAILED_PRECONDITION),
+)
+
+
+def from_switch_error(exc: switch_errors.SwitchError) -> P4RuntimeError:
+    """The P4Runtime error for a `SwitchError` raised by the switch API."""
+    for kind, code in _SWITCH_ERROR_CODES:
+        if isinstance(exc, kind):
+            return P4RuntimeError(code, str(exc))
+    return P4RuntimeError(grpc.StatusCode.INTERNAL, str(exc))
+
+
+def grpc_code_number(code: grpc.StatusCode) -> int:
+    """The canonical number of a gRPC status code (OK 0, ..., UNAUTHENTICATED 16)."""
+    number: int = code.value[0]
+    return number
+
+
+def grpc_code(number: int) -> grpc.StatusCode:
+    """The gRPC status code with canonical number `number`."""
+    return _GRPC_CODE_BY_NUMBER.get(number, grpc.StatusCode.UNKNOWN)
+
+
+def update_error(error: P4RuntimeError | None) -> p4r.Error:
+    """The `p4.v1.Error` of one update: OK for None."""
+    if error is None:
+        return p4r.Error(canonical_code=rpc_code.OK)
+    return p4r.Error(canonical_code=grpc_code_number(error.code), message=error.message)
+
+
+def batch_status(errors: Sequence[P4RuntimeError | None]) -> tuple[grpc.StatusCode, str, bytes]:
+    """Code, message and serialized `google.rpc.Status` of a Write with some failed updates."""
+    failed = [(i, e) for i, e in enumerate(errors) if e is not None]
+    first_index, first = failed[0]
+    message = (
+        f"{len(failed)} of {len(errors)} updates failed; first: update {first_index}: "
+        f"{grpc.StatusCode(first.code).name}: {first.message}"
+    )
+    status = rpc_status.Status(code=rpc_code.UNKNOWN, message=message)
+    for error in errors:
+        status.details.add().Pack(update_error(error))
+    return grpc.StatusCode.UNKNOWN, message, status.SerializeToString()

@@ -1,0 +1,423 @@
+"""The gRPC P4Runtime server over a `Switch`.
+
+``P4RuntimeServer(switch, address="127.0.0.1:9559", device_id=1, cpu_port=255, tls=None)``
+with `start()`, `wait()`, `stop()`.  Requests are checked in the order
+simple_switch_grpc checks them: device (NOT_FOUND), primary
+(PERMISSION_DENIED), pipeline (FAILED_PRECONDITION), then each update.
+device_id 0 is accepted as this device (the P4 tutorials send it).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent import futures
+from pathlib import Path
+from typing import Any, TypeVar
+
+import grpc
+from finsy.proto import p4i, p4r, p4r_grpc
+
+from softp4.switch.errors import SwitchError
+from softp4.switch.p4runtime import pipeline as pipeline_mod
+from softp4.switch.p4runtime.arbitration import Arbitration
+from softp4.switch.p4runtime.digests import DigestEngine
+from softp4.switch.p4runtime.errors import (
+    DETAILS_KEY,
+    P4RuntimeError,
+    batch_status,
+    from_switch_error,
+    invalid,
+    no_pipeline,
+    not_found,
+    unimplemented,
+)
+from softp4.switch.p4runtime.externs import Externs
+from softp4.switch.p4runtime.pipeline import Pipeline
+from softp4.switch.p4runtime.replication import Replication
+from softp4.switch.p4runtime.stream import StreamSession, packet_in_message, packet_out_frame
+from softp4.switch.p4runtime.tables import TableEntries
+from softp4.switch.p4runtime.translate import P4InfoIndex
+
+API_VERSION = "1.3.0"
+_READ_CHUNK = 500  # entities per ReadResponse
+
+_Action = p4r.SetForwardingPipelineConfigRequest.Action
+_Response = p4r.GetForwardingPipelineConfigRequest.ResponseType
+
+T = TypeVar("T")
+
+
+class _Device:
+    """Everything that lives as long as one committed pipeline."""
+
+    def __init__(
+        self, switch: Any, pipeline: Pipeline, send_primary: Callable[[p4r.StreamMessageResponse], bool]
+    ) -> None:
+        self.pipeline = pipeline
+        self.index = pipeline.index
+        self.tables = TableEntries(switch, pipeline.index)
+        self.externs = Externs(switch, pipeline.index)
+        self.replication = Replication(switch)
+        self.digests = DigestEngine(pipeline.index, send_primary)
+
+    def write(self, kind: int, entity: p4r.Entity) -> None:
+        which = entity.WhichOneof("entity")
+        if which == "table_entry":
+            self.tables.write(kind, entity.table_entry)
+        elif which == "counter_entry":
+            self.externs.write_counter(kind, entity.counter_entry)
+        elif which == "direct_counter_entry":
+            self.tables.write_direct_counter(kind, entity.direct_counter_entry)
+        elif which == "meter_entry":
+            self.externs.write_meter(kind, entity.meter_entry)
+        elif which == "direct_meter_entry":
+            self.tables.write_direct_meter(kind, entity.direct_meter_entry)
+        elif which == "register_entry":
+            self.externs.write_register(kind, entity.register_entry)
+        elif which == "packet_replication_engine_entry":
+            self.replication.write(kind, entity.packet_replication_engine_entry)
+        elif which == "digest_entry":
+            self.digests.write(kind, entity.digest_entry)
+        elif which is None:
+            raise invalid("update.entity is empty")
+        else:
+            raise unimplemented(f"update.entity.{which}: not supported by softp4")
+
+    def read(self, entity: p4r.Entity) -> Iterator[p4r.Entity]:
+        which = entity.WhichOneof("entity")
+        if which == "table_entry":
+            for te in self.tables.read(entity.table_entry):
+                yield p4r.Entity(table_entry=te)
+        elif which == "counter_entry":
+            for ce in self.externs.read_counter(entity.counter_entry):
+                yield p4r.Entity(counter_entry=ce)
+        elif which == "direct_counter_entry":
+            for dce in self.tables.read_direct_counter(entity.direct_counter_entry):
+                yield p4r.Entity(direct_counter_entry=dce)
+        elif which == "meter_entry":
+            for me in self.externs.read_meter(entity.meter_entry):
+                yield p4r.Entity(meter_entry=me)
+        elif which == "direct_meter_entry":
+            for dme in self.tables.read_direct_meter(entity.direct_meter_entry):
+                yield p4r.Entity(direct_meter_entry=dme)
+        elif which == "register_entry":
+            for re_ in self.externs.read_register(entity.register_entry):
+                yield p4r.Entity(register_entry=re_)
+        elif which == "packet_replication_engine_entry":
+            for pre in self.replication.read(entity.packet_replication_engine_entry):
+                yield p4r.Entity(packet_replication_engine_entry=pre)
+        elif which == "digest_entry":
+            for de in self.digests.read(entity.digest_entry):
+                yield p4r.Entity(digest_entry=de)
+        elif which is None:
+            raise invalid("entity is empty")
+        else:
+            raise unimplemented(f"entity.{which}: not supported by softp4")
+
+    def close(self) -> None:
+        self.digests.stop()
+
+
+class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
+    """The request handlers; shared by every client of one switch."""
+
+    def __init__(self, switch: Any, device_id: int, cpu_port: int) -> None:
+        self.switch = switch
+        self.device_id = device_id
+        self.cpu_port = cpu_port
+        self.arbitration = Arbitration(device_id)
+        self._write_lock = threading.RLock()
+        self._device: _Device | None = None
+        self._saved: Pipeline | None = None
+
+    # -- helpers ------------------------------------------------------------------------------------------
+    def check_device(self, device_id: int, where: str) -> None:
+        if device_id not in (self.device_id, 0):
+            raise not_found(f"{where}.device_id {device_id}: no such device (this switch is device {self.device_id})")
+
+    def _check_role(self, role: str, role_id: int) -> None:
+        if role or role_id:
+            raise not_found(f"role '{role or role_id}': no such role (only the default role is supported)")
+
+    def _check_primary(self, election_id: p4r.Uint128) -> None:
+        if not self.arbitration.is_primary(election_id):
+            primary = self.arbitration.primary_id()
+            asked = (election_id.high << 64) | election_id.low
+            raise P4RuntimeError(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"election_id {asked}: not the primary client"
+                + (f" (the primary's election id is {primary})" if primary is not None else " (there is no primary)"),
+            )
+
+    def _device_or_fail(self) -> _Device:
+        device = self._device
+        if device is None:
+            raise no_pipeline()
+        return device
+
+    def send_primary(self, message: p4r.StreamMessageResponse) -> bool:
+        primary = self.arbitration.primary()
+        if primary is None:
+            return False
+        primary.send(message)
+        return True
+
+    @staticmethod
+    def _guard(context: grpc.ServicerContext, call: Callable[[], T]) -> T:
+        try:
+            return call()
+        except P4RuntimeError as error:
+            context.abort(error.code, error.message)
+        except SwitchError as exc:
+            mapped = from_switch_error(exc)
+            context.abort(mapped.code, mapped.message)
+        except Exception as exc:  # never crash on a request
+            context.abort(grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}")
+        raise AssertionError("unreachable")
+
+    # -- Capabilities -------------------------------------------------------------------------------------
+    def Capabilities(self, request: p4r.CapabilitiesRequest, context: grpc.ServicerContext) -> p4r.CapabilitiesResponse:
+        return p4r.CapabilitiesResponse(p4runtime_api_version=API_VERSION)
+
+    # -- pipeline -----------------------------------------------------------------------------------------
+    def SetForwardingPipelineConfig(
+        self, request: p4r.SetForwardingPipelineConfigRequest, context: grpc.ServicerContext
+    ) -> p4r.SetForwardingPipelineConfigResponse:
+        return self._guard(context, lambda: self._set_pipeline(request))
+
+    def _verify(self, config: p4r.ForwardingPipelineConfig) -> tuple[Pipeline, bytes]:
+        if not config.HasField("p4info"):
+            raise invalid("config.p4info is missing")
+        index = P4InfoIndex(config.p4info)
+        json_text = pipeline_mod.device_json(config.p4_device_config)
+        cookie = config.cookie.cookie if config.HasField("cookie") else None
+        kept = p4i.P4Info()
+        kept.CopyFrom(config.p4info)
+        return Pipeline(kept, bytes(config.p4_device_config), json_text, cookie, index), json_text
+
+    def _check_loads(self, pipeline: Pipeline) -> None:
+        scratch = type(self.switch)()
+        try:
+            scratch.load(pipeline.json_text)
+        except SwitchError as exc:
+            raise invalid(f"config.p4_device_config: {exc}") from None
+        pipeline_mod.bind(pipeline.index, scratch.objects)
+
+    def _commit(self, pipeline: Pipeline) -> None:
+        old = self._device
+        try:
+            self.switch.load(pipeline.json_text)
+        except SwitchError as exc:
+            raise invalid(f"config.p4_device_config: {exc}") from None
+        try:
+            pipeline_mod.bind(pipeline.index, self.switch.objects)
+        except P4RuntimeError:
+            if old is not None:
+                self.switch.load(old.pipeline.json_text)
+                old.tables = TableEntries(self.switch, old.index)
+                old.replication = Replication(self.switch)
+            raise
+        if old is not None:
+            old.close()
+        self._device = _Device(self.switch, pipeline, self.send_primary)
+
+    def _set_pipeline(self, request: p4r.SetForwardingPipelineConfigRequest) -> p4r.SetForwardingPipelineConfigResponse:
+        self.check_device(request.device_id, "request")
+        self._check_role(request.role, request.role_id)
+        self._check_primary(request.election_id)
+        action = request.action
+        with self._write_lock:
+            if action in (_Action.VERIFY, _Action.VERIFY_AND_SAVE):
+                pipeline, _ = self._verify(request.config)
+                self._check_loads(pipeline)
+                if action == _Action.VERIFY_AND_SAVE:
+                    self._saved = pipeline
+            elif action == _Action.VERIFY_AND_COMMIT:
+                pipeline, _ = self._verify(request.config)
+                self._commit(pipeline)
+                self._saved = None
+            elif action == _Action.COMMIT:
+                if self._saved is None:
+                    raise P4RuntimeError(
+                        grpc.StatusCode.FAILED_PRECONDITION, "action COMMIT: no config saved by VERIFY_AND_SAVE"
+                    )
+                self._commit(self._saved)
+                self._saved = None
+            elif action == _Action.RECONCILE_AND_COMMIT:
+                raise unimplemented("action RECONCILE_AND_COMMIT is not supported")
+            else:
+                raise invalid(f"action {action}: not a pipeline config action")
+        return p4r.SetForwardingPipelineConfigResponse()
+
+    def GetForwardingPipelineConfig(
+        self, request: p4r.GetForwardingPipelineConfigRequest, context: grpc.ServicerContext
+    ) -> p4r.GetForwardingPipelineConfigResponse:
+        return self._guard(context, lambda: self._get_pipeline(request))
+
+    def _get_pipeline(self, request: p4r.GetForwardingPipelineConfigRequest) -> p4r.GetForwardingPipelineConfigResponse:
+        self.check_device(request.device_id, "request")
+        pipeline = self._device_or_fail().pipeline
+        kind = request.response_type
+        config = p4r.ForwardingPipelineConfig()
+        if pipeline.cookie is not None:
+            config.cookie.cookie = pipeline.cookie
+        if kind in (_Response.ALL, _Response.P4INFO_AND_COOKIE):
+            config.p4info.CopyFrom(pipeline.p4info)
+        if kind in (_Response.ALL, _Response.DEVICE_CONFIG_AND_COOKIE):
+            config.p4_device_config = pipeline.device_config
+        if kind not in _Response.values():
+            raise invalid(f"response_type {kind}: unknown")
+        return p4r.GetForwardingPipelineConfigResponse(config=config)
+
+    # -- Write ----------------------------------------------------------------------------------------------
+    def Write(self, request: p4r.WriteRequest, context: grpc.ServicerContext) -> p4r.WriteResponse:
+        try:
+            errors = self._write(request)
+        except P4RuntimeError as error:
+            context.abort(error.code, error.message)
+        except Exception as exc:  # never crash on a request
+            context.abort(grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}")
+        if errors is not None:
+            code, message, details = batch_status(errors)
+            context.set_trailing_metadata(((DETAILS_KEY, details),))
+            context.abort(code, message)
+        return p4r.WriteResponse()
+
+    def _write(self, request: p4r.WriteRequest) -> list[P4RuntimeError | None] | None:
+        self.check_device(request.device_id, "request")
+        self._check_role(request.role, request.role_id)
+        self._check_primary(request.election_id)
+        device = self._device_or_fail()
+        if request.atomicity != p4r.WriteRequest.CONTINUE_ON_ERROR:
+            raise unimplemented(f"atomicity {request.atomicity}: only CONTINUE_ON_ERROR is supported")
+        errors: list[P4RuntimeError | None] = []
+        failed = False
+        with self._write_lock:
+            device = self._device_or_fail()
+            write = device.write
+            for i, update in enumerate(request.updates):
+                try:
+                    kind = update.type
+                    if kind not in (1, 2, 3):
+                        raise invalid(f"updates[{i}].type {kind}: must be INSERT, MODIFY or DELETE")
+                    write(kind, update.entity)
+                    errors.append(None)
+                except P4RuntimeError as error:
+                    errors.append(error)
+                    failed = True
+                except SwitchError as exc:
+                    errors.append(from_switch_error(exc))
+                    failed = True
+                except Exception as exc:  # a bug must not end the batch or the server
+                    errors.append(P4RuntimeError(grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}"))
+                    failed = True
+        return errors if failed else None
+
+    # -- Read ------------------------------------------------------------------------------------------------
+    def Read(self, request: p4r.ReadRequest, context: grpc.ServicerContext) -> Iterator[p4r.ReadResponse]:
+        try:
+            self.check_device(request.device_id, "request")
+            self._check_role(request.role, 0)
+            device = self._device_or_fail()
+            chunk = p4r.ReadResponse()
+            for entity in request.entities:
+                for found in device.read(entity):
+                    chunk.entities.append(found)
+                    if len(chunk.entities) >= _READ_CHUNK:
+                        yield chunk
+                        chunk = p4r.ReadResponse()
+            yield chunk
+        except P4RuntimeError as error:
+            context.abort(error.code, error.message)
+        except SwitchError as exc:
+            mapped = from_switch_error(exc)
+            context.abort(mapped.code, mapped.message)
+        except Exception as exc:  # never crash on a request
+            context.abort(grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}")
+
+    # -- StreamChannel -----------------------------------------------------------------------------------------
+    def StreamChannel(
+        self, request_iterator: Iterator[p4r.StreamMessageRequest], context: grpc.ServicerContext
+    ) -> Iterator[p4r.StreamMessageResponse]:
+        return StreamSession(self, context).run(request_iterator)
+
+    def packet_out(self, packet: p4r.PacketOut) -> None:
+        device = self._device_or_fail()
+        frame = packet_out_frame(device.index.packet_out, packet)
+        try:
+            self.switch.receive(self.cpu_port, frame)
+        except SwitchError as exc:
+            raise from_switch_error(exc) from None
+
+    def packet_in(self, frame: bytes) -> None:
+        """Switch callback for frames sent to the CPU port."""
+        device = self._device
+        if device is None:
+            return
+        message = packet_in_message(device.index.packet_in, frame)
+        if message is not None:
+            self.send_primary(message)
+
+    def digest(self, name: str, samples: list[tuple[int, ...]]) -> None:
+        """Switch callback for digests."""
+        device = self._device
+        if device is not None:
+            device.digests.on_digest(name, samples)
+
+    def digest_ack(self, ack: p4r.DigestListAck) -> None:
+        device = self._device_or_fail()
+        device.digests.ack(ack)
+
+    def close(self) -> None:
+        if self._device is not None:
+            self._device.close()
+
+
+class P4RuntimeServer:
+    """A P4Runtime gRPC server for one switch."""
+
+    def __init__(
+        self,
+        switch: Any,
+        address: str = "127.0.0.1:9559",
+        device_id: int = 1,
+        cpu_port: int = 255,
+        tls: tuple[str | Path, str | Path] | None = None,
+        max_workers: int = 32,
+    ) -> None:
+        self.switch = switch
+        self.address = address
+        self.service = P4RuntimeService(switch, device_id, cpu_port)
+        self._tls = tls
+        self._server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="p4runtime"),
+            options=[
+                ("grpc.max_receive_message_length", 256 * 1024 * 1024),
+                ("grpc.max_send_message_length", 256 * 1024 * 1024),
+            ],
+        )
+        p4r_grpc.add_P4RuntimeServicer_to_server(self.service, self._server)
+        self.port = 0
+
+    def start(self) -> None:
+        """Bind the address (raises OSError if it cannot), hook the switch callbacks, serve."""
+        if self._tls is not None:
+            cert, key = self._tls
+            credentials = grpc.ssl_server_credentials([(Path(key).read_bytes(), Path(cert).read_bytes())])
+            self.port = self._server.add_secure_port(self.address, credentials)
+        else:
+            self.port = self._server.add_insecure_port(self.address)
+        if not self.port:
+            raise OSError(f"P4Runtime server: cannot listen on {self.address}")
+        self.switch.on_packet_in(self.service.packet_in)
+        self.switch.on_digest(self.service.digest)
+        self._server.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the server stops (or `timeout` seconds pass: then False)."""
+        return bool(self._server.wait_for_termination(timeout))
+
+    def stop(self, grace: float | None = 0.5) -> None:
+        self._server.stop(grace).wait()
+        self.service.close()

@@ -1,0 +1,258 @@
+"""Table entries, default entries, direct counters and direct meters over the switch API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+from finsy.proto import p4r
+
+from softp4.switch.p4runtime.errors import P4RuntimeError, invalid, not_found, unimplemented
+from softp4.switch.p4runtime.translate import P4InfoIndex, TableSpec
+
+_INSERT, _MODIFY, _DELETE = p4r.Update.INSERT, p4r.Update.MODIFY, p4r.Update.DELETE
+_WHERE = "table_entry"
+
+
+def counter_data(unit: int, bytes_: int, packets: int) -> p4r.CounterData:
+    """CounterData with the fields of the counter's unit (1 bytes, 2 packets, 3 both)."""
+    if unit == 1:
+        return p4r.CounterData(byte_count=bytes_)
+    if unit == 2:
+        return p4r.CounterData(packet_count=packets)
+    return p4r.CounterData(byte_count=bytes_, packet_count=packets)
+
+
+def meter_rates(config: p4r.MeterConfig, where: str) -> list[tuple[float, int]]:
+    """Switch meter rates [(committed rate, burst), (peak rate, burst)] of a MeterConfig."""
+    for name in ("cir", "cburst", "pir", "pburst"):
+        if getattr(config, name) < 0:
+            raise invalid(f"{where}.{name} {getattr(config, name)}: must not be negative")
+    if config.eburst:
+        raise invalid(f"{where}.eburst: only two-rate three-color meters are supported (eburst must be 0)")
+    if config.cir > config.pir:
+        raise invalid(f"{where}: cir {config.cir} is greater than pir {config.pir}")
+    return [(float(config.cir), int(config.cburst)), (float(config.pir), int(config.pburst))]
+
+
+def meter_config(rates: list[tuple[float, int]]) -> p4r.MeterConfig | None:
+    if not rates:
+        return None
+    (cir, cburst), (pir, pburst) = rates[0], rates[-1]
+    return p4r.MeterConfig(cir=round(cir), cburst=int(cburst), pir=round(pir), pburst=int(pburst))
+
+
+class TableEntries:
+    """P4Runtime view of the tables of one pipeline."""
+
+    def __init__(self, switch: Any, index: P4InfoIndex) -> None:
+        self.sw = switch
+        self.index = index
+        # Direct meter configs and entry metadata are kept here (the switch has no getter for them).
+        self.meters: dict[tuple[str, int], p4r.MeterConfig] = {}
+        self.metadata: dict[tuple[str, int], bytes] = {}
+
+    # -- writes -------------------------------------------------------------------------------------------
+    def write(self, kind: int, te: p4r.TableEntry) -> None:
+        table = self.index.table(te.table_id, _WHERE)
+        if te.is_default_action:
+            self._write_default(kind, table, te)
+            return
+        if table.const:
+            raise P4RuntimeError(
+                grpc.StatusCode.PERMISSION_DENIED, f"{_WHERE}: table '{table.name}' is const: its entries cannot change"
+            )
+        if te.idle_timeout_ns:
+            raise unimplemented(f"{_WHERE}.idle_timeout_ns: idle timeouts are not supported")
+        table.check_priority(te.priority, _WHERE)
+        key = table.key(te.match, _WHERE)
+        sw = self.sw
+        if kind == _INSERT:
+            action, params = self.index.table_action(table, te.action, f"{_WHERE}.action", default=False)
+            rates = self._check_extras(table, te)
+            handle = sw.table_add(table.name, key, action, params, te.priority)
+            self._apply_extras(table, handle, te, rates)
+            return
+        handle = sw.table_find(table.name, key, te.priority)
+        if handle is None:
+            raise not_found(f"{_WHERE}: no entry with this match and priority {te.priority} in table '{table.name}'")
+        if kind == _MODIFY:
+            rates = self._check_extras(table, te)
+            if te.HasField("action"):
+                action, params = self.index.table_action(table, te.action, f"{_WHERE}.action", default=False)
+                sw.table_modify(table.name, handle, action, params)
+            elif not (te.HasField("counter_data") or te.HasField("meter_config") or te.metadata):
+                raise invalid(f"{_WHERE}.action is missing: MODIFY needs an action")
+            self._apply_extras(table, handle, te, rates)
+        elif kind == _DELETE:
+            sw.table_delete(table.name, handle)
+            self.meters.pop((table.name, handle), None)
+            self.metadata.pop((table.name, handle), None)
+        else:
+            raise invalid(f"update.type {kind}: must be INSERT, MODIFY or DELETE")
+
+    def _check_extras(self, table: TableSpec, te: p4r.TableEntry) -> list[tuple[float, int]] | None:
+        if te.HasField("counter_data") and not table.direct_counter_id:
+            raise invalid(f"{_WHERE}.counter_data: table '{table.name}' has no direct counter")
+        if te.HasField("meter_counter_data"):
+            raise unimplemented(f"{_WHERE}.meter_counter_data: meter counters are not supported")
+        if te.HasField("meter_config"):
+            if not table.direct_meter_id:
+                raise invalid(f"{_WHERE}.meter_config: table '{table.name}' has no direct meter")
+            return meter_rates(te.meter_config, f"{_WHERE}.meter_config")
+        return None
+
+    def _apply_extras(
+        self, table: TableSpec, handle: int, te: p4r.TableEntry, rates: list[tuple[float, int]] | None
+    ) -> None:
+        if te.HasField("counter_data"):
+            self.sw.table_entry_counter_write(
+                table.name, handle, te.counter_data.byte_count, te.counter_data.packet_count
+            )
+        if rates is not None:
+            self.sw.table_entry_meter_set(table.name, handle, rates)
+            self.meters[(table.name, handle)] = te.meter_config
+        if te.metadata:
+            self.metadata[(table.name, handle)] = te.metadata
+
+    def _write_default(self, kind: int, table: TableSpec, te: p4r.TableEntry) -> None:
+        if kind != _MODIFY:
+            raise invalid(
+                f"{_WHERE}: the default entry of table '{table.name}' can only be modified "
+                "(INSERT and DELETE of a default entry are invalid)"
+            )
+        if te.match:
+            raise invalid(f"{_WHERE}.match: a default entry (is_default_action) must have no match")
+        if te.priority:
+            raise invalid(f"{_WHERE}.priority {te.priority}: a default entry must have priority 0")
+        if table.const_default_action_id:
+            raise P4RuntimeError(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"{_WHERE}: the default action of table '{table.name}' is const",
+            )
+        if te.HasField("action"):
+            action, params = self.index.table_action(table, te.action, f"{_WHERE}.action", default=True)
+            self.sw.table_set_default(table.name, action, params)
+        else:
+            self.sw.table_reset_default(table.name)
+
+    # -- reads ----------------------------------------------------------------------------------------------
+    def _tables(self, table_id: int, where: str) -> list[TableSpec]:
+        if table_id == 0:
+            return list(self.index.tables.values())
+        return [self.index.table(table_id, where)]
+
+    def _selected(self, table: TableSpec, te: p4r.TableEntry, where: str) -> list[Any]:
+        """Switch entries of `table` selected by the read filter `te` (match given: that one entry)."""
+        entries = self.sw.table_entries(table.name)
+        if te.match and te.table_id:
+            key = table.key(te.match, where)
+            handle = self.sw.table_find(table.name, key, te.priority)
+            return [e for e in entries if e.handle == handle]
+        if te.priority and te.table_id:
+            return [e for e in entries if e.priority == te.priority]
+        return list(entries)
+
+    def entry_message(self, table: TableSpec, entry: Any) -> p4r.TableEntry:
+        return p4r.TableEntry(
+            table_id=table.id,
+            match=table.match(entry.key),
+            action=p4r.TableAction(action=self.index.action_message(entry.action, entry.params)),
+            priority=entry.priority,
+            is_const=table.const,
+        )
+
+    def read(self, te: p4r.TableEntry) -> Iterator[p4r.TableEntry]:
+        if te.is_default_action:
+            for table in self._tables(te.table_id, _WHERE):
+                action, params = self.sw.table_get_default(table.name)
+                if not action:
+                    continue
+                yield p4r.TableEntry(
+                    table_id=table.id,
+                    action=p4r.TableAction(action=self.index.action_message(action, params)),
+                    is_default_action=True,
+                )
+            return
+        want_counter = te.HasField("counter_data")
+        want_meter = te.HasField("meter_config")
+        for table in self._tables(te.table_id, _WHERE):
+            for entry in self._selected(table, te, _WHERE):
+                message = self.entry_message(table, entry)
+                where = (table.name, entry.handle)
+                if want_counter and table.direct_counter_id:
+                    b, p = self.sw.table_entry_counter(table.name, entry.handle)
+                    message.counter_data.CopyFrom(counter_data(table.direct_counter_unit, b, p))
+                if want_meter and where in self.meters:
+                    message.meter_config.CopyFrom(self.meters[where])
+                if where in self.metadata:
+                    message.metadata = self.metadata[where]
+                yield message
+
+    # -- direct counters and meters ------------------------------------------------------------------------------
+    def _direct_handle(self, te: p4r.TableEntry, where: str, direct: str) -> tuple[TableSpec, int]:
+        table = self.index.table(te.table_id, f"{where}.table_entry")
+        if direct == "counter" and not table.direct_counter_id:
+            raise invalid(f"{where}.table_entry.table_id {te.table_id}: table '{table.name}' has no direct counter")
+        if direct == "meter" and not table.direct_meter_id:
+            raise invalid(f"{where}.table_entry.table_id {te.table_id}: table '{table.name}' has no direct meter")
+        if te.is_default_action:
+            raise unimplemented(f"{where}.table_entry: direct resources of default entries are not supported")
+        table.check_priority(te.priority, f"{where}.table_entry")
+        key = table.key(te.match, f"{where}.table_entry")
+        handle = self.sw.table_find(table.name, key, te.priority)
+        if handle is None:
+            raise not_found(f"{where}.table_entry: no such entry in table '{table.name}'")
+        return table, handle
+
+    def write_direct_counter(self, kind: int, entry: p4r.DirectCounterEntry) -> None:
+        where = "direct_counter_entry"
+        if kind != _MODIFY:
+            raise invalid(f"{where}: direct counter entries can only be modified")
+        table, handle = self._direct_handle(entry.table_entry, where, "counter")
+        self.sw.table_entry_counter_write(table.name, handle, entry.data.byte_count, entry.data.packet_count)
+
+    def read_direct_counter(self, entry: p4r.DirectCounterEntry) -> Iterator[p4r.DirectCounterEntry]:
+        where = "direct_counter_entry.table_entry"
+        te = entry.table_entry
+        for table in self._tables(te.table_id, where):
+            if not table.direct_counter_id:
+                if te.table_id:
+                    raise invalid(f"{where}.table_id {te.table_id}: table '{table.name}' has no direct counter")
+                continue
+            for e in self._selected(table, te, where):
+                b, p = self.sw.table_entry_counter(table.name, e.handle)
+                yield p4r.DirectCounterEntry(
+                    table_entry=p4r.TableEntry(table_id=table.id, match=table.match(e.key), priority=e.priority),
+                    data=counter_data(table.direct_counter_unit, b, p),
+                )
+
+    def write_direct_meter(self, kind: int, entry: p4r.DirectMeterEntry) -> None:
+        where = "direct_meter_entry"
+        if kind != _MODIFY:
+            raise invalid(f"{where}: direct meter entries can only be modified")
+        table, handle = self._direct_handle(entry.table_entry, where, "meter")
+        if entry.HasField("config"):
+            self.sw.table_entry_meter_set(table.name, handle, meter_rates(entry.config, f"{where}.config"))
+            self.meters[(table.name, handle)] = entry.config
+        else:
+            self.sw.table_entry_meter_set(table.name, handle, [])
+            self.meters.pop((table.name, handle), None)
+
+    def read_direct_meter(self, entry: p4r.DirectMeterEntry) -> Iterator[p4r.DirectMeterEntry]:
+        where = "direct_meter_entry.table_entry"
+        te = entry.table_entry
+        for table in self._tables(te.table_id, where):
+            if not table.direct_meter_id:
+                if te.table_id:
+                    raise invalid(f"{where}.table_id {te.table_id}: table '{table.name}' has no direct meter")
+                continue
+            for e in self._selected(table, te, where):
+                message = p4r.DirectMeterEntry(
+                    table_entry=p4r.TableEntry(table_id=table.id, match=table.match(e.key), priority=e.priority)
+                )
+                config = self.meters.get((table.name, e.handle))
+                if config is not None:
+                    message.config.CopyFrom(config)
+                yield message
