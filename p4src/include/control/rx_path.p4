@@ -2,7 +2,7 @@
  * window exported to that peer, bounds, then exactly the next sequence number
  * of the stream. Accepted writes are re-based into local memory and go to the
  * accelerator's PCIe port (with an ACK on the uplink when one is due); a gap
- * drops and NACKs once; a duplicate is dropped (and re-ACKed on request). */
+ * drops and NACKs once; a duplicate is dropped and re-ACKed. */
 #ifndef JS_RX_PATH_P4
 #define JS_RX_PATH_P4
 
@@ -124,11 +124,10 @@ control RxPath(inout nic_headers_t hdr,
                         meta.out_kind = OUT_NACK;
                     }
                 } else {
+                    /* a duplicate: re-ACK, so a sender whose ACK was lost learns where we are */
                     meta.drop_reason = DROP_DUPLICATE;
-                    if ((hdr.js.flags & FLAG_ACK_REQ) != 0) {
-                        standard_metadata.egress_spec = NIC_UPLINK_PORT;
-                        meta.out_kind = OUT_ACK;
-                    }
+                    standard_metadata.egress_spec = NIC_UPLINK_PORT;
+                    meta.out_kind = OUT_ACK;
                 }
             }
         }
