@@ -72,8 +72,8 @@ def load_program(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> StfResult:
-    from softp4.switch import Switch
     from softp4.switch.errors import SwitchError
+    from softp4.switch.switch import Switch
 
     commands = parse_stf_file(args.stf)
     program = load_program(args)

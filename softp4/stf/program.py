@@ -53,7 +53,7 @@ def resolve_suffix(kind: str, wanted: str, names: list[str], where: str = "") ->
         if len(unique) > 1:
             raise UnknownName(f"{kind} name '{wanted}'{where} is ambiguous: {', '.join(unique)}")
     known = ", ".join(sorted(set(names))) or "none"
-    raise UnknownName(f"no {kind} '{wanted}'{where} (the program has: {known})")
+    raise UnknownName(f"no {kind} '{wanted}'{where} (known: {known})")
 
 
 class ProgramNames:

@@ -103,12 +103,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("program", nargs="?", type=existing_file, help="BMv2 JSON program to load")
     parser.add_argument(
-        "-i", "--interface", dest="interfaces", action="append", type=interface, default=[],
-        metavar="N@IFACE", help="bind switch port N to interface IFACE (repeatable)",
+        "-i",
+        "--interface",
+        dest="interfaces",
+        action="append",
+        type=interface,
+        default=[],
+        metavar="N@IFACE",
+        help="bind switch port N to interface IFACE (repeatable)",
     )
     parser.add_argument("--device-id", type=non_negative, default=0, help="P4Runtime device id (default 0)")
     parser.add_argument(
-        "--grpc-server-addr", type=grpc_address, default="0.0.0.0:9559",
+        "--grpc-server-addr",
+        type=grpc_address,
+        default="0.0.0.0:9559",
         help="P4Runtime listen address (default 0.0.0.0:9559)",
     )
     parser.add_argument(
@@ -166,9 +174,9 @@ class SwitchProcess:
         self.grpc_port = 0
 
     def start(self) -> None:
-        from softp4.switch import Switch
         from softp4.switch.errors import SwitchError
         from softp4.switch.p4runtime import P4RuntimeServer
+        from softp4.switch.switch import Switch
 
         args = self.args
         trace = self.out if args.log_console else None
