@@ -1,0 +1,157 @@
+"""Control flow of a pipeline: tables and conditionals as nodes linked at load time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from softp4.switch.packet import PHV, PacketExit
+from softp4.switch.tables import ActionDef, Rec, Table
+
+Trace = Callable[[str], None]
+
+
+def run_action_traced(a: ActionDef, p: PHV, d: Any, tr: Trace) -> None:
+    tr(f"Action {a.name}")
+    prims = a.prims
+    n = len(prims)
+    pc = 0
+    while pc < n:
+        fn, desc = prims[pc]
+        if not desc.startswith("Primitive _jump"):
+            tr(desc)
+        r = fn(p, d)
+        pc = pc + 1 if r is None else r
+
+
+def _fmt_data(d: list[int]) -> str:
+    return "".join(f"{v:x}," for v in d)
+
+
+class Node:
+    name: str
+
+    def apply(self, p: PHV) -> Node | None:
+        raise NotImplementedError
+
+    def apply_traced(self, p: PHV, tr: Trace) -> Node | None:
+        raise NotImplementedError
+
+
+class TableNode(Node):
+    def __init__(self, table: Table) -> None:
+        self.name = table.name
+        self.table = table
+        self.hitmiss = False
+        self.hit_next: Node | None = None
+        self.miss_next: Node | None = None
+        self.next_by_action: dict[int, Node | None] = {}
+        self.base_default_next: Node | None = None
+        self.direct_meter: Any = None  # MeterArray
+        self.meter_setter: Callable[[PHV, Any, Any], None] | None = None
+
+    def _next(self, hit: bool, a: ActionDef | None) -> Node | None:
+        if self.hitmiss:
+            return self.hit_next if hit else self.miss_next
+        if a is None:
+            return self.base_default_next
+        return self.next_by_action.get(a.id, self.base_default_next)
+
+    def _hit(self, p: PHV, r: Rec) -> None:
+        if self.table.with_counters:
+            r.nbytes += p[0].ingress_length
+            r.npackets += 1
+        if r.meter is not None and self.meter_setter is not None:
+            mtr = self.direct_meter
+            amount = 1 if mtr.packets else p[0].ingress_length
+            self.meter_setter(p, None, r.meter.execute(amount))
+
+    def apply(self, p: PHV) -> Node | None:
+        t = self.table
+        r = t.lookup(t.key_fn(p))
+        if r is None:
+            a = t.default_action
+            if a is not None:
+                a.run(p, t.default_data)
+            return self._next(False, a)
+        self._hit(p, r)
+        a = r.action
+        a.run(p, r.data)
+        if self.hitmiss:
+            return self.hit_next
+        return self.next_by_action.get(a.id, self.base_default_next)
+
+    def apply_traced(self, p: PHV, tr: Trace) -> Node | None:
+        t = self.table
+        tr(f"Applying table '{t.name}'")
+        key = t.key_fn(p)
+        if t.keys:
+            tr("Looking up key: " + ", ".join(f"{k.name}: {v:x}" for k, v in zip(t.keys, key, strict=True)))
+        r = t.lookup(key)
+        if r is None:
+            a = t.default_action
+            tr(f"Table '{t.name}': miss")
+            if a is not None:
+                tr(f"Action entry is {a.name} - {_fmt_data(t.default_data)}")
+                run_action_traced(a, p, t.default_data, tr)
+            return self._next(False, a)
+        tr(f"Table '{t.name}': hit with handle {r.handle}")
+        self._hit(p, r)
+        tr(f"Action entry is {r.action.name} - {_fmt_data(r.data)}")
+        run_action_traced(r.action, p, r.data, tr)
+        return self._next(True, r.action)
+
+
+class CondNode(Node):
+    def __init__(self, name: str, expr: Callable[[PHV, Any], Any]) -> None:
+        self.name = name
+        self.expr = expr
+        self.true_next: Node | None = None
+        self.false_next: Node | None = None
+
+    def apply(self, p: PHV) -> Node | None:
+        return self.true_next if self.expr(p, None) else self.false_next
+
+    def apply_traced(self, p: PHV, tr: Trace) -> Node | None:
+        v = bool(self.expr(p, None))
+        tr(f'Condition "{self.name}" is {str(v).lower()}')
+        return self.true_next if v else self.false_next
+
+
+class ActionCallNode(Node):
+    def __init__(self, name: str, action: ActionDef) -> None:
+        self.name = name
+        self.action = action
+        self.next: Node | None = None
+
+    def apply(self, p: PHV) -> Node | None:
+        self.action.run(p, ())
+        return self.next
+
+    def apply_traced(self, p: PHV, tr: Trace) -> Node | None:
+        run_action_traced(self.action, p, (), tr)
+        return self.next
+
+
+class Pipeline:
+    def __init__(self, name: str, init: Node | None) -> None:
+        self.name = name
+        self.init = init
+
+    def run(self, p: PHV) -> None:
+        node = self.init
+        try:
+            while node is not None:
+                node = node.apply(p)
+        except PacketExit:
+            pass
+
+    def run_traced(self, p: PHV, tr: Trace) -> None:
+        tr(f"Pipeline '{self.name}': start")
+        node = self.init
+        try:
+            while node is not None:
+                node = node.apply_traced(p, tr)
+        except PacketExit:
+            tr("Exiting")
+        tr(f"Pipeline '{self.name}': end")

@@ -1,0 +1,424 @@
+"""Load BMv2 JSON into a `Program`: layout, externs, actions, tables, parser, deparser, checksums."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from typing import Any
+
+from softp4.switch.calculations import Calculation, make_algorithm, make_input_builder
+from softp4.switch.control import ActionCallNode, CondNode, Node, Pipeline, TableNode
+from softp4.switch.deparser import Deparser
+from softp4.switch.errors import ConfigError
+from softp4.switch.expressions import ExprCompiler, parse_hexstr
+from softp4.switch.externs import CounterArray, RegisterArray
+from softp4.switch.layout import Layout
+from softp4.switch.meters import MeterArray
+from softp4.switch.packet import PHV
+from softp4.switch.parser import ParserCompiler
+from softp4.switch.primitives import PrimitiveCompiler, describe, make_action_runner
+from softp4.switch.program import STANDARD_FIELDS, ParseVset, Program
+from softp4.switch.tables import ActionDef, Exact, KeyField, Lpm, Match, Optional, Range, Table, Ternary
+
+SUPPORTED_MAJOR = 2
+
+
+def read_config(config: Any) -> dict[str, Any]:
+    """The JSON object from a dict, JSON text (str or bytes) or a path."""
+    if isinstance(config, dict):
+        return config
+    try:
+        if isinstance(config, pathlib.Path):
+            text = config.read_text()
+        elif isinstance(config, bytes | bytearray):
+            text = bytes(config).decode()
+        elif isinstance(config, str):
+            text = config
+        else:
+            raise ConfigError(f"config must be a dict, JSON text or a path, not {type(config).__name__}")
+        obj = json.loads(text)
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read config: {e}") from None
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"config is not valid JSON: {e}") from None
+    if not isinstance(obj, dict):
+        raise ConfigError("config: the top level of BMv2 JSON must be an object")
+    return obj
+
+
+def _list(cfg: dict[str, Any], key: str) -> list[Any]:
+    v = cfg.get(key, [])
+    if v is None:
+        return []
+    if not isinstance(v, list):
+        raise ConfigError(f"'{key}' must be a list")
+    return v
+
+
+def load_program(config: Any) -> Program:
+    cfg = read_config(config)
+    try:
+        return _Loader(cfg).load()
+    except ConfigError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+        raise ConfigError(f"malformed BMv2 JSON: {type(e).__name__}: {e}") from None
+
+
+class _Loader:
+    def __init__(self, cfg: dict[str, Any]) -> None:
+        self.cfg = cfg
+
+    def load(self) -> Program:
+        cfg = self.cfg
+        meta = cfg.get("__meta__")
+        if isinstance(meta, dict) and "version" in meta:
+            ver = meta["version"]
+            if not isinstance(ver, list) or not ver or ver[0] != SUPPORTED_MAJOR:
+                raise ConfigError(f"__meta__: unsupported BMv2 JSON version {ver!r} (need 2.x)")
+        for key in ("header_types", "headers", "actions", "pipelines", "parsers", "deparsers"):
+            _list(cfg, key)
+        layout = Layout(cfg)
+        sm, widths = self._standard_metadata(layout)
+        registers: dict[str, RegisterArray] = {}
+        for r in _list(cfg, "register_arrays"):
+            name = r.get("name")
+            registers[name] = RegisterArray(name, int(r.get("size", 0)), int(r.get("bitwidth", 32)))
+        prog = Program(layout, ExprCompiler(layout, registers), sm, widths, registers=registers)
+        prog.source = cfg
+        for c in _list(cfg, "counter_arrays"):
+            name = c.get("name")
+            prog.counters[name] = CounterArray(name, int(c.get("size", 0)), bool(c.get("is_direct")), c.get("binding"))
+        for m in _list(cfg, "meter_arrays"):
+            name = m.get("name")
+            ma = MeterArray(
+                name,
+                int(m.get("size", 0)),
+                m.get("type") == "packets",
+                int(m.get("rate_count", 2)),
+                bool(m.get("is_direct")),
+                m.get("binding"),
+            )
+            if ma.is_direct and m.get("result_target") is not None:
+                slot, width, _ = layout.field_slot(m["result_target"], f"meter array '{name}'")
+                ma.result_target = (slot, width)
+            prog.meters[name] = ma
+        for h in layout.headers.values():
+            if h.metadata:
+                prog.meta_slots.extend(range(h.base + 1, h.base + 1 + len(h.fields)))
+        self._field_lists(prog)
+        deparsers = _list(cfg, "deparsers")
+        dep_headers = []
+        if deparsers:
+            dj = deparsers[0]
+            for hname in dj.get("order", []):
+                dep_headers.append(layout.header(hname, f"deparser '{dj.get('name')}'"))
+            prog.deparser = Deparser(str(dj.get("name", "deparser")), dep_headers)
+        else:
+            prog.deparser = Deparser("deparser", [])
+        for c in _list(cfg, "calculations"):
+            calc = self._calculation(prog, c)
+            prog.calculations[calc.name] = calc
+        for v in _list(cfg, "parse_vsets"):
+            name = v.get("name")
+            prog.vsets[name] = ParseVset(
+                name, int(v.get("compressed_bitwidth", 0)), int(v.get("max_size", 0) or 1 << 30)
+            )
+        self._actions(prog)
+        pipelines = _list(cfg, "pipelines")
+        compiled = [self._pipeline(prog, pj) for pj in pipelines]
+        by_name = {pl.name: pl for pl in compiled}
+        prog.ingress = by_name.get("ingress", compiled[0] if compiled else None)
+        prog.egress = by_name.get("egress", compiled[1] if len(compiled) > 1 else None)
+        parsers = _list(cfg, "parsers")
+        if parsers:
+            pj = next((x for x in parsers if x.get("name") == "parser"), parsers[0])
+            prog.parser = ParserCompiler(prog).compile(pj)
+        self._checksums(prog)
+        return prog
+
+    def _standard_metadata(self, layout: Layout) -> tuple[dict[str, int], dict[str, int]]:
+        sm: dict[str, int] = {}
+        widths: dict[str, int] = {}
+        aliases: dict[str, Any] = {}
+        for a in _list(self.cfg, "field_aliases"):
+            if isinstance(a, list) and len(a) == 2:
+                aliases[str(a[0])] = a[1]
+        h = layout.headers.get("standard_metadata")
+        for fname in STANDARD_FIELDS:
+            ref = aliases.get(f"standard_metadata.{fname}") or aliases.get(f"intrinsic_metadata.{fname}")
+            if ref is None and h is not None and fname in h.by_name:
+                ref = ["standard_metadata", fname]
+            if ref is None and fname in ("mcast_grp", "egress_rid", "priority"):
+                im = layout.headers.get("intrinsic_metadata")
+                if im is not None and fname in im.by_name:
+                    ref = ["intrinsic_metadata", fname]
+            if ref is not None:
+                slot, width, _ = layout.field_slot(ref, "field_aliases")
+            else:
+                layout.template.append(0)
+                slot, width = len(layout.template) - 1, 32
+            sm[fname] = slot
+            widths[fname] = width
+        return sm, widths
+
+    def _field_lists(self, prog: Program) -> None:
+        lay = prog.layout
+
+        def elements(obj: dict[str, Any], what: str) -> list[tuple[int, int]]:
+            out = []
+            for e in obj.get("elements", []):
+                if not isinstance(e, dict) or e.get("type") != "field":
+                    continue
+                h, f = lay.field(e.get("value"), what)
+                out.append((f.slot if f is not None else h.base, h.base))
+            return out
+
+        for fl in _list(self.cfg, "field_lists"):
+            fid = int(fl.get("id", 0))
+            prog.field_lists[fid] = elements(fl, f"field list '{fl.get('name')}'")
+        for ll in _list(self.cfg, "learn_lists"):
+            lid = int(ll.get("id", 0))
+            prog.learn_lists[lid] = (str(ll.get("name")), elements(ll, f"learn list '{ll.get('name')}'"))
+
+    def _calculation(self, prog: Program, c: dict[str, Any]) -> Calculation:
+        name = str(c.get("name"))
+        where = f"calculation '{name}'"
+        lay = prog.layout
+        algo_name = str(c.get("algo"))
+        try:
+            algo = make_algorithm(algo_name)
+        except ConfigError:
+            raise ConfigError(f"{where}: unknown hash algorithm '{algo_name}'") from None
+        items: list[tuple[str, Any]] = []
+        last_header = -1
+        dep = prog.deparser
+        order = {h.name: i for i, h in enumerate(dep.headers)} if dep else {}
+        payload = False
+        for inp in c.get("input", []):
+            t = inp.get("type")
+            v = inp.get("value")
+            if t == "field":
+                h, f = lay.field(v, where)
+                if f is None:
+                    items.append(("field", (h.base, h.base, 1)))
+                else:
+                    items.append(("field", (h.base, f.slot, f.width)))
+                last_header = max(last_header, order.get(h.name, -1))
+            elif t == "hexstr":
+                items.append(("const", (parse_hexstr(v, where), int(inp.get("bitwidth", 0)))))
+            elif t == "header":
+                h = lay.header(v, where)
+                if h.emit is None:
+                    raise ConfigError(f"{where}: header '{h.name}' cannot be serialized")
+                items.append(("header", (h.base, h.emit)))
+                last_header = max(last_header, order.get(h.name, -1))
+            elif t == "payload":
+                payload = True
+            else:
+                raise ConfigError(f"{where}: unsupported input type '{t}'")
+        payload_fn = None
+        if payload and dep is not None:
+            idx = last_header
+
+            def payload_fn(p: PHV) -> bytes:
+                pkt = p[0]
+                return dep.headers_after(p, idx) + pkt.data[pkt.off :]
+
+        return Calculation(name, algo_name, algo, make_input_builder(items, payload_fn))
+
+    def _actions(self, prog: Program) -> None:
+        pc = PrimitiveCompiler(prog)
+        for aj in _list(self.cfg, "actions"):
+            name = aj.get("name")
+            if not isinstance(name, str):
+                raise ConfigError(f"action {aj!r}: missing name")
+            aid = int(aj.get("id", 0))
+            where = f"action '{name}'"
+            params = [(str(r.get("name")), int(r.get("bitwidth", 0))) for r in aj.get("runtime_data", [])]
+            prims = []
+            has_jumps = False
+            for i, pj in enumerate(aj.get("primitives", [])):
+                fn = pc.compile(pj, f"{where}, primitive {i}")
+                if pj.get("op") in ("_jump", "_jump_if_zero"):
+                    has_jumps = True
+                prims.append((fn, describe(pj)))
+            run = make_action_runner([f for f, _ in prims], has_jumps)
+            a = ActionDef(name, aid, params, run, prims)
+            if aid in prog.actions:
+                raise ConfigError(f"{where}: duplicate action id {aid}")
+            prog.actions[aid] = a
+            prog.actions_by_name.setdefault(name, []).append(a)
+
+    def _pipeline(self, prog: Program, pj: dict[str, Any]) -> Pipeline:
+        pname = str(pj.get("name"))
+        nodes: dict[str, Node] = {}
+        tjs = pj.get("tables", [])
+        cjs = pj.get("conditionals", [])
+        ajs = pj.get("action_calls", []) or []
+        for tj in tjs:
+            node = TableNode(self._table(prog, tj))
+            nodes[node.name] = node
+            prog.tables[node.name] = node.table
+        for cj in cjs:
+            name = str(cj.get("name"))
+            expr = prog.exprs.compile(cj.get("expression"), f"conditional '{name}'")
+            nodes[name] = CondNode(name, expr)
+        for acj in ajs:
+            name = str(acj.get("name"))
+            aid = acj.get("action_id")
+            if aid not in prog.actions:
+                raise ConfigError(f"action call '{name}': unknown action id {aid}")
+            nodes[name] = ActionCallNode(name, prog.actions[aid])
+
+        def ref(n: Any, where: str) -> Node | None:
+            if n is None:
+                return None
+            if n not in nodes:
+                raise ConfigError(f"{where}: unknown next node '{n}'")
+            return nodes[n]
+
+        for tj in tjs:
+            tn = nodes[tj["name"]]
+            assert isinstance(tn, TableNode)
+            where = f"table '{tn.name}'"
+            nt = tj.get("next_tables", {}) or {}
+            tn.base_default_next = ref(tj.get("base_default_next"), where)
+            if "__HIT__" in nt or "__MISS__" in nt:
+                if "__HIT__" not in nt or "__MISS__" not in nt:
+                    raise ConfigError(f"{where}: next_tables needs both __HIT__ and __MISS__")
+                tn.hitmiss = True
+                tn.hit_next = ref(nt["__HIT__"], where)
+                tn.miss_next = ref(nt["__MISS__"], where)
+            else:
+                for aname, nxt in nt.items():
+                    a = tn.table.actions.get(aname)
+                    if a is None:
+                        raise ConfigError(f"{where}: next_tables names unknown action '{aname}'")
+                    tn.next_by_action[a.id] = ref(nxt, where)
+            if tn.table.direct_meter is not None:
+                mtr = tn.table.direct_meter
+                tn.direct_meter = mtr
+                if mtr.result_target is not None:
+                    from softp4.switch.expressions import make_setter
+
+                    slot, width = mtr.result_target
+                    tn.meter_setter = make_setter(slot, width, False)
+        for cj in cjs:
+            cn = nodes[cj["name"]]
+            assert isinstance(cn, CondNode)
+            cn.true_next = ref(cj.get("true_next"), f"conditional '{cn.name}'")
+            cn.false_next = ref(cj.get("false_next"), f"conditional '{cn.name}'")
+        for acj in ajs:
+            an = nodes[acj["name"]]
+            assert isinstance(an, ActionCallNode)
+            an.next = ref(acj.get("next_node"), f"action call '{an.name}'")
+        return Pipeline(pname, ref(pj.get("init_table"), f"pipeline '{pname}'"))
+
+    def _table(self, prog: Program, tj: dict[str, Any]) -> Table:
+        name = str(tj.get("name"))
+        where = f"table '{name}'"
+        keys = []
+        for kj in tj.get("key", []):
+            mt = kj.get("match_type")
+            target = kj.get("target")
+            if mt == "valid":
+                h = prog.layout.header(target, where)
+                slot, width = h.base, 1
+            else:
+                slot, width, _ = prog.layout.field_slot(target, where)
+            if mt not in ("exact", "lpm", "ternary", "range", "optional", "valid"):
+                raise ConfigError(f"{where}: unsupported match type '{mt}'")
+            mask = kj.get("mask")
+            kname = kj.get("name") or (".".join(target) if isinstance(target, list) else str(target))
+            keys.append(KeyField(str(kname), mt, width, slot, None if mask is None else parse_hexstr(mask, where)))
+        actions: dict[str, ActionDef] = {}
+        for aid in tj.get("action_ids", []):
+            a = prog.actions.get(aid)
+            if a is None:
+                raise ConfigError(f"{where}: unknown action id {aid}")
+            actions[a.name] = a
+        t = Table(
+            name, int(tj.get("id", 0)), keys, actions, int(tj.get("max_size", 1024)), bool(tj.get("with_counters"))
+        )
+        dm = tj.get("direct_meters")
+        if dm:
+            if dm not in prog.meters:
+                raise ConfigError(f"{where}: unknown direct meter '{dm}'")
+            t.direct_meter = prog.meters[dm]
+        de = tj.get("default_entry")
+        if de:
+            aid = de.get("action_id")
+            a = prog.actions.get(aid)
+            if a is None or (a.name not in actions and actions):
+                raise ConfigError(f"{where}: unknown default action id {aid}")
+            data = [parse_hexstr(x, where) for x in de.get("action_data", [])]
+            if len(data) != len(a.params):
+                raise ConfigError(f"{where}: default action '{a.name}' needs {len(a.params)} parameters")
+            t.initial_default = (a, data)
+            t.default_const = bool(de.get("action_const"))
+            t.default_entry_const = bool(de.get("action_entry_const"))
+            t.reset_default()
+        entries = tj.get("entries")
+        if entries:
+            for i, ej in enumerate(entries):
+                self._const_entry(prog, t, ej, f"{where}, entry {i}")
+            t.const = True
+        return t
+
+    def _const_entry(self, prog: Program, t: Table, ej: dict[str, Any], where: str) -> None:
+        key: list[Match] = []
+        mks = ej.get("match_key", [])
+        if len(mks) != len(t.keys):
+            raise ConfigError(f"{where}: match_key has {len(mks)} fields, the table has {len(t.keys)}")
+        for kf, mk in zip(t.keys, mks, strict=True):
+            mt = mk.get("match_type")
+            if mt == "exact":
+                key.append(Exact(parse_hexstr(mk.get("key"), where)))
+            elif mt == "valid":
+                key.append(Exact(int(bool(mk.get("key")))))
+            elif mt == "lpm":
+                key.append(Lpm(parse_hexstr(mk.get("key"), where), int(mk.get("prefix_length", 0))))
+            elif mt == "ternary":
+                key.append(Ternary(parse_hexstr(mk.get("key"), where), parse_hexstr(mk.get("mask"), where)))
+            elif mt == "range":
+                key.append(Range(parse_hexstr(mk.get("start"), where), parse_hexstr(mk.get("end"), where)))
+            elif mt == "optional":
+                key.append(Optional(parse_hexstr(mk.get("key"), where)))
+            else:
+                raise ConfigError(f"{where}: unsupported match type '{mt}' for key '{kf.name}'")
+        ae = ej.get("action_entry", {})
+        aid = ae.get("action_id")
+        a = prog.actions.get(aid)
+        if a is None:
+            raise ConfigError(f"{where}: unknown action id {aid}")
+        data = [parse_hexstr(x, where) for x in ae.get("action_data", [])]
+        # in JSON a lower priority number wins; the API's convention is that a higher one wins
+        prio = (1 << 24) - int(ej.get("priority", 1)) if t.needs_priority else 0
+        norm: list[Match] = []
+        for kf, m in zip(t.keys, key, strict=True):
+            if isinstance(m, Ternary):
+                m = Ternary(m.value & m.mask, m.mask)
+            if isinstance(m, Lpm):
+                m = Lpm(m.value & (((1 << m.prefix_len) - 1) << (kf.width - m.prefix_len)), m.prefix_len)
+            norm.append(m)
+        try:
+            t.insert(tuple(norm), a, data, prio, const=True)
+        except Exception as e:
+            raise ConfigError(f"{where}: {e}") from None
+
+    def _checksums(self, prog: Program) -> None:
+        for cj in _list(self.cfg, "checksums"):
+            name = str(cj.get("name"))
+            where = f"checksum '{name}'"
+            calc = prog.calculations.get(cj.get("calculation"))
+            if calc is None:
+                raise ConfigError(f"{where}: unknown calculation '{cj.get('calculation')}'")
+            target = cj.get("target")
+            slot, width, _ = prog.layout.field_slot(target, where)
+            cond_j = cj.get("if_cond")
+            cond = prog.exprs.compile(cond_j, where) if cond_j is not None else (lambda p, d: True)
+            if cj.get("verify", True):
+                prog.verify_checksums.append((cond, slot, calc))
+            if cj.get("update", True):
+                prog.update_checksums.append((cond, slot, (1 << width) - 1, calc))

@@ -1,0 +1,693 @@
+"""class Switch: the in-process softp4 target (v1model / simple_switch semantics) and its runtime API."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from softp4.switch.errors import InvalidArgument, NoPipeline, NotFound, PermissionDenied, ResourceExhausted
+from softp4.switch.loader import load_program
+from softp4.switch.packet import PHV, PacketAbort, Pkt
+from softp4.switch.program import Program
+from softp4.switch.replication import ReplicationEngine
+from softp4.switch.tables import Entry, Match, Table, TableInfo
+
+Trace = Callable[[str], None]
+DROP_PORT = 511
+MAX_GROWTH = 512  # bytes a packet may grow by, as BMv2's headroom allows
+MAX_PASSES = 256  # ingress + egress passes per received packet (recirculation loops end here)
+
+INSTANCE_NORMAL = 0
+INSTANCE_INGRESS_CLONE = 1
+INSTANCE_EGRESS_CLONE = 2
+INSTANCE_RECIRC = 4
+INSTANCE_REPLICATION = 5
+INSTANCE_RESUBMIT = 6
+
+
+class Switch:
+    """A software switch executing BMv2 JSON with simple_switch's semantics.
+
+    Every method is thread-safe. `process()` never raises on packet content; runtime
+    calls raise `SwitchError` subclasses.
+    """
+
+    def __init__(
+        self,
+        config: Any = None,
+        *,
+        device_id: int = 0,
+        cpu_port: int = 0,
+        priority_queues: int = 1,
+        trace: Trace | None = None,
+    ) -> None:
+        self.device_id = device_id
+        self.cpu_port = cpu_port
+        self.priority_queues = max(1, int(priority_queues))
+        self.trace: Trace | None = trace
+        self._lock = threading.RLock()
+        self._prog: Program | None = None
+        self._rep = ReplicationEngine()
+        self._ports: dict[int, Callable[[bytes], None]] = {}
+        self._packet_in: list[Callable[[bytes], None]] = []
+        self._digest_cbs: list[Callable[[str, list[tuple[int, ...]]], None]] = []
+        self._pkt_id = 0
+        self._t0 = time.monotonic()
+        if config is not None:
+            self.load(config)
+
+    # -- pipeline ---------------------------------------------------------------------------
+    def load(self, config: Any) -> None:
+        """Load BMv2 JSON (dict, JSON text, bytes or a Path); resets all state."""
+        prog = load_program(config)
+        with self._lock:
+            self._prog = prog
+            self._rep = ReplicationEngine()
+
+    @property
+    def loaded(self) -> bool:
+        return self._prog is not None
+
+    @property
+    def program(self) -> Program:
+        prog = self._prog
+        if prog is None:
+            raise NoPipeline("no pipeline loaded")
+        return prog
+
+    def reset_state(self) -> None:
+        """Clear tables (const entries stay), counters, registers, meters, groups and sessions."""
+        with self._lock:
+            prog = self.program
+            for t in prog.tables.values():
+                if not t.const:
+                    t.clear()
+                else:
+                    for r in t.recs.values():
+                        r.nbytes = r.npackets = 0
+                t.reset_default()
+            for c in prog.counters.values():
+                c.reset()
+            for reg in prog.registers.values():
+                reg.reset()
+            for m in prog.meters.values():
+                m.reset()
+            for vs in prog.vsets.values():
+                vs.values.clear()
+            self._rep = ReplicationEngine()
+
+    # -- packets -----------------------------------------------------------------------------
+    def attach_port(self, port: int, transmit: Callable[[bytes], None]) -> None:
+        with self._lock:
+            self._ports[port] = transmit
+
+    def detach_port(self, port: int) -> None:
+        with self._lock:
+            self._ports.pop(port, None)
+
+    def on_packet_in(self, cb: Callable[[bytes], None]) -> None:
+        with self._lock:
+            self._packet_in.append(cb)
+
+    def on_digest(self, cb: Callable[[str, list[tuple[int, ...]]], None]) -> None:
+        with self._lock:
+            self._digest_cbs.append(cb)
+
+    def process(self, port: int, frame: bytes) -> list[tuple[int, bytes]]:
+        """Run one frame to completion; the outputs as (port, bytes) in transmit order.
+
+        Frames for the CPU port are included; `receive()` hands those to packet-in callbacks.
+        Digest callbacks are called after the packet is done, outside the switch lock.
+        """
+        with self._lock:
+            prog = self._prog
+            if prog is None:
+                return []
+            digests: list[tuple[str, tuple[int, ...]]] = []
+            try:
+                outs = self._run(prog, int(port), bytes(frame), digests)
+            except Exception as e:
+                tr = self.trace
+                if tr is not None:
+                    tr(f"Internal error while processing packet: {type(e).__name__}: {e}; packet dropped")
+                outs = []
+            cbs = list(self._digest_cbs)
+        for name, values in digests:
+            for cb in cbs:
+                try:
+                    cb(name, [values])
+                except Exception:
+                    pass
+        return outs
+
+    def receive(self, port: int, frame: bytes) -> None:
+        """process() and hand each output to its port's transmit (CPU port: packet-in callbacks)."""
+        outs = self.process(port, frame)
+        with self._lock:
+            ports = dict(self._ports)
+            pins = list(self._packet_in)
+        for out_port, data in outs:
+            if self.cpu_port and out_port == self.cpu_port and pins:
+                for cb in pins:
+                    try:
+                        cb(data)
+                    except Exception:
+                        pass
+                continue
+            tx = ports.get(out_port)
+            if tx is not None:
+                try:
+                    tx(data)
+                except Exception:
+                    pass
+
+    # -- v1model packet flow --------------------------------------------------------------------
+    def _new_phv(self, prog: Program, data: bytes, copy: int) -> PHV:
+        p = prog.layout.template[:]
+        pkt = Pkt(data, self._pkt_id, copy)
+        pkt.tr = self.trace
+        p[0] = pkt
+        return p
+
+    def _run(
+        self, prog: Program, port: int, frame: bytes, digests: list[tuple[str, tuple[int, ...]]]
+    ) -> list[tuple[int, bytes]]:
+        self._pkt_id += 1
+        tr = self.trace
+        sm = prog.sm
+        outs: list[tuple[int, bytes]] = []
+        # ingress work: (ingress port, data, instance type, preserved [(slot, value)])
+        ingress_q: deque[tuple[int, bytes, int, list[tuple[int, int]]]] = deque()
+        ingress_q.append((port, frame, INSTANCE_NORMAL, []))
+        egress_q: list[tuple[PHV, int]] = []
+        passes = 0
+        copies = 0
+        if tr is not None:
+            tr(f"[{self._pkt_id}.0] Processing packet received on port {port}")
+        while ingress_q or egress_q:
+            passes += 1
+            if passes > MAX_PASSES:
+                if tr is not None:
+                    tr(f"[{self._pkt_id}] Dropping remaining copies: more than {MAX_PASSES} passes")
+                break
+            if ingress_q:
+                in_port, data, itype, preserved = ingress_q.popleft()
+                p = self._new_phv(prog, data, copies)
+                copies += 1
+                self._ingress(prog, p, in_port, itype, preserved, ingress_q, egress_q, digests)
+                continue
+            idx = 0
+            if self.priority_queues > 1 and len(egress_q) > 1:
+                best = -1
+                for i, (pe, _) in enumerate(egress_q):
+                    pr = pe[sm["priority"]]
+                    if pr >= self.priority_queues:
+                        pr = 0
+                    if pr > best:
+                        best, idx = pr, i
+            p, out_port = egress_q.pop(idx)
+            self._egress(prog, p, out_port, ingress_q, egress_q, outs)
+        return outs
+
+    def _log(self, p: PHV, msg: str) -> None:
+        tr = self.trace
+        if tr is not None:
+            pkt = p[0]
+            tr(f"[{pkt.id}.{pkt.copy}] {msg}")
+
+    def _tracer(self, p: PHV) -> Trace | None:
+        tr = self.trace
+        if tr is None:
+            return None
+        pkt = p[0]
+        prefix = f"[{pkt.id}.{pkt.copy}] "
+        return lambda msg: tr(prefix + msg)
+
+    def _parse(self, prog: Program, p: PHV) -> None:
+        tr = self._tracer(p)
+        p[0].tr = tr
+        parser = prog.parser
+        if parser is None:
+            return
+        err = parser.parse(p, tr)
+        if err is not None:
+            code = err if isinstance(err, int) else prog.layout.errors.get(err)
+            if code is None:
+                from softp4.switch.parser import DEFAULT_ERRORS
+
+                code = DEFAULT_ERRORS.get(str(err), 0)
+            p[prog.sm["parser_error"]] = code
+        for cond, slot, calc in prog.verify_checksums:
+            try:
+                if cond(p, None) and calc.compute(p) != p[slot]:
+                    p[prog.sm["checksum_error"]] = 1
+                    if tr is not None:
+                        tr(f"Checksum '{calc.name}' verification failed")
+            except Exception:
+                pass
+
+    def _ingress(
+        self,
+        prog: Program,
+        p: PHV,
+        port: int,
+        itype: int,
+        preserved: list[tuple[int, int]],
+        ingress_q: deque[tuple[int, bytes, int, list[tuple[int, int]]]],
+        egress_q: list[tuple[PHV, int]],
+        digests: list[tuple[str, tuple[int, ...]]],
+    ) -> None:
+        sm = prog.sm
+        pkt: Pkt = p[0]
+        original = pkt.data
+        p[sm["ingress_port"]] = port
+        p[sm["packet_length"]] = len(original)
+        p[sm["instance_type"]] = itype
+        p[sm["ingress_global_timestamp"]] = int((time.monotonic() - self._t0) * 1e6)
+        for slot, value in preserved:
+            p[slot] = value
+        try:
+            self._parse(prog, p)
+            tr = pkt.tr
+            if prog.ingress is not None:
+                if tr is None:
+                    prog.ingress.run(p)
+                else:
+                    prog.ingress.run_traced(p, tr)
+        except PacketAbort as e:
+            self._log(p, f"Assertion failed ({e}); packet dropped")
+            return
+        # I2E clone: the packet as it entered, parsed again, metadata reset but for the field list
+        if pkt.clone_session:
+            session = self._rep.sessions.get(pkt.clone_session)
+            if session is None:
+                self._log(p, f"Clone session {pkt.clone_session} is not configured; no clone")
+            else:
+                keep = self._preserve(prog, p, pkt.clone_fl)
+                for out_port, rid in session.replicas:
+                    c = self._new_phv(prog, original, pkt.copy)
+                    c[sm["packet_length"]] = len(original)
+                    self._parse(prog, c)
+                    for slot in prog.meta_slots:
+                        c[slot] = 0
+                    for slot, value in keep:
+                        c[slot] = value
+                    c[sm["instance_type"]] = INSTANCE_INGRESS_CLONE
+                    c[sm["egress_rid"]] = rid
+                    if session.packet_length:
+                        c[0].truncate = session.packet_length
+                    self._log(p, f"Cloning packet at ingress to port {out_port}")
+                    egress_q.append((c, out_port))
+        if pkt.digest:
+            name, elems = prog.learn_lists[pkt.digest]
+            digests.append((name, tuple(p[slot] for slot, _ in elems)))
+            self._log(p, f"Digest '{name}' generated")
+        if pkt.resubmit_fl >= 0:
+            self._log(p, "Resubmitting packet")
+            ingress_q.append((port, original, INSTANCE_RESUBMIT, self._preserve(prog, p, pkt.resubmit_fl)))
+            return
+        mgid = p[sm["mcast_grp"]]
+        if mgid:
+            nodes = self._rep.groups.get(mgid)
+            if nodes is None:
+                self._log(p, f"Multicast group {mgid} does not exist; packet dropped")
+                return
+            self._log(p, f"Multicast to group {mgid}")
+            for rid, ports in nodes:
+                for out_port in sorted(ports):
+                    c = p[:]
+                    c[0] = self._copy_pkt(pkt)
+                    c[sm["egress_rid"]] = rid
+                    c[sm["instance_type"]] = INSTANCE_REPLICATION
+                    egress_q.append((c, out_port))
+            return
+        spec = p[sm["egress_spec"]]
+        if spec == DROP_PORT:
+            self._log(p, "Dropping packet at the end of ingress")
+            return
+        self._log(p, f"Egress port is {spec}")
+        egress_q.append((p, spec))
+
+    def _copy_pkt(self, pkt: Pkt) -> Pkt:
+        c = Pkt(pkt.data, pkt.id, pkt.copy)
+        c.off = pkt.off
+        c.ingress_length = pkt.ingress_length
+        c.truncate = pkt.truncate
+        c.tr = pkt.tr
+        return c
+
+    def _preserve(self, prog: Program, p: PHV, fl: int) -> list[tuple[int, int]]:
+        return [(slot, p[slot]) for slot, _ in prog.field_lists.get(fl, [])]
+
+    def _egress(
+        self,
+        prog: Program,
+        p: PHV,
+        port: int,
+        ingress_q: deque[tuple[int, bytes, int, list[tuple[int, int]]]],
+        egress_q: list[tuple[PHV, int]],
+        outs: list[tuple[int, bytes]],
+    ) -> None:
+        sm = prog.sm
+        pkt: Pkt = p[0]
+        pkt.clone_session = 0
+        pkt.clone_fl = 0
+        pkt.resubmit_fl = -1
+        pkt.digest = 0
+        p[sm["egress_port"]] = port
+        p[sm["egress_global_timestamp"]] = int((time.monotonic() - self._t0) * 1e6)
+        tr = pkt.tr
+        try:
+            if prog.egress is not None:
+                if tr is None:
+                    prog.egress.run(p)
+                else:
+                    prog.egress.run_traced(p, tr)
+        except PacketAbort as e:
+            self._log(p, f"Assertion failed ({e}); packet dropped")
+            return
+        if pkt.clone_session:
+            session = self._rep.sessions.get(pkt.clone_session)
+            if session is None:
+                self._log(p, f"Clone session {pkt.clone_session} is not configured; no clone")
+            else:
+                keep = self._preserve(prog, p, pkt.clone_fl)
+                for out_port, rid in session.replicas:
+                    c = p[:]
+                    c[0] = self._copy_pkt(pkt)
+                    c[0].truncate = session.packet_length
+                    for slot in prog.meta_slots:
+                        c[slot] = 0
+                    for slot, value in keep:
+                        c[slot] = value
+                    c[sm["instance_type"]] = INSTANCE_EGRESS_CLONE
+                    c[sm["egress_rid"]] = rid
+                    self._log(p, f"Cloning packet at egress to port {out_port}")
+                    egress_q.append((c, out_port))
+        if p[sm["egress_spec"]] == DROP_PORT:
+            self._log(p, "Dropping packet at the end of egress")
+            return
+        data = self._deparse(prog, p)
+        if data is None:
+            return
+        if pkt.recirc_fl >= 0:
+            self._log(p, "Recirculating packet")
+            ingress_q.append((0, data, INSTANCE_RECIRC, self._preserve(prog, p, pkt.recirc_fl)))
+            return
+        if pkt.truncate and pkt.truncate < len(data):
+            data = data[: pkt.truncate]
+        self._log(p, f"Transmitting packet of size {len(data)} out of port {port}")
+        outs.append((port, data))
+
+    def _deparse(self, prog: Program, p: PHV) -> bytes | None:
+        dep = prog.deparser
+        pkt: Pkt = p[0]
+        tr = pkt.tr
+        if dep is None:
+            return pkt.data[pkt.off :]
+        for cond, slot, mask, calc in prog.update_checksums:
+            if cond(p, None):
+                p[slot] = calc.compute(p) & mask
+        head = dep.headers_bytes(p)
+        if tr is not None:
+            tr(f"Deparser '{dep.name}': start")
+            for name in dep.emitted_names(p):
+                tr(f"Deparsing header '{name}'")
+            tr(f"Deparser '{dep.name}': end")
+        if len(head) - pkt.off > MAX_GROWTH:
+            self._log(p, f"Packet grew by {len(head) - pkt.off} bytes (more than {MAX_GROWTH}); dropped")
+            return None
+        return head + pkt.data[pkt.off :]
+
+    # -- tables ------------------------------------------------------------------------------------
+    def _table(self, name: str) -> Table:
+        t = self.program.tables.get(name)
+        if t is None:
+            raise NotFound(f"no table '{name}'")
+        return t
+
+    def table_add(self, table: str, key: Sequence[Match], action: str, params: Sequence[int], priority: int = 0) -> int:
+        with self._lock:
+            t = self._table(table)
+            if t.const:
+                raise PermissionDenied(f"table '{table}' has const entries and cannot be modified")
+            nkey = t.normalize_key(key, priority)
+            a = t.check_action(action, params)
+            return t.insert(nkey, a, list(params), priority).handle
+
+    def table_modify(self, table: str, handle: int, action: str, params: Sequence[int]) -> None:
+        with self._lock:
+            t = self._table(table)
+            r = t.get(handle)
+            if t.const:
+                raise PermissionDenied(f"table '{table}' has const entries and cannot be modified")
+            r.action = t.check_action(action, params)
+            r.data = list(params)
+
+    def table_delete(self, table: str, handle: int) -> None:
+        with self._lock:
+            t = self._table(table)
+            t.get(handle)
+            if t.const:
+                raise PermissionDenied(f"table '{table}' has const entries and cannot be modified")
+            t.delete(handle)
+
+    def table_find(self, table: str, key: Sequence[Match], priority: int = 0) -> int | None:
+        with self._lock:
+            t = self._table(table)
+            r = t.find(t.normalize_key(key, priority), priority)
+            return None if r is None else r.handle
+
+    def table_entries(self, table: str) -> list[Entry]:
+        with self._lock:
+            t = self._table(table)
+            return [
+                Entry(r.handle, r.key, r.action.name, list(r.data), r.priority)
+                for r in sorted(t.recs.values(), key=lambda r: r.handle)
+            ]
+
+    def table_clear(self, table: str) -> None:
+        with self._lock:
+            t = self._table(table)
+            if t.const:
+                raise PermissionDenied(f"table '{table}' has const entries and cannot be modified")
+            t.clear()
+
+    def table_set_default(self, table: str, action: str, params: Sequence[int]) -> None:
+        with self._lock:
+            t = self._table(table)
+            a = t.check_action(action, params)
+            if t.default_const and (t.default_action is None or a.name != t.default_action.name):
+                raise PermissionDenied(f"table '{table}': the default action is const")
+            if t.default_entry_const:
+                raise PermissionDenied(f"table '{table}': the default entry is const")
+            t.default_action = a
+            t.default_data = list(params)
+
+    def table_reset_default(self, table: str) -> None:
+        with self._lock:
+            t = self._table(table)
+            if t.default_entry_const:
+                raise PermissionDenied(f"table '{table}': the default entry is const")
+            t.reset_default()
+
+    def table_get_default(self, table: str) -> tuple[str, list[int]]:
+        with self._lock:
+            t = self._table(table)
+            if t.default_action is None:
+                return ("", [])
+            return (t.default_action.name, list(t.default_data))
+
+    def table_info(self, table: str) -> TableInfo:
+        with self._lock:
+            return self._table(table).info()
+
+    def table_entry_counter(self, table: str, handle: int) -> tuple[int, int]:
+        with self._lock:
+            t = self._table(table)
+            if not t.with_counters:
+                raise InvalidArgument(f"table '{table}' has no direct counter")
+            r = t.get(handle)
+            return (r.nbytes, r.npackets)
+
+    def table_entry_counter_write(self, table: str, handle: int, bytes_: int, packets: int) -> None:
+        with self._lock:
+            t = self._table(table)
+            if not t.with_counters:
+                raise InvalidArgument(f"table '{table}' has no direct counter")
+            r = t.get(handle)
+            r.nbytes, r.npackets = int(bytes_), int(packets)
+
+    def table_entry_meter_set(self, table: str, handle: int, rates: list[tuple[float, int]]) -> None:
+        with self._lock:
+            t = self._table(table)
+            r = t.get(handle)
+            if r.meter is None:
+                raise InvalidArgument(f"table '{table}' has no direct meter")
+            r.meter.configure(self._check_rates(rates))
+
+    def table_entry_meter_get(self, table: str, handle: int) -> list[tuple[float, int]]:
+        with self._lock:
+            t = self._table(table)
+            r = t.get(handle)
+            if r.meter is None:
+                raise InvalidArgument(f"table '{table}' has no direct meter")
+            return list(r.meter.rates)
+
+    # -- counters, meters, registers -----------------------------------------------------------
+    def _index(self, what: str, name: str, size: int, index: int) -> None:
+        if not isinstance(index, int) or not 0 <= index < size:
+            raise InvalidArgument(f"{what} '{name}': index {index!r} out of range 0..{size - 1}")
+
+    def counter_read(self, name: str, index: int) -> tuple[int, int]:
+        with self._lock:
+            c = self.program.counters.get(name)
+            if c is None or c.is_direct:
+                raise NotFound(f"no indirect counter '{name}'")
+            self._index("counter", name, c.size, index)
+            return (c.bytes[index], c.packets[index])
+
+    def counter_write(self, name: str, index: int, bytes_: int, packets: int) -> None:
+        with self._lock:
+            c = self.program.counters.get(name)
+            if c is None or c.is_direct:
+                raise NotFound(f"no indirect counter '{name}'")
+            self._index("counter", name, c.size, index)
+            c.bytes[index] = int(bytes_)
+            c.packets[index] = int(packets)
+
+    def counter_reset(self, name: str) -> None:
+        with self._lock:
+            c = self.program.counters.get(name)
+            if c is None:
+                raise NotFound(f"no counter '{name}'")
+            if c.is_direct and c.binding in self.program.tables:
+                for r in self.program.tables[c.binding].recs.values():
+                    r.nbytes = r.npackets = 0
+            c.reset()
+
+    def _check_rates(self, rates: list[tuple[float, int]]) -> list[tuple[float, int]]:
+        out = []
+        for r in rates:
+            if not isinstance(r, tuple | list) or len(r) != 2:
+                raise InvalidArgument(f"meter rate {r!r} must be (rate, burst)")
+            rate, burst = r
+            if rate < 0 or burst < 0:
+                raise InvalidArgument(f"meter rate {r!r} must not be negative")
+            out.append((float(rate), int(burst)))
+        if len(out) == 2 and out[0][0] > out[1][0]:
+            raise InvalidArgument("meter committed rate exceeds peak rate")
+        return out
+
+    def meter_set(self, name: str, index: int, rates: list[tuple[float, int]]) -> None:
+        with self._lock:
+            m = self.program.meters.get(name)
+            if m is None or m.is_direct:
+                raise NotFound(f"no indirect meter '{name}'")
+            self._index("meter", name, m.size, index)
+            m.meters[index].configure(self._check_rates(rates))
+
+    def meter_get(self, name: str, index: int) -> list[tuple[float, int]]:
+        with self._lock:
+            m = self.program.meters.get(name)
+            if m is None or m.is_direct:
+                raise NotFound(f"no indirect meter '{name}'")
+            self._index("meter", name, m.size, index)
+            return list(m.meters[index].rates)
+
+    def register_read(self, name: str, index: int) -> int:
+        with self._lock:
+            r = self.program.registers.get(name)
+            if r is None:
+                raise NotFound(f"no register '{name}'")
+            self._index("register", name, r.size, index)
+            return r.cells[index]
+
+    def register_write(self, name: str, index: int, value: int) -> None:
+        with self._lock:
+            r = self.program.registers.get(name)
+            if r is None:
+                raise NotFound(f"no register '{name}'")
+            self._index("register", name, r.size, index)
+            if not isinstance(value, int) or value < 0 or value >> r.bitwidth:
+                raise InvalidArgument(f"register '{name}': value {value!r} does not fit in {r.bitwidth} bits")
+            r.cells[index] = value
+
+    def register_reset(self, name: str) -> None:
+        with self._lock:
+            r = self.program.registers.get(name)
+            if r is None:
+                raise NotFound(f"no register '{name}'")
+            r.reset()
+
+    # -- parse value sets -------------------------------------------------------------------------
+    def parse_vset_add(self, name: str, value: int, mask: int | None = None) -> None:
+        with self._lock:
+            vs = self.program.vsets.get(name)
+            if vs is None:
+                raise NotFound(f"no parse value set '{name}'")
+            if (value, mask) in vs.values:
+                return
+            if len(vs.values) >= vs.max_size:
+                raise ResourceExhausted(f"parse value set '{name}' is full ({vs.max_size})")
+            vs.values.append((value, mask))
+
+    def parse_vset_delete(self, name: str, value: int, mask: int | None = None) -> None:
+        with self._lock:
+            vs = self.program.vsets.get(name)
+            if vs is None:
+                raise NotFound(f"no parse value set '{name}'")
+            if (value, mask) not in vs.values:
+                raise NotFound(f"parse value set '{name}' has no value {value:#x}")
+            vs.values.remove((value, mask))
+
+    def parse_vset_entries(self, name: str) -> list[tuple[int, int | None]]:
+        with self._lock:
+            vs = self.program.vsets.get(name)
+            if vs is None:
+                raise NotFound(f"no parse value set '{name}'")
+            return list(vs.values)
+
+    # -- replication engine -------------------------------------------------------------------------
+    def mc_group_set(self, group_id: int, nodes: list[tuple[int, list[int]]]) -> None:
+        with self._lock:
+            self._rep.set_group(group_id, nodes)
+
+    def mc_group_delete(self, group_id: int) -> None:
+        with self._lock:
+            self._rep.delete_group(group_id)
+
+    def mc_group_get(self, group_id: int) -> list[tuple[int, list[int]]]:
+        with self._lock:
+            return self._rep.get_group(group_id)
+
+    def clone_session_set(self, session_id: int, replicas: list[tuple[int, int]], packet_length_bytes: int = 0) -> None:
+        with self._lock:
+            self._rep.set_session(session_id, replicas, packet_length_bytes)
+
+    def clone_session_delete(self, session_id: int) -> None:
+        with self._lock:
+            self._rep.delete_session(session_id)
+
+    def clone_session_get(self, session_id: int) -> tuple[list[tuple[int, int]], int]:
+        with self._lock:
+            return self._rep.get_session(session_id)
+
+    # -- introspection --------------------------------------------------------------------------------
+    @property
+    def objects(self) -> dict[str, list[str]]:
+        """Names of the loaded program's objects, by kind."""
+        with self._lock:
+            prog = self.program
+            return {
+                "tables": sorted(prog.tables),
+                "actions": sorted(prog.actions_by_name),
+                "counters": sorted(prog.counters),
+                "meters": sorted(prog.meters),
+                "registers": sorted(prog.registers),
+                "parse_vsets": sorted(prog.vsets),
+                "learn_lists": sorted(name for name, _ in prog.learn_lists.values()),
+            }

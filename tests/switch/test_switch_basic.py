@@ -1,0 +1,59 @@
+"""The basic IPv4 LPM fixture (the P4 tutorials' basic.p4 shape) end to end, exact bytes."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from softp4.switch import ConfigError, Lpm, NotFound, Switch
+
+FIXTURES = pathlib.Path(__file__).parent / "fixtures"
+
+ETH = bytes.fromhex("000000000001" "000000000009" "0800")
+# IPv4 10.0.0.1 -> 10.0.1.5, ttl 64, UDP, checksum correct
+IPV4 = bytes.fromhex("45000021000100004011" "65c6" "0a000001" "0a000105")
+UDP = bytes.fromhex("00350035000da692") + b"hello"
+
+
+@pytest.fixture
+def sw() -> Switch:
+    return Switch(FIXTURES / "basic_ipv4.json")
+
+
+def test_forward_rewrites_macs_decrements_ttl_and_updates_checksum(sw: Switch) -> None:
+    sw.table_add("MyIngress.ipv4_lpm", [Lpm(0x0A000100, 24)], "MyIngress.ipv4_forward", [0x2, 2])
+    out = sw.process(1, ETH + IPV4 + UDP)
+    expected_ip = bytes.fromhex("4500002100010000" "3f11" "66c6" "0a000001" "0a000105")
+    assert out == [(2, bytes.fromhex("000000000002" "000000000001" "0800") + expected_ip + UDP)]
+
+
+def test_longest_prefix_wins(sw: Switch) -> None:
+    sw.table_add("MyIngress.ipv4_lpm", [Lpm(0x0A000000, 8)], "MyIngress.ipv4_forward", [0x8, 8])
+    sw.table_add("MyIngress.ipv4_lpm", [Lpm(0x0A000100, 24)], "MyIngress.ipv4_forward", [0x3, 3])
+    sw.table_add("MyIngress.ipv4_lpm", [Lpm(0x0A000000, 16)], "MyIngress.ipv4_forward", [0x6, 6])
+    assert [port for port, _ in sw.process(1, ETH + IPV4 + UDP)] == [3]
+
+
+def test_miss_runs_default_drop(sw: Switch) -> None:
+    assert sw.process(1, ETH + IPV4 + UDP) == []
+
+
+def test_non_ip_goes_to_port_0_unchanged(sw: Switch) -> None:
+    frame = bytes.fromhex("ffffffffffff000000000009" "0806") + bytes(28)
+    assert sw.process(4, frame) == [(0, frame)]
+
+
+def test_truncated_ip_still_runs_ingress_and_keeps_bytes(sw: Switch) -> None:
+    frame = (ETH + IPV4)[:20]
+    assert sw.process(1, frame) == [(0, frame)]
+
+
+def test_unknown_table_is_not_found(sw: Switch) -> None:
+    with pytest.raises(NotFound):
+        sw.table_add("nope", [], "NoAction", [])
+
+
+def test_bad_json_is_config_error() -> None:
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        Switch("{")
