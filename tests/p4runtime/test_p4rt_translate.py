@@ -6,9 +6,9 @@ import grpc
 import pytest
 from finsy.proto import p4i, p4r
 
+from softp4.switch import Exact, Lpm, Optional, Range, Ternary
 from softp4.switch.p4runtime.errors import P4RuntimeError
 from softp4.switch.p4runtime.translate import P4InfoIndex
-from softp4.switch.tables import Exact, Lpm, Optional, Range, Ternary
 
 SMAC, DMAC, ROUTES, ACL, CONST_T = 33554433, 33554434, 33554435, 33554436, 33554437
 NO_ACTION, DROP, FORWARD, SET_MCAST, TO_CPU = 16777217, 16777218, 16777219, 16777220, 16777221

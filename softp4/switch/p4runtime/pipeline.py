@@ -90,8 +90,11 @@ class Pipeline:
     index: P4InfoIndex
 
 
-def bind(index: P4InfoIndex, objects: Any) -> None:
-    """Check that every P4Info object has a switch object of the same name (as PI binds them)."""
+def bind(index: P4InfoIndex, objects: dict[str, Any]) -> None:
+    """Check that every P4Info object has a switch object of the same name (as PI binds them).
+
+    `objects` is `Switch.objects()`: object names by kind.
+    """
     kinds = (
         ("table", [t.name for t in index.tables.values()], "tables"),
         ("action", [a.name for a in index.actions.values()], "actions"),
@@ -101,7 +104,7 @@ def bind(index: P4InfoIndex, objects: Any) -> None:
         ("digest", [d.name for d in index.digests.values()], "learn_lists"),
     )
     for kind, names, attribute in kinds:
-        present = set(getattr(objects, attribute, ()) or ())
+        present = set(objects.get(attribute, ()))
         for name in names:
             if name not in present:
                 raise invalid(f"config.p4info: {kind} '{name}' has no counterpart in the device config")

@@ -205,19 +205,12 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         pipeline_mod.bind(pipeline.index, scratch.objects)
 
     def _commit(self, pipeline: Pipeline) -> None:
+        """Load a verified pipeline into the switch: all forwarding state starts empty."""
         old = self._device
         try:
             self.switch.load(pipeline.json_text)
         except SwitchError as exc:
             raise invalid(f"config.p4_device_config: {exc}") from None
-        try:
-            pipeline_mod.bind(pipeline.index, self.switch.objects)
-        except P4RuntimeError:
-            if old is not None:
-                self.switch.load(old.pipeline.json_text)
-                old.tables = TableEntries(self.switch, old.index)
-                old.replication = Replication(self.switch)
-            raise
         if old is not None:
             old.close()
         self._device = _Device(self.switch, pipeline, self.send_primary)
@@ -235,6 +228,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
                     self._saved = pipeline
             elif action == _Action.VERIFY_AND_COMMIT:
                 pipeline, _ = self._verify(request.config)
+                self._check_loads(pipeline)  # on a scratch switch, so a bad push leaves the state alone
                 self._commit(pipeline)
                 self._saved = None
             elif action == _Action.COMMIT:

@@ -17,9 +17,9 @@ from typing import Any
 import grpc
 from finsy.proto import p4i, p4r
 
+from softp4.switch import Exact, Lpm, Optional, Range, Ternary
 from softp4.switch.p4runtime.errors import P4RuntimeError, invalid, unimplemented
 from softp4.switch.p4runtime.values import canonical, decode
-from softp4.switch.tables import Exact, Lpm, Optional, Range, Ternary
 
 MatchValue = Exact | Lpm | Ternary | Range | Optional
 
