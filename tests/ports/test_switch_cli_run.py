@@ -77,7 +77,7 @@ def test_startup_errors_are_clear(tmp_path: Path, prog: Path) -> None:
         start([str(prog), "-i", "0@nosuchif9"])
     bad = tmp_path / "bad.json"
     bad.write_text('{"pipelines": 3}')
-    with pytest.raises(StartupError, match="bad.json: cannot load the program: 'pipelines' must be a list"):
+    with pytest.raises(StartupError, match=r"bad\.json: cannot load the program: 'pipelines' must be a list"):
         start([str(bad)])
 
 
