@@ -195,6 +195,11 @@ def tokenize(text: str, file: str = "<input>") -> list[Token]:
             if tok_text == '"':
                 raise CompileError("unterminated string literal", loc)
             raise CompileError(f"unexpected character '{tok_text}'", loc)
-    eof_loc = SourceLocation(cur_file, line, len(text) - line_start + 1, line_text)
+    if tokens:
+        # Point just past the last token: the end of the text is often an empty line.
+        last = tokens[-1].loc
+        eof_loc = SourceLocation(last.file, last.line, last.col + len(tokens[-1].text), last.text)
+    else:
+        eof_loc = SourceLocation(cur_file, line, 1, line_text)
     append(Token("EOF", "end of file", eof_loc, len(text), len(text)))
     return tokens

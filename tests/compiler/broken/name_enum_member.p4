@@ -1,0 +1,3 @@
+// error: enum Color has no member 'BLUE'
+enum Color { RED, GREEN }
+const Color C = Color.BLUE;

@@ -1,0 +1,2 @@
+// error: unexpected character '$'
+const bit<8> X = $1;

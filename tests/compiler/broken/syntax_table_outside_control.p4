@@ -1,0 +1,2 @@
+// error: a table must be declared inside a control
+table t { actions = { } }

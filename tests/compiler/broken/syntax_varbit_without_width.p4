@@ -1,0 +1,2 @@
+// error: expected '<' but found 'x'
+header h_t { varbit x; }

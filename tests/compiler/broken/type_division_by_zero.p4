@@ -1,0 +1,2 @@
+// error: division by zero
+const bit<8> X = 8w4 / 0;
