@@ -65,6 +65,8 @@ def load_program(args: argparse.Namespace) -> dict[str, Any]:
         result = compile_file(args.program, include_dirs=includes, defines=dict(args.defines))
     except CompileError as exc:
         raise StfError(str(exc).rstrip()) from None
+    except Exception as exc:
+        raise StfError(f"{args.program}: error: internal compiler error: {type(exc).__name__}: {exc}") from None
     for warning in result.warnings:
         if args.verbose:
             print(warning, file=sys.stderr)
@@ -101,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         result = run(args)
     except (StfSyntaxError, StfError) as exc:
         print(exc, file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug of ours: one line, not a traceback
+        print(f"{args.stf}: error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     for warning in result.warnings:
         if not args.verbose:

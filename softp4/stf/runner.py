@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from softp4.stf.program import ProgramNames, TableSpec, UnknownName
+from softp4.stf.program import KeySpec, ProgramNames, TableSpec, UnknownName
 from softp4.stf.syntax import (
     ActionCall,
     Add,
@@ -144,6 +144,7 @@ class StfRunner:
     ) -> None:
         self.names = ProgramNames(program)
         self.switch = switch
+        self._fill_unknown_widths()
         self.filename = filename
         self.log = log
         self.entry_ids: dict[str, tuple[str, int]] = {}
@@ -152,6 +153,24 @@ class StfRunner:
         self.groups: dict[int, list[int]] = {}
         self.warnings: list[str] = []
         self.failures: list[str] = []
+
+    def _fill_unknown_widths(self) -> None:
+        """Key widths the JSON does not make plain (expression keys) come from the switch."""
+        table_info = getattr(self.switch, "table_info", None)
+        if table_info is None:
+            return
+        for name, spec in list(self.names.tables.items()):
+            if all(k.width for k in spec.keys):
+                continue
+            try:
+                info = table_info(name)
+            except Exception:  # a table the switch does not know: keep what the JSON says
+                continue
+            keys = tuple(
+                KeySpec(k.name, k.match_type, k.width or int(info.keys[i][2]) if i < len(info.keys) else k.width)
+                for i, k in enumerate(spec.keys)
+            )
+            self.names.tables[name] = TableSpec(spec.name, keys, spec.actions)
 
     def where(self, command: Command) -> str:
         return f"{self.filename}:{command.line}"

@@ -306,6 +306,10 @@ def main(argv: list[str] | None = None) -> int:
         except StartupError as exc:
             print(f"softp4 switch: error: {exc}", file=sys.stderr)
             return 1
+        except Exception as exc:  # a bug of ours: one line, not a traceback
+            print(f"softp4 switch: error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+            process.stop()
+            return 1
         print(f"softp4 switch: ready: {process.describe()}", file=sys.stderr, flush=True)
         while not stop.wait(0.5):
             pass
