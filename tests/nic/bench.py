@@ -1,0 +1,221 @@
+"""Test bench for nic.p4 and tor.p4 on the softp4 switch, in-process.
+
+The programs come from the build directory named by JETSTREAM_BUILD_DIR (default `build/`) when it
+holds `<prog>/<prog>.json` (so the same tests run on what real p4c wrote), else softp4 compiles them.
+`NicBench` installs the reference configuration used by the tests (two NICs' worth of entries on the
+NIC under test) and reads its counters and registers by the names in docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scapy.layers.l2 import Ether
+from scapy.packet import Packet
+
+from controller.protocol import constants as c
+from controller.protocol.stream import JetStream
+from controller.protocol.tlp import mwr
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD_ENV = "JETSTREAM_BUILD_DIR"
+
+# --- the reference configuration ---------------------------------------------------------------
+MAC_A = 0x02_00_00_00_00_0A  # the NIC under test
+MAC_B = 0x02_00_00_00_00_0B  # its peer NIC
+MAC_GROUP = 0x03_00_00_00_80_01  # multicast bit set
+ACCEL_A1, ACCEL_A3, ACCEL_B2, ACCEL_C4 = 1, 3, 2, 4
+GROUP = 0x8001
+PORT_A1, PORT_A3 = 1, 2
+PCIE_PORTS = (PORT_A1, PORT_A3)
+UPLINK = c.NIC_UPLINK_PORT
+
+# transmit windows of accelerator 1 (local BAR space)
+TXW_DATA = 0x1000_0000  # /20, size 0x60000 -> accel 2 window 7 at 0x2_0000_0000 (crosses to 4 DW)
+TXW_DATA_SIZE = 0x6_0000
+TXW_DATA_REMOTE = 0x2_0000_0000
+TXW_FLAG = 0x1010_0000  # /20, size 0x1000 -> accel 2 window 8 at 0x4000, ACK requested
+TXW_FLAG_SIZE = 0x1000
+TXW_FLAG_REMOTE = 0x4000
+TXW_GROUP = 0x1020_0000  # /20, size 0x10000 -> group window 9 at 0x10000
+TXW_GROUP_SIZE = 0x1_0000
+TXW_GROUP_REMOTE = 0x1_0000
+TXW_REWIND = 0x1FFF_F000  # one DW: rewinds stream 5
+TX_STREAM_TO_B2 = 5
+TX_STREAM_TO_GROUP = 6
+
+# receive side: accelerator 2 (behind MAC_B) may write into accelerator 1
+RX_STREAM_FROM_B2 = 10
+RX_STREAM_GROUP = 11
+RX_STREAM_FROM_C4 = 12
+RXW_ID = 4
+RXW_BASE = 0x8000_0000
+RXW_SIZE = 0x1_0000
+RXW_GROUP_ID = 9
+RXW_GROUP_BASE = 0x1_0000
+RXW_GROUP_LOCAL = 0x3_0000_0000
+RXW_C4_ID = 6  # the only window exported to accelerator 4
+ACK_GROUP_A1 = 101
+MAILBOX_A1 = 0xF000_0000
+NIC_REQUESTER = 0x0100
+
+
+class ToolchainMissing(Exception):
+    """softp4's compiler or switch is not complete enough to load the program yet."""
+
+
+@cache
+def program_json(name: str) -> dict[str, Any]:
+    """BMv2 JSON of p4src/<name>.p4: from the build directory if present, else compiled by softp4."""
+    build = Path(os.environ.get(BUILD_ENV, "build"))
+    if not build.is_absolute():
+        build = ROOT / build
+    built = build / name / f"{name}.json"
+    if built.is_file():
+        data: dict[str, Any] = json.loads(built.read_text(encoding="utf-8"))
+        return data
+    try:
+        from softp4.compiler import compile_file
+    except ImportError as exc:
+        raise ToolchainMissing(f"softp4 compiler: {exc}") from exc
+    try:
+        result = compile_file(ROOT / "p4src" / f"{name}.p4", include_dirs=[ROOT / "p4src"])
+    except (AttributeError, ImportError, NotImplementedError) as exc:
+        raise ToolchainMissing(f"softp4 compiler cannot compile {name}.p4 yet: {exc!r}") from exc
+    return result.bmv2_json
+
+
+def new_switch(name: str) -> Any:
+    """A softp4 Switch running p4src/<name>.p4 (skips the test while the toolchain is incomplete)."""
+    try:
+        config = program_json(name)
+        from softp4.switch import Switch
+    except (ToolchainMissing, ImportError) as exc:
+        pytest.skip(str(exc))
+    return Switch(config, cpu_port=c.CPU_PORT)
+
+
+def mac_str(mac: int) -> str:
+    return ":".join(f"{b:02x}" for b in mac.to_bytes(6, "big"))
+
+
+def data_frame(seq: int, tlp: Packet, *, src: int = ACCEL_B2, dst: int = ACCEL_A1, window: int = RXW_ID,
+               flags: int = 0, src_mac: int = MAC_B, dst_mac: int = MAC_A) -> bytes:
+    """A DATA frame as the peer NIC would send it."""
+    return bytes(
+        Ether(dst=mac_str(dst_mac), src=mac_str(src_mac))
+        / JetStream(flags=flags, src=src, dst=dst, window=window, seq=seq)
+        / tlp
+    )
+
+
+def control_frame(msg_type: int, seq: int, *, src: int, dst: int, stream_dst: int, src_mac: int,
+                  dst_mac: int) -> bytes:
+    """An ACK or NACK frame (26 bytes, unpadded)."""
+    return bytes(
+        Ether(dst=mac_str(dst_mac), src=mac_str(src_mac))
+        / JetStream(msg_type=msg_type, src=src, dst=dst, window=0, seq=seq, stream_dst=stream_dst)
+    )
+
+
+@dataclass
+class NicBench:
+    """The NIC under test (NIC A) with the reference configuration installed."""
+
+    sw: Any
+
+    # --- configuration ------------------------------------------------------------------------
+    def install(self) -> None:
+        from softp4.switch import Exact, Lpm
+
+        sw = self.sw
+        t = "NicIngress.tx_path."
+        for port, accel in ((PORT_A1, ACCEL_A1), (PORT_A3, ACCEL_A3)):
+            sw.table_add(t + "pcie_port", [Exact(port)], t + "set_source", [accel, MAC_A])
+        windows = [
+            (TXW_DATA, 20, MAC_B, ACCEL_B2, 7, TXW_DATA_REMOTE, TXW_DATA_SIZE, TX_STREAM_TO_B2, 0),
+            (TXW_FLAG, 20, MAC_B, ACCEL_B2, 8, TXW_FLAG_REMOTE, TXW_FLAG_SIZE, TX_STREAM_TO_B2, c.FLAG_ACK_REQ),
+            (TXW_GROUP, 20, MAC_GROUP, GROUP, 9, TXW_GROUP_REMOTE, TXW_GROUP_SIZE, TX_STREAM_TO_GROUP,
+             c.FLAG_GROUP),
+        ]
+        for base, plen, dmac, dst, win, remote, size, stream, flags in windows:
+            sw.table_add(t + "window", [Exact(ACCEL_A1), Lpm(base, plen)], t + "to_peer",
+                         [dmac, dst, win, base, remote, size, stream, flags])
+        sw.table_add(t + "window", [Exact(ACCEL_A1), Lpm(TXW_REWIND, 62)], t + "rewind_window",
+                     [TXW_REWIND, TX_STREAM_TO_B2])
+
+        r = "NicIngress.rx_path."
+        for src, dst, stream in ((ACCEL_B2, ACCEL_A1, RX_STREAM_FROM_B2), (ACCEL_B2, GROUP, RX_STREAM_GROUP),
+                                 (ACCEL_C4, ACCEL_A1, RX_STREAM_FROM_C4)):
+            sw.table_add(r + "peer", [Exact(src), Exact(dst)], r + "accept_stream",
+                         [stream, ACCEL_A1, PORT_A1, ACK_GROUP_A1, MAC_A])
+        sw.table_add(r + "window", [Exact(ACCEL_B2), Exact(ACCEL_A1), Exact(RXW_ID)], r + "exported",
+                     [RXW_BASE, RXW_SIZE, RXW_BASE])
+        sw.table_add(r + "window", [Exact(ACCEL_B2), Exact(ACCEL_A1), Exact(RXW_GROUP_ID)], r + "exported",
+                     [RXW_GROUP_BASE, RXW_SIZE, RXW_GROUP_LOCAL])
+        sw.table_add(r + "window", [Exact(ACCEL_C4), Exact(ACCEL_A1), Exact(RXW_C4_ID)], r + "exported",
+                     [0x9000_0000, 0x100, 0x9000_0000])
+        sw.mc_group_set(ACK_GROUP_A1, [(c.RID_DELIVER, [PORT_A1]), (c.RID_ACK, [UPLINK])])
+
+        a = "NicIngress.ack_path."
+        for stream_dst, slot, stream in ((ACCEL_B2, 0, TX_STREAM_TO_B2), (GROUP, 8, TX_STREAM_TO_GROUP)):
+            sw.table_add(a + "mailbox", [Exact(ACCEL_B2), Exact(ACCEL_A1), Exact(stream_dst)], a + "to_mailbox",
+                         [PORT_A1, MAILBOX_A1 + slot, NIC_REQUESTER, stream])
+
+    # --- packets --------------------------------------------------------------------------------
+    def send(self, port: int, frame: bytes | Packet) -> list[tuple[int, bytes]]:
+        out: list[tuple[int, bytes]] = self.sw.process(port, bytes(frame))
+        return out
+
+    def from_accel(self, tlp: Packet | bytes, port: int = PORT_A1) -> list[tuple[int, bytes]]:
+        return self.send(port, bytes(tlp))
+
+    def from_network(self, frame: bytes | Packet) -> list[tuple[int, bytes]]:
+        return self.send(UPLINK, frame)
+
+    # --- state ------------------------------------------------------------------------------------
+    def drops(self, reason: int) -> int:
+        return int(self.sw.counter_read("NicIngress.accounting.drops", reason)[1])
+
+    def all_drops(self) -> dict[int, int]:
+        return {r: n for r in range(c.DROP_REASON_COUNT) if (n := self.drops(r))}
+
+    def outputs(self, kind: int) -> int:
+        return int(self.sw.counter_read("NicIngress.accounting.outputs", kind)[1])
+
+    def counter(self, name: str, index: int) -> int:
+        return int(self.sw.counter_read(name, index)[1])
+
+    def register(self, name: str, index: int) -> int:
+        return int(self.sw.register_read(name, index))
+
+    def set_register(self, name: str, index: int, value: int) -> None:
+        self.sw.register_write(name, index, value)
+
+
+def expected_tx_frame(seq: int, tlp: Packet, *, dst_mac: int = MAC_B, dst: int = ACCEL_B2, window: int = 7,
+                      flags: int = 0) -> bytes:
+    """The DATA frame NIC A must send for `tlp` (already translated)."""
+    return bytes(
+        Ether(dst=mac_str(dst_mac), src=mac_str(MAC_A))
+        / JetStream(flags=flags, src=ACCEL_A1, dst=dst, window=window, seq=seq)
+        / tlp
+    )
+
+
+def pcie_outputs(out: list[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
+    """The outputs that went to a PCIe port."""
+    return [(p, f) for p, f in out if p not in (UPLINK, c.CPU_PORT)]
+
+
+def write(address: int, data: bytes, **kw: Any) -> Packet:
+    """Shorthand for a memory-write TLP with a recognisable requester and tag."""
+    kw.setdefault("requester_id", 0x0A00)
+    kw.setdefault("tag", 0x11)
+    return mwr(address, data, **kw)
