@@ -119,7 +119,7 @@ class Client:
             device_id=DEVICE_ID,
             election_id=election(self.election_id),
             action=action,
-            config=config,  # type: ignore[arg-type]
+            config=config,
         )
         await self.p4.request(request)
 
