@@ -8,13 +8,12 @@ file, program or name the runner cannot take. Usage errors exit 2.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from softp4.stf.parser import parse_stf_file
-from softp4.stf.runner import StfError, StfResult, StfRunner
+from softp4.stf.runner import StfError
+from softp4.stf.session import compile_p4, load_json, run_test, suite_tests
 from softp4.stf.syntax import StfSyntaxError
 
 
@@ -22,6 +21,13 @@ def _existing_file(text: str) -> Path:
     path = Path(text)
     if not path.is_file():
         raise argparse.ArgumentTypeError(f"no such file: '{text}'")
+    return path
+
+
+def _existing_dir(text: str) -> Path:
+    path = Path(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"no such directory: '{text}'")
     return path
 
 
@@ -38,8 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a p4c STF packet test on the softp4 switch.",
     )
     parser.add_argument("program", nargs="?", type=_existing_file, help="the P4-16 program (compiled first)")
-    parser.add_argument("stf", type=_existing_file, help="the STF test file")
+    parser.add_argument("stf", nargs="?", type=_existing_file, help="the STF test file")
     parser.add_argument("--json", type=_existing_file, metavar="PROG.json", help="use this BMv2 JSON, not a .p4")
+    parser.add_argument(
+        "--suite", type=_existing_dir, metavar="DIR", help="run every <name>.stf in DIR on <name>.p4 (or .json)"
+    )
     parser.add_argument("-I", dest="include_dirs", action="append", default=[], metavar="DIR")
     parser.add_argument("-D", dest="defines", action="append", type=_define, default=[], metavar="NAME[=VALUE]")
     parser.add_argument(
@@ -48,74 +57,80 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load_program(args: argparse.Namespace) -> dict[str, Any]:
-    """The BMv2 JSON to run: read from --json or compiled from the .p4 file."""
-    if args.json is not None:
-        try:
-            data = json.loads(args.json.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise StfError(f"{args.json}: error: not a readable JSON file ({exc})") from None
-        if not isinstance(data, dict):
-            raise StfError(f"{args.json}: error: not a BMv2 JSON program (top level is not an object)")
-        return data
-    from softp4.compiler import CompileError, compile_file
-
-    includes = [args.program.parent, *args.include_dirs]
-    try:
-        result = compile_file(args.program, include_dirs=includes, defines=dict(args.defines))
-    except CompileError as exc:
-        raise StfError(str(exc).rstrip()) from None
-    except Exception as exc:
-        raise StfError(f"{args.program}: error: internal compiler error: {type(exc).__name__}: {exc}") from None
-    for warning in result.warnings:
-        if args.verbose:
-            print(warning, file=sys.stderr)
-    return result.bmv2_json
+def load_program(args: argparse.Namespace, program: Path | None = None) -> dict[str, Any]:
+    """The BMv2 JSON to run: read from --json (or a .json program) or compiled from the .p4 file."""
+    path = program or args.json or args.program
+    if path.suffix == ".json":
+        return load_json(path)
+    warn = (lambda line: print(line, file=sys.stderr)) if args.verbose else None
+    return compile_p4(path, args.include_dirs, dict(args.defines), warn)
 
 
-def run(args: argparse.Namespace) -> StfResult:
-    from softp4.switch.errors import SwitchError
-    from softp4.switch.switch import Switch
-
-    commands = parse_stf_file(args.stf)
-    program = load_program(args)
+def run_one(args: argparse.Namespace, program_path: Path, stf: Path) -> tuple[bool, str]:
+    """Run one test; (passed, text to show)."""
 
     def log(line: str) -> None:
         print(line, file=sys.stderr)
 
     try:
-        switch = Switch(program, trace=log if args.verbose else None)
-    except SwitchError as exc:
-        where = args.json or args.program
-        raise StfError(f"{where}: error: the switch cannot load the program: {exc}") from None
-    runner = StfRunner(program, switch, filename=str(args.stf), log=log if args.verbose else None)
-    return runner.run(commands)
+        program = load_program(args, program_path)
+        result = run_test(program, stf, log if args.verbose else None, str(program_path))
+    except (StfSyntaxError, StfError) as exc:
+        return False, str(exc)
+    except Exception as exc:  # a bug of ours: one line, not a traceback
+        return False, f"{stf}: error: internal error: {type(exc).__name__}: {exc}"
+    if not args.verbose:
+        for warning in result.warnings:
+            print(warning, file=sys.stderr)
+    lines: list[str] = []
+    if result.passed:
+        received = sum(len(p.received) for p in result.ports)
+        lines.append(f"PASS {stf}: {received} packet(s) checked on {len(result.ports)} port(s)")
+        return True, "\n".join(lines)
+    lines += [f"FAIL {stf}", result.report()]
+    return False, "\n".join(lines)
+
+
+def run_suite(args: argparse.Namespace) -> int:
+    pairs = suite_tests(args.suite)
+    if not pairs:
+        print(f"softp4 stf: error: no <name>.stf with <name>.p4 or <name>.json in {args.suite}", file=sys.stderr)
+        return 1
+    failed = []
+    for program, stf in pairs:
+        ok, text = run_one(args, program, stf)
+        if ok:
+            print(f"PASS {stf.stem}")
+        else:
+            failed.append(stf.stem)
+            lines = text.splitlines() or [""]
+            first = lines[1] if lines[0].startswith("FAIL") and len(lines) > 1 else lines[0]
+            print(f"FAIL {stf.stem}: {first}")
+    print(f"{len(pairs) - len(failed)}/{len(pairs)} passed")
+    return 0 if not failed else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.suite is not None:
+        if args.program is not None or args.stf is not None or args.json is not None:
+            parser.error("--suite DIR runs every test in DIR; give no program or STF file with it")
+        return run_suite(args)
+    if args.stf is None:
+        if args.program is not None and (args.json is not None or args.program.suffix == ".stf"):
+            args.program, args.stf = None, args.program
+        else:
+            parser.error("give the STF test file")
     if args.json is None and args.program is None:
         parser.error("give the program: prog.p4 before the STF file, or --json prog.json")
     if args.json is not None and args.program is not None:
         parser.error("give either prog.p4 or --json prog.json, not both")
-    try:
-        result = run(args)
-    except (StfSyntaxError, StfError) as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    except Exception as exc:  # a bug of ours: one line, not a traceback
-        print(f"{args.stf}: error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    for warning in result.warnings:
-        if not args.verbose:
-            print(warning, file=sys.stderr)
-    if result.passed:
-        received = sum(len(p.received) for p in result.ports)
-        print(f"PASS {args.stf}: {received} packet(s) checked on {len(result.ports)} port(s)")
+    ok, text = run_one(args, args.json or args.program, args.stf)
+    if ok:
+        print(text)
         return 0
-    print(f"FAIL {args.stf}")
-    print(result.report())
+    print(text, file=sys.stdout if text.startswith("FAIL") else sys.stderr)
     return 1
 
 

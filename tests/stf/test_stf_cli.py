@@ -176,3 +176,26 @@ def test_bad_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     stf.write_text("")
     assert main(["--json", str(bad), str(stf)]) == 1
     assert "bad.json: error: not a readable JSON file" in capsys.readouterr().err
+
+
+def test_suite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    program = Path(L2ACL).read_text()
+    (tmp_path / "a_ok.json").write_text(program)
+    (tmp_path / "a_ok.stf").write_text(
+        "add dmac dstAddr:1 forward(port:2)\npacket 0 000000000001 000000000002 0800\nexpect 2 000000000001\n"
+    )
+    (tmp_path / "b_bad.json").write_text(program)
+    (tmp_path / "b_bad.stf").write_text("packet 0 000000000001 000000000002 0800\nexpect 2 000000000001\n")
+    (tmp_path / "c_alone.stf").write_text("wait\n")  # no program beside it: not a test
+    assert main(["--suite", str(tmp_path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "PASS a_ok",
+        "FAIL b_bad: port 2: expected 1 packet(s), received 0",
+        "1/2 passed",
+    ]
+
+
+def test_suite_needs_tests(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--suite", str(tmp_path)]) == 1
+    assert "no <name>.stf with <name>.p4 or <name>.json in" in capsys.readouterr().err
