@@ -70,9 +70,11 @@ __all__ = [
     "key_name",
     "local_name",
     "main_instance",
+    "nested_blocks",
     "property_instance_name",
     "qualify",
     "top_level_name",
+    "type_decl",
 ]
 
 
@@ -172,7 +174,8 @@ def main_instance(program: ast.Program) -> ast.Instantiation:
     raise NamingError("the program has no 'main' package instance", program.loc)
 
 
-def _type_decl(program: ast.Program, ref: ast.TypeRef) -> ast.Node | None:
+def type_decl(program: ast.Program, ref: ast.TypeRef) -> ast.Node | None:
+    """The declaration a type reference names (resolved by the checker, else looked up)."""
     base = ref.base if isinstance(ref, ast.SpecializedTypeRef) else ref
     if not isinstance(base, ast.NamedTypeRef):
         return None
@@ -194,19 +197,20 @@ def _top_level_instance(program: ast.Program, name: str) -> ast.Instantiation | 
 def _argument_block(program: ast.Program, value: ast.Expression) -> ast.ControlDecl | ast.ParserDecl | None:
     """The parser or control a `main` argument (`MyIngress()` or a top-level instance) denotes."""
     if isinstance(value, ast.ConstructorCall):
-        decl = _type_decl(program, value.type_ref)
+        decl = type_decl(program, value.type_ref)
     elif isinstance(value, ast.PathExpr):
         target = value.decl if value.decl is not None else _top_level_instance(program, value.name)
-        decl = _type_decl(program, target.type_ref) if isinstance(target, ast.Instantiation) else None
+        decl = type_decl(program, target.type_ref) if isinstance(target, ast.Instantiation) else None
     else:
         decl = None
     return decl if isinstance(decl, ast.ControlDecl | ast.ParserDecl) else None
 
 
-def _nested(program: ast.Program, block: Block) -> Iterator[Block]:
+def nested_blocks(program: ast.Program, block: Block) -> Iterator[Block]:
+    """The controls/parsers instantiated in `block`'s locals, as blocks of their own."""
     for local in block.decl.locals:
         if isinstance(local, ast.Instantiation):
-            decl = _type_decl(program, local.type_ref)
+            decl = type_decl(program, local.type_ref)
             if isinstance(decl, ast.ControlDecl | ast.ParserDecl):
                 yield Block(decl, qualify(block.prefix, declared_name(local)), local, block)
 
@@ -219,7 +223,7 @@ def blocks(program: ast.Program) -> list[Block]:
 
     def visit(block: Block) -> None:
         out.append(block)
-        for child in _nested(program, block):
+        for child in nested_blocks(program, block):
             visit(child)
 
     for arg in main.args:

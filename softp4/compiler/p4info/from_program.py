@@ -1,0 +1,907 @@
+"""Walk a checked program from `main` and describe its control-plane API (`P4InfoModel`).
+
+p4c writes P4Info after its front end; what the front end leaves, and in what
+order the serializer meets it, decides what P4Info lists.  This module
+reproduces that (evidence: testdata/p4_16_samples_outputs/*.p4info.txtpb of
+p4c, named in the comments):
+
+- Blocks are visited in `main`'s argument order; a control or parser
+  instantiated inside another is inlined at the place of its instantiation
+  (names.py gives the names).  Controls applied directly by type name
+  (`c1.apply(...)` without an instance) contribute nothing
+  (actions-almost-duplicate-names1.p4: table `t2` of `c1` is absent).
+- Tables: those applied somewhere (unused tables are removed), in declaration
+  order.  `@hidden` tables are left out but still take an id.
+- Actions, per control: first the top-level actions the control uses, in the
+  order of their first use (p4c copies them into the control, in front of its
+  locals), then the control's own used actions in declaration order; an action
+  is used when a used table lists it (actions, default_action, entries) or the
+  apply block calls it.  Duplicates (same name) are listed once
+  (actions-almost-duplicate-names1.p4, issue1049-bmv2.p4).
+- A table without `default_action` has `NoAction` as initial default action
+  (issue1049-bmv2.p4 `debug_table`).  Argument values are as wide as their
+  parameter (default-action-arg-bmv2.p4).
+- Extern instances declared in a block are listed even when unused (p4c keeps
+  extern instances); top-level instances come before everything in blocks.
+  Direct counters/meters and in-place action profiles are listed when their
+  table is; an action profile's `table_ids` are its tables in name order.
+- Digests: one per struct type passed to `digest<T>(receiver, data)`, named
+  by the type; value sets: declared in parsers; controller headers: header
+  types with `@controller_header`, in program order.
+- type_info describes every user type reached from keys, action parameters,
+  packet metadata, registers and digests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from softp4.compiler import ast, names
+from softp4.compiler import types as T
+from softp4.compiler.errors import CompileError, SourceLocation
+from softp4.compiler.p4info import model as m
+
+__all__ = ["annotation_text", "convert_annotations", "p4info_model"]
+
+_DEFAULT_TABLE_SIZE = 1024
+
+#: Annotations p4c's front end parses as expression lists: P4Info prints their
+#: arguments separated by ", ".  Others keep their tokens, printed separated by spaces.
+_PARSED = frozenset(
+    {
+        "name",
+        "id",
+        "brief",
+        "description",
+        "noWarn",
+        "controller_header",
+        "deprecated",
+        "match",
+        "p4runtime_translation",
+        "priority",
+        "max_group_size",
+        "selector_size_semantics",
+        "max_member_weight",
+    }
+)
+
+_COUNTER_UNITS = {"packets": "packets", "bytes": "bytes", "packets_and_bytes": "both"}
+_METER_UNITS = {"packets": "packets", "bytes": "bytes"}
+
+
+# ---------------------------------------------------------------- annotations
+
+
+def _literal_value(expr: ast.Expression) -> m.AnnotationValue | None:
+    if isinstance(expr, ast.StringLiteral):
+        return expr.value
+    if isinstance(expr, ast.BoolLiteral):
+        return expr.value
+    if isinstance(expr, ast.IntLiteral):
+        return expr.value
+    if isinstance(expr.const_value, bool | int | str):
+        return expr.const_value
+    return None
+
+
+def _expr_text(expr: ast.Expression) -> str:
+    if isinstance(expr, ast.StringLiteral):
+        return expr.text or '"' + expr.value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(expr, ast.BoolLiteral):
+        return "true" if expr.value else "false"
+    if isinstance(expr, ast.IntLiteral):
+        return expr.text or str(expr.value)
+    if isinstance(expr, ast.PathExpr):
+        return ("." if expr.dot_prefix else "") + expr.name
+    name = names.key_expression_name(expr)
+    return name if name is not None else ""
+
+
+def annotation_text(ann: ast.Annotation) -> str:
+    """An annotation as p4c prints it in P4Info (its ToP4 form)."""
+    if not ann.has_body or not (ann.tokens or ann.body.strip()):
+        return "@" + ann.name
+    if ann.structured:
+        if ann.kv is not None:
+            inner = ", ".join(f"{k}={_expr_text(v)}" for k, v in ann.kv)
+        elif ann.args is not None:
+            inner = ", ".join(_expr_text(a) for a in ann.args)
+        else:
+            inner = " ".join(ann.tokens) if ann.tokens else ann.body.strip()
+        return f"@{ann.name}[{inner}]"
+    if ann.name in _PARSED and ann.args is not None:
+        return f"@{ann.name}(" + ", ".join(_expr_text(a) for a in ann.args) + ")"
+    if ann.kv is not None and ann.name == "pkginfo":
+        return f"@{ann.name}(" + ", ".join(f"{k}={_expr_text(v)}" for k, v in ann.kv) + ")"
+    inner = " ".join(ann.tokens) if ann.tokens else ann.body.strip()
+    return f"@{ann.name}({inner})"
+
+
+def convert_annotations(anns: Iterable[ast.Annotation]) -> list[m.Annotation]:
+    """AST annotations as the model keeps them."""
+    out: list[m.Annotation] = []
+    for ann in anns:
+        args: tuple[m.AnnotationValue, ...] = ()
+        if ann.args is not None:
+            values = [_literal_value(a) for a in ann.args]
+            if all(v is not None for v in values):
+                args = tuple(v for v in values if v is not None)
+        kv: tuple[tuple[str, m.AnnotationValue], ...] = ()
+        if ann.kv is not None:
+            pairs = [(k, _literal_value(v)) for k, v in ann.kv]
+            kv = tuple((k, v) for k, v in pairs if v is not None)
+        out.append(m.Annotation(ann.name, annotation_text(ann), args, ann.structured, kv))
+    return out
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _const_int(expr: ast.Expression | None) -> int | None:
+    if expr is None:
+        return None
+    value = expr.const_value
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(expr, ast.IntLiteral):
+        return expr.value
+    if isinstance(expr, ast.Cast):
+        return _const_int(expr.expr)
+    return None
+
+
+def _enum_member(expr: ast.Expression) -> str | None:
+    value = expr.const_value
+    if isinstance(value, T.EnumValue):
+        return value.member
+    if isinstance(expr, ast.Member):
+        return expr.member
+    return None
+
+
+def _type_name(ref: ast.TypeRef) -> str:
+    base = ref.base if isinstance(ref, ast.SpecializedTypeRef) else ref
+    return base.name if isinstance(base, ast.NamedTypeRef) else ""
+
+
+def _walk_calls(node: ast.Node) -> Iterator[ast.MethodCall]:
+    for n in ast.walk(node):
+        if isinstance(n, ast.MethodCall):
+            yield n
+
+
+def _has(anns: Sequence[ast.Annotation], name: str) -> bool:
+    return ast.find_annotation(list(anns), name) is not None
+
+
+@dataclass
+class _Item:
+    """A local declaration of an expanded (inlined) block, with the block it belongs to."""
+
+    block: names.Block
+    decl: ast.Declaration
+
+
+@dataclass
+class _Control:
+    """A top-level parser or control with everything inlined into it."""
+
+    block: names.Block
+    items: list[_Item] = field(default_factory=list)
+    used_blocks: list[names.Block] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- the collector
+
+
+class _Collector:
+    def __init__(self, program: ast.Program) -> None:
+        self.program = program
+        self.model = m.P4InfoModel()
+        self.top_actions = {d.name: d for d in program.declarations if isinstance(d, ast.ActionDecl)}
+        self.action_names: set[str] = set()
+        self.digest_names: set[str] = set()
+        self.profile_tables: dict[str, list[str]] = {}
+        self.profiles: dict[str, m.ActionProfile] = {}
+        self.actions_by_name: dict[str, m.Action] = {}
+
+    # ------------------------------------------------------------ types
+
+    def type_ref(self, t: T.Type | None, loc: SourceLocation) -> m.TypeRef:
+        """The model type for `t`, describing user types in type_info."""
+        ti = self.model.type_info
+        if isinstance(t, T.BitsType):
+            return m.BitsType(t.width, t.signed)
+        if isinstance(t, T.VarbitType):
+            return m.VarbitType(t.max_width)
+        if isinstance(t, T.BoolType):
+            return m.BoolType()
+        if isinstance(t, T.ErrorType):
+            if ti.errors is None:
+                ti.errors = self._error_members()
+            return m.ErrorType()
+        if isinstance(t, T.StackType):
+            element = self.type_ref(t.element, loc)
+            if not isinstance(element, m.NamedType):
+                raise CompileError(f"header stack of {t.element} cannot be described in P4Info", loc)
+            return m.StackType(element, t.size)
+        if isinstance(t, T.TupleType):
+            return m.TupleType(tuple(self.type_ref(e, loc) for e in t.elements))
+        if isinstance(t, T.StructLikeType):
+            return self._struct_like(t, loc)
+        if isinstance(t, T.EnumType):
+            anns = convert_annotations(t.decl.annotations) if t.decl is not None else []
+            if t.underlying is None:
+                if t.name not in ti.enums:
+                    ti.enums[t.name] = m.EnumDef(t.name, list(t.members), anns)
+                return m.NamedType("enum", t.name)
+            if t.name not in ti.serializable_enums:
+                members = [(name, t.values.get(name, 0)) for name in t.members]
+                ti.serializable_enums[t.name] = m.SerEnumDef(t.name, t.underlying.width, members, anns)
+            return m.NamedType("serializable_enum", t.name)
+        if isinstance(t, T.NewType):
+            if t.name not in ti.new_types:
+                self._new_type(t, loc)
+            return m.NamedType("new_type", t.name)
+        raise CompileError(f"type {t} cannot be described in P4Info", loc)
+
+    def _error_members(self) -> list[str]:
+        out: list[str] = []
+        for decl in self.program.declarations:
+            if isinstance(decl, ast.ErrorDecl):
+                out.extend(member.name for member in decl.members if member.name not in out)
+        return out
+
+    def _struct_like(self, t: T.StructLikeType, loc: SourceLocation) -> m.TypeRef:
+        ti = self.model.type_info
+        anns = convert_annotations(t.decl.annotations) if t.decl is not None else []
+        if t.kind == "header":
+            if t.name not in ti.headers:
+                hmembers: list[tuple[str, m.BitsType | m.VarbitType]] = []
+                ti.headers[t.name] = m.HeaderDef(t.name, hmembers, anns)
+                for fname, ftype in t.fields:
+                    spec = self.type_ref(_bits_of(ftype), loc)
+                    if not isinstance(spec, m.BitsType | m.VarbitType):
+                        raise CompileError(f"header field {t.name}.{fname} cannot be described in P4Info", loc)
+                    hmembers.append((fname, spec))
+            return m.NamedType("header", t.name)
+        if t.kind == "header_union":
+            if t.name not in ti.header_unions:
+                umembers: list[tuple[str, str]] = []
+                ti.header_unions[t.name] = m.HeaderUnionDef(t.name, umembers, anns)
+                for fname, ftype in t.fields:
+                    self.type_ref(ftype, loc)
+                    umembers.append((fname, str(ftype)))
+            return m.NamedType("header_union", t.name)
+        if t.name not in ti.structs:
+            smembers: list[tuple[str, m.TypeRef]] = []
+            ti.structs[t.name] = m.StructDef(t.name, smembers, anns)
+            for fname, ftype in t.fields:
+                smembers.append((fname, self.type_ref(ftype, loc)))
+        return m.NamedType("struct", t.name)
+
+    def _new_type(self, t: T.NewType, loc: SourceLocation) -> None:
+        ti = self.model.type_info
+        decl = t.decl
+        anns = [a for a in decl.annotations if a.name != "p4runtime_translation"] if decl else []
+        ndef = m.NewTypeDef(t.name, annotations=convert_annotations(anns))
+        ti.new_types[t.name] = ndef
+        translation = decl.annotation("p4runtime_translation") if decl is not None else None
+        if translation is not None and translation.args:
+            uri = _literal_value(translation.args[0])
+            ndef.translation_uri = uri if isinstance(uri, str) else ""
+            if len(translation.args) > 1:
+                ndef.translation_bitwidth = _translation_width(translation.args[1])
+            return
+        ndef.original = self.type_ref(t.base, loc)
+
+    def width(self, t: T.Type | None, loc: SourceLocation) -> int:
+        """A P4Info bitwidth: translated new types use their controller width, errors 0."""
+        if isinstance(t, T.NewType) and t.decl is not None:
+            translation = t.decl.annotation("p4runtime_translation")
+            if translation is not None and translation.args:
+                width = _translation_width(translation.args[1]) if len(translation.args) > 1 else None
+                return width or 0
+        if isinstance(t, T.ErrorType):
+            return 0
+        w = T.width_of(t) if t is not None else None
+        if w is None:
+            raise CompileError(f"a value of type {t} cannot be a control-plane field (no fixed width)", loc)
+        return w
+
+    def describe(self, t: T.Type | None, loc: SourceLocation) -> str | None:
+        """Register a user type in type_info (as p4c does for keys/params); its P4Info type_name."""
+        if isinstance(t, T.NewType | T.EnumType | T.StructLikeType | T.ErrorType):
+            self.type_ref(t, loc)
+        return t.name if isinstance(t, T.NewType) else None
+
+    # ------------------------------------------------------------ blocks
+
+    def expand(self, block: names.Block) -> _Control:
+        ctl = _Control(block)
+
+        def visit(b: names.Block) -> None:
+            ctl.used_blocks.append(b)
+            children = {id(child.instance): child for child in names.nested_blocks(self.program, b)}
+            for local in b.decl.locals:
+                child = children.get(id(local))
+                if child is not None:
+                    if self._instance_applied(b, local):
+                        visit(child)
+                    continue
+                ctl.items.append(_Item(b, local))
+
+        visit(block)
+        return ctl
+
+    def _instance_applied(self, block: names.Block, inst: ast.Declaration) -> bool:
+        scope: list[ast.Node] = [d for d in block.decl.locals if d is not inst]
+        if isinstance(block.decl, ast.ControlDecl):
+            scope.append(block.decl.body)
+        else:
+            scope.extend(block.decl.states)
+        for node in scope:
+            for n in ast.walk(node):
+                if isinstance(n, ast.PathExpr) and (n.decl is inst or (n.decl is None and n.name == inst.name)):
+                    return True
+        return False
+
+    # ------------------------------------------------------------ resolution
+
+    def resolve_action(self, block: names.Block, expr: ast.Expression) -> tuple[ast.ActionDecl, bool] | None:
+        """The action an action reference or call names, and whether it is a top-level one."""
+        target = expr.method if isinstance(expr, ast.MethodCall) else expr
+        if not isinstance(target, ast.PathExpr):
+            return None
+        decl = target.decl
+        if decl is None:
+            if not target.dot_prefix:
+                for local in block.decl.locals:
+                    if isinstance(local, ast.ActionDecl) and local.name == target.name:
+                        decl = local
+                        break
+            if decl is None:
+                decl = self.top_actions.get(target.name)
+        if not isinstance(decl, ast.ActionDecl):
+            return None
+        return decl, decl not in block.decl.locals
+
+    def action_name(self, block: names.Block, decl: ast.ActionDecl, top: bool) -> str:
+        return names.action_name(block.prefix, decl, top)
+
+    def used_tables(self, ctl: _Control) -> set[int]:
+        used: set[int] = set()
+        for b in ctl.used_blocks:
+            body: list[ast.Node] = []
+            if isinstance(b.decl, ast.ControlDecl):
+                body.append(b.decl.body)
+            for node in body:
+                for call in _walk_calls(node):
+                    method = call.method
+                    if isinstance(method, ast.Member) and method.member == "apply":
+                        target = method.expr
+                        if isinstance(target, ast.PathExpr):
+                            decl = target.decl
+                            if decl is None:
+                                decl = next(
+                                    (
+                                        d
+                                        for d in b.decl.locals
+                                        if isinstance(d, ast.TableDecl) and d.name == target.name
+                                    ),
+                                    None,
+                                )
+                            if isinstance(decl, ast.TableDecl):
+                                used.add(id(decl))
+        return used
+
+    def table_action_refs(self, item: _Item) -> Iterator[ast.Expression]:
+        table = item.decl
+        assert isinstance(table, ast.TableDecl)
+        for prop in table.properties:
+            if isinstance(prop, ast.ActionsProperty):
+                for ref in prop.actions:
+                    yield ref.expr
+            elif isinstance(prop, ast.ValueProperty) and prop.name == "default_action":
+                yield prop.value
+            elif isinstance(prop, ast.EntriesProperty):
+                for entry in prop.entries:
+                    yield entry.action.expr
+
+    def body_action_calls(
+        self, b: names.Block, node: ast.Node, ctl: _Control
+    ) -> Iterator[tuple[names.Block, ast.Expression]]:
+        """Action calls in an apply body, descending into applied inlined controls in place."""
+        children = {id(child.instance): child for child in names.nested_blocks(self.program, b)}
+        for n in ast.walk(node):
+            if not isinstance(n, ast.MethodCall):
+                continue
+            method = n.method
+            if isinstance(method, ast.PathExpr):
+                found = self.resolve_action(b, n)
+                if found is not None:
+                    yield b, n
+            elif isinstance(method, ast.Member) and method.member == "apply" and isinstance(method.expr, ast.PathExpr):
+                inst = method.expr.decl
+                if inst is None:
+                    inst = next((d for d in b.decl.locals if d.name == method.expr.name), None)
+                child = children.get(id(inst)) if inst is not None else None
+                if child is not None and isinstance(child.decl, ast.ControlDecl):
+                    yield from self.body_action_calls(child, child.decl.body, ctl)
+
+    # ------------------------------------------------------------ controls
+
+    def control(self, ctl: _Control) -> None:
+        used_tables = self.used_tables(ctl)
+        tables = [it for it in ctl.items if isinstance(it.decl, ast.TableDecl) and id(it.decl) in used_tables]
+        # references in the order p4c's front end meets them: locals, then the apply body
+        refs: list[tuple[names.Block, ast.Expression]] = []
+        for it in ctl.items:
+            if isinstance(it.decl, ast.TableDecl) and id(it.decl) in used_tables:
+                refs.extend((it.block, e) for e in self.table_action_refs(it))
+        if isinstance(ctl.block.decl, ast.ControlDecl):
+            refs.extend(self.body_action_calls(ctl.block, ctl.block.decl.body, ctl))
+        used_local: set[int] = set()
+        globals_in_order: list[tuple[names.Block, ast.ActionDecl]] = []
+        seen_globals: set[int] = set()
+        for b, expr in refs:
+            found = self.resolve_action(b, expr)
+            if found is None:
+                continue
+            decl, top = found
+            if top:
+                if id(decl) not in seen_globals:
+                    seen_globals.add(id(decl))
+                    globals_in_order.append((b, decl))
+            else:
+                used_local.add(id(decl))
+        ordered: list[tuple[names.Block, ast.ActionDecl, bool]] = [(b, d, True) for b, d in globals_in_order]
+        for it in ctl.items:
+            if isinstance(it.decl, ast.ActionDecl) and id(it.decl) in used_local:
+                ordered.append((it.block, it.decl, False))
+        for b, decl, top in ordered:
+            self.add_action(b, decl, top)
+        # digests: in the control's actions, then its apply body
+        for _b, decl, _top in ordered:
+            self.digests_in(decl.body)
+        for b in ctl.used_blocks:
+            if isinstance(b.decl, ast.ControlDecl):
+                self.digests_in(b.decl.body)
+        # tables and extern instances, in declaration order
+        for it in ctl.items:
+            if isinstance(it.decl, ast.TableDecl):
+                if id(it.decl) in used_tables:
+                    self.add_table(it)
+            elif isinstance(it.decl, ast.Instantiation):
+                self.add_instance(it.block.prefix, it.decl)
+        del tables
+
+    def parser(self, ctl: _Control) -> None:
+        for it in ctl.items:
+            if isinstance(it.decl, ast.ValueSetDecl):
+                self.add_value_set(it)
+            elif isinstance(it.decl, ast.Instantiation):
+                self.add_instance(it.block.prefix, it.decl)
+
+    # ------------------------------------------------------------ objects
+
+    def add_action(self, block: names.Block, decl: ast.ActionDecl, top: bool) -> None:
+        name = self.action_name(block, decl, top)
+        if name in self.action_names:
+            return
+        self.action_names.add(name)
+        if _has(decl.annotations, "hidden"):
+            self.model.hidden_symbols.append(m.Symbol("action", name))
+            return
+        params: list[m.Param] = []
+        for p in decl.params:
+            if p.direction:
+                continue
+            t = p.type_ref.resolved
+            type_name = self.describe(t, p.loc)
+            if isinstance(t, T.EnumType) and t.underlying is None:
+                params.append(m.Param(names.declared_name(p), None, convert_annotations(p.annotations), t.name))
+                continue
+            if not isinstance(t, T.BitsType | T.BoolType | T.NewType | T.EnumType):
+                raise CompileError(
+                    f"action parameter '{p.name}' has type {t}; control-plane parameters must be "
+                    "bit<>, int<>, bool, a type or an enum",
+                    p.loc,
+                )
+            params.append(
+                m.Param(names.declared_name(p), self.width(t, p.loc), convert_annotations(p.annotations), type_name)
+            )
+        action = m.Action(name, params, convert_annotations(decl.annotations))
+        self.model.actions.append(action)
+        self.actions_by_name[name] = action
+
+    def digests_in(self, node: ast.Node) -> None:
+        for call in _walk_calls(node):
+            callee = call.callee
+            is_digest = isinstance(callee, ast.ExternFunctionDecl) and callee.name == "digest"
+            if not is_digest and callee is None:
+                is_digest = isinstance(call.method, ast.PathExpr) and call.method.name == "digest"
+            if not is_digest or len(call.args) < 2:
+                continue
+            data = call.args[1].value
+            t: T.Type | None = None
+            if call.type_args and call.type_args[0].resolved is not None:
+                t = call.type_args[0].resolved
+            elif call.inferred_type_args:
+                t = call.inferred_type_args[0]
+            else:
+                t = data.type
+            if not isinstance(t, T.StructLikeType):
+                raise CompileError(f"digest data must be a struct, not {t}", data.loc)
+            if t.name in self.digest_names:
+                continue
+            self.digest_names.add(t.name)
+            spec = self.type_ref(t, data.loc)
+            self.model.digests.append(m.Digest(t.name, spec))
+
+    def add_table(self, it: _Item) -> None:
+        table = it.decl
+        assert isinstance(table, ast.TableDecl)
+        block = it.block
+        name = names.local_name(block.prefix, table)
+        if _has(table.annotations, "hidden"):
+            self.model.hidden_symbols.append(m.Symbol("table", name))
+            return
+        mt = m.Table(name, annotations=convert_annotations(table.annotations))
+        for el in table.key:
+            t = _expr_type(el.expr)
+            type_name = self.describe(t, el.expr.loc)
+            width = 0 if el.match_kind == "selector" else self.width(t, el.expr.loc)
+            mt.match_fields.append(
+                m.MatchField(names.key_name(el), width, el.match_kind, convert_annotations(el.annotations), type_name)
+            )
+        for ref in table.actions:
+            found = self.resolve_action(block, ref.expr)
+            if found is None:
+                raise CompileError(f"table '{table.name}': '{ref.name}' is not an action", ref.loc)
+            decl, top = found
+            mt.action_refs.append(m.ActionRef(self.action_name(block, decl, top), convert_annotations(ref.annotations)))
+        dprop = table.default_action
+        if dprop is not None:
+            found = self.resolve_action(block, dprop.value)
+            if found is None:
+                raise CompileError(f"table '{table.name}': the default action is not an action", dprop.loc)
+            decl, top = found
+            aname = self.action_name(block, decl, top)
+            if dprop.is_const:
+                mt.const_default_action = aname
+            mt.initial_default_action = m.ActionCall(aname, _control_plane_args(dprop.value, decl))
+        elif "NoAction" in self.action_names:
+            mt.initial_default_action = m.ActionCall("NoAction")
+        size = _const_int(table.value("size"))
+        mt.size = size if size else _DEFAULT_TABLE_SIZE
+        timeout = table.value("support_timeout")
+        mt.idle_timeout = bool(timeout is not None and timeout.const_value is True) or (
+            isinstance(timeout, ast.BoolLiteral) and timeout.value
+        )
+        entries = table.entries
+        if entries is not None:
+            mt.has_initial_entries = True
+            mt.is_const_table = entries.is_const
+        for prop in table.properties:
+            if not isinstance(prop, ast.ValueProperty):
+                continue
+            if prop.name == "implementation":
+                mt.implementation = self.table_profile(block, table, prop, name)
+            elif prop.name in ("counters", "meters"):
+                res = self.direct_resource(block, table, prop, name)
+                if res is not None:
+                    mt.direct_resources.append(res)
+        self.model.tables.append(mt)
+
+    def _instance_of(self, block: names.Block, value: ast.Expression) -> tuple[str, ast.Instantiation] | None:
+        """The declared instance a table property names, with its P4Info name."""
+        if not isinstance(value, ast.PathExpr):
+            return None
+        decl = value.decl
+        if decl is None:
+            decl = next((d for d in block.decl.locals if d.name == value.name), None)
+            if decl is None:
+                decl = next((d for d in self.program.declarations if d.name == value.name), None)
+        if not isinstance(decl, ast.Instantiation):
+            return None
+        if decl in self.program.declarations:
+            return names.top_level_name(decl), decl
+        owner = block
+        while owner is not None and decl not in owner.decl.locals:
+            owner = owner.parent  # type: ignore[assignment]
+        prefix = owner.prefix if owner is not None else block.prefix
+        return names.local_name(prefix, decl), decl
+
+    def table_profile(self, block: names.Block, table: ast.TableDecl, prop: ast.ValueProperty, tname: str) -> str:
+        declared = self._instance_of(block, prop.value)
+        if declared is not None:
+            pname = declared[0]
+        else:
+            ctor = _constructor(prop.value)
+            if ctor is None:
+                raise CompileError(f"table '{table.name}': implementation must be an action profile", prop.loc)
+            pname = names.property_instance_name(table, prop)
+            if pname not in self.profiles:
+                self._new_profile(pname, ctor[0], ctor[1], prop.annotations, prop.loc)
+        self.profile_tables.setdefault(pname, []).append(tname)
+        return pname
+
+    def _new_profile(
+        self, name: str, type_name: str, args: list[ast.Argument], anns: list[ast.Annotation], loc: SourceLocation
+    ) -> None:
+        if type_name == "action_profile":
+            size = _const_int(args[0].value) if args else None
+            selector = False
+        elif type_name == "action_selector":
+            size = _const_int(args[1].value) if len(args) > 1 else None
+            selector = True
+        else:
+            raise CompileError(f"'{type_name}' is not an action profile or action selector", loc)
+        if size is None:
+            raise CompileError(f"{type_name} '{name}' needs a constant size", loc)
+        max_group = 0
+        mg = ast.find_annotation(anns, "max_group_size")
+        if mg is not None and mg.int_arg() is not None:
+            max_group = mg.int_arg() or 0
+        profile = m.ActionProfile(name, [], selector, size, max_group, convert_annotations(anns))
+        self.profiles[name] = profile
+        self.model.action_profiles.append(profile)
+
+    def direct_resource(
+        self, block: names.Block, table: ast.TableDecl, prop: ast.ValueProperty, tname: str
+    ) -> str | None:
+        declared = self._instance_of(block, prop.value)
+        if declared is not None:
+            rname, inst = declared
+            type_name = _type_name(inst.type_ref)
+            args = inst.args
+            anns = inst.annotations
+        else:
+            ctor = _constructor(prop.value)
+            if ctor is None:
+                return None
+            type_name, args = ctor
+            rname = names.property_instance_name(table, prop)
+            anns = prop.annotations
+        unit_member = _enum_member(args[0].value) if args else None
+        if type_name == "direct_counter":
+            unit = _COUNTER_UNITS.get(unit_member or "", "unspecified")
+            self.model.direct_counters.append(m.DirectCounter(rname, unit, tname, convert_annotations(anns)))  # type: ignore[arg-type]
+        elif type_name == "direct_meter":
+            unit = _METER_UNITS.get(unit_member or "", "unspecified")
+            self.model.direct_meters.append(m.DirectMeter(rname, unit, tname, convert_annotations(anns)))  # type: ignore[arg-type]
+        else:
+            raise CompileError(
+                f"table '{table.name}': {prop.name} must be a {prop.name[:-1]} of the direct kind", prop.loc
+            )
+        return rname
+
+    def add_instance(self, prefix: str, inst: ast.Instantiation, top: bool = False) -> None:
+        type_name = _type_name(inst.type_ref)
+        name = names.top_level_name(inst) if top else names.local_name(prefix, inst)
+        anns = convert_annotations(inst.annotations)
+        args = inst.args
+        if type_name in ("counter", "meter"):
+            size = _const_int(args[0].value) if args else None
+            unit_member = _enum_member(args[1].value) if len(args) > 1 else None
+            if size is None:
+                raise CompileError(f"{type_name} '{inst.name}' needs a constant size", inst.loc)
+            index_type = self._index_type_name(inst)
+            if type_name == "counter":
+                unit = _COUNTER_UNITS.get(unit_member or "", "unspecified")
+                self.model.counters.append(m.Counter(name, unit, size, index_type, anns))  # type: ignore[arg-type]
+            else:
+                munit = _METER_UNITS.get(unit_member or "", "unspecified")
+                self.model.meters.append(m.Meter(name, munit, size, index_type, anns))  # type: ignore[arg-type]
+        elif type_name == "register":
+            size = _const_int(args[0].value) if args else None
+            if size is None:
+                raise CompileError(f"register '{inst.name}' needs a constant size", inst.loc)
+            type_args = inst.type_ref.args if isinstance(inst.type_ref, ast.SpecializedTypeRef) else []
+            if not type_args:
+                raise CompileError(f"register '{inst.name}' needs its element type", inst.loc)
+            spec = self.type_ref(type_args[0].resolved, inst.loc)
+            index_type = self._index_type_name(inst, 1)
+            self.model.registers.append(m.Register(name, spec, size, index_type, anns))
+        elif type_name in ("action_profile", "action_selector"):
+            if name not in self.profiles:
+                self._new_profile(name, type_name, args, inst.annotations, inst.loc)
+
+    def _index_type_name(self, inst: ast.Instantiation, position: int = 0) -> str | None:
+        if not isinstance(inst.type_ref, ast.SpecializedTypeRef):
+            return None
+        type_args = inst.type_ref.args
+        if len(type_args) <= position:
+            return None
+        t = type_args[position].resolved
+        return self.describe(t, inst.loc)
+
+    def add_value_set(self, it: _Item) -> None:
+        vs = it.decl
+        assert isinstance(vs, ast.ValueSetDecl)
+        name = names.local_name(it.block.prefix, vs)
+        size = _const_int(vs.size)
+        if size is None or size < 0:
+            raise CompileError(f"value set '{vs.name}' needs a constant, non-negative size", vs.loc)
+        et = vs.element_type.resolved
+        match: list[m.MatchField] = []
+        if isinstance(et, T.BitsType):
+            match.append(m.MatchField("", et.width, "exact"))
+        elif isinstance(et, T.StructLikeType) and et.kind == "struct" and et.decl is not None:
+            for f in et.decl.fields:
+                ft = f.type_ref.resolved
+                if not isinstance(ft, T.BitsType):
+                    raise CompileError(f"value set '{vs.name}': field '{f.name}' must be bit<W>", f.loc)
+                kind = "exact"
+                ma = f.annotation("match")
+                if ma is not None and ma.args:
+                    arg = ma.args[0]
+                    kind = arg.name if isinstance(arg, ast.PathExpr) else ma.body.strip()
+                match.append(m.MatchField(names.declared_name(f), ft.width, kind, convert_annotations(f.annotations)))
+        elif isinstance(et, T.EnumType) and et.underlying is not None:
+            for member in et.members:
+                match.append(m.MatchField(member, et.underlying.width, "exact"))
+        else:
+            raise CompileError(
+                f"value set '{vs.name}': the element type must be bit<W>, a struct of bit<W> fields or a "
+                "serializable enum",
+                vs.loc,
+            )
+        self.model.value_sets.append(m.ValueSet(name, match, size, convert_annotations(vs.annotations)))
+
+    def controller_headers(self) -> None:
+        for decl in self.program.declarations:
+            if not isinstance(decl, ast.HeaderDecl):
+                continue
+            ann = decl.annotation("controller_header")
+            if ann is None:
+                continue
+            label = ann.string_arg()
+            if label is None:
+                raise CompileError("@controller_header needs one string argument", ann.loc)
+            type_name = names.top_level_name(decl)
+            if _has(decl.annotations, "hidden"):
+                self.model.hidden_symbols.append(m.Symbol("controller_header", type_name))
+                continue
+            fields: list[m.PacketMetadata] = []
+            for f in decl.fields:
+                if _has(f.annotations, "hidden"):
+                    continue
+                ft = f.type_ref.resolved
+                type_name_f = self.describe(ft, f.loc)
+                fields.append(
+                    m.PacketMetadata(
+                        names.declared_name(f), self.width(ft, f.loc), convert_annotations(f.annotations), type_name_f
+                    )
+                )
+            self.model.controller_headers.append(
+                m.ControllerHeader(label, type_name, fields, convert_annotations(decl.annotations))
+            )
+
+    def pkg_info(self) -> None:
+        main = names.main_instance(self.program)
+        self.model.pkg_annotations = convert_annotations(main.annotations)
+        ann = main.annotation("pkginfo")
+        if ann is not None and ann.kv:
+            for key, value in ann.kv:
+                if key in ("name", "version", "organization", "contact", "url", "arch") and isinstance(
+                    value, ast.StringLiteral
+                ):
+                    self.model.pkg_info[key] = value.value
+
+    # ------------------------------------------------------------ driver
+
+    def run(self) -> m.P4InfoModel:
+        for decl in self.program.declarations:
+            if isinstance(decl, ast.Instantiation) and decl.name != "main":
+                self.add_instance("", decl, top=True)
+        for block in names.blocks(self.program):
+            if block.parent is not None:
+                continue
+            ctl = self.expand(block)
+            if isinstance(block.decl, ast.ControlDecl):
+                self.control(ctl)
+            else:
+                self.parser(ctl)
+        for pname, tables in self.profile_tables.items():
+            if pname in self.profiles:
+                self.profiles[pname].tables = sorted(dict.fromkeys(tables))
+        self.controller_headers()
+        self.pkg_info()
+        return self.model
+
+
+# ---------------------------------------------------------------- small pure helpers
+
+
+def _translation_width(expr: ast.Expression) -> int | None:
+    """The width of `@p4runtime_translation(uri, bit<W>)` (or a plain integer), None for string."""
+    if isinstance(expr, ast.IntLiteral):
+        return expr.value
+    if isinstance(expr, ast.TypeNameExpr):
+        t = expr.type_ref.resolved
+        if isinstance(t, T.BitsType):
+            return t.width
+        ref = expr.type_ref
+        if isinstance(ref, ast.BaseTypeRef) and ref.name in ("bit", "int") and ref.width is not None:
+            return _const_int(ref.width)
+    return None
+
+
+def _bits_of(t: T.Type) -> T.Type:
+    """Header fields as P4Info describes them: through new types and serializable enums."""
+    bits = T.underlying_bits(t)
+    if bits is not None:
+        return bits
+    if isinstance(t, T.BoolType):
+        return T.BitsType(1)
+    return t
+
+
+def _expr_type(expr: ast.Expression) -> T.Type | None:
+    if expr.type is not None:
+        return expr.type
+    if isinstance(expr, ast.Member) and isinstance(expr.decl, ast.StructField):
+        return expr.decl.type_ref.resolved
+    if isinstance(expr, ast.MethodCall) and isinstance(expr.method, ast.Member) and expr.method.member == "isValid":
+        return T.BOOL
+    if isinstance(expr, ast.Slice):
+        hi, lo = _const_int(expr.hi), _const_int(expr.lo)
+        if hi is not None and lo is not None:
+            return T.BitsType(hi - lo + 1)
+    return None
+
+
+def _constructor(value: ast.Expression) -> tuple[str, list[ast.Argument]] | None:
+    """An extern built in place: `T(args)` as a constructor call (or a call of a type name)."""
+    if isinstance(value, ast.ConstructorCall):
+        return _type_name(value.type_ref), value.args
+    if isinstance(value, ast.MethodCall) and isinstance(value.method, ast.PathExpr):
+        return value.method.name, value.args
+    return None
+
+
+def _control_plane_args(value: ast.Expression, action: ast.ActionDecl) -> list[int]:
+    """The values of the directionless parameters in a default-action call."""
+    plane = [p for p in action.params if not p.direction]
+    if not isinstance(value, ast.MethodCall):
+        return []
+    bound: dict[str, ast.Expression] = {}
+    params = value.param_decls
+    for i, arg in enumerate(value.args):
+        if params is not None and i < len(params):
+            bound[params[i].name] = arg.value
+        elif arg.name is not None:
+            bound[arg.name] = arg.value
+        else:
+            directional = [p for p in action.params if p.direction]
+            ordered = directional + plane
+            if i < len(ordered):
+                bound[ordered[i].name] = arg.value
+    out: list[int] = []
+    for p in plane:
+        expr = bound.get(p.name, p.default)
+        value_ = _const_int(expr) if expr is not None else None
+        if value_ is None:
+            if expr is not None and isinstance(expr.const_value, T.EnumValue):
+                value_ = expr.const_value.value or 0
+            else:
+                raise CompileError(
+                    f"default action '{action.name}': argument '{p.name}' must be a compile-time constant",
+                    expr.loc if expr is not None else value.loc,
+                )
+        out.append(value_)
+    return out
+
+
+def p4info_model(checked: Any) -> m.P4InfoModel:
+    """The control-plane description of a checked program (a `CheckedProgram` or its `Program`)."""
+    program = getattr(checked, "program", checked)
+    if not isinstance(program, ast.Program):
+        raise TypeError(f"p4info_model needs a checked ast.Program, not {type(checked).__name__}")
+    return _Collector(program).run()
