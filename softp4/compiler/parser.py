@@ -231,11 +231,19 @@ class Parser:
             raise self.error_expected("an annotation name")
         self.advance()
         name = t.text
+        if name == "pragma" and not self.at("("):
+            # @pragma name args...: the rest of the line is the body
+            body_toks: list[Token] = []
+            while self.tok.kind != "EOF" and self.tok.loc.line == t.loc.line and self.tok.loc.file == t.loc.file:
+                body_toks.append(self.advance())
+            body = self.text[body_toks[0].start:body_toks[-1].end] if body_toks else ""
+            return ast.Annotation(loc=at.loc, name=name, body=body, tokens=[x.text for x in body_toks],
+                                  has_body=bool(body_toks))
         if self.at("(") or self.at("["):
             open_tok = self.advance()
             close = ")" if open_tok.kind == "(" else "]"
             depth = 0
-            body_toks: list[Token] = []
+            body_toks = []
             while True:
                 c = self.tok
                 if c.kind == "EOF":
