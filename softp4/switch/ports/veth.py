@@ -7,6 +7,8 @@ skipped, so the switch never receives its own transmissions.
 
 from __future__ import annotations
 
+import os
+import select
 import socket
 import threading
 from collections.abc import Callable
@@ -42,6 +44,7 @@ class VethPort:
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._wake: int | None = None
         self.rx_frames = 0
         self.tx_frames = 0
         self.tx_errors = 0
@@ -68,32 +71,40 @@ class VethPort:
         except OSError as exc:
             sock.close()
             raise PortError(f"interface {self.ifname}: cannot bind packet socket ({exc})") from exc
-        sock.settimeout(POLL_SECONDS)
         self._sock = sock
 
     def start(self, deliver: Callable[[int, bytes], None]) -> None:
         self.open()
         sock = self._sock
         assert sock is not None
+        # non-blocking reads, with select() only when the socket is empty: one system call per
+        # frame under load, and close() wakes the thread through the pipe
+        sock.setblocking(False)
+        wake_r, wake_w = os.pipe()
+        self._wake = wake_w
 
         def run() -> None:
             port = self.port
-            while not self._stop.is_set():
-                try:
-                    frame, address = sock.recvfrom(RECV_SIZE)
-                except TimeoutError:
-                    continue
-                except OSError as exc:
-                    if not self._stop.is_set():
-                        self.last_error = f"interface {self.ifname}: receive failed ({exc})"
-                    return
-                if address[2] == PACKET_OUTGOING:
-                    continue
-                self.rx_frames += 1
-                try:
-                    deliver(port, frame)
-                except Exception as exc:  # the switch must keep receiving whatever one frame does
-                    self.last_error = f"interface {self.ifname}: delivering a frame failed ({exc})"
+            try:
+                while not self._stop.is_set():
+                    try:
+                        frame, address = sock.recvfrom(RECV_SIZE)
+                    except BlockingIOError:
+                        select.select([sock.fileno(), wake_r], [], [], POLL_SECONDS)
+                        continue
+                    except OSError as exc:
+                        if not self._stop.is_set():
+                            self.last_error = f"interface {self.ifname}: receive failed ({exc})"
+                        return
+                    if address[2] == PACKET_OUTGOING:
+                        continue
+                    self.rx_frames += 1
+                    try:
+                        deliver(port, frame)
+                    except Exception as exc:  # the switch must keep receiving whatever one frame does
+                        self.last_error = f"interface {self.ifname}: delivering a frame failed ({exc})"
+            finally:
+                os.close(wake_r)
 
         self._thread = threading.Thread(target=run, name=f"softp4-port-{self.ifname}", daemon=True)
         self._thread.start()
@@ -106,7 +117,12 @@ class VethPort:
             # the kernel refuses frames shorter than an Ethernet header; pad like a wire would
             frame = frame + bytes(MIN_FRAME - len(frame))
         try:
-            sock.send(frame)
+            try:
+                sock.send(frame)
+            except BlockingIOError:
+                # the socket is non-blocking for reads; wait for room rather than drop
+                select.select([], [sock], [], POLL_SECONDS)
+                sock.send(frame)
             self.tx_frames += 1
         except OSError as exc:
             self.tx_errors += 1
@@ -114,6 +130,10 @@ class VethPort:
 
     def close(self) -> None:
         self._stop.set()
+        if self._wake is not None:
+            os.write(self._wake, b"x")
+            os.close(self._wake)
+            self._wake = None
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=2)
         if self._sock is not None:
