@@ -10,9 +10,9 @@ from softp4.switch import ConfigError, Lpm, NotFound, Switch
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 
-ETH = bytes.fromhex("000000000001" "000000000009" "0800")
+ETH = bytes.fromhex("0000000000010000000000090800")
 # IPv4 10.0.0.1 -> 10.0.1.5, ttl 64, UDP, checksum correct
-IPV4 = bytes.fromhex("45000021000100004011" "65c6" "0a000001" "0a000105")
+IPV4 = bytes.fromhex("4500002100010000401165c60a0000010a000105")
 UDP = bytes.fromhex("00350035000da692") + b"hello"
 
 
@@ -24,8 +24,8 @@ def sw() -> Switch:
 def test_forward_rewrites_macs_decrements_ttl_and_updates_checksum(sw: Switch) -> None:
     sw.table_add("MyIngress.ipv4_lpm", [Lpm(0x0A000100, 24)], "MyIngress.ipv4_forward", [0x2, 2])
     out = sw.process(1, ETH + IPV4 + UDP)
-    expected_ip = bytes.fromhex("4500002100010000" "3f11" "66c6" "0a000001" "0a000105")
-    assert out == [(2, bytes.fromhex("000000000002" "000000000001" "0800") + expected_ip + UDP)]
+    expected_ip = bytes.fromhex("45000021000100003f1166c60a0000010a000105")
+    assert out == [(2, bytes.fromhex("0000000000020000000000010800") + expected_ip + UDP)]
 
 
 def test_longest_prefix_wins(sw: Switch) -> None:
@@ -40,7 +40,7 @@ def test_miss_runs_default_drop(sw: Switch) -> None:
 
 
 def test_non_ip_goes_to_port_0_unchanged(sw: Switch) -> None:
-    frame = bytes.fromhex("ffffffffffff000000000009" "0806") + bytes(28)
+    frame = bytes.fromhex("ffffffffffff0000000000090806") + bytes(28)
     assert sw.process(4, frame) == [(0, frame)]
 
 
