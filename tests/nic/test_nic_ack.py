@@ -1,0 +1,78 @@
+"""nic.p4: ACK and NACK frames become mailbox writes on the sending accelerator's PCIe port."""
+
+from __future__ import annotations
+
+from controller.protocol import constants as c
+from controller.protocol.gobackn import decode_mailbox
+from controller.protocol.stream import AckMsg
+from controller.protocol.tlp import mwr
+
+from .bench import (
+    ACCEL_A1,
+    ACCEL_B2,
+    GROUP,
+    MAC_A,
+    MAC_B,
+    MAILBOX_A1,
+    NIC_REQUESTER,
+    PORT_A1,
+    TX_STREAM_TO_B2,
+    TX_STREAM_TO_GROUP,
+    NicBench,
+    control_frame,
+)
+
+
+def from_b2(msg_type: int, seq: int, stream_dst: int = ACCEL_B2, src: int = ACCEL_B2) -> bytes:
+    return control_frame(msg_type, seq, src=src, dst=ACCEL_A1, stream_dst=stream_dst, src_mac=MAC_B,
+                         dst_mac=MAC_A)
+
+
+def mailbox_write(msg_type: int, seq: int, slot: int = 0, stream_dst: int = ACCEL_B2) -> bytes:
+    msg = AckMsg(msg_type=msg_type, peer=ACCEL_B2, stream_dst=stream_dst, seq=seq)
+    return bytes(mwr(MAILBOX_A1 + slot, bytes(msg), requester_id=NIC_REQUESTER))
+
+
+def test_ack_becomes_a_mailbox_write(nic: NicBench) -> None:
+    out = nic.from_network(from_b2(c.MSG_ACK, 0x1234))
+    assert out == [(PORT_A1, mailbox_write(c.MSG_ACK, 0x1234))]
+    addr, msg = decode_mailbox(out[0][1])
+    assert (addr, msg.msg_type, msg.seq) == (MAILBOX_A1, c.MSG_ACK, 0x1234)
+    assert nic.counter("NicIngress.ack_path.acks", TX_STREAM_TO_B2) == 1
+    assert nic.outputs(c.OUT_MAILBOX) == 1
+
+
+def test_nack_becomes_a_mailbox_write(nic: NicBench) -> None:
+    out = nic.from_network(from_b2(c.MSG_NACK, 7))
+    assert out == [(PORT_A1, mailbox_write(c.MSG_NACK, 7))]
+    assert nic.counter("NicIngress.ack_path.nacks", TX_STREAM_TO_B2) == 1
+
+
+def test_group_member_ack_uses_the_group_slot(nic: NicBench) -> None:
+    out = nic.from_network(from_b2(c.MSG_ACK, 3, stream_dst=GROUP))
+    assert out == [(PORT_A1, mailbox_write(c.MSG_ACK, 3, slot=8, stream_dst=GROUP))]
+    assert nic.counter("NicIngress.ack_path.acks", TX_STREAM_TO_GROUP) == 1
+
+
+def test_padded_ack_is_accepted(nic: NicBench) -> None:
+    frame = from_b2(c.MSG_ACK, 1)
+    out = nic.from_network(frame + bytes(c.ETH_MIN_FRAME_BYTES - len(frame)))
+    assert out == [(PORT_A1, mailbox_write(c.MSG_ACK, 1))]
+
+
+def test_ack_with_wrong_length_is_dropped(nic: NicBench) -> None:
+    frame = from_b2(c.MSG_ACK, 1)
+    assert nic.from_network(frame + b"\x00") == []
+    assert nic.from_network(frame + bytes(40)) == []
+    assert nic.drops(c.DROP_LENGTH) == 2
+
+
+def test_ack_for_an_unknown_stream_is_dropped(nic: NicBench) -> None:
+    assert nic.from_network(from_b2(c.MSG_ACK, 1, src=9)) == []
+    assert nic.from_network(from_b2(c.MSG_NACK, 1, stream_dst=77)) == []
+    assert nic.drops(c.DROP_ACK_UNKNOWN) == 2
+
+
+def test_truncated_ack_is_dropped(nic: NicBench) -> None:
+    assert nic.from_network(from_b2(c.MSG_ACK, 1)[:20]) == []
+    assert nic.drops(c.DROP_PARSE) == 1
