@@ -1,0 +1,379 @@
+"""The type checker: types of expressions, implicit casts, folding, name resolution, calls."""
+
+from __future__ import annotations
+
+import pytest
+
+from softp4.compiler import ast
+from softp4.compiler import types as T
+from softp4.compiler.errors import CompileError
+from softp4.compiler.parser import parse
+from softp4.compiler.preprocess import preprocess_source
+from softp4.compiler.typecheck import CheckedProgram, check_program
+
+PRELUDE = """#include <core.p4>
+#include <v1model.p4>
+header ethernet_t { bit<48> dst; bit<48> src; bit<16> etype; }
+header vlan_t { bit<3> pcp; bit<1> cfi; bit<12> vid; bit<16> etype; }
+header_union u_t { ethernet_t e; vlan_t v; }
+struct headers { ethernet_t eth; vlan_t[2] vlans; u_t u; }
+enum bit<8> Color { RED = 1, GREEN = 2 }
+enum Dir { IN, OUT }
+struct metadata { bit<8> a; bit<16> b; int<8> s; bool f; Color c; Dir d; bit<32> w; }
+"""
+
+SKELETON = """
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.eth); transition accept; }
+}
+control VC(inout headers hdr, inout metadata meta) { apply { } }
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control CC(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.eth); } }
+V1Switch(P(), VC(), I(), E(), CC(), D()) main;
+"""
+
+
+def check(text: str) -> tuple[ast.Program, CheckedProgram]:
+    pp = preprocess_source(PRELUDE + text, "t.p4")
+    prog = parse(pp, "t.p4")
+    return prog, check_program(prog)
+
+
+def ingress(body: str, locals_: str = "") -> tuple[ast.ControlDecl, CheckedProgram]:
+    prog, checked = check(
+        "control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {\n"
+        f"{locals_}\napply {{\n{body}\n}}\n}}\n" + SKELETON)
+    ctl = next(d for d in prog.declarations if isinstance(d, ast.ControlDecl) and d.name == "I")
+    return ctl, checked
+
+
+def stmts(body: str, locals_: str = "") -> list[ast.Node]:
+    return ingress(body, locals_)[0].body.statements
+
+
+def rhs(stmt: ast.Node) -> ast.Expression:
+    assert isinstance(stmt, ast.AssignmentStatement)
+    return stmt.right
+
+
+def error_of(body: str, locals_: str = "") -> str:
+    with pytest.raises(CompileError) as info:
+        ingress(body, locals_)
+    return info.value.diagnostics[0].message
+
+
+def test_every_expression_gets_a_type() -> None:
+    ctl, _ = ingress("""
+        meta.a = meta.a + 1;
+        meta.b = meta.a ++ 8w0 >> 2;
+        meta.f = hdr.eth.isValid() && meta.a[3:0] == 4w2;
+        meta.c = Color.GREEN;
+        meta.w = meta.f ? 32w1 : 2;
+    """)
+    for node in ast.walk(ctl):
+        if isinstance(node, ast.Expression):
+            assert node.type is not None, f"{type(node).__name__} at {node.loc} has no type"
+
+
+@pytest.mark.parametrize(
+    ("source", "type_"),
+    [
+        ("meta.a + 1", "bit<8>"),
+        ("meta.a ++ meta.b", "bit<24>"),
+        ("meta.s ++ meta.a", "int<16>"),
+        ("meta.b[11:4]", "bit<8>"),
+        ("meta.a << 3", "bit<8>"),
+        ("meta.a |+| 200", "bit<8>"),
+        ("meta.s |-| 100", "int<8>"),
+        ("(int<8>)meta.a", "int<8>"),
+        ("(bit<16>)meta.a", "bit<16>"),
+        ("(bit<8>)meta.c", "bit<8>"),
+        ("~meta.a", "bit<8>"),
+        ("-meta.s", "int<8>"),
+        ("meta.a == 3", "bool"),
+        ("meta.f ? meta.a : 7", "bit<8>"),
+        ("hdr.vlans[1].vid", "bit<12>"),
+        ("hdr.vlans.size", "bit<32>"),
+        ("hdr.u.v.pcp", "bit<3>"),
+        ("hdr.eth.isValid()", "bool"),
+        ("hdr.u.isValid()", "bool"),
+        ("(bool)1w1", "bool"),
+        ("(bit<1>)meta.f", "bit<1>"),
+    ],
+)
+def test_expression_types(source: str, type_: str) -> None:
+    ctl, _ = ingress("", f"action probe() {{ if (({source}) == ({source})) {{ }} }}")
+    action = ctl.locals[0]
+    assert isinstance(action, ast.ActionDecl)
+    if_ = action.body.statements[0]
+    assert isinstance(if_, ast.IfStatement) and isinstance(if_.cond, ast.Binary)
+    assert str(if_.cond.left.type) == type_
+
+
+def test_int_literals_take_the_type_of_their_context() -> None:
+    st = stmts("""
+        meta.a = 5;
+        meta.b = meta.b + 1;
+        meta.a = meta.f ? 1 : 2;
+        meta.w = (2 + 3) * 4;
+    """)
+    lit = rhs(st[0])
+    assert isinstance(lit, ast.IntLiteral) and lit.type == T.BitsType(8) and lit.const_value == 5
+    add = rhs(st[1])
+    assert isinstance(add, ast.Binary) and add.right.type == T.BitsType(16)
+    mux = rhs(st[2])
+    assert isinstance(mux, ast.Mux) and mux.then.type == T.BitsType(8) and mux.else_.type == T.BitsType(8)
+    folded = rhs(st[3])
+    assert folded.type == T.BitsType(32) and folded.const_value == 20
+    assert isinstance(folded, ast.Binary) and folded.left.type == T.BitsType(32)
+
+
+def test_constant_folding() -> None:
+    prog, _ = check("""
+        const bit<8> A = 250;
+        const bit<8> B = A + 10;
+        const int<8> C = -128 - 1;
+        const bit<16> D = 8w0xAB ++ 8w0xCD;
+        const bit<4> E = D[7:4];
+        const bit<8> F = 8w200 |+| 8w100;
+        const int<8> G = -8s100 |-| 8s100;
+        const bool H = A > B && !(A == 0);
+        const bit<32> I = 1 << 10;
+        const Color J = Color.GREEN;
+        const bit<8> K = (bit<8>)Color.GREEN;
+        const error L = error.NoMatch;
+        const bit<8> M = (bit<8>)(16w0x1234);
+        const bit<16> N = (bit<16>)(-8s1 ++ 8w0);
+    """)
+    consts = {d.name: d.value.const_value for d in prog.declarations if isinstance(d, ast.ConstantDecl)}
+    assert consts["B"] == 4  # 260 wraps to 4
+    assert consts["C"] == 127  # -129 wraps in int<8>
+    assert consts["D"] == 0xABCD
+    assert consts["E"] == 0xC
+    assert consts["F"] == 255 and consts["G"] == -128
+    assert consts["H"] is True
+    assert consts["I"] == 1024
+    assert isinstance(consts["J"], T.EnumValue) and consts["J"].member == "GREEN" and consts["J"].value == 2
+    assert consts["K"] == 2
+    assert consts["L"] == T.ErrorValue("NoMatch")
+    assert consts["M"] == 0x34
+    assert consts["N"] == 0xFF00
+
+
+def test_widths_and_sizes_from_constants() -> None:
+    prog, _ = check("""
+        const bit<32> W = 12;
+        const int N = 3;
+        header h_t { bit<W> f; bit<(W + 4)> g; }
+        struct s_t { h_t[N * 2] hs; }
+    """)
+    h = next(d for d in prog.declarations if isinstance(d, ast.HeaderDecl) and d.name == "h_t")
+    assert [f.type_ref.resolved for f in h.fields] == [T.BitsType(12), T.BitsType(16)]
+    s = next(d for d in prog.declarations if isinstance(d, ast.StructDecl) and d.name == "s_t")
+    st = s.fields[0].type_ref.resolved
+    assert isinstance(st, T.StackType) and st.size == 6
+
+
+def test_names_resolve_to_declarations() -> None:
+    ctl, _ = ingress("meta.a = x; a1(meta.a);",
+                     "bit<8> x = 1; action a1(in bit<8> v) { meta.a = v; }")
+    assign, call = ctl.body.statements
+    var = ctl.locals[0]
+    action = ctl.locals[1]
+    right = rhs(assign)
+    assert isinstance(right, ast.PathExpr) and right.decl is var
+    assert isinstance(call, ast.MethodCallStatement) and call.call.callee is action
+    left = assign.left  # type: ignore[attr-defined]
+    assert isinstance(left, ast.Member) and isinstance(left.decl, ast.StructField) and left.decl.name == "a"
+    base = left.expr
+    assert isinstance(base, ast.PathExpr) and isinstance(base.decl, ast.Param) and base.decl.name == "meta"
+
+
+def test_extern_methods_generics_and_callees() -> None:
+    ctl, checked = ingress("""
+        r.read(meta.w, 1);
+        hash(meta.b, HashAlgorithm.crc16, 16w0, {hdr.eth.dst, meta.a}, 32w1024);
+        random(meta.a, 0, 255);
+        c.count(3);
+        mark_to_drop(sm);
+    """, """
+        register<bit<32>>(16) r;
+        counter(32w8, CounterType.packets) c;
+    """)
+    read, hash_, random_, count, drop = (s.call for s in ctl.body.statements)  # type: ignore[attr-defined]
+    assert isinstance(read.callee, ast.MethodDecl) and read.callee.name == "read"
+    assert read.args[1].value.type == T.BitsType(32)
+    r = ctl.locals[0]
+    assert isinstance(r, ast.Instantiation)
+    rt = read.method.expr.type
+    assert isinstance(rt, T.ExternType) and rt.decl.name == "register" and rt.type_args == (T.BitsType(32),)
+    assert isinstance(hash_.callee, ast.ExternFunctionDecl) and hash_.callee.name == "hash"
+    o, t, d, m = hash_.inferred_type_args
+    assert (o, t, m) == (T.BitsType(16), T.BitsType(16), T.BitsType(32))
+    assert d == T.TupleType((T.BitsType(48), T.BitsType(8)))
+    assert [p.name for p in hash_.param_decls] == ["result", "algo", "base", "data", "max"]
+    assert random_.inferred_type_args == [T.BitsType(8)]
+    assert random_.args[2].value.type == T.BitsType(8)
+    assert isinstance(count.callee, ast.MethodDecl)
+    assert isinstance(drop.callee, ast.ExternFunctionDecl) and len(drop.callee.params) == 1
+    assert checked.main is not None and checked.main.name == "main"
+    assert "lpm" in checked.match_kinds and "range" in checked.match_kinds
+    assert checked.errors[:3] == ["NoError", "PacketTooShort", "NoMatch"]
+
+
+def test_tables_apply_results_and_switch() -> None:
+    ctl, _ = ingress("""
+        if (t.apply().hit) { meta.a = 1; }
+        switch (t.apply().action_run) {
+            set_a: { }
+            default: { }
+        }
+    """, """
+        action set_a(bit<8> v) { meta.a = v; }
+        table t {
+            key = { hdr.eth.etype: exact; meta.a: ternary @name("a"); }
+            actions = { set_a; NoAction; }
+            default_action = set_a(7);
+            const entries = {
+                (0x800, 1 &&& 0xF): set_a(2);
+                (_, _): NoAction();
+            }
+            size = 64;
+        }
+    """)
+    table = ctl.locals[1]
+    assert isinstance(table, ast.TableDecl)
+    da = table.default_action
+    assert da is not None and isinstance(da.value, ast.MethodCall)
+    assert da.value.callee is ctl.locals[0] and da.value.args[0].value.type == T.BitsType(8)
+    entries = table.entries
+    assert entries is not None
+    first = entries.entries[0].keyset
+    assert isinstance(first, ast.ListExpr)
+    assert first.elements[0].type == T.BitsType(16)
+    mask = first.elements[1]
+    assert isinstance(mask, ast.Mask) and mask.value.type == T.BitsType(8) and mask.mask.type == T.BitsType(8)
+    if_ = ctl.body.statements[0]
+    assert isinstance(if_, ast.IfStatement) and if_.cond.type == T.BOOL
+    sw = ctl.body.statements[1]
+    assert isinstance(sw, ast.SwitchStatement) and isinstance(sw.expr.type, T.ActionEnumType)
+    label = sw.cases[0].label
+    assert isinstance(label, ast.PathExpr) and label.decl is ctl.locals[0]
+
+
+def test_parser_select_value_sets_and_stacks() -> None:
+    prog, _ = check("""
+        parser P2(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+            value_set<bit<16>>(4) pvs;
+            state start {
+                pkt.extract(hdr.eth);
+                transition select(hdr.eth.etype) {
+                    0x8100 &&& 0xEFFF: vlan;
+                    0x0800 .. 0x0900: accept;
+                    pvs: accept;
+                    default: accept;
+                }
+            }
+            state vlan {
+                pkt.extract(hdr.vlans.next);
+                meta.b = pkt.lookahead<bit<16>>();
+                transition select(hdr.vlans.last.etype) { 0x8100: vlan; default: accept; }
+            }
+        }
+    """)
+    p = next(d for d in prog.declarations if isinstance(d, ast.ParserDecl) and d.name == "P2")
+    sel = p.states[0].transition
+    assert isinstance(sel, ast.SelectExpr)
+    assert sel.keys[0].type == T.BitsType(16)
+    mask = sel.cases[0].keyset
+    assert isinstance(mask, ast.Mask) and mask.value.type == T.BitsType(16)
+    assert sel.cases[0].state.decl is p.states[1]
+    vs = sel.cases[2].keyset
+    assert isinstance(vs, ast.PathExpr) and isinstance(vs.decl, ast.ValueSetDecl)
+    extract = p.states[1].statements[0]
+    assert isinstance(extract, ast.MethodCallStatement)
+    assert extract.call.inferred_type_args is not None
+    assert str(extract.call.inferred_type_args[0]) == "vlan_t"
+    look = p.states[1].statements[1]
+    assert isinstance(look, ast.AssignmentStatement) and look.right.type == T.BitsType(16)
+
+
+def test_struct_initializers_and_lists() -> None:
+    prog, _ = check("""
+        struct pair_t { bit<8> a; bool b; }
+        control C2(inout headers hdr) {
+            apply {
+                pair_t s = {a = 1, b = true};
+                hdr.eth = {1, 2, 0x800};
+            }
+        }
+    """)
+    c = next(d for d in prog.declarations if isinstance(d, ast.ControlDecl) and d.name == "C2")
+    var, assign = c.body.statements
+    assert isinstance(var, ast.VariableDecl) and var.init is not None
+    assert str(var.init.type) == "pair_t"
+    assert isinstance(var.init, ast.StructExpr) and var.init.fields[0].value.type == T.BitsType(8)
+    right = rhs(assign)
+    assert isinstance(right, ast.ListExpr) and str(right.type) == "ethernet_t"
+    assert [e.type for e in right.elements] == [T.BitsType(48), T.BitsType(48), T.BitsType(16)]
+
+
+@pytest.mark.parametrize(
+    ("body", "locals_", "message"),
+    [
+        ("meta.a = meta.b;", "", "assignment: cannot use a value of type bit<16> where bit<8> is expected"),
+        ("meta.a = meta.a + meta.b;", "", "operands of '+' have different types: bit<8> and bit<16>"),
+        ("meta.b = meta.a ++ 1;", "", "operand of '++' needs a width"),
+        ("meta.a = meta.a[8:0];", "", "slice [8:0] is out of range for bit<8>"),
+        ("meta.a = meta.a << meta.s;", "", "the shift amount must be unsigned, not int<8>"),
+        ("meta.c = 1;", "", "cannot use a value of type int where Color is expected"),
+        ("meta.d = Dir.UP;", "", "enum Dir has no member 'UP'"),
+        ("hdr.eth.foo = 1;", "", "no field 'foo' in header ethernet_t"),
+        ("meta.a = nope;", "", "'nope' is not declared"),
+        ("hdr.vlans[5].vid = 1;", "", "index 5 is out of range for a stack of size 2"),
+        ("meta.isValid();", "", "isValid() applies to headers and header unions only"),
+        ("hdr.u.setValid();", "", "setValid() applies to headers only"),
+        ("c.count();", "counter(32w8, CounterType.packets) c;",
+         "wrong number of arguments for method 'count' of counter: 0 given, 1 expected"),
+        ("a1(1, 2);", "action a1(in bit<8> v) { }", "too many arguments for action a1: 2 given, at most 1"),
+        ("K = 1;", "const bit<8> K = 3;", "cannot assign to constant 'K'"),
+        ("meta.f = meta.a;", "", "cannot use a value of type bit<8> where bool is expected"),
+        ("if (meta.a == meta.b) { }", "", "operands of '==' have different types: bit<8> and bit<16>"),
+        ("meta.a = (bit<8>)meta.s[7:0] + (bit<8>)(int<16>)meta.a;", "",
+         "cannot cast bit<8> to int<16> in one step"),
+        ("t.apply();", "table t { key = { meta.a: exact; } actions = { NoAction; } size = meta.a; }",
+         "table size must be a compile-time integer constant"),
+        ("", "action a(in bit<8> x, bit<8> y, out bit<8> z) { }",
+         "parameter 'z' with a direction follows a directionless parameter in action a"),
+    ],
+)
+def test_type_errors(body: str, locals_: str, message: str) -> None:
+    assert message in error_of(body, locals_)
+
+
+def test_several_errors_are_reported_together() -> None:
+    with pytest.raises(CompileError) as info:
+        ingress("meta.a = meta.b;\nmeta.zz = 1;\nmeta.a = q;")
+    msgs = [d.message for d in info.value.diagnostics]
+    assert len(msgs) == 3
+    assert "'q' is not declared" in msgs[2]
+    lines = [d.loc.line for d in info.value.diagnostics]  # type: ignore[union-attr]
+    assert lines == sorted(lines) and len(set(lines)) == 3
+
+
+def test_unsupported_constructs_say_so() -> None:
+    with pytest.raises(CompileError) as info:
+        check("struct S<T> { T f; }")
+    assert info.value.diagnostics[0].message == "generic S<...> is not supported by softp4"
+
+
+def test_a_large_program_checks_quickly_enough_to_be_linear() -> None:
+    # 300 actions and tables: the checker must not be quadratic in declarations (no timing asserted).
+    locals_ = "\n".join(
+        f"action a{i}(bit<8> v) {{ meta.a = v + {i % 200}; }}\n"
+        f"table t{i} {{ key = {{ meta.b: exact; }} actions = {{ a{i}; }} default_action = a{i}(1); }}"
+        for i in range(300))
+    body = "\n".join(f"t{i}.apply();" for i in range(300))
+    ctl, _ = ingress(body, locals_)
+    assert len(ctl.locals) == 600
