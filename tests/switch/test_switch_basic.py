@@ -57,3 +57,21 @@ def test_unknown_table_is_not_found(sw: Switch) -> None:
 def test_bad_json_is_config_error() -> None:
     with pytest.raises(ConfigError, match="not valid JSON"):
         Switch("{")
+
+
+def test_l2_learning_forwarding_and_flood_pruning() -> None:
+    from softp4.switch import Exact
+
+    sw = Switch(FIXTURES / "l2_switch.json")
+    digests: list = []
+    sw.on_digest(lambda name, values: digests.append((name, values)))
+    sw.mc_group_set(1, [(0, [0, 1, 2, 3])])
+    frame = bytes.fromhex("00000000000200000000000188b5") + b"data"
+    # unknown destination: flooded to every port but the ingress one; the source is learned
+    assert [port for port, _ in sw.process(1, frame)] == [0, 2, 3]
+    assert digests == [("learn_t", [(0x000000000001, 1)])]
+    sw.table_add("MyIngress.smac", [Exact(0x000000000001)], "NoAction", [])
+    h = sw.table_add("MyIngress.dmac", [Exact(0x000000000002)], "MyIngress.forward", [2])
+    assert sw.process(1, frame) == [(2, frame)]
+    assert len(digests) == 1
+    assert sw.table_entry_counter("MyIngress.dmac", h) == (len(frame), 1)
