@@ -575,7 +575,8 @@ class _Collector:
             if dprop.is_const:
                 mt.const_default_action = aname
             mt.initial_default_action = m.ActionCall(aname, _control_plane_args(dprop.value, decl))
-        elif "NoAction" in self.action_names:
+        elif any(ref.action == "NoAction" for ref in mt.action_refs):
+            # the language's implicit default action; seen only with NoAction in the list
             mt.initial_default_action = m.ActionCall("NoAction")
         size = _const_int(table.value("size"))
         mt.size = size if size else _DEFAULT_TABLE_SIZE
