@@ -119,6 +119,19 @@ def match_packet(pattern: str, exact: bool, received: bytes) -> list[int]:
     return bad
 
 
+def describe_match(match: Match) -> str:
+    """A key value as BMv2's CLI writes it: 0x1, 0x0a00/8, 0x800&&&0xff00, 1->5, * for a wildcard."""
+    if isinstance(match, Exact):
+        return hex(match.value)
+    if isinstance(match, Lpm):
+        return f"{match.value:#x}/{match.prefix_len}"
+    if isinstance(match, Ternary):
+        return f"{match.value:#x}&&&{match.mask:#x}"
+    if isinstance(match, Range):
+        return f"{match.low:#x}->{match.high:#x}"
+    return "*" if match.value is None else hex(match.value)
+
+
 def _show(pattern: str, received: bytes, bad: list[int], exact: bool) -> list[str]:
     got = received.hex().upper()
     width = max(len(pattern), len(got))
@@ -372,7 +385,10 @@ class StfRunner:
         if command.entry_id is not None:
             self.entry_ids[command.entry_id] = (table.name, handle)
         if self.log:
-            self.log(f"{self.where(command)}: {table.name} += {key} -> {action}{tuple(params)} (handle {handle})")
+            shown = " ".join(describe_match(m) for m in key)
+            args = ", ".join(hex(p) for p in params)
+            where = self.where(command)
+            self.log(f"{where}: {table.name}: {shown} => {action}({args}) prio {priority} (handle {handle})")
 
     def _check_counter(self, command: CheckCounter) -> None:
         sw = self.switch
