@@ -98,7 +98,19 @@ def new_switch(name: str) -> Any:
         from softp4.switch import Switch
     except (ToolchainMissing, ImportError) as exc:
         pytest.skip(str(exc))
-    return Switch(config, cpu_port=c.CPU_PORT)
+    sw = Switch(config, cpu_port=c.CPU_PORT)
+    errors: list[str] = []
+    sw.trace = lambda line: errors.append(line) if line.startswith("Internal error") else None
+    _INTERNAL_ERRORS[id(sw)] = errors
+    return sw
+
+
+_INTERNAL_ERRORS: dict[int, list[str]] = {}
+
+
+def internal_errors(sw: Any) -> list[str]:
+    """Trace lines of packets on which `sw` failed internally (the switch drops those silently)."""
+    return _INTERNAL_ERRORS.setdefault(id(sw), [])
 
 
 def mac_str(mac: int) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .bench import NicBench, new_switch
+from .bench import NicBench, internal_errors, new_switch
 
 
 @pytest.fixture(scope="session")
@@ -18,9 +18,11 @@ def nic_switch() -> Any:
 @pytest.fixture
 def nic(nic_switch: Any) -> Iterator[NicBench]:
     nic_switch.reset_state()
+    internal_errors(nic_switch).clear()
     bench = NicBench(nic_switch)
     bench.install()
     yield bench
+    assert internal_errors(nic_switch) == [], "the switch failed internally on a packet"
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from scapy.layers.l2 import Ether
 
 from controller.protocol import constants as c
 
-from .bench import MAC_A, MAC_B, MAC_GROUP, control_frame, data_frame, mac_str, write
+from .bench import MAC_A, MAC_B, MAC_GROUP, control_frame, data_frame, internal_errors, mac_str, write
 
 PORTS = (1, 2, 3, 4)
 GROUP_ID = 0x8001
@@ -29,7 +29,9 @@ def tor(tor_switch: Any) -> Iterator[Any]:
     sw.table_add(l2, [Exact(MAC_GROUP)], "TorIngress.l2_forward.multicast", [GROUP_ID])
     sw.mc_group_set(c.TOR_FLOOD_GROUP, [(0, list(PORTS))])
     sw.mc_group_set(GROUP_ID, [(0, [1, 3, 4])])
+    internal_errors(sw).clear()
     yield sw
+    assert internal_errors(sw) == [], "the switch failed internally on a packet"
 
 
 def rx(sw: Any, port: int) -> int:
