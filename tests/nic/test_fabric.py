@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -38,6 +38,7 @@ from .bench import (
     UPLINK,
     NicBench,
     data_frame,
+    internal_errors,
     new_switch,
     write,
 )
@@ -123,12 +124,13 @@ class Pair:
 
 
 @pytest.fixture
-def pair(nic: NicBench) -> Pair:
+def pair(nic: NicBench) -> Iterator[Pair]:
     nic_b = new_switch("nic")
     configure_nic_b(nic_b)
     tor = new_switch("tor")
     configure_tor(tor)
-    return Pair(nic, nic_b, tor)
+    yield Pair(nic, nic_b, tor)
+    assert internal_errors(nic_b) == [] and internal_errors(tor) == [], "a switch failed internally"
 
 
 def random_writes(rng: random.Random, n: int) -> list[tuple[int, bytes]]:
