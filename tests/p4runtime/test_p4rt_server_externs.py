@@ -13,6 +13,7 @@ from p4rt_harness import (
     DROP,
     PORT_COUNTER,
     PORT_METER,
+    PVS,
     REG,
     ROUTES,
     Client,
@@ -184,5 +185,30 @@ def test_multicast_groups_and_clone_sessions() -> None:
         assert await client.read(read) == []
         error = await write_error(client, delete(clone))
         assert error.details[0].canonical_code == GRPCStatusCode.NOT_FOUND
+
+    run(body)
+
+
+def test_value_sets_are_replaced_as_a_whole() -> None:
+    async def body(client: Client, running: Running) -> None:
+        def members(*values: bytes) -> p4r.Entity:
+            return p4r.Entity(
+                value_set_entry=p4r.ValueSetEntry(
+                    value_set_id=PVS, members=[p4r.ValueSetMember(match=[exact(1, v)]) for v in values]
+                )
+            )
+
+        await client.write(modify(members(b"\x88\xb5", b"\x00\x08\x00")))
+        assert running.switch.parse_vset_entries("MyParser.pvs") == [(0x88B5, None), (0x0800, None)]
+        assert await client.read(p4r.Entity(value_set_entry=p4r.ValueSetEntry())) == [
+            members(b"\x88\xb5", b"\x00\x08\x00")
+        ]
+        await client.write(modify(members(b"\x12\x34")))
+        assert running.switch.parse_vset_entries("MyParser.pvs") == [(0x1234, None)]
+        error = await write_error(client, insert(members(b"\x01")))
+        assert error.details[0].canonical_code == GRPCStatusCode.INVALID_ARGUMENT
+        error = await write_error(client, modify(members(*[bytes([i]) for i in range(5)])))
+        assert error.details[0].message == "value_set_entry: 5 members exceed the size 4 of 'MyParser.pvs'"
+        assert running.switch.parse_vset_entries("MyParser.pvs") == [(0x1234, None)]
 
     run(body)

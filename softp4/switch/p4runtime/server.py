@@ -38,6 +38,7 @@ from softp4.switch.p4runtime.replication import Replication
 from softp4.switch.p4runtime.stream import StreamSession, packet_in_message, packet_out_frame
 from softp4.switch.p4runtime.tables import TableEntries
 from softp4.switch.p4runtime.translate import P4InfoIndex
+from softp4.switch.p4runtime.value_sets import ValueSets
 
 API_VERSION = "1.3.0"
 _READ_CHUNK = 500  # entities per ReadResponse
@@ -60,6 +61,7 @@ class _Device:
         self.externs = Externs(switch, pipeline.index)
         self.replication = Replication(switch)
         self.digests = DigestEngine(pipeline.index, send_primary)
+        self.value_sets = ValueSets(switch, pipeline.p4info)
 
     def write(self, kind: int, entity: p4r.Entity) -> None:
         which = entity.WhichOneof("entity")
@@ -79,6 +81,8 @@ class _Device:
             self.replication.write(kind, entity.packet_replication_engine_entry)
         elif which == "digest_entry":
             self.digests.write(kind, entity.digest_entry)
+        elif which == "value_set_entry":
+            self.value_sets.write(kind, entity.value_set_entry)
         elif which is None:
             raise invalid("update.entity is empty")
         else:
@@ -110,6 +114,11 @@ class _Device:
         elif which == "digest_entry":
             for de in self.digests.read(entity.digest_entry):
                 yield p4r.Entity(digest_entry=de)
+        elif which == "value_set_entry":
+            for vse in self.value_sets.read(entity.value_set_entry):
+                yield p4r.Entity(value_set_entry=vse)
+        elif which in ("action_profile_member", "action_profile_group"):
+            return  # action profiles are not supported, so there are none to read
         elif which is None:
             raise invalid("entity is empty")
         else:
