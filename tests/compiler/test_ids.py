@@ -39,9 +39,7 @@ def reference_ids(prefix: int, names: list[str], reserved: set[int]) -> dict[str
     return out
 
 
-@pytest.mark.parametrize(
-    "name", ["", "a", "NoAction", "MyIngress.ipv4_lpm", "ingress.c.t", "x" * 300, "caf\u00e9.t"]
-)
+@pytest.mark.parametrize("name", ["", "a", "NoAction", "MyIngress.ipv4_lpm", "ingress.c.t", "x" * 300, "caf\u00e9.t"])
 def test_hash_matches_reference(name: str) -> None:
     assert jenkins_one_at_a_time(name) == reference_hash(name)
 

@@ -201,9 +201,7 @@ def test_selector_key_takes_a_position_but_is_not_listed() -> None:
     info = build_p4info(model)
     assert [(f.id, f.name) for f in info.tables[0].match_fields] == [(2, "meta.k")]
     assert info.tables[0].implementation_id == rid(0x11, "c.ap")
-    assert info.action_profiles[0].with_selector and list(info.action_profiles[0].table_ids) == [
-        rid(0x02, "c.t")
-    ]
+    assert info.action_profiles[0].with_selector and list(info.action_profiles[0].table_ids) == [rid(0x02, "c.t")]
 
 
 def test_explicit_ids_and_hidden_symbols() -> None:
@@ -247,9 +245,7 @@ def test_structured_annotations_and_docs() -> None:
 def test_type_info_kinds() -> None:
     ti = m.TypeInfo(
         headers={
-            "h_t": m.HeaderDef(
-                "h_t", [("a", m.BitsType(4)), ("b", m.BitsType(4, True)), ("v", m.VarbitType(32))]
-            )
+            "h_t": m.HeaderDef("h_t", [("a", m.BitsType(4)), ("b", m.BitsType(4, True)), ("v", m.VarbitType(32))])
         },
         header_unions={"u_t": m.HeaderUnionDef("u_t", [("h", "h_t")])},
         enums={"E": m.EnumDef("E", ["A", "B"])},
@@ -261,9 +257,7 @@ def test_type_info_kinds() -> None:
         },
         errors=["NoError", "PacketTooShort"],
     )
-    reg = m.Register(
-        "r", m.TupleType((m.NamedType("header", "h_t"), m.StackType(m.NamedType("header", "h_t"), 3))), 1
-    )
+    reg = m.Register("r", m.TupleType((m.NamedType("header", "h_t"), m.StackType(m.NamedType("header", "h_t"), 3))), 1)
     info = build_p4info(m.P4InfoModel(registers=[reg], type_info=ti))
     t = info.type_info
     assert [x.type_spec.WhichOneof("type_spec") for x in t.headers["h_t"].members] == ["bit", "int", "varbit"]
@@ -301,9 +295,7 @@ def test_three_forms_round_trip(tmp_path: Path) -> None:
         write_p4info(info, path)
         assert read_p4info(path) == info
     text = (tmp_path / "p.txtpb").read_text()
-    assert text.startswith(
-        "# proto-file: p4/config/v1/p4info.proto\n# proto-message: p4.config.v1.P4Info\n\n"
-    )
+    assert text.startswith("# proto-file: p4/config/v1/p4info.proto\n# proto-message: p4.config.v1.P4Info\n\n")
     assert 'value: "\\000\\003"' in text
     assert '"constDefaultActionId"' in (tmp_path / "p.json").read_text()
 

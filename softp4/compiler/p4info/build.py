@@ -162,9 +162,7 @@ def _add_doc(msg: Any, annotations: Sequence[m.Annotation]) -> None:
             setattr(msg.doc, ann.name, ann.args[0])
 
 
-def _decorate(
-    msg: Any, annotations: Sequence[m.Annotation], skip: Callable[[str], bool] | None = None
-) -> None:
+def _decorate(msg: Any, annotations: Sequence[m.Annotation], skip: Callable[[str], bool] | None = None) -> None:
     _add_annotations(msg, annotations, skip or (lambda _name: False))
     _add_doc(msg, annotations)
 
@@ -271,22 +269,13 @@ class _Builder:
         out: list[tuple[Kind, str, Sequence[m.Annotation], str]] = []
         out += [(Kind.TABLE, t.name, t.annotations, f"table {t.name}") for t in md.tables]
         out += [(Kind.ACTION, a.name, a.annotations, f"action {a.name}") for a in md.actions]
-        out += [
-            (Kind.ACTION_PROFILE, a.name, a.annotations, f"action profile {a.name}")
-            for a in md.action_profiles
-        ]
+        out += [(Kind.ACTION_PROFILE, a.name, a.annotations, f"action profile {a.name}") for a in md.action_profiles]
         out += [(Kind.COUNTER, c.name, c.annotations, f"counter {c.name}") for c in md.counters]
-        out += [
-            (Kind.DIRECT_COUNTER, c.name, c.annotations, f"direct counter {c.name}")
-            for c in md.direct_counters
-        ]
+        out += [(Kind.DIRECT_COUNTER, c.name, c.annotations, f"direct counter {c.name}") for c in md.direct_counters]
         out += [(Kind.METER, x.name, x.annotations, f"meter {x.name}") for x in md.meters]
+        out += [(Kind.DIRECT_METER, x.name, x.annotations, f"direct meter {x.name}") for x in md.direct_meters]
         out += [
-            (Kind.DIRECT_METER, x.name, x.annotations, f"direct meter {x.name}") for x in md.direct_meters
-        ]
-        out += [
-            (Kind.CONTROLLER_HEADER, h.type_name, h.annotations, f"header {h.type_name}")
-            for h in md.controller_headers
+            (Kind.CONTROLLER_HEADER, h.type_name, h.annotations, f"header {h.type_name}") for h in md.controller_headers
         ]
         out += [(Kind.VALUE_SET, v.name, v.annotations, f"value set {v.name}") for v in md.value_sets]
         out += [(Kind.REGISTER, r.name, r.annotations, f"register {r.name}") for r in md.registers]
@@ -296,9 +285,7 @@ class _Builder:
                 kind = Kind[sym.kind.upper()]
             except KeyError:
                 raise P4InfoBuildError(f"unknown symbol kind '{sym.kind}' for {sym.name}") from None
-            anns = (
-                [m.Annotation("id", f"@id({sym.explicit_id})", (sym.explicit_id,))] if sym.explicit_id else []
-            )
+            anns = [m.Annotation("id", f"@id({sym.explicit_id})", (sym.explicit_id,))] if sym.explicit_id else []
             out.append((kind, sym.name, anns, f"{sym.kind} {sym.name}"))
         return out
 

@@ -788,12 +788,14 @@ class _Collector:
         main = names.main_instance(self.program)
         self.model.pkg_annotations = convert_annotations(main.annotations)
         ann = main.annotation("pkginfo")
-        if ann is not None and ann.kv:
-            for key, value in ann.kv:
-                if key in ("name", "version", "organization", "contact", "url", "arch") and isinstance(
-                    value, ast.StringLiteral
-                ):
-                    self.model.pkg_info[key] = value.value
+        if ann is not None:
+            pairs = [(k, _literal_value(v)) for k, v in ann.kv] if ann.kv else _string_pairs(ann.tokens)
+            for key, value in pairs:
+                if key not in ("name", "version", "organization", "contact", "url", "arch"):
+                    continue
+                if not isinstance(value, str):
+                    raise CompileError(f"@pkginfo: the value of '{key}' must be a string", ann.loc)
+                self.model.pkg_info[key] = value
 
     # ------------------------------------------------------------ driver
 
@@ -818,6 +820,22 @@ class _Collector:
 
 
 # ---------------------------------------------------------------- small pure helpers
+
+
+def _string_pairs(tokens: Sequence[str]) -> list[tuple[str, m.AnnotationValue | None]]:
+    """`key = "value", ...` from an annotation's tokens (p4c parses @pkginfo so)."""
+    out: list[tuple[str, m.AnnotationValue | None]] = []
+    i = 0
+    while i + 2 < len(tokens) and tokens[i + 1] == "=":
+        raw = tokens[i + 2]
+        value: m.AnnotationValue | None = None
+        if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+            value = raw[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        out.append((tokens[i], value))
+        i += 3
+        if i < len(tokens) and tokens[i] == ",":
+            i += 1
+    return out
 
 
 def _translation_width(expr: ast.Expression) -> int | None:
