@@ -34,11 +34,11 @@ def test_finsy_switch_lifecycle() -> None:
                 ]
             )
             async for entry in sw.read(fy.P4TableEntry("routes")):
-                seen.append((entry.match["dst"], entry.action.args["port"]))  # type: ignore[index,union-attr]
+                seen.append((entry.match["dst"], entry.action.args["port"]))
             async for entry in sw.read(fy.P4TableEntry("acl")):
-                seen.append((entry.match["etherType"], entry.priority))  # type: ignore[index]
+                seen.append((entry.match["etherType"], entry.priority))
             async for group in sw.read(fy.P4MulticastGroupEntry()):
-                seen.append(group.replicas)  # type: ignore[union-attr]
+                seen.append(group.replicas)
             await sw.delete_all()
             seen.append(len([e async for e in sw.read(fy.P4TableEntry())]))
         return seen
