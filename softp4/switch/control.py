@@ -140,18 +140,29 @@ class Pipeline:
 
     def run(self, p: PHV) -> None:
         node = self.init
+        pkt = p[0]
+        pkt.exit = False
         try:
             while node is not None:
                 node = node.apply(p)
+                if pkt.exit:
+                    break
         except PacketExit:
             pass
+        pkt.exit = False
 
     def run_traced(self, p: PHV, tr: Trace) -> None:
         tr(f"Pipeline '{self.name}': start")
         node = self.init
+        pkt = p[0]
+        pkt.exit = False
         try:
             while node is not None:
                 node = node.apply_traced(p, tr)
+                if pkt.exit and node is not None:
+                    tr("Packet is marked for exit, interrupting pipeline")
+                    break
         except PacketExit:
-            tr("Exiting")
+            tr("Packet is marked for exit, interrupting pipeline")
+        pkt.exit = False
         tr(f"Pipeline '{self.name}': end")

@@ -34,7 +34,7 @@ class PacketAbort(Exception):
 
 
 class PacketExit(Exception):
-    """Raised by the `exit` primitive: ends the current control."""
+    """Ends the current control at once (the `exit` primitive only marks the packet, as BMv2 does)."""
 
 
 @dataclass
@@ -97,6 +97,7 @@ class Pkt:
         "copy",
         "data",
         "digest",
+        "exit",
         "id",
         "ingress_length",
         "off",
@@ -118,6 +119,7 @@ class Pkt:
         self.recirc_fl = -1
         self.digest = 0
         self.truncate = 0
+        self.exit = False
         self.tr: Callable[[str], None] | None = None
 
     def reset_registers(self) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from softp4.switch.errors import ConfigError
 from softp4.switch.expressions import Expr, parse_hexstr
-from softp4.switch.packet import PHV, HeaderLayout, PacketAbort, PacketExit, StackLayout
+from softp4.switch.packet import PHV, HeaderLayout, PacketAbort, StackLayout
 from softp4.switch.program import Program
 
 Prim = Callable[[PHV, Any], Any]
@@ -37,7 +37,10 @@ def _set_valid(p: PHV, h: HeaderLayout) -> None:
 
 
 def _copy_header(p: PHV, dst: HeaderLayout, src: HeaderLayout) -> None:
+    """BMv2's assign_header: an invalid source only invalidates the destination."""
     p[dst.base] = p[src.base]
+    if not p[src.base]:
+        return
     for fd, fs in zip(dst.fields, src.fields, strict=False):
         p[fd.slot] = p[fs.slot]
     if dst.vlen_slot >= 0 and src.vlen_slot >= 0:
@@ -244,7 +247,8 @@ class PrimitiveCompiler:
 
     def p_exit(self, prim: dict[str, Any], where: str) -> Prim:
         def exit_(p: PHV, d: Any) -> None:
-            raise PacketExit
+            # BMv2 marks the packet: the action runs to its end, the pipeline stops before its next node
+            p[0].exit = True
 
         return exit_
 

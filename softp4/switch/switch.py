@@ -289,7 +289,7 @@ class Switch:
                 keep = self._preserve(prog, p, pkt.clone_fl)
                 for out_port, rid in session.replicas:
                     c = self._new_phv(prog, original, pkt.copy)
-                    c[sm["packet_length"]] = len(original)
+                    c[sm["ingress_port"]] = port  # the parser may branch on it
                     self._parse(prog, c)
                     for slot in prog.meta_slots:
                         c[slot] = 0
@@ -300,14 +300,15 @@ class Switch:
                     if session.packet_length:
                         c[0].truncate = session.packet_length
                     self._log(p, f"Cloning packet at ingress to port {out_port}")
-                    egress_q.append((c, out_port))
+                    self._enqueue(prog, c, out_port, egress_q)
         if pkt.digest:
             name, elems = prog.learn_lists[pkt.digest]
             digests.append((name, tuple(p[slot] for slot, _ in elems)))
             self._log(p, f"Digest '{name}' generated")
         if pkt.resubmit_fl >= 0:
             self._log(p, "Resubmitting packet")
-            ingress_q.append((port, original, INSTANCE_RESUBMIT, self._preserve(prog, p, pkt.resubmit_fl)))
+            # BMv2 resets all metadata of a resubmitted packet, ingress_port included, but the field list
+            ingress_q.append((0, original, INSTANCE_RESUBMIT, self._preserve(prog, p, pkt.resubmit_fl)))
             return
         mgid = p[sm["mcast_grp"]]
         if mgid:
@@ -322,14 +323,21 @@ class Switch:
                     c[0] = self._copy_pkt(pkt)
                     c[sm["egress_rid"]] = rid
                     c[sm["instance_type"]] = INSTANCE_REPLICATION
-                    egress_q.append((c, out_port))
+                    self._enqueue(prog, c, out_port, egress_q)
             return
         spec = p[sm["egress_spec"]]
         if spec == DROP_PORT:
             self._log(p, "Dropping packet at the end of ingress")
             return
         self._log(p, f"Egress port is {spec}")
-        egress_q.append((p, spec))
+        p[sm["instance_type"]] = INSTANCE_NORMAL
+        self._enqueue(prog, p, spec, egress_q)
+
+    def _enqueue(self, prog: Program, p: PHV, port: int, egress_q: list[tuple[PHV, int]]) -> None:
+        if self.priority_queues > 1 and p[prog.sm["priority"]] >= self.priority_queues:
+            self._log(p, "Priority out of range, dropping packet")
+            return
+        egress_q.append((p, port))
 
     def _copy_pkt(self, pkt: Pkt) -> Pkt:
         c = Pkt(pkt.data, pkt.id, pkt.copy)
@@ -358,6 +366,9 @@ class Switch:
         pkt.resubmit_fl = -1
         pkt.digest = 0
         p[sm["egress_port"]] = port
+        # BMv2 starts egress with egress_spec = drop port + 1 (masked to the field's width)
+        p[sm["egress_spec"]] = (DROP_PORT + 1) & ((1 << prog.sm_widths["egress_spec"]) - 1)
+        p[sm["packet_length"]] = pkt.ingress_length
         p[sm["egress_global_timestamp"]] = int((time.monotonic() - self._t0) * 1e6)
         tr = pkt.tr
         try:
@@ -386,7 +397,7 @@ class Switch:
                     c[sm["instance_type"]] = INSTANCE_EGRESS_CLONE
                     c[sm["egress_rid"]] = rid
                     self._log(p, f"Cloning packet at egress to port {out_port}")
-                    egress_q.append((c, out_port))
+                    self._enqueue(prog, c, out_port, egress_q)
         if p[sm["egress_spec"]] == DROP_PORT:
             self._log(p, "Dropping packet at the end of egress")
             return

@@ -150,7 +150,8 @@ def test_resubmit_once() -> None:
     sw = Switch(_resubmit_program().build())
     sw.table_add("t", [Exact(5)], "resub", [])
     out = sw.process(0, frame(5))
-    assert [(port, rec(d)[2:]) for port, d in out] == [(2, (6, 2, 0x33))]
+    # ingress saw instance_type 6 (it took the fwd2 branch); a unicast packet is NORMAL again in egress
+    assert [(port, rec(d)[2:]) for port, d in out] == [(2, (0, 2, 0x33))]
 
 
 def _resubmit_program() -> Program:
@@ -192,10 +193,15 @@ def test_truncate_applies_on_output() -> None:
     assert out == [(2, frame(7)[:4])]
 
 
-def test_exit_ends_the_control() -> None:
-    sw = Switch(prog().build())
+def test_exit_ends_the_control_after_the_action() -> None:
+    p = prog()
+    p.action("late", [], [egress_spec(9)])
+    p.call("late")
+    sw = Switch(p.build())
     setup(sw)
-    assert [port for port, _ in sw.process(0, frame(8))] == [6]
+    # as in BMv2, exit marks the packet: the action runs to its end (port 7), the next table is skipped
+    assert [port for port, _ in sw.process(0, frame(8))] == [7]
+    assert [port for port, _ in sw.process(0, frame(1))] == [9]
 
 
 def test_growth_over_512_bytes_drops() -> None:
@@ -221,17 +227,14 @@ def test_egress_mark_to_drop_and_e2e_clone() -> None:
 def test_recirculate() -> None:
     p = prog()
     p.action("recirc", [], [assign(F("meta", "x"), C(0x21)), prim("recirculate", C(1, 4))])
-    cond = OP("==", F(SM, "instance_type"), C(0, 4))
-    rc = p.call("recirc", pipeline="egress")
-    p.if_(cond, [rc], pipeline="egress")
+    p.action("seen", [], [assign(F("h", "arg"), F(SM, "instance_type"))])
+    p.if_(OP("==", F(SM, "instance_type"), C(4, 4)), [p.call("seen")])
+    p.if_(OP("==", F("meta", "x"), C(0, 1)), [p.call("recirc", pipeline="egress")], pipeline="egress")
     sw = Switch(p.build())
     setup(sw)
     out = sw.process(0, frame(1))
-    # second pass: instance_type 4, field list kept; the recorded values of the first egress are in h
-    assert len(out) == 1
-    port, data = out[0]
-    assert port == 4
-    assert rec(data)[2:] == (4, 4, 0x21)
+    # the second pass sees instance_type 4 in ingress and keeps meta.x through the field list
+    assert [(port, rec(d)[0], rec(d)[2:]) for port, d in out] == [(4, 4, (0, 4, 0x21))]
 
 
 def test_priority_queues_serve_higher_priority_first() -> None:
