@@ -7,12 +7,12 @@ diagnostics name file, line and column.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from softp4.compiler.bmv2 import to_bmv2_json
 from softp4.compiler.errors import CompileError, Diagnostic, SourceLocation
 from softp4.compiler.preprocess import PreprocessError, preprocess_source
 
@@ -69,14 +69,13 @@ def compile_source(
         text = preprocess_source(source, filename, include_dirs, all_defines, warnings=pp_warnings)
     except PreprocessError as exc:
         raise _from_preprocess(exc, source, filename) from None
-    program, check_warnings = _front_end(text, filename)
+    checked, check_warnings = _front_end(text, filename)
     warnings = pp_warnings + check_warnings
-    bmv2 = importlib.import_module("softp4.compiler.bmv2")
     json_warnings: list[Diagnostic] = []
-    bmv2_json = bmv2.to_bmv2_json(program, program_name=filename, warnings=json_warnings)
+    bmv2_json = to_bmv2_json(checked.program, program_name=filename, warnings=json_warnings)
     warnings += [d.format() for d in json_warnings]
-    p4info = _p4info(program)
-    return CompileResult(bmv2_json=bmv2_json, p4info=p4info, warnings=warnings, program=program)
+    p4info = _p4info(checked)
+    return CompileResult(bmv2_json=bmv2_json, p4info=p4info, warnings=warnings, program=checked.program)
 
 
 def _from_preprocess(exc: PreprocessError, source: str, filename: str) -> CompileError:
@@ -96,37 +95,18 @@ def _from_preprocess(exc: PreprocessError, source: str, filename: str) -> Compil
     return CompileError([Diagnostic("error", exc.message, loc)])
 
 
-def _call(module: str, names: tuple[str, ...]) -> Callable[..., Any]:
-    mod = importlib.import_module(module)
-    for name in names:
-        fn = getattr(mod, name, None)
-        if callable(fn):
-            return fn
-    raise CompileError(f"internal error: {module} has none of {', '.join(names)}")
-
-
 def _front_end(text: str, filename: str) -> tuple[Any, list[str]]:
     """Parse and check the preprocessed text; returns the checked program and warnings."""
-    parse = _call("softp4.compiler.parser", ("parse_program", "parse"))
+    from softp4.compiler.parser import parse
+    from softp4.compiler.typecheck import check_program
+
     program = parse(text, filename)
-    check = _call("softp4.compiler.typecheck", ("check_program", "check", "typecheck"))
-    result = check(program)
-    warnings: list[str] = []
-    diags = getattr(result, "warnings", None)
-    if diags is None and isinstance(result, tuple) and len(result) == 2:
-        diags = result[1]
-    for d in diags or []:
-        warnings.append(d.format() if isinstance(d, Diagnostic) else str(d))
-    return program, warnings
+    checked = check_program(program)
+    return checked, [d.format() for d in checked.warnings]
 
 
-def _p4info(program: Any) -> Any:
+def _p4info(checked: Any) -> Any:
     """The P4Info message of the checked program (the P4Info back end's entry point)."""
-    try:
-        mod = importlib.import_module("softp4.compiler.p4info")
-    except ImportError:  # pragma: no cover - the package is part of softp4
-        return None
-    fn = getattr(mod, "p4info_from_program", None) or getattr(mod, "build_from_program", None)
-    if fn is None:
-        return None
-    return fn(program)
+    from softp4.compiler.p4info import p4info_from_program
+
+    return p4info_from_program(checked)

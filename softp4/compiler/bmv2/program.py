@@ -1,0 +1,567 @@
+"""The BMv2 back end: a checked v1model program to BMv2 JSON (format 2.23).
+
+`Backend` holds the state shared by the lowering of every block: storage,
+actions, externs, ids and names; `to_bmv2_json` runs it over `main`'s six
+blocks (parser, checksum verification, ingress, egress, checksum update,
+deparser).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from softp4.compiler import ast, names
+from softp4.compiler import types as t
+from softp4.compiler.bmv2.control import ControlLowerer, synth_base
+from softp4.compiler.bmv2.expressions import ExprLowerer, Scope, const_int, expr_text, scalar_width
+from softp4.compiler.bmv2.externs import Externs
+from softp4.compiler.bmv2.jsonutil import J, hexstr
+from softp4.compiler.bmv2.parser import DeparserLowerer, ParserLowerer
+from softp4.compiler.bmv2.statements import StmtLowerer, _Frame
+from softp4.compiler.bmv2.storage import Storage
+from softp4.compiler.bmv2.values import (
+    BlockInstance,
+    Const,
+    Expr,
+    ExternInstance,
+    Field,
+    Header,
+    PacketObj,
+    RuntimeData,
+    Stack,
+    Struct,
+    Union,
+    Value,
+    ValueSet,
+)
+from softp4.compiler.errors import CompileError, Diagnostic, unsupported
+
+
+@dataclass(eq=False)
+class ActionHome(Value):
+    """Marks an action declared in a block: the scope its body is lowered in."""
+
+    scope: Scope
+
+
+def value_key(v: Value) -> Any:
+    """A hashable identity of a bound argument (to share identical action specializations)."""
+    if isinstance(v, Field):
+        return ("f", v.instance, v.field)
+    if isinstance(v, Header):
+        return ("h", v.instance)
+    if isinstance(v, Const):
+        return ("c", v.value)
+    if isinstance(v, Struct):
+        return ("s", tuple(value_key(x) for x in v.fields.values()))
+    if isinstance(v, Stack):
+        return ("st", v.name)
+    if isinstance(v, Union):
+        return ("u", v.name)
+    if isinstance(v, Expr):
+        return ("e", repr(v.json))
+    return ("o", id(v))
+
+
+class Backend:
+    """Lowers one checked program to BMv2 JSON."""
+
+    def __init__(self, program: ast.Program, program_name: str, warnings: list[Diagnostic]) -> None:
+        self.program = program
+        self.program_name = program_name
+        self.warnings = warnings
+        self.storage = Storage()
+        self.externs = Externs(self)
+        self.actions: list[J] = []
+        self._action_cache: dict[Any, J] = {}
+        self._ids: dict[str, int] = defaultdict(int)
+        self._names: set[str] = set()
+        self._table_names: set[str] = set()
+        self.global_scope = Scope(None, "")
+        self.errors: dict[str, int] = {}
+        self.enums: list[J] = []
+        self._enum_codes: dict[tuple[int, str], int] = {}
+        self.top_level = {id(d) for d in program.declarations}
+        self.direct_meters: list[ExternInstance] = []
+        self.parse_vsets: list[J] = []
+        self.user_meta: Value | None = None
+        self.user_meta_type: t.Type | None = None
+
+    # ------------------------------------------------------------ bookkeeping
+
+    def next_id(self, kind: str) -> int:
+        n = self._ids[kind]
+        self._ids[kind] = n + 1
+        return n
+
+    def unique_name(self, base: str) -> str:
+        name = base
+        n = 0
+        while name in self._names:
+            name = f"{base}_{n}"
+            n += 1
+        self._names.add(name)
+        return name
+
+    def unique_table_name(self, base: str) -> str:
+        name = base
+        n = 0
+        while name in self._table_names:
+            name = f"{base}_{n}"
+            n += 1
+        self._table_names.add(name)
+        return name
+
+    def claim_table_name(self, name: str) -> bool:
+        if name in self._table_names:
+            return False
+        self._table_names.add(name)
+        return True
+
+    def warn(self, message: str, at: ast.Node) -> None:
+        loc = at.loc if at.loc.line > 0 else None
+        self.warnings.append(Diagnostic("warning", message, loc))
+
+    def source_info(self, node: ast.Node, fragment: str) -> J:
+        loc = node.loc
+        return {"filename": loc.file, "line": loc.line, "column": loc.col, "source_fragment": fragment}
+
+    def local_base(self, scope: Scope, name: str) -> str:
+        return name
+
+    def synth_action_base(self, first: ast.Node) -> str:
+        return self.unique_name(synth_base(first.loc.file, first.loc.line))
+
+    def error_code(self, member: str) -> int:
+        if member not in self.errors:
+            raise CompileError(f"unknown error '{member}'")
+        return self.errors[member]
+
+    def enum_code(self, enum: t.EnumType, member: str) -> int:
+        key = (id(enum), member)
+        if key not in self._enum_codes:
+            if member in enum.members:
+                return enum.members.index(member)
+            raise CompileError(f"unknown member '{member}' of enum {enum.name}")
+        return self._enum_codes[key]
+
+    def new_action(self, name: str, runtime_data: list[J], prims: list[J], at: ast.Node | None = None) -> J:
+        j: J = {"name": name, "id": self.next_id("action"), "runtime_data": runtime_data, "primitives": prims}
+        if at is not None:
+            j["source_info"] = self.source_info(at, name)
+        self.actions.append(j)
+        return j
+
+    # ------------------------------------------------------------ names and globals
+
+    def global_value(self, decl: ast.Node, e: ast.Node) -> Value | None:
+        if isinstance(decl, ast.ConstantDecl):
+            c = const_int(decl.value.const_value, self)
+            if c is not None:
+                v: Value = Const(c, decl.type_ref.resolved or t.INT)
+            else:
+                v = ExprLowerer(self, self.global_scope).value(decl.value)
+            self.global_scope.bind(decl, v)
+            return v
+        if isinstance(decl, ast.Instantiation) and id(decl) in self.top_level:
+            ext = self.externs.instantiate(decl, names.top_level_name(decl), self.global_scope)
+            self.global_scope.bind(decl, ext)
+            return ext
+        if isinstance(decl, ast.ActionDecl) and id(decl) in self.top_level:
+            home = ActionHome(self.global_scope)
+            self.global_scope.bind(decl, home)
+            return home
+        return None
+
+    # ------------------------------------------------------------ blocks
+
+    def setup_locals(self, scope: Scope, decl: ast.ControlDecl | ast.ParserDecl) -> None:
+        for local in decl.locals:
+            if isinstance(local, ast.ActionDecl):
+                scope.bind(local, ActionHome(scope))
+            elif isinstance(local, ast.VariableDecl):
+                ty = local.type_ref.resolved
+                if ty is None:
+                    raise CompileError(f"internal error: no type for '{local.name}'", local.loc)
+                scope.bind(local, self.storage.alloc(self.local_base(scope, local.name), ty, local.loc))
+            elif isinstance(local, ast.ConstantDecl):
+                c = const_int(local.value.const_value, self)
+                if c is None:
+                    scope.bind(local, ExprLowerer(self, scope).value(local.value))
+                else:
+                    scope.bind(local, Const(c, local.type_ref.resolved or t.INT))
+            elif isinstance(local, ast.Instantiation):
+                scope.bind(local, self._instantiate_local(scope, local))
+            elif isinstance(local, ast.ValueSetDecl):
+                ety = local.element_type.resolved
+                w = _total_width(ety) if ety is not None else None
+                if w is None:
+                    raise unsupported(f"value set of {ety}", local.loc)
+                vname = names.local_name(scope.prefix, local)
+                self.parse_vsets.append({"name": vname, "id": self.next_id("parse_vset"), "compressed_bitwidth": w})
+                scope.bind(local, ValueSet(vname, w))
+
+    def _instantiate_local(self, scope: Scope, inst: ast.Instantiation) -> Value:
+        ref = inst.type_ref.base if isinstance(inst.type_ref, ast.SpecializedTypeRef) else inst.type_ref
+        tdecl = ref.decl if isinstance(ref, ast.NamedTypeRef) else None
+        if isinstance(tdecl, ast.ControlDecl | ast.ParserDecl):
+            prefix = names.qualify(scope.prefix, names.declared_name(inst))
+            lw = ExprLowerer(self, scope)
+            ctor = [lw.value(a.value) for a in inst.args]
+            return BlockInstance(tdecl, inst, prefix, ctor)
+        return self.externs.instantiate(inst, names.local_name(scope.prefix, inst), scope)
+
+    def block_prologue(self, scope: Scope, decl: ast.ControlDecl | ast.ParserDecl) -> list[ast.Node]:
+        """Initializers of the block's local variables, as statements run at its start."""
+        out: list[ast.Node] = []
+        for local in decl.locals:
+            if isinstance(local, ast.VariableDecl) and local.init is not None:
+                left = ast.PathExpr(name=local.name, decl=local, type=local.type_ref.resolved, loc=local.loc)
+                out.append(ast.AssignmentStatement(left=left, right=local.init, loc=local.loc))
+        return out
+
+    def bind_block(self, outer: Scope, inst: BlockInstance, call: ast.MethodCall) -> Scope:
+        """A scope for an inlined parser/control: parameters bound to the call's arguments."""
+        inner = Scope(self.global_scope, inst.prefix)
+        decl = inst.decl
+        lw = ExprLowerer(self, outer)
+        params = decl.params
+        args = call.args
+        if len(args) != len(params):
+            raise CompileError(f"'{decl.name}' takes {len(params)} arguments, {len(args)} given", call.loc)
+        for p, a in zip(params, args, strict=True):
+            ty = p.type_ref.resolved
+            if isinstance(ty, t.ExternType) and ty.name in ("packet_in", "packet_out"):
+                inner.bind(p, PacketObj(ty.name == "packet_out"))
+                continue
+            v = lw.value(a.value)
+            inner.bind(p, v)
+        for p, v in zip(decl.ctor_params, inst.ctor_args, strict=False):
+            inner.bind(p, v)
+        self.setup_locals(inner, decl)
+        return inner
+
+    def predeclare(self, scope: Scope, stmts: Sequence[ast.Node]) -> None:
+        """Allocate the variables declared in an apply block before lowering it backwards."""
+        for s in stmts:
+            if isinstance(s, ast.VariableDecl) and scope.lookup(s) is None:
+                ty = s.type_ref.resolved
+                if ty is None:
+                    raise CompileError(f"internal error: no type for '{s.name}'", s.loc)
+                scope.bind(s, self.storage.alloc(self.local_base(scope, s.name), ty, s.loc))
+            elif isinstance(s, ast.ConstantDecl) and scope.lookup(s) is None:
+                StmtLowerer(self, scope).declare_const(s)
+            elif isinstance(s, ast.BlockStatement):
+                self.predeclare(scope, s.statements)
+            elif isinstance(s, ast.IfStatement):
+                self.predeclare(scope, [s.then] + ([s.else_] if s.else_ is not None else []))
+            elif isinstance(s, ast.SwitchStatement):
+                self.predeclare(scope, [c.body for c in s.cases if c.body is not None])
+
+    # ------------------------------------------------------------ actions
+
+    def _home(self, scope: Scope, decl: ast.ActionDecl) -> Scope:
+        v = scope.lookup(decl)
+        if v is None:
+            v = self.global_value(decl, decl)
+        if not isinstance(v, ActionHome):
+            raise CompileError(f"action '{decl.name}' is not visible here", decl.loc)
+        return v.scope
+
+    def _bind_args(self, scope: Scope, decl: ast.ActionDecl, args: list[ast.Argument]) -> list[Value]:
+        lw = ExprLowerer(self, scope)
+        return [lw.value(a.value) for a in args]
+
+    def table_action(self, scope: Scope, decl: ast.ActionDecl, args: list[ast.Argument]) -> J:
+        """The JSON action for `decl` as listed in a table (directional parameters bound to `args`)."""
+        home = self._home(scope, decl)
+        directional = [p for p in decl.params if p.direction]
+        bound_args = args[: len(directional)]
+        values = self._bind_args(scope, decl, bound_args)
+        key = ("table", id(decl), id(home), tuple(value_key(v) for v in values))
+        cached = self._action_cache.get(key)
+        if cached is not None:
+            return cached
+        inner = Scope(home, home.prefix)
+        runtime: list[J] = []
+        for p, v in zip(directional, values, strict=False):
+            inner.bind(p, v)
+        for p in decl.params:
+            if p.direction:
+                continue
+            ty = p.type_ref.resolved
+            w = scalar_width(ty)
+            if w is None or ty is None:
+                raise unsupported(f"action parameter '{p.name}' of type {ty}", p.loc)
+            inner.bind(p, RuntimeData(len(runtime), ty))
+            runtime.append({"name": names.declared_name(p), "bitwidth": w})
+        lw = StmtLowerer(self, inner)
+        lw.run_frame(_Frame(None), list(decl.body.statements))
+        name = names.action_name(home.prefix, decl, id(decl) in self.top_level)
+        j = self.new_action(name, runtime, lw.prims, decl)
+        self._action_cache[key] = j
+        return j
+
+    def action_data(self, decl: ast.ActionDecl, args: list[ast.Argument], at: ast.Node) -> list[str]:
+        """The hex strings of the directionless arguments of an action call (default action, entries)."""
+        ndir = len([p for p in decl.params if p.direction])
+        data_params = [p for p in decl.params if not p.direction]
+        data_args = args[ndir:]
+        if len(data_args) != len(data_params):
+            raise CompileError(
+                f"action '{decl.name}' needs {len(data_params)} action data arguments, {len(data_args)} given",
+                at.loc,
+            )
+        out: list[str] = []
+        for p, a in zip(data_params, data_args, strict=True):
+            c = const_int(a.value.const_value, self)
+            if c is None:
+                raise CompileError(f"argument '{expr_text(a.value)}' must be a compile-time constant", a.value.loc)
+            w = scalar_width(p.type_ref.resolved) or 32
+            out.append(hexstr(int(c) & ((1 << w) - 1), w))
+        return out
+
+    def direct_action(self, scope: Scope, decl: ast.ActionDecl, call: ast.MethodCall) -> tuple[J, list[str]]:
+        """The action (and its action data) of an action called directly in an apply block."""
+        ndir = len([p for p in decl.params if p.direction])
+        consts = all(const_int(a.value.const_value, self) is not None for a in call.args[ndir:])
+        if consts:
+            return self.table_action(scope, decl, call.args), self.action_data(decl, call.args, call)
+        home = self._home(scope, decl)
+        values = self._bind_args(scope, decl, call.args)
+        inner = Scope(home, home.prefix)
+        for p, v in zip(decl.params, values, strict=False):
+            inner.bind(p, v)
+        lw = StmtLowerer(self, inner)
+        lw.run_frame(_Frame(None), list(decl.body.statements))
+        name = names.action_name(home.prefix, decl, id(decl) in self.top_level)
+        return self.new_action(name, [], lw.prims, decl), []
+
+    def inline_action(self, lw: StmtLowerer, decl: ast.ActionDecl, call: ast.MethodCall) -> None:
+        """An action called from an action or a group of statements: its body inlined."""
+        home = self._home(lw.scope, decl)
+        values = self._bind_args(lw.scope, decl, call.args)
+        inner = Scope(home, home.prefix)
+        for p, v in zip(decl.params, values, strict=False):
+            inner.bind(p, v)
+        saved = lw.scope
+        lw.scope = inner
+        try:
+            lw.run_frame(_Frame(None), list(decl.body.statements))
+        finally:
+            lw.scope = saved
+
+    def inline_function(self, lw: ExprLowerer, call: ast.MethodCall) -> Value:
+        """A function call: its body inlined; returns where its result is."""
+        if not isinstance(lw, StmtLowerer):
+            raise unsupported(f"calling function '{expr_text(call)}' in a condition or table key", call.loc)
+        decl = call.callee
+        assert isinstance(decl, ast.FunctionDecl)
+        inner = Scope(self.global_scope, "")
+        for p, a in zip(decl.params, call.args, strict=False):
+            v = lw.value(a.value)
+            ty = p.type_ref.resolved
+            if p.direction in ("in", "") and not isinstance(v, Const) and ty is not None:
+                tmp = self.storage.alloc(self.unique_name(f"{decl.name}_{p.name}"), ty, p.loc)
+                lw.assign_value(tmp, v, a.value)
+                v = tmp
+            inner.bind(p, v)
+        rty = decl.return_type.resolved
+        result: Value | None = None
+        if rty is not None and not isinstance(rty, t.VoidType):
+            result = self.storage.alloc(self.unique_name(f"{decl.name}_retval"), rty, decl.loc)
+        saved = lw.scope
+        lw.scope = inner
+        try:
+            lw.run_frame(_Frame(result), list(decl.body.statements))
+        finally:
+            lw.scope = saved
+        return result if result is not None else Const(0, t.BitsType(1))
+
+    # ------------------------------------------------------------ metadata field lists
+
+    def field_list_members(self, index: int) -> list[J]:
+        out: list[J] = []
+
+        def walk(v: Value, ty: t.Type | None) -> None:
+            if not isinstance(v, Struct) or not isinstance(ty, t.StructLikeType) or ty.decl is None:
+                return
+            for fname, sub in v.fields.items():
+                f = ty.decl.field_named(fname)
+                ann = ast.find_annotation(f.annotations, "field_list") if f is not None else None
+                ids = [const_int(a.const_value, self) for a in (ann.args or [])] if ann is not None else []
+                if index in ids:
+                    if isinstance(sub, Field):
+                        out.append(sub.json())
+                    elif isinstance(sub, Struct):
+                        out.extend(_all_fields(sub))
+                walk(sub, ty.field_type(fname))
+
+        if self.user_meta is not None:
+            walk(self.user_meta, self.user_meta_type)
+        return out
+
+    # ------------------------------------------------------------ program
+
+    def collect_types(self) -> None:
+        for d in self.program.declarations:
+            if isinstance(d, ast.ErrorDecl):
+                for m in d.members:
+                    if m.name not in self.errors:
+                        self.errors[m.name] = len(self.errors)
+            elif isinstance(d, ast.EnumDecl) and d.underlying is None:
+                entries = [[m.name, i] for i, m in enumerate(d.members)]
+                self.enums.append({"name": d.name, "entries": entries})
+
+    def run(self) -> J:
+        self.collect_types()
+        try:
+            main = names.main_instance(self.program)
+        except names.NamingError as exc:
+            raise CompileError(exc.message, exc.loc if exc.loc.line > 0 else None) from None
+        pkg = main.type_ref.base if isinstance(main.type_ref, ast.SpecializedTypeRef) else main.type_ref
+        pkg_name = getattr(pkg, "name", "?")
+        if pkg_name != "V1Switch":
+            raise unsupported(f"package '{pkg_name}' (softp4 targets v1model's V1Switch)", main.loc)
+        blocks = [self._main_arg(a.value) for a in main.args]
+        if len(blocks) != 6:
+            raise CompileError("V1Switch takes 6 blocks", main.loc)
+        prs, vrfy, ingress, egress, compute, deparser = blocks
+        if not isinstance(prs, ast.ParserDecl):
+            raise CompileError("the first argument of V1Switch must be a parser", main.loc)
+        controls = [vrfy, ingress, egress, compute, deparser]
+        for c in controls:
+            if not isinstance(c, ast.ControlDecl):
+                raise CompileError("arguments 2 to 6 of V1Switch must be controls", main.loc)
+        assert isinstance(vrfy, ast.ControlDecl) and isinstance(ingress, ast.ControlDecl)
+        assert isinstance(egress, ast.ControlDecl) and isinstance(compute, ast.ControlDecl)
+        assert isinstance(deparser, ast.ControlDecl)
+        if len(prs.params) != 4:
+            raise CompileError("the V1Switch parser must have 4 parameters", prs.loc)
+        h_ty = prs.params[1].type_ref.resolved
+        m_ty = prs.params[2].type_ref.resolved
+        sm_ty = prs.params[3].type_ref.resolved
+        if not isinstance(h_ty, t.StructLikeType) or not isinstance(m_ty, t.StructLikeType):
+            raise CompileError("the V1Switch headers and metadata must be structs", prs.loc)
+        if not isinstance(sm_ty, t.StructLikeType):
+            raise CompileError("the parser's fourth parameter must be standard_metadata_t", prs.loc)
+        sm = self.storage.standard_metadata(sm_ty)
+        hdr = Struct(h_ty)
+        for fname, fty in h_ty.fields:
+            hdr.fields[fname] = self.storage.alloc(fname, fty, prs.loc)
+        meta = Struct(m_ty)
+        mname = prs.params[2].name
+        for fname, fty in m_ty.fields:
+            meta.fields[fname] = self.storage.alloc(f"{mname}.{fname}", fty, prs.loc)
+        self.user_meta, self.user_meta_type = meta, m_ty
+        roots = {"H": hdr, "M": meta, "SM": sm}
+
+        def scope_for(decl: ast.ControlDecl | ast.ParserDecl, layout: list[str]) -> Scope:
+            scope = Scope(self.global_scope, decl.name)
+            if len(decl.params) != len(layout):
+                raise CompileError(f"'{decl.name}' must have {len(layout)} parameters for V1Switch", decl.loc)
+            for p, what in zip(decl.params, layout, strict=True):
+                if what == "pin":
+                    scope.bind(p, PacketObj(False))
+                elif what == "pout":
+                    scope.bind(p, PacketObj(True))
+                else:
+                    scope.bind(p, roots[what])
+            self.setup_locals(scope, decl)
+            return scope
+
+        parser_json = ParserLowerer(self).parser(scope_for(prs, ["pin", "H", "M", "SM"]), prs)
+        pipelines = [
+            ControlLowerer(self, "ingress").pipeline(scope_for(ingress, ["H", "M", "SM"]), ingress),
+            ControlLowerer(self, "egress").pipeline(scope_for(egress, ["H", "M", "SM"]), egress),
+        ]
+        for decl, verify in ((vrfy, True), (compute, False)):
+            scope = scope_for(decl, ["H", "M"])
+            self.externs.checksum_control(StmtLowerer(self, scope), list(decl.body.statements), verify)
+        deparser_json = DeparserLowerer(self).deparser(scope_for(deparser, ["pout", "H"]), deparser)
+        for ext in self.direct_meters:
+            targets = ext.info.get("result_targets") or []
+            entry = ext.info.get("json")
+            if entry is not None and targets:
+                entry["result_target"] = [targets[0].instance, targets[0].field]
+        self.storage.finish()
+        s = self.storage
+        e = self.externs
+        return {
+            "header_types": list(s.header_types.values()),
+            "headers": s.headers,
+            "header_stacks": s.header_stacks,
+            "header_union_types": list(s.header_union_types.values()),
+            "header_unions": s.header_unions,
+            "header_union_stacks": s.header_union_stacks,
+            "field_lists": e.field_lists,
+            "errors": [[name, code] for name, code in self.errors.items()],
+            "enums": self.enums,
+            "parsers": [parser_json],
+            "parse_vsets": self.parse_vsets,
+            "deparsers": [deparser_json],
+            "meter_arrays": e.meter_arrays,
+            "counter_arrays": e.counter_arrays,
+            "register_arrays": e.register_arrays,
+            "calculations": e.calculations,
+            "learn_lists": e.learn_lists,
+            "actions": self.actions,
+            "pipelines": pipelines,
+            "checksums": e.checksums,
+            "force_arith": [],
+            "extern_instances": [],
+            "field_aliases": s.field_aliases,
+            "program": self.program_name,
+            "__meta__": {"version": [2, 23], "compiler": "softp4"},
+        }
+
+    def _main_arg(self, e: ast.Expression) -> ast.Node | None:
+        if isinstance(e, ast.ConstructorCall):
+            ref = e.type_ref.base if isinstance(e.type_ref, ast.SpecializedTypeRef) else e.type_ref
+            return ref.decl if isinstance(ref, ast.NamedTypeRef) else None
+        if isinstance(e, ast.PathExpr) and isinstance(e.decl, ast.Instantiation):
+            ref = e.decl.type_ref
+            ref = ref.base if isinstance(ref, ast.SpecializedTypeRef) else ref
+            return ref.decl if isinstance(ref, ast.NamedTypeRef) else None
+        return None
+
+
+def _total_width(ty: t.Type) -> int | None:
+    w = scalar_width(ty)
+    if w is not None:
+        return w
+    if isinstance(ty, t.StructLikeType | t.TupleType):
+        members = [f for _, f in ty.fields] if isinstance(ty, t.StructLikeType) else list(ty.elements)
+        total = 0
+        for m in members:
+            mw = _total_width(m)
+            if mw is None:
+                return None
+            total += mw
+        return total
+    return None
+
+
+def _all_fields(v: Value) -> list[J]:
+    if isinstance(v, Field):
+        return [v.json()]
+    if isinstance(v, Struct):
+        out: list[J] = []
+        for sub in v.fields.values():
+            out.extend(_all_fields(sub))
+        return out
+    if isinstance(v, Header):
+        return [f.json() for f in v.fields.values()]
+    return []
+
+
+def to_bmv2_json(program: ast.Program, *, program_name: str = "", warnings: list[Diagnostic] | None = None) -> J:
+    """The BMv2 JSON of a checked v1model program."""
+    sink: list[Diagnostic] = warnings if warnings is not None else []
+    try:
+        return Backend(program, program_name, sink).run()
+    except names.NamingError as exc:
+        raise CompileError(exc.message, exc.loc) from None

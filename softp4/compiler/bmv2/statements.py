@@ -1,0 +1,317 @@
+"""Lowering of statements to BMv2 primitives (action bodies, and code run in parsers).
+
+`StmtLowerer` appends primitives to `prims`.  Calls of actions and functions
+are inlined, `if` becomes `_jump_if_zero`/`_jump`, `return` a jump to the end
+of the enclosing action or function, and v1model's extern functions and
+methods become simple_switch's primitives.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from softp4.compiler import ast
+from softp4.compiler import types as t
+from softp4.compiler.bmv2.expressions import (
+    ExprLowerer,
+    Scope,
+    const_int,
+    expr_text,
+    is_bool,
+    scalar_width,
+)
+from softp4.compiler.bmv2.jsonutil import J, as_param, b2d, hexval
+from softp4.compiler.bmv2.values import (
+    Const,
+    DynField,
+    DynHeader,
+    Expr,
+    ExternInstance,
+    Field,
+    Header,
+    PacketObj,
+    Stack,
+    Struct,
+    Union,
+    Value,
+)
+from softp4.compiler.errors import CompileError, unsupported
+
+if TYPE_CHECKING:
+    from softp4.compiler.bmv2.program import Backend
+
+
+def prim(name: str, *params: J, loc: ast.Node | None = None) -> J:
+    j: J = {"op": name, "parameters": list(params)}
+    if loc is not None and loc.loc.line > 0:
+        j["source_info"] = {
+            "filename": loc.loc.file,
+            "line": loc.loc.line,
+            "column": loc.loc.col,
+            "source_fragment": expr_text(loc) if isinstance(loc, ast.Expression) else "",
+        }
+    return j
+
+
+class _Frame:
+    """An action or function body being inlined: where its `return`s jump."""
+
+    def __init__(self, result: Value | None) -> None:
+        self.result = result
+        self.jumps: list[J] = []
+
+
+class StmtLowerer(ExprLowerer):
+    """Lowers statements into the primitive list `prims`."""
+
+    def __init__(self, be: Backend, scope: Scope, in_parser: bool = False) -> None:
+        self.prims: list[J] = []
+        super().__init__(be, scope, self.prims.append, in_parser)
+        self.frames: list[_Frame] = []
+
+    # ------------------------------------------------------------ statements
+
+    def statements(self, stmts: list[ast.Node]) -> None:
+        for s in stmts:
+            self.statement(s)
+
+    def statement(self, s: ast.Node) -> None:
+        if isinstance(s, ast.AssignmentStatement):
+            self.assign(self.value(s.left), s.right, s)
+        elif isinstance(s, ast.MethodCallStatement):
+            self.call(s.call)
+        elif isinstance(s, ast.BlockStatement):
+            self.statements(s.statements)
+        elif isinstance(s, ast.IfStatement):
+            self._if(s)
+        elif isinstance(s, ast.VariableDecl):
+            self.declare(s)
+        elif isinstance(s, ast.ConstantDecl):
+            self.declare_const(s)
+        elif isinstance(s, ast.EmptyStatement):
+            pass
+        elif isinstance(s, ast.ExitStatement):
+            self.prims.append(prim("exit", loc=None))
+        elif isinstance(s, ast.ReturnStatement):
+            self._return(s)
+        elif isinstance(s, ast.SwitchStatement):
+            self._switch(s)
+        else:
+            raise unsupported(f"{type(s).__name__} in this context", s.loc)
+
+    def declare(self, d: ast.VariableDecl) -> None:
+        ty = d.type_ref.resolved
+        if ty is None:
+            raise CompileError(f"internal error: no type for '{d.name}'", d.loc)
+        v = self.be.storage.alloc(self.be.local_base(self.scope, d.name), ty, d.loc)
+        self.scope.bind(d, v)
+        if d.init is not None:
+            self.assign(v, d.init, d)
+        elif isinstance(v, Header):
+            pass  # headers start invalid
+
+    def declare_const(self, d: ast.ConstantDecl) -> None:
+        c = const_int(d.value.const_value, self.be)
+        if c is not None:
+            self.scope.bind(d, Const(c, d.type_ref.resolved or t.INT))
+        else:
+            self.scope.bind(d, self.value(d.value))
+
+    def _if(self, s: ast.IfStatement) -> None:
+        if self.in_parser:
+            raise unsupported("'if' here (the parser lowering splits states)", s.loc)
+        c = self.cond(s.cond)
+        if c.get("type") == "bool":
+            branch = s.then if c["value"] else s.else_
+            if branch is not None:
+                self.statement(branch)
+            return
+        jz = prim("_jump_if_zero", as_param(b2d(c)), hexval(0, 32))
+        self.prims.append(jz)
+        self.statement(s.then)
+        if s.else_ is not None:
+            jmp = prim("_jump", hexval(0, 32))
+            self.prims.append(jmp)
+            jz["parameters"][1] = hexval(len(self.prims), 32)
+            self.statement(s.else_)
+            jmp["parameters"][0] = hexval(len(self.prims), 32)
+        else:
+            jz["parameters"][1] = hexval(len(self.prims), 32)
+
+    def _switch(self, s: ast.SwitchStatement) -> None:
+        """`switch` on a value: a chain of comparisons."""
+        if isinstance(s.expr.type, t.ActionEnumType):
+            raise unsupported("switch on action_run inside an action", s.loc)
+        selector = self.be.storage.scalar(self.be.local_base(self.scope, "switch"), s.expr.type or t.INT, s.loc)
+        self.assign(selector, s.expr, s)
+        ends: list[J] = []
+        pending_labels: list[ast.Expression] = []
+        for case in s.cases:
+            pending_labels.append(case.label)
+            if case.body is None:
+                continue
+            labels, pending_labels = pending_labels, []
+            if any(isinstance(lb, ast.DefaultExpr) for lb in labels):
+                self.statement(case.body)
+                ends.append(prim("_jump", hexval(0, 32)))
+                self.prims.append(ends[-1])
+                continue
+            test: J | None = None
+            for lb in labels:
+                eq: J = {"type": "expression", "value": {"op": "==", "left": selector.json(), "right": self.data(lb)}}
+                test = eq if test is None else {"type": "expression", "value": {"op": "or", "left": test, "right": eq}}
+            assert test is not None
+            jz = prim("_jump_if_zero", as_param(b2d(test)), hexval(0, 32))
+            self.prims.append(jz)
+            self.statement(case.body)
+            ends.append(prim("_jump", hexval(0, 32)))
+            self.prims.append(ends[-1])
+            jz["parameters"][1] = hexval(len(self.prims), 32)
+        for j in ends:
+            j["parameters"][0] = hexval(len(self.prims), 32)
+
+    def _return(self, s: ast.ReturnStatement) -> None:
+        if not self.frames:
+            raise unsupported("'return' here", s.loc)
+        frame = self.frames[-1]
+        if s.value is not None:
+            if frame.result is None:
+                raise CompileError("return with a value in a function returning void", s.loc)
+            self.assign(frame.result, s.value, s)
+        if self.in_parser:
+            raise unsupported("'return' inside a function called from a parser", s.loc)
+        jmp = prim("_jump", hexval(0, 32))
+        frame.jumps.append(jmp)
+        self.prims.append(jmp)
+
+    def run_frame(self, frame: _Frame, body: list[ast.Node]) -> None:
+        """Lower an inlined body; its `return`s jump to its end."""
+        self.frames.append(frame)
+        try:
+            self.statements(body)
+        finally:
+            self.frames.pop()
+        for j in frame.jumps:
+            j["parameters"][0] = hexval(len(self.prims), 32)
+
+    # ------------------------------------------------------------ assignment
+
+    def assign(self, dst: Value, src: ast.Expression, at: ast.Node) -> None:
+        if isinstance(dst, Field | DynField):
+            ty = dst.type
+            if isinstance(ty, t.VarbitType):
+                sv = self.value(src)
+                if not isinstance(sv, Field):
+                    raise unsupported("assigning this value to a varbit field", at.loc)
+                self.prims.append(prim("assign_VL", dst.json(), sv.json(), loc=at))
+                return
+            rhs = self.data(src) if not is_bool(ty) else b2d(self.cond(src))
+            self.prims.append(prim("assign", dst.json(), as_param(rhs), loc=at))
+            return
+        if isinstance(dst, Const | Expr):
+            raise CompileError(f"cannot assign to '{expr_text(at)}'", at.loc)
+        self.assign_value(dst, self.value(src), at)
+
+    def assign_value(self, dst: Value, src: Value, at: ast.Node) -> None:
+        """Copy a whole value (header, union, stack, struct, scalar)."""
+        if isinstance(dst, Field | DynField):
+            if isinstance(src, Field | DynField):
+                self.prims.append(prim("assign", dst.json(), src.json(), loc=at))
+                return None
+            j = self.value_json(src, dst.type, at)
+            if is_bool(dst.type):
+                j = b2d(j)
+            self.prims.append(prim("assign", dst.json(), as_param(j), loc=at))
+            return None
+        if isinstance(dst, Header | DynHeader):
+            if isinstance(src, Header | DynHeader):
+                self.prims.append(prim("assign_header", dst.json(), src.json(), loc=at))
+                return None
+            if isinstance(src, Struct):
+                self.prims.append(prim("add_header", dst.json(), loc=at))
+                for fname, fv in src.fields.items():
+                    self.assign_value(self._field_of(dst, fname, at), fv, at)
+                return None
+            if isinstance(src, Expr) and src.json.get("type") == "lookahead" and isinstance(dst, Header):
+                return self._lookahead_header(dst, at)
+            raise unsupported(f"assigning this value to header '{expr_text(at)}'", at.loc)
+        if isinstance(dst, Union) and isinstance(src, Union):
+            self.prims.append(prim("assign_union", dst.json(), src.json(), loc=at))
+            return None
+        if isinstance(dst, Stack) and isinstance(src, Stack):
+            name = "assign_union_stack" if dst.is_union else "assign_header_stack"
+            self.prims.append(prim(name, dst.json(), src.json(), loc=at))
+            return None
+        if isinstance(dst, Struct) and isinstance(src, Struct):
+            for (fname, dv), sv in zip(dst.fields.items(), src.fields.values(), strict=False):
+                if fname in src.fields:
+                    sv = src.fields[fname]
+                self.assign_value(dv, sv, at)
+            return None
+        raise unsupported(f"assignment to '{expr_text(at)}' of this value", at.loc)
+
+    def _field_of(self, h: Header | DynHeader, name: str, at: ast.Node) -> Value:
+        if isinstance(h, Header):
+            if name not in h.fields:
+                raise CompileError(f"no field '{name}' in header {h.type.name}", at.loc)
+            return h.fields[name]
+        names = [n for n, _ in h.type.fields]
+        if name not in names:
+            raise CompileError(f"no field '{name}' in header {h.type.name}", at.loc)
+        return DynField(h, names.index(name), h.type.fields[names.index(name)][1])
+
+    def _lookahead_header(self, dst: Header, at: ast.Node) -> None:
+        offset = 0
+        for fname, fty in dst.type.fields:
+            w = scalar_width(fty)
+            if w is None:
+                raise unsupported("lookahead of a header with varbit fields", at.loc)
+            self.prims.append(prim("assign", dst.fields[fname].json(), {"type": "lookahead", "value": [offset, w]}))
+            offset += w
+        self.prims.insert(len(self.prims) - len(dst.type.fields), prim("add_header", dst.json()))
+
+    # ------------------------------------------------------------ calls
+
+    def call(self, e: ast.MethodCall) -> None:
+        callee = e.callee
+        method = e.method
+        if isinstance(callee, str):
+            return self._builtin(e, callee)
+        if isinstance(callee, ast.ActionDecl):
+            return self.be.inline_action(self, callee, e)
+        if isinstance(callee, ast.FunctionDecl):
+            self.be.inline_function(self, e)
+            return None
+        if isinstance(callee, ast.ExternFunctionDecl):
+            return self.be.externs.call_function(self, callee, e)
+        if isinstance(callee, ast.MethodDecl) and isinstance(method, ast.Member):
+            target = self.value(method.expr)
+            if isinstance(target, ExternInstance):
+                return self.be.externs.call_method(self, target, callee, e)
+            if isinstance(target, PacketObj):
+                raise unsupported(f"'{expr_text(e)}' here", e.loc)
+        raise unsupported(f"call '{expr_text(e)}' here", e.loc)
+
+    def _builtin(self, e: ast.MethodCall, name: str) -> None:
+        method = e.method
+        if not isinstance(method, ast.Member):
+            raise unsupported(f"call '{expr_text(e)}'", e.loc)
+        target = self.value(method.expr)
+        if name in ("setValid", "setInvalid"):
+            if not isinstance(target, Header | DynHeader):
+                raise unsupported(f"{name}() on '{expr_text(method.expr)}'", e.loc)
+            self.prims.append(prim("add_header" if name == "setValid" else "remove_header", target.json(), loc=e))
+            return
+        if name in ("push_front", "pop_front"):
+            if not isinstance(target, Stack):
+                raise CompileError(f"{name}() needs a header stack", e.loc)
+            count = const_int(e.args[0].value.const_value, self.be) if e.args else None
+            if count is None:
+                raise CompileError(f"the argument of {name}() must be a compile-time constant", e.loc)
+            self.prims.append(
+                prim("push" if name == "push_front" else "pop", target.json(), hexval(int(count), 32), loc=e)
+            )
+            return
+        if name == "apply":
+            raise unsupported(f"'{expr_text(e)}' inside an action", e.loc)
+        raise unsupported(f"'{name}()' here", e.loc)
