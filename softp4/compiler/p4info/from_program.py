@@ -412,26 +412,21 @@ class _Collector:
                 for entry in prop.entries:
                     yield entry.action.expr
 
-    def body_action_calls(
-        self, b: names.Block, node: ast.Node, ctl: _Control
-    ) -> Iterator[tuple[names.Block, ast.Expression]]:
-        """Action calls in an apply body, descending into applied inlined controls in place."""
+    def body_calls(self, b: names.Block, node: ast.Node) -> Iterator[tuple[names.Block, ast.MethodCall]]:
+        """The calls in an apply body in order, with the bodies of applied inlined controls in place."""
         children = {id(child.instance): child for child in names.nested_blocks(self.program, b)}
         for n in ast.walk(node):
             if not isinstance(n, ast.MethodCall):
                 continue
+            yield b, n
             method = n.method
-            if isinstance(method, ast.PathExpr):
-                found = self.resolve_action(b, n)
-                if found is not None:
-                    yield b, n
-            elif isinstance(method, ast.Member) and method.member == "apply" and isinstance(method.expr, ast.PathExpr):
+            if isinstance(method, ast.Member) and method.member == "apply" and isinstance(method.expr, ast.PathExpr):
                 inst = method.expr.decl
                 if inst is None:
                     inst = next((d for d in b.decl.locals if d.name == method.expr.name), None)
                 child = children.get(id(inst)) if inst is not None else None
                 if child is not None and isinstance(child.decl, ast.ControlDecl):
-                    yield from self.body_action_calls(child, child.decl.body, ctl)
+                    yield from self.body_calls(child, child.decl.body)
 
     # ------------------------------------------------------------ controls
 
@@ -444,7 +439,9 @@ class _Collector:
             if isinstance(it.decl, ast.TableDecl) and id(it.decl) in used_tables:
                 refs.extend((it.block, e) for e in self.table_action_refs(it))
         if isinstance(ctl.block.decl, ast.ControlDecl):
-            refs.extend(self.body_action_calls(ctl.block, ctl.block.decl.body, ctl))
+            for b, call in self.body_calls(ctl.block, ctl.block.decl.body):
+                if isinstance(call.method, ast.PathExpr) and self.resolve_action(b, call) is not None:
+                    refs.append((b, call))
         used_local: set[int] = set()
         globals_in_order: list[tuple[names.Block, ast.ActionDecl]] = []
         seen_globals: set[int] = set()
@@ -467,10 +464,9 @@ class _Collector:
             self.add_action(b, decl, top)
         # digests: in the control's actions, then its apply body
         for _b, decl, _top in ordered:
-            self.digests_in(decl.body)
-        for b in ctl.used_blocks:
-            if isinstance(b.decl, ast.ControlDecl):
-                self.digests_in(b.decl.body)
+            self.digests_in(call for _blk, call in self.body_calls(ctl.block, decl.body))
+        if isinstance(ctl.block.decl, ast.ControlDecl):
+            self.digests_in(call for _blk, call in self.body_calls(ctl.block, ctl.block.decl.body))
         # tables and extern instances, in declaration order
         for it in ctl.items:
             if isinstance(it.decl, ast.TableDecl):
@@ -519,8 +515,8 @@ class _Collector:
         self.model.actions.append(action)
         self.actions_by_name[name] = action
 
-    def digests_in(self, node: ast.Node) -> None:
-        for call in _walk_calls(node):
+    def digests_in(self, calls: Iterable[ast.MethodCall]) -> None:
+        for call in calls:
             callee = call.callee
             is_digest = isinstance(callee, ast.ExternFunctionDecl) and callee.name == "digest"
             if not is_digest and callee is None:
