@@ -11,11 +11,13 @@ from p4rt_harness import (
     DMAC,
     DMAC_FORWARD,
     DROP,
+    NO_ACTION,
     PORT_COUNTER,
     PORT_METER,
     PVS,
     REG,
     ROUTES,
+    SMAC,
     Client,
     Running,
     action,
@@ -27,6 +29,8 @@ from p4rt_harness import (
     table_entry,
     write_error,
 )
+
+from softp4.switch import Exact
 
 FRAME = bytes.fromhex("0000000000010000000000020800") + bytes(46)
 
@@ -210,5 +214,39 @@ def test_value_sets_are_replaced_as_a_whole() -> None:
         error = await write_error(client, modify(members(*[bytes([i]) for i in range(5)])))
         assert error.details[0].message == "value_set_entry: 5 members exceed the size 4 of 'MyParser.pvs'"
         assert running.switch.parse_vset_entries("MyParser.pvs") == [(0x1234, None)]
+
+    run(body)
+
+
+def test_direct_meters() -> None:
+    async def body(client: Client, running: Running) -> None:
+        config = p4r.MeterConfig(cir=100, cburst=10, pir=200, pburst=20)
+        entry = table_entry(SMAC, [exact(1, b"\x00\x00\x0a")], action(NO_ACTION))
+        entry.table_entry.meter_config.CopyFrom(config)
+        await client.write(insert(entry))
+        handle = running.switch.table_find("ingress.smac", [Exact(10)])
+        assert handle is not None
+        assert running.switch.table_entry_meter_get("ingress.smac", handle) == [(100.0, 10), (200.0, 20)]
+        request = table_entry(SMAC, [])
+        request.table_entry.meter_config.SetInParent()
+        assert (await client.read(request))[0].table_entry.meter_config == config
+
+        key = p4r.TableEntry(table_id=SMAC, match=[exact(1, b"\x0a")])
+        other = p4r.MeterConfig(cir=5, cburst=1, pir=6, pburst=2)
+        await client.write(modify(p4r.Entity(direct_meter_entry=p4r.DirectMeterEntry(table_entry=key, config=other))))
+        got = await client.read(p4r.Entity(direct_meter_entry=p4r.DirectMeterEntry(table_entry=p4r.TableEntry())))
+        assert [e.direct_meter_entry for e in got] == [p4r.DirectMeterEntry(table_entry=key, config=other)]
+        await client.write(modify(p4r.Entity(direct_meter_entry=p4r.DirectMeterEntry(table_entry=key))))
+        assert running.switch.table_entry_meter_get("ingress.smac", handle) == []
+        # a table without a direct meter
+        routes = table_entry(ROUTES, [], action(DROP))
+        routes.table_entry.meter_config.CopyFrom(config)
+        error = await write_error(client, insert(routes))
+        assert error.details[0].message == "table_entry.meter_config: table 'ingress.routes' has no direct meter"
+        missing = p4r.TableEntry(table_id=SMAC, match=[exact(1, b"\x0b")])
+        error = await write_error(
+            client, modify(p4r.Entity(direct_meter_entry=p4r.DirectMeterEntry(table_entry=missing, config=other)))
+        )
+        assert error.details[0].canonical_code == GRPCStatusCode.NOT_FOUND
 
     run(body)

@@ -49,8 +49,7 @@ class TableEntries:
     def __init__(self, switch: Any, index: P4InfoIndex) -> None:
         self.sw = switch
         self.index = index
-        # Direct meter configs and entry metadata are kept here (the switch has no getter for them).
-        self.meters: dict[tuple[str, int], p4r.MeterConfig] = {}
+        # Entry metadata (opaque controller bytes) is kept here: the switch does not hold it.
         self.metadata: dict[tuple[str, int], bytes] = {}
 
     # -- writes -------------------------------------------------------------------------------------------
@@ -87,7 +86,6 @@ class TableEntries:
             self._apply_extras(table, handle, te, rates)
         elif kind == _DELETE:
             sw.table_delete(table.name, handle)
-            self.meters.pop((table.name, handle), None)
             self.metadata.pop((table.name, handle), None)
         else:
             raise invalid(f"update.type {kind}: must be INSERT, MODIFY or DELETE")
@@ -112,7 +110,6 @@ class TableEntries:
             )
         if rates is not None:
             self.sw.table_entry_meter_set(table.name, handle, rates)
-            self.meters[(table.name, handle)] = te.meter_config
         if te.metadata:
             self.metadata[(table.name, handle)] = te.metadata
 
@@ -184,8 +181,10 @@ class TableEntries:
                 if want_counter and table.direct_counter_id:
                     b, p = self.sw.table_entry_counter(table.name, entry.handle)
                     message.counter_data.CopyFrom(counter_data(table.direct_counter_unit, b, p))
-                if want_meter and where in self.meters:
-                    message.meter_config.CopyFrom(self.meters[where])
+                if want_meter and table.direct_meter_id:
+                    config = meter_config(self.sw.table_entry_meter_get(table.name, entry.handle))
+                    if config is not None:
+                        message.meter_config.CopyFrom(config)
                 if where in self.metadata:
                     message.metadata = self.metadata[where]
                 yield message
@@ -233,12 +232,8 @@ class TableEntries:
         if kind != _MODIFY:
             raise invalid(f"{where}: direct meter entries can only be modified")
         table, handle = self._direct_handle(entry.table_entry, where, "meter")
-        if entry.HasField("config"):
-            self.sw.table_entry_meter_set(table.name, handle, meter_rates(entry.config, f"{where}.config"))
-            self.meters[(table.name, handle)] = entry.config
-        else:
-            self.sw.table_entry_meter_set(table.name, handle, [])
-            self.meters.pop((table.name, handle), None)
+        rates = meter_rates(entry.config, f"{where}.config") if entry.HasField("config") else []
+        self.sw.table_entry_meter_set(table.name, handle, rates)
 
     def read_direct_meter(self, entry: p4r.DirectMeterEntry) -> Iterator[p4r.DirectMeterEntry]:
         where = "direct_meter_entry.table_entry"
@@ -252,7 +247,7 @@ class TableEntries:
                 message = p4r.DirectMeterEntry(
                     table_entry=p4r.TableEntry(table_id=table.id, match=table.match(e.key), priority=e.priority)
                 )
-                config = self.meters.get((table.name, e.handle))
+                config = meter_config(self.sw.table_entry_meter_get(table.name, e.handle))
                 if config is not None:
                     message.config.CopyFrom(config)
                 yield message
