@@ -346,3 +346,32 @@ def test_programs_p4info_cannot_describe(ingress: str, message: str) -> None:
     )
     with pytest.raises(CompileError, match=message):
         p4info_of(src)
+
+
+def test_annotations_print_as_p4c_writes_them() -> None:
+    from softp4.compiler import ast
+    from softp4.compiler.p4info.from_program import annotation_text, convert_annotations
+
+    prog = parse(
+        'control C() { @my_note(1, 2) @flag @empty() @brief("a \\"b\\"") @s[k=1, j="x"] @l[1, true] '
+        '@noWarn("unused") @weird(a + b) action a() {} apply { a(); } }',
+        "a.p4",
+    )
+    control = prog.declarations[0]
+    assert isinstance(control, ast.ControlDecl)
+    anns = control.locals[0].annotations
+    # unknown annotations keep their tokens, separated by spaces (p4c's ToP4)
+    assert [annotation_text(a) for a in anns] == [
+        "@my_note(1 , 2)",
+        "@flag",
+        "@empty",
+        '@brief("a \\"b\\"")',
+        '@s[k=1, j="x"]',
+        "@l[1, true]",
+        '@noWarn("unused")',
+        "@weird(a + b)",
+    ]
+    converted = convert_annotations(anns)
+    assert converted[3].args == ('a "b"',)
+    assert (converted[4].structured, converted[4].kv) == (True, (("k", 1), ("j", "x")))
+    assert converted[5].args == (1, True)

@@ -208,6 +208,7 @@ class _Collector:
         self.profile_tables: dict[str, list[str]] = {}
         self.profiles: dict[str, m.ActionProfile] = {}
         self.actions_by_name: dict[str, m.Action] = {}
+        self._locals_cache: dict[int, set[int]] = {}
 
     # ------------------------------------------------------------ types
 
@@ -368,7 +369,14 @@ class _Collector:
                 decl = self.top_actions.get(target.name)
         if not isinstance(decl, ast.ActionDecl):
             return None
-        return decl, decl not in block.decl.locals
+        return decl, id(decl) not in self._local_ids(block)
+
+    def _local_ids(self, block: names.Block) -> set[int]:
+        ids = self._locals_cache.get(id(block.decl))
+        if ids is None:
+            ids = {id(d) for d in block.decl.locals}
+            self._locals_cache[id(block.decl)] = ids
+        return ids
 
     def action_name(self, block: names.Block, decl: ast.ActionDecl, top: bool) -> str:
         return names.action_name(block.prefix, decl, top)
