@@ -970,6 +970,9 @@ class Parser:
         if k in ("action", "table", "state"):
             raise CompileError(f"'{t.text}' is not allowed here", loc)
         target = self.expression()
+        if isinstance(target, ast.PathExpr) and self.at("ID"):
+            # "T x;" where T names no type declared so far
+            raise CompileError(f"unknown type '{target.name}'", target.loc)
         if self.at("="):
             eq = self.advance()
             right = self.expression()

@@ -54,6 +54,14 @@ class _TooManyErrors(CompileError):
     """Raised once the error limit is reached: stops the checker without re-recording."""
 
 
+class _Suppressed(CompileError):
+    """A consequence of an error already reported (a use of a declaration whose type
+    failed): abandons the current item without a second diagnostic."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+
+
 @dataclass
 class CheckedProgram:
     """The result of `check_program`: the annotated program and what the checker learnt."""
@@ -134,6 +142,8 @@ class Checker:
         self.match_kinds: list[ast.DeclId] = []
         self.ctx = _Context()
         self.main: ast.Instantiation | None = None
+        #: declarations whose type could not be resolved (already reported)
+        self.failed: set[ast.Node] = set()
 
     # ------------------------------------------------------------ diagnostics
 
@@ -149,6 +159,8 @@ class Checker:
             fn()
         except _TooManyErrors:
             raise
+        except _Suppressed:
+            return
         except CompileError as exc:
             self.sink.add(exc)
             if len(self.sink.errors) >= self.sink.max_errors:
@@ -381,7 +393,10 @@ class Checker:
             if f.name in seen:
                 raise self.error(f"field '{f.name}' is declared twice in {d.name}", f.loc)
             seen.add(f.name)
-            ft = self.resolve_type(f.type_ref, scope)
+            maybe = self.resolve_or_fail(f, f.type_ref, scope)
+            if maybe is None:
+                continue
+            ft = maybe
             if kind == "header":
                 if isinstance(ft, T.VarbitType):
                     varbits += 1
@@ -453,6 +468,8 @@ class Checker:
     # ------------------------------------------------------------ declarations in blocks
 
     def value_type(self, decl: ast.Node, loc: SourceLocation) -> T.Type:
+        if decl in self.failed:
+            raise _Suppressed()
         if isinstance(decl, ast.ConstantDecl | ast.VariableDecl | ast.Param | ast.StructField):
             return self.resolved(decl.type_ref)
         if isinstance(decl, ast.Instantiation):
@@ -477,17 +494,33 @@ class Checker:
     def params_scope(self, params: list[ast.Param], scope: Scope) -> Scope:
         s = Scope(scope)
         for p in params:
-            self.resolve_type(p.type_ref, s)
             if p.name in s.values:
                 raise self.error(f"parameter '{p.name}' is declared twice", p.loc)
             s.values[p.name] = [p]
+            self.resolve_or_fail(p, p.type_ref, s)
         return s
+
+    def resolve_or_fail(self, decl: ast.Node, ref: ast.TypeRef, scope: Scope) -> T.Type | None:
+        """Resolve the type of `decl`; on error, report it and mark `decl` failed, so its
+        uses do not report again."""
+        try:
+            return self.resolve_type(ref, scope)
+        except _TooManyErrors:
+            raise
+        except CompileError as exc:
+            self.sink.add(exc)
+            self.failed.add(decl)
+            return None
 
     def local_declaration(self, d: ast.Node, scope: Scope) -> None:
         if isinstance(d, ast.ConstantDecl):
             self.constant_decl(d, scope)
         elif isinstance(d, ast.VariableDecl):
-            t = self.resolve_type(d.type_ref, scope)
+            maybe = self.resolve_or_fail(d, d.type_ref, scope)
+            if maybe is None:
+                self.declare_value(scope, d.name, d)
+                return
+            t = maybe
             if isinstance(t, T.ExternType | T.ParserType | T.ControlType | T.PackageType):
                 raise self.error(f"'{d.name}' of type {t} must be instantiated with arguments: "
                                  f"{t}(...) {d.name};", d.loc)
@@ -788,6 +821,8 @@ class Checker:
             return
         self.expression(v, scope)
         if name == "size":
+            if isinstance(v, ast.PathExpr) and isinstance(v.decl, ast.Param) and v.const_value is None:
+                return  # a constructor parameter: known when the control is instantiated
             n = self.const_int(v, scope, "table size")
             if n < 0:
                 raise self.error("table size must not be negative", v.loc)
@@ -1151,6 +1186,8 @@ class Checker:
             if (m in ("isValid", "setValid", "setInvalid") and base_t.kind == "header") or \
                     (m == "isValid" and base_t.kind == "header_union") or m in _HEADER_SIZE_METHODS:
                 return T.FunctionType(base_t.decl) if base_t.decl is not None else T.VOID
+            if base_t.decl is not None and base_t.decl.field_named(m) in self.failed:
+                raise _Suppressed()
             raise self.error(f"no field '{m}' in {base_t.kind.replace('_', ' ')} {base_t.name}", e.loc)
         if isinstance(base_t, T.StackType):
             if m in ("next", "last"):

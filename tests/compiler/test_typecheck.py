@@ -377,3 +377,38 @@ def test_a_large_program_checks_quickly_enough_to_be_linear() -> None:
     body = "\n".join(f"t{i}.apply();" for i in range(300))
     ctl, _ = ingress(body, locals_)
     assert len(ctl.locals) == 600
+
+
+def test_uses_of_a_declaration_whose_type_failed_are_not_reported_again() -> None:
+    with pytest.raises(CompileError) as info:
+        check("""
+            struct s_t { nope_t a; bit<8> b; }
+            control C2(inout s_t s, inout oops_t o) {
+                apply {
+                    s.a = 1;
+                    s.b = 2;
+                    o.x = 3;
+                    s.c = 4;
+                }
+            }
+        """)
+    msgs = [d.message for d in info.value.diagnostics]
+    assert msgs == ["unknown type 'nope_t'", "unknown type 'oops_t'", "no field 'c' in struct s_t"]
+
+
+def test_table_size_from_a_constructor_parameter() -> None:
+    prog, _ = check("""
+        control C2(inout metadata meta)(bit<32> n) {
+            table t { key = { meta.a: exact; } actions = { NoAction; } size = n; }
+            apply { t.apply(); }
+        }
+    """)
+    assert any(isinstance(d, ast.ControlDecl) and d.name == "C2" for d in prog.declarations)
+
+
+def test_a_local_of_an_undeclared_type() -> None:
+    assert error_of("bad_t v;") == "unknown type 'bad_t'"
+
+
+def test_a_variable_is_not_in_scope_in_its_own_initializer() -> None:
+    assert "'y' is not declared" in error_of("bit<8> y = y + 1;")
