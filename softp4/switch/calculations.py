@@ -188,6 +188,9 @@ def make_input_builder(
     ("header", (valid_slot, emit)); `payload` gives the bytes to append, if any.
     """
 
+    if payload is None and all(kind != "header" for kind, _ in items):
+        return _generated_builder(items)
+
     def build(p: PHV) -> bytes:
         acc = 0
         nbits = 0
@@ -214,3 +217,24 @@ def make_input_builder(
         return out
 
     return build
+
+
+def _generated_builder(items: list[tuple[str, Any]]) -> Callable[[PHV], bytes]:
+    """Straight-line Python for inputs made of fields and constants only."""
+    lines = ["def build(p):", "    acc = 0", "    n = 0"]
+    for kind, arg in items:
+        if kind == "field":
+            vslot, slot, width = arg
+            lines.append(f"    if p[{vslot}]:")
+            lines.append(f"        acc = (acc << {width}) | (p[{slot}] & {(1 << width) - 1:#x})")
+            lines.append(f"        n += {width}")
+        else:
+            value, width = arg
+            lines.append(f"    acc = (acc << {width}) | {value & ((1 << width) - 1):#x}")
+            lines.append(f"    n += {width}")
+    lines.append("    pad = -n % 8")
+    lines.append("    return (acc << pad).to_bytes((n + pad) >> 3, 'big')")
+    namespace: dict[str, Any] = {}
+    exec(compile("\n".join(lines) + "\n", "<calculation input>", "exec"), namespace)
+    fn: Callable[[PHV], bytes] = namespace["build"]
+    return fn

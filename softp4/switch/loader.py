@@ -65,6 +65,41 @@ def load_program(config: Any) -> Program:
         raise ConfigError(f"malformed BMv2 JSON: {type(e).__name__}: {e}") from None
 
 
+def _successors(n: Node) -> list[Node]:
+    if isinstance(n, TableNode):
+        nxt = [n.hit_next, n.miss_next, n.base_default_next, *n.next_by_action.values()]
+    elif isinstance(n, CondNode):
+        nxt = [n.true_next, n.false_next]
+    elif isinstance(n, ActionCallNode):
+        nxt = [n.next]
+    else:
+        nxt = []
+    return [x for x in nxt if x is not None]
+
+
+def _check_acyclic(pname: str, init: Node | None) -> None:
+    """A control flow graph with a cycle would loop forever on some packet: refuse it."""
+    state: dict[int, int] = {}  # id(node) -> 1 on the path, 2 done
+    if init is None:
+        return
+    stack: list[tuple[Node, int]] = [(init, 0)]
+    state[id(init)] = 1
+    while stack:
+        node, i = stack.pop()
+        succ = _successors(node)
+        if i < len(succ):
+            stack.append((node, i + 1))
+            s = succ[i]
+            st = state.get(id(s))
+            if st == 1:
+                raise ConfigError(f"pipeline '{pname}': control flow loops back to '{s.name}'")
+            if st is None:
+                state[id(s)] = 1
+                stack.append((s, 0))
+        else:
+            state[id(node)] = 2
+
+
 class _Loader:
     def __init__(self, cfg: dict[str, Any]) -> None:
         self.cfg = cfg
@@ -238,10 +273,16 @@ class _Loader:
             params = [(str(r.get("name")), int(r.get("bitwidth", 0))) for r in aj.get("runtime_data", [])]
             prims = []
             has_jumps = False
-            for i, pj in enumerate(aj.get("primitives", [])):
+            pjs = aj.get("primitives", [])
+            for i, pj in enumerate(pjs):
                 fn = pc.compile(pj, f"{where}, primitive {i}")
                 if pj.get("op") in ("_jump", "_jump_if_zero"):
                     has_jumps = True
+                    target = pj["parameters"][-1]
+                    offset = parse_hexstr(target.get("value"), where) if isinstance(target, dict) else -1
+                    # p4c only jumps forward; a backward jump could loop forever on a packet
+                    if not i < offset <= len(pjs):
+                        raise ConfigError(f"{where}, primitive {i}: jump target {offset} must be forward")
                 prims.append((fn, describe(pj)))
             run = make_action_runner([f for f, _ in prims], has_jumps)
             a = ActionDef(name, aid, params, run, prims)
@@ -313,7 +354,9 @@ class _Loader:
             an = nodes[acj["name"]]
             assert isinstance(an, ActionCallNode)
             an.next = ref(acj.get("next_node"), f"action call '{an.name}'")
-        return Pipeline(pname, ref(pj.get("init_table"), f"pipeline '{pname}'"))
+        init = ref(pj.get("init_table"), f"pipeline '{pname}'")
+        _check_acyclic(pname, init)
+        return Pipeline(pname, init)
 
     def _table(self, prog: Program, tj: dict[str, Any]) -> Table:
         name = str(tj.get("name"))

@@ -39,6 +39,33 @@ STANDARD_FIELDS = (
 )
 
 
+class StdSlots:
+    """PHV slots of the standard_metadata fields, as attributes (no per-packet name lookups)."""
+
+    __slots__ = STANDARD_FIELDS
+
+    def __init__(self, sm: dict[str, int]) -> None:
+        for name in STANDARD_FIELDS:
+            setattr(self, name, sm[name])
+
+    ingress_port: int
+    egress_spec: int
+    egress_port: int
+    instance_type: int
+    packet_length: int
+    enq_timestamp: int
+    enq_qdepth: int
+    deq_timedelta: int
+    deq_qdepth: int
+    ingress_global_timestamp: int
+    egress_global_timestamp: int
+    mcast_grp: int
+    egress_rid: int
+    checksum_error: int
+    parser_error: int
+    priority: int
+
+
 @dataclass
 class ParseVset:
     name: str
@@ -71,3 +98,7 @@ class Program:
     update_checksums: list[tuple[Callable[[Any, Any], Any], int, int, Calculation]] = field(default_factory=list)
     meta_slots: list[int] = field(default_factory=list)  # every slot of metadata headers
     source: dict[str, Any] = field(default_factory=dict)
+    std: StdSlots = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.std = StdSlots(self.sm)

@@ -177,7 +177,7 @@ class Switch:
     ) -> list[tuple[int, bytes]]:
         self._pkt_id += 1
         tr = self.trace
-        sm = prog.sm
+        sm = prog.std
         outs: list[tuple[int, bytes]] = []
         # ingress work: (ingress port, data, instance type, preserved [(slot, value)])
         ingress_q: deque[tuple[int, bytes, int, list[tuple[int, int]]]] = deque()
@@ -203,7 +203,7 @@ class Switch:
             if self.priority_queues > 1 and len(egress_q) > 1:
                 best = -1
                 for i, (pe, _) in enumerate(egress_q):
-                    pr = pe[sm["priority"]]
+                    pr = pe[sm.priority]
                     if pr >= self.priority_queues:
                         pr = 0
                     if pr > best:
@@ -239,11 +239,11 @@ class Switch:
                 from softp4.switch.parser import DEFAULT_ERRORS
 
                 code = DEFAULT_ERRORS.get(str(err), 0)
-            p[prog.sm["parser_error"]] = code
+            p[prog.std.parser_error] = code
         for cond, slot, calc in prog.verify_checksums:
             try:
                 if cond(p, None) and calc.compute(p) != p[slot]:
-                    p[prog.sm["checksum_error"]] = 1
+                    p[prog.std.checksum_error] = 1
                     if tr is not None:
                         tr(f"Checksum '{calc.name}' verification failed")
             except Exception:
@@ -260,13 +260,13 @@ class Switch:
         egress_q: list[tuple[PHV, int]],
         digests: list[tuple[str, tuple[int, ...]]],
     ) -> None:
-        sm = prog.sm
+        sm = prog.std
         pkt: Pkt = p[0]
         original = pkt.data
-        p[sm["ingress_port"]] = port
-        p[sm["packet_length"]] = len(original)
-        p[sm["instance_type"]] = itype
-        p[sm["ingress_global_timestamp"]] = int((time.monotonic() - self._t0) * 1e6)
+        p[sm.ingress_port] = port
+        p[sm.packet_length] = len(original)
+        p[sm.instance_type] = itype
+        p[sm.ingress_global_timestamp] = int((time.monotonic() - self._t0) * 1e6)
         for slot, value in preserved:
             p[slot] = value
         try:
@@ -289,14 +289,14 @@ class Switch:
                 keep = self._preserve(prog, p, pkt.clone_fl)
                 for out_port, rid in session.replicas:
                     c = self._new_phv(prog, original, pkt.copy)
-                    c[sm["ingress_port"]] = port  # the parser may branch on it
+                    c[sm.ingress_port] = port  # the parser may branch on it
                     self._parse(prog, c)
                     for slot in prog.meta_slots:
                         c[slot] = 0
                     for slot, value in keep:
                         c[slot] = value
-                    c[sm["instance_type"]] = INSTANCE_INGRESS_CLONE
-                    c[sm["egress_rid"]] = rid
+                    c[sm.instance_type] = INSTANCE_INGRESS_CLONE
+                    c[sm.egress_rid] = rid
                     if session.packet_length:
                         c[0].truncate = session.packet_length
                     self._log(p, f"Cloning packet at ingress to port {out_port}")
@@ -310,7 +310,7 @@ class Switch:
             # BMv2 resets all metadata of a resubmitted packet, ingress_port included, but the field list
             ingress_q.append((0, original, INSTANCE_RESUBMIT, self._preserve(prog, p, pkt.resubmit_fl)))
             return
-        mgid = p[sm["mcast_grp"]]
+        mgid = p[sm.mcast_grp]
         if mgid:
             nodes = self._rep.groups.get(mgid)
             if nodes is None:
@@ -321,20 +321,20 @@ class Switch:
                 for out_port in sorted(ports):
                     c = p[:]
                     c[0] = self._copy_pkt(pkt)
-                    c[sm["egress_rid"]] = rid
-                    c[sm["instance_type"]] = INSTANCE_REPLICATION
+                    c[sm.egress_rid] = rid
+                    c[sm.instance_type] = INSTANCE_REPLICATION
                     self._enqueue(prog, c, out_port, egress_q)
             return
-        spec = p[sm["egress_spec"]]
+        spec = p[sm.egress_spec]
         if spec == DROP_PORT:
             self._log(p, "Dropping packet at the end of ingress")
             return
         self._log(p, f"Egress port is {spec}")
-        p[sm["instance_type"]] = INSTANCE_NORMAL
+        p[sm.instance_type] = INSTANCE_NORMAL
         self._enqueue(prog, p, spec, egress_q)
 
     def _enqueue(self, prog: Program, p: PHV, port: int, egress_q: list[tuple[PHV, int]]) -> None:
-        if self.priority_queues > 1 and p[prog.sm["priority"]] >= self.priority_queues:
+        if self.priority_queues > 1 and p[prog.std.priority] >= self.priority_queues:
             self._log(p, "Priority out of range, dropping packet")
             return
         egress_q.append((p, port))
@@ -359,17 +359,17 @@ class Switch:
         egress_q: list[tuple[PHV, int]],
         outs: list[tuple[int, bytes]],
     ) -> None:
-        sm = prog.sm
+        sm = prog.std
         pkt: Pkt = p[0]
         pkt.clone_session = 0
         pkt.clone_fl = 0
         pkt.resubmit_fl = -1
         pkt.digest = 0
-        p[sm["egress_port"]] = port
+        p[sm.egress_port] = port
         # BMv2 starts egress with egress_spec = drop port + 1 (masked to the field's width)
-        p[sm["egress_spec"]] = (DROP_PORT + 1) & ((1 << prog.sm_widths["egress_spec"]) - 1)
-        p[sm["packet_length"]] = pkt.ingress_length
-        p[sm["egress_global_timestamp"]] = int((time.monotonic() - self._t0) * 1e6)
+        p[sm.egress_spec] = (DROP_PORT + 1) & ((1 << prog.sm_widths["egress_spec"]) - 1)
+        p[sm.packet_length] = pkt.ingress_length
+        p[sm.egress_global_timestamp] = int((time.monotonic() - self._t0) * 1e6)
         tr = pkt.tr
         try:
             if prog.egress is not None:
@@ -394,11 +394,11 @@ class Switch:
                         c[slot] = 0
                     for slot, value in keep:
                         c[slot] = value
-                    c[sm["instance_type"]] = INSTANCE_EGRESS_CLONE
-                    c[sm["egress_rid"]] = rid
+                    c[sm.instance_type] = INSTANCE_EGRESS_CLONE
+                    c[sm.egress_rid] = rid
                     self._log(p, f"Cloning packet at egress to port {out_port}")
                     self._enqueue(prog, c, out_port, egress_q)
-        if p[sm["egress_spec"]] == DROP_PORT:
+        if p[sm.egress_spec] == DROP_PORT:
             self._log(p, "Dropping packet at the end of egress")
             return
         data = self._deparse(prog, p)

@@ -153,6 +153,7 @@ class Table:
         self._exact: dict[tuple[int, ...], Rec] = {}
         self._lpm: dict[int, dict[tuple[int, ...], Rec]] = {}
         self._plens: list[int] = []
+        self._probe: list[tuple[int, dict[tuple[int, ...], Rec]]] = []  # (prefix mask, entries), longest first
         self._generic: list[Rec] = []
 
     # -- lookup -------------------------------------------------------------------------
@@ -174,12 +175,17 @@ class Table:
             return self._exact.get(key)
         if self.mode == "lpm":
             i = self.lpm_index
-            width = self.keys[i].width
             v = key[i]
+            if len(key) == 1:
+                for mask, d in self._probe:
+                    r = d.get((v & mask,))
+                    if r is not None:
+                        return r
+                return None
             lk = list(key)
-            for plen in self._plens:
-                lk[i] = v & _prefix_mask(width, plen)
-                r = self._lpm[plen].get(tuple(lk))
+            for mask, d in self._probe:
+                lk[i] = v & mask
+                r = d.get(tuple(lk))
                 if r is not None:
                     return r
             return None
@@ -331,7 +337,7 @@ class Table:
             plen, k = self._index_key(key)
             if plen not in self._lpm:
                 self._lpm[plen] = {}
-                self._plens = sorted(self._lpm, reverse=True)
+                self._set_plens()
             self._lpm[plen][k] = r
         else:
             # highest priority first; equal priorities keep insertion order
@@ -361,15 +367,21 @@ class Table:
             del self._lpm[plen][k]
             if not self._lpm[plen]:
                 del self._lpm[plen]
-                self._plens = sorted(self._lpm, reverse=True)
+                self._set_plens()
         else:
             self._generic.remove(r)
+
+    def _set_plens(self) -> None:
+        self._plens = sorted(self._lpm, reverse=True)
+        width = self.keys[self.lpm_index].width if self.lpm_index >= 0 else 0
+        self._probe = [(_prefix_mask(width, plen), self._lpm[plen]) for plen in self._plens]
 
     def clear(self) -> None:
         self.recs.clear()
         self._exact.clear()
         self._lpm.clear()
         self._plens = []
+        self._probe = []
         self._generic = []
 
     def reset_default(self) -> None:
