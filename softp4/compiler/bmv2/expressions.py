@@ -504,4 +504,18 @@ def expr_text(e: ast.Node) -> str:
         return "{" + ", ".join(expr_text(x) for x in e.elements) + "}"
     if isinstance(e, ast.StructExpr):
         return "{" + ", ".join(f"{f.name} = {expr_text(f.value)}" for f in e.fields) + "}"
+    if isinstance(e, ast.Mask):
+        return f"{expr_text(e.value)} &&& {expr_text(e.mask)}"
+    if isinstance(e, ast.Range):
+        return f"{expr_text(e.lo)} .. {expr_text(e.hi)}"
+    if isinstance(e, ast.DontCareExpr):
+        return "_"
+    if isinstance(e, ast.DefaultExpr):
+        return "default"
+    if isinstance(e, ast.AssignmentStatement):
+        return f"{expr_text(e.left)} = {expr_text(e.right)}"
+    if isinstance(e, ast.MethodCallStatement):
+        return expr_text(e.call)
+    if isinstance(e, ast.Declaration):
+        return e.name
     return type(e).__name__

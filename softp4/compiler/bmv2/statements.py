@@ -48,7 +48,7 @@ def prim(name: str, *params: J, loc: ast.Node | None = None) -> J:
             "filename": loc.loc.file,
             "line": loc.loc.line,
             "column": loc.loc.col,
-            "source_fragment": expr_text(loc) if isinstance(loc, ast.Expression) else "",
+            "source_fragment": expr_text(loc),
         }
     return j
 
