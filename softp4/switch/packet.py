@@ -113,7 +113,7 @@ class Pkt:
         self.ingress_length = len(data)
         self.id = pkt_id
         self.copy = copy
-        self.clone_session = 0
+        self.clone_session = -1  # none requested (session 0 is a valid session)
         self.clone_fl = 0
         self.resubmit_fl = -1
         self.recirc_fl = -1
@@ -123,7 +123,7 @@ class Pkt:
         self.tr: Callable[[str], None] | None = None
 
     def reset_registers(self) -> None:
-        self.clone_session = 0
+        self.clone_session = -1  # none requested (session 0 is a valid session)
         self.clone_fl = 0
         self.resubmit_fl = -1
         self.recirc_fl = -1

@@ -378,7 +378,7 @@ class PrimitiveCompiler:
 
         def clone(p: PHV, d: Any) -> None:
             pkt = p[0]
-            pkt.clone_session = session(p, d)
+            pkt.clone_session = session(p, d) & 0x7FFF
             pkt.clone_fl = fl
 
         return clone

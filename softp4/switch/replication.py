@@ -52,8 +52,8 @@ class ReplicationEngine:
 
     def set_session(self, session_id: int, replicas: list[tuple[int, int]], packet_length: int = 0) -> None:
         what = f"clone session {session_id}"
-        if not isinstance(session_id, int) or not 0 < session_id < 1 << 15:
-            raise InvalidArgument(f"{what}: id out of range 1..32767")
+        if not isinstance(session_id, int) or not 0 <= session_id < 1 << 15:
+            raise InvalidArgument(f"{what}: id out of range 0..32767")
         if not isinstance(packet_length, int) or packet_length < 0:
             raise InvalidArgument(f"{what}: bad packet length {packet_length!r}")
         clean = []

@@ -281,7 +281,7 @@ class Switch:
             self._log(p, f"Assertion failed ({e}); packet dropped")
             return
         # I2E clone: the packet as it entered, parsed again, metadata reset but for the field list
-        if pkt.clone_session:
+        if pkt.clone_session >= 0:
             session = self._rep.sessions.get(pkt.clone_session)
             if session is None:
                 self._log(p, f"Clone session {pkt.clone_session} is not configured; no clone")
@@ -361,7 +361,7 @@ class Switch:
     ) -> None:
         sm = prog.std
         pkt: Pkt = p[0]
-        pkt.clone_session = 0
+        pkt.clone_session = -1
         pkt.clone_fl = 0
         pkt.resubmit_fl = -1
         pkt.digest = 0
@@ -380,7 +380,7 @@ class Switch:
         except PacketAbort as e:
             self._log(p, f"Assertion failed ({e}); packet dropped")
             return
-        if pkt.clone_session:
+        if pkt.clone_session >= 0:
             session = self._rep.sessions.get(pkt.clone_session)
             if session is None:
                 self._log(p, f"Clone session {pkt.clone_session} is not configured; no clone")

@@ -251,3 +251,12 @@ def test_priority_queues_serve_higher_priority_first() -> None:
         orders.append([port for port, _ in sw.process(0, data)])
     # one queue: FIFO (the clone was enqueued first); 8 queues: the original has priority 3, the clone 0
     assert orders == [[8, 1], [1, 8]]
+
+
+def test_clone_session_0_is_a_session() -> None:
+    sw = Switch(prog().build())
+    setup(sw)
+    sw.table_add("t", [Exact(11)], "clone_i2e", [0])
+    sw.clone_session_set(0, [(6, 3)])
+    out = sw.process(0, frame(11))
+    assert [(port, rec(d)[1:3]) for port, d in out] == [(6, (3, 1)), (1, (0, 0))]

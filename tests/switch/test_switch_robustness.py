@@ -125,6 +125,16 @@ def _bad(mutate: object) -> dict:
         ),
         (lambda j: j["__meta__"].update(version=[3, 0]), "unsupported BMv2 JSON version"),
         (lambda j: j.update(headers=5), "'headers' must be a list"),
+        (
+            lambda j: j["actions"][1]["primitives"].insert(
+                0, {"op": "_jump", "parameters": [{"type": "hexstr", "value": "0x0"}]}
+            ),
+            "action 'MyIngress.drop', primitive 0: jump target 0 must be forward",
+        ),
+        (
+            lambda j: j["pipelines"][0]["tables"][0]["next_tables"].update({"NoAction": "node_2"}),
+            "pipeline 'ingress': control flow loops back to 'node_2'",
+        ),
     ],
 )
 def test_bad_json_names_the_offending_object(mutate: object, message: str) -> None:
