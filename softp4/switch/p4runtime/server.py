@@ -320,17 +320,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
     # -- Read ------------------------------------------------------------------------------------------------
     def Read(self, request: p4r.ReadRequest, context: grpc.ServicerContext) -> Iterator[p4r.ReadResponse]:
         try:
-            self.check_device(request.device_id, "request")
-            self._check_role(request.role, 0)
-            device = self._device_or_fail()
-            chunk = p4r.ReadResponse()
-            for entity in request.entities:
-                for found in device.read(entity):
-                    chunk.entities.append(found)
-                    if len(chunk.entities) >= _READ_CHUNK:
-                        yield chunk
-                        chunk = p4r.ReadResponse()
-            yield chunk
+            found = self._read(request)
         except P4RuntimeError as error:
             context.abort(error.code, error.message)
         except SwitchError as exc:
@@ -338,6 +328,16 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             context.abort(mapped.code, mapped.message)
         except Exception as exc:  # never crash on a request
             context.abort(grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}")
+        for start in range(0, max(len(found), 1), _READ_CHUNK):
+            yield p4r.ReadResponse(entities=found[start : start + _READ_CHUNK])
+
+    def _read(self, request: p4r.ReadRequest) -> list[p4r.Entity]:
+        """Every entity the request selects, gathered under the write lock (a consistent snapshot)."""
+        self.check_device(request.device_id, "request")
+        self._check_role(request.role, 0)
+        with self._write_lock:
+            device = self._device_or_fail()
+            return [found for entity in request.entities for found in device.read(entity)]
 
     # -- StreamChannel -----------------------------------------------------------------------------------------
     def StreamChannel(
