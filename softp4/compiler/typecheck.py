@@ -1308,6 +1308,20 @@ class Checker:
                 method.type = T.FunctionType(bt.decl)
                 e.callee = bt.decl
                 return T.ApplyResultType(bt.decl)
+            if isinstance(bt, T.TypeTypeRef) and isinstance(bt.of, T.ParserType | T.ControlType) \
+                    and name == "apply":
+                # direct application: T.apply(args) applies an implicit instance of T
+                decl = bt.of.decl
+                if isinstance(decl, ast.ParserTypeDecl | ast.ControlTypeDecl):
+                    raise self.error(f"{decl.name} is a type declaration and cannot be applied", e.loc)
+                if decl.ctor_params:
+                    raise self.error(f"{decl.name} has constructor parameters; instantiate it to apply it",
+                                     e.loc)
+                method.type = T.FunctionType(decl)
+                e.callee = decl
+                self.bind_args(decl.params, e.args, {}, scope, e.loc, f"{decl.name}.apply", check_dir=True,
+                               call=e)
+                return T.VOID
             if isinstance(bt, T.ParserType | T.ControlType) and name == "apply":
                 decl = bt.decl
                 method.type = T.FunctionType(decl)

@@ -412,3 +412,15 @@ def test_a_local_of_an_undeclared_type() -> None:
 
 def test_a_variable_is_not_in_scope_in_its_own_initializer() -> None:
     assert "'y' is not declared" in error_of("bit<8> y = y + 1;")
+
+
+def test_direct_application_of_a_control_type() -> None:
+    prog, _ = check("""
+        control Sub(inout bit<8> x) { apply { x = x + 1; } }
+        control C2(inout metadata meta) { apply { Sub.apply(meta.a); } }
+    """)
+    c2 = next(d for d in prog.declarations if isinstance(d, ast.ControlDecl) and d.name == "C2")
+    sub = next(d for d in prog.declarations if isinstance(d, ast.ControlDecl) and d.name == "Sub")
+    call = c2.body.statements[0]
+    assert isinstance(call, ast.MethodCallStatement) and call.call.callee is sub
+    assert call.call.param_decls == sub.params
