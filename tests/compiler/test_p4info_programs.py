@@ -375,3 +375,44 @@ def test_annotations_print_as_p4c_writes_them() -> None:
     assert converted[3].args == ('a "b"',)
     assert (converted[4].structured, converted[4].kv) == (True, (("k", 1), ("j", "x")))
     assert converted[5].args == (1, True)
+
+
+def test_new_types_digest_errors_and_enums_in_type_info() -> None:
+    info = p4info_of(
+        program(
+            """
+control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) {
+    action report(port_t p) {
+        digest<report_t>(1, { sm.ingress_port, sm.parser_error, Kind.B, (wrapped_t)(inner_t)32w5 });
+    }
+    table t { key = { meta.nh : exact; } actions = { report; } }
+    apply { t.apply(); }
+}
+""",
+            prelude="""
+type bit<32> inner_t;
+type inner_t wrapped_t;
+@p4runtime_translation("example.org/port", 16) type bit<9> port_t;
+enum Kind { A, B }
+struct report_t { bit<9> port; error err; Kind kind; wrapped_t w; }
+""",
+        )
+    )
+    (action,) = info.actions
+    assert [(p.name, p.bitwidth, p.type_name.name) for p in action.params] == [("p", 16, "port_t")]
+    ti = info.type_info
+    assert [m.type_spec.WhichOneof("type_spec") for m in ti.structs["report_t"].members] == [
+        "bitstring",
+        "error",
+        "enum",
+        "new_type",
+    ]
+    # a new type of a new type is described by the innermost type; the inner one is not listed
+    assert set(ti.new_types) == {"port_t", "wrapped_t"}
+    assert ti.new_types["wrapped_t"].original_type.bitstring.bit.bitwidth == 32
+    assert (ti.new_types["port_t"].translated_type.uri, ti.new_types["port_t"].translated_type.sdn_bitwidth) == (
+        "example.org/port",
+        16,
+    )
+    assert list(ti.error.members)[:3] == ["NoError", "PacketTooShort", "NoMatch"]
+    assert [m.name for m in ti.enums["Kind"].members] == ["A", "B"]

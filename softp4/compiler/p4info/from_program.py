@@ -298,7 +298,10 @@ class _Collector:
             if len(translation.args) > 1:
                 ndef.translation_bitwidth = _translation_width(translation.args[1])
             return
-        ndef.original = self.type_ref(t.base, loc)
+        base = t.base
+        while isinstance(base, T.NewType):  # `type foo_t bar_t`: described as foo_t's own type
+            base = base.base
+        ndef.original = self.type_ref(base, loc)
 
     def width(self, t: T.Type | None, loc: SourceLocation) -> int:
         """A P4Info bitwidth: translated new types use their controller width, errors 0."""
