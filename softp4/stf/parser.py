@@ -212,10 +212,14 @@ def _parse_add(p: _LineParser) -> Add:
         p.expect_op(":", f"after key field '{field}'")
         value = p.number(f"key field '{field}'")
         prefix = None
+        high = None
         if p.at_op("/"):
             p.next()
             prefix = p.integer(f"the prefix length of '{field}'")
-        keys.append(KeyMatch(field, value, prefix))
+        elif p.at_op("->"):
+            p.next()
+            high = p.number(f"the upper bound of '{field}'")
+        keys.append(KeyMatch(field, value, prefix, high))
     action = p.action()
     entry_id = None
     if p.at_op("="):

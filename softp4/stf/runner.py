@@ -366,6 +366,8 @@ class StfRunner:
             pmask = ((1 << plen) - 1) << (width - plen) if width else -1
             return Lpm(num.value & pmask, plen)
         if match_type == "range":
+            if km.high is not None:
+                return Range(num.value, km.high.value)
             low = num.value
             high = num.value if num.mask is None else num.value | (~num.mask & full)
             return Range(low, high)

@@ -36,11 +36,12 @@ class Number:
 
 @dataclass(frozen=True)
 class KeyMatch:
-    """`field:value` or `field:value/prefix` in an `add` command."""
+    """`field:value`, `field:value/prefix`, or (softp4's extension for range keys) `field:low->high`."""
 
     field: str
     value: Number
     prefix: int | None = None
+    high: Number | None = None
 
 
 @dataclass(frozen=True)

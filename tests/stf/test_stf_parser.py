@@ -92,6 +92,12 @@ def test_add_lpm_and_entry_id() -> None:
     assert cmd.entry_id == "A"
 
 
+def test_add_range_extension() -> None:
+    cmd = one("add t 3 dport:1000->0x7d0 a()")
+    assert isinstance(cmd, Add)
+    assert cmd.keys == (KeyMatch("dport", parse_number("1000"), None, parse_number("0x7d0")),)
+
+
 def test_add_stack_field_and_no_args() -> None:
     cmd = one("add t hdr.vlan[1].vid:5 drop()")
     assert isinstance(cmd, Add)
