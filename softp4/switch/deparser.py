@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from softp4.switch.packet import PHV, EmitFn, HeaderLayout
 
 
@@ -15,6 +18,7 @@ class Deparser:
                 pairs.append((h.base, h.emit))
         self.pairs = tuple(pairs)
         self.names = [h.name for h in headers if h.emit is not None]
+        self.prims: list[Callable[[PHV, Any], Any]] = []  # deparser primitives, run before emitting
 
     def headers_bytes(self, p: PHV) -> bytes:
         return b"".join([e(p) for b, e in self.pairs if p[b]])

@@ -103,6 +103,7 @@ def _check_acyclic(pname: str, init: Node | None) -> None:
 class _Loader:
     def __init__(self, cfg: dict[str, Any]) -> None:
         self.cfg = cfg
+        self._deparser_prims: list[Any] = []
 
     def load(self) -> Program:
         cfg = self.cfg
@@ -149,6 +150,7 @@ class _Loader:
             for hname in dj.get("order", []):
                 dep_headers.append(layout.header(hname, f"deparser '{dj.get('name')}'"))
             prog.deparser = Deparser(str(dj.get("name", "deparser")), dep_headers)
+            self._deparser_prims = dj.get("primitives") or []
         else:
             prog.deparser = Deparser("deparser", [])
         for c in _list(cfg, "calculations"):
@@ -160,6 +162,9 @@ class _Loader:
                 name, int(v.get("compressed_bitwidth", 0)), int(v.get("max_size", 0) or 1 << 30)
             )
         self._actions(prog)
+        pc = PrimitiveCompiler(prog)
+        for i, pj in enumerate(self._deparser_prims):
+            prog.deparser.prims.append(pc.compile(pj, f"deparser, primitive {i}"))
         pipelines = _list(cfg, "pipelines")
         compiled = [self._pipeline(prog, pj) for pj in pipelines]
         by_name = {pl.name: pl for pl in compiled}

@@ -10,7 +10,7 @@ from typing import Any
 
 from softp4.switch.errors import InvalidArgument, NoPipeline, NotFound, PermissionDenied, ResourceExhausted
 from softp4.switch.loader import load_program
-from softp4.switch.packet import PHV, PacketAbort, Pkt
+from softp4.switch.packet import PHV, PacketAbort, ParserException, Pkt
 from softp4.switch.program import Program
 from softp4.switch.replication import ReplicationEngine
 from softp4.switch.tables import Entry, Match, Table, TableInfo
@@ -280,6 +280,9 @@ class Switch:
         except PacketAbort as e:
             self._log(p, f"Assertion failed ({e}); packet dropped")
             return
+        except ParserException as e:
+            self._log(p, f"{e.error} in a control (header stack index out of range); packet dropped")
+            return
         # I2E clone: the packet as it entered, parsed again, metadata reset but for the field list
         if pkt.clone_session >= 0:
             session = self._rep.sessions.get(pkt.clone_session)
@@ -380,6 +383,9 @@ class Switch:
         except PacketAbort as e:
             self._log(p, f"Assertion failed ({e}); packet dropped")
             return
+        except ParserException as e:
+            self._log(p, f"{e.error} in a control (header stack index out of range); packet dropped")
+            return
         if pkt.clone_session >= 0:
             session = self._rep.sessions.get(pkt.clone_session)
             if session is None:
@@ -419,6 +425,8 @@ class Switch:
         tr = pkt.tr
         if dep is None:
             return pkt.data[pkt.off :]
+        for prim in dep.prims:
+            prim(p, None)
         for cond, slot, mask, calc in prog.update_checksums:
             if cond(p, None):
                 p[slot] = calc.compute(p) & mask

@@ -172,3 +172,21 @@ def test_deparser_emits_in_its_order_not_parse_order() -> None:
     p.deparse = ["b", "a"]
     sw = Switch(p.build())
     assert sw.process(0, bytes([1, 2, 3])) == [(0, bytes([2, 1, 3]))]
+
+
+def test_stack_index_out_of_range_in_a_control_drops_the_packet() -> None:
+    p = Program()
+    p.header_type("i_t", [("idx", 8)])
+    p.header_type("e_t", [("v", 8)])
+    p.header("i", "i_t")
+    p.stack("s", "e_t", 2)
+    p.states = [state("start", [extract("i"), extract_stack("s")])]
+    elem = OP("dereference_header_stack", {"type": "header_stack", "value": "s"}, F("i", "idx"))
+    lvalue = {"type": "expression", "value": {"op": "access_field", "left": elem, "right": 0}}
+    p.action("set", [], [prim("assign", lvalue, C(0x77))])
+    p.call("set")
+    lines: list[str] = []
+    sw = Switch(p.build(), trace=lines.append)
+    assert sw.process(0, bytes([0, 1])) == [(0, bytes([0, 0x77]))]
+    assert sw.process(0, bytes([5, 1])) == []
+    assert any("StackOutOfBounds in a control" in line for line in lines)
