@@ -184,11 +184,12 @@ def make_input_builder(
 ) -> Callable[[PHV], bytes]:
     """Builder of a calculation's input bytes.
 
-    `items` are ("field", (valid_slot, slot, width)), ("const", (value, width)) or
+    `items` are ("field", (valid_slot, slot, width)), ("varbit", (valid_slot, slot, width_slot)),
+    ("const", (value, width)) or
     ("header", (valid_slot, emit)); `payload` gives the bytes to append, if any.
     """
 
-    if payload is None and all(kind != "header" for kind, _ in items):
+    if payload is None and all(kind in ("field", "const") for kind, _ in items):
         return _generated_builder(items)
 
     def build(p: PHV) -> bytes:
@@ -198,6 +199,12 @@ def make_input_builder(
             if kind == "field":
                 vslot, slot, width = arg
                 if p[vslot]:
+                    acc = (acc << width) | (p[slot] & ((1 << width) - 1))
+                    nbits += width
+            elif kind == "varbit":
+                vslot, slot, lslot = arg
+                if p[vslot]:
+                    width = p[lslot]
                     acc = (acc << width) | (p[slot] & ((1 << width) - 1))
                     nbits += width
             elif kind == "const":

@@ -242,6 +242,8 @@ class _Loader:
                 h, f = lay.field(v, where)
                 if f is None:
                     items.append(("field", (h.base, h.base, 1)))
+                elif f.varbit:
+                    items.append(("varbit", (h.base, f.slot, h.vlen_slot)))
                 else:
                     items.append(("field", (h.base, f.slot, f.width)))
                 last_header = max(last_header, order.get(h.name, -1))

@@ -189,3 +189,34 @@ def test_meter_colors() -> None:
     assert colors == [0, 1, 2, 2]  # GREEN, YELLOW, RED, RED
     with pytest.raises(InvalidArgument):
         sw.meter_set("m", 0, [(2.0, 1), (1.0, 1)])
+
+
+def test_checksum_over_a_varbit_field_uses_its_current_width() -> None:
+    p = Program()
+    p.header_type("h_t", [("words", 8), ("pad", 8), ("ck", 16)])
+    p.header("h", "h_t")
+    p.header_type("o_t", [("data", "*")], max_length=8)
+    p.header("o", "o_t")
+    length = OP("*", F("h", "words"), C(32, 4))
+    p.states = [
+        state("start", [extract("h"), {"op": "extract_VL", "parameters": [{"type": "regular", "value": "o"}, length]}])
+    ]
+    p.j["calculations"] = [
+        {"name": "c", "id": 0, "algo": "csum16", "input": [F("h", "words"), F("h", "pad"), F("o", "data")]}
+    ]
+    p.j["checksums"] = [
+        {
+            "name": "ck",
+            "id": 0,
+            "target": ["h", "ck"],
+            "type": "generic",
+            "calculation": "c",
+            "verify": False,
+            "update": True,
+            "if_cond": None,
+        }
+    ]
+    sw = Switch(p.build())
+    frame = bytes.fromhex("0100000011223344ffff")
+    want = make_algorithm("csum16")(bytes.fromhex("010011223344"))
+    assert sw.process(0, frame) == [(0, bytes.fromhex("0100") + want.to_bytes(2, "big") + frame[4:])]
