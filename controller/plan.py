@@ -1,10 +1,19 @@
 """The address plan: from a topology to what every NIC and the ToR must hold.
 
-Every exported window of a destination accelerator gets a window id (its index among the owner's exports,
-starting at 1). Every accelerator allowed to write into it gets a transmit window in its own NIC's BAR
+Windows. Every exported window of a destination accelerator gets a window id (its index among the owner's
+exports, from 1). Every accelerator allowed to write into it gets a transmit window in its own NIC's BAR
 space: a naturally aligned block (a power of two, at least the window's size) so that one prefix match on
 the write's address finds it. A write at `tx.local_base + offset` lands at `export.base + offset` in the
 owner's memory, if `offset + length <= export.size`.
+
+Streams. A stream is (source accelerator, destination accelerator). Each NIC numbers the streams it sends
+(index of its `next_seq` register) and, separately, the streams it receives (index of its `expected`
+register), from 0 in topology order.
+
+Go-back-N plumbing. Each sending stream has a rewind doorbell (one DW at `REWIND_BASE + 4 * tx stream`
+in the sender's BAR space) and a mailbox slot (8 bytes at `mailbox + 8 * tx stream` in the sender's own
+memory) where its NIC writes the stream's ACKs and NACKs. Each accelerator has an ACK multicast group on
+its NIC (deliver the write on PCIe, send the ACK on the uplink), numbered `ACK_GROUP_BASE + accelerator id`.
 
 Pure computation: no P4Runtime and no switch here, so the same plan drives the in-process demo, the
 P4Runtime controller and the tests.
@@ -16,12 +25,23 @@ from dataclasses import dataclass
 
 from controller.topology import Accelerator, Topology
 
-BAR_BASE = 0x0000_2000_0000_0000  # where the NIC's transmit windows start in each accelerator's view
+BAR_BASE = 0x0000_2000_0000_0000  # where transmit windows start in each accelerator's view of its NIC
+REWIND_BASE = 0x0000_1000_0000_0000  # rewind doorbells, one DW per sending stream
+MAILBOX_BYTES = 8
+MAILBOX_AREA = 1024  # at the top of each accelerator's memory: 128 mailbox slots
+ACK_GROUP_BASE = 256  # NIC multicast group of accelerator n: ACK_GROUP_BASE + n
+NIC_REQUESTER_ID = 0x0100  # the requester id the NIC uses for the mailbox writes it makes
+STREAM_COUNT = 128
+TOR_GROUP_BASE = 16  # ToR multicast group of topology group n (TOR_FLOOD_GROUP stays below)
+
+
+class PlanError(ValueError):
+    """A topology that is valid on its own but cannot be laid out (too many streams, overlaps)."""
 
 
 @dataclass(frozen=True)
 class TxWindow:
-    """One row of a sending NIC's window table."""
+    """A row of the sending NIC's window table: `src` writes here to reach `dst`'s window."""
 
     src: Accelerator
     local_base: int  # naturally aligned; the prefix is `prefix_len` bits of a 64-bit address
@@ -31,14 +51,35 @@ class TxWindow:
     dst_mac: str
     window_id: int
     remote_base: int
+    stream: int  # sender-side stream index
+
+
+@dataclass(frozen=True)
+class TxStream:
+    """A sending stream and its go-back-N plumbing on the sender's NIC."""
+
+    src: Accelerator
+    dst: Accelerator
+    stream: int
+    rewind_address: int  # in src's BAR space
+    mailbox_address: int  # in src's memory
+
+
+@dataclass(frozen=True)
+class RxStream:
+    """A row of the receiving NIC's peer table: `src` may send to local accelerator `dst`."""
+
+    src: Accelerator
+    src_mac: str
+    dst: Accelerator
+    stream: int  # receiver-side stream index
 
 
 @dataclass(frozen=True)
 class RxWindow:
-    """One row of a receiving NIC's export table: `src` may write [base, base + size) of `dst`."""
+    """A row of the receiving NIC's export table: `src` may write [base, base + size) of `dst`."""
 
     src: Accelerator
-    src_mac: str
     dst: Accelerator
     window_id: int
     base: int
@@ -51,8 +92,12 @@ class NicPlan:
     mac: str
     accelerators: tuple[Accelerator, ...]
     tx_windows: tuple[TxWindow, ...]
+    tx_streams: tuple[TxStream, ...]
+    rx_streams: tuple[RxStream, ...]
     rx_windows: tuple[RxWindow, ...]
-    peers: tuple[tuple[Accelerator, str], ...]  # (remote accelerator, its NIC MAC) that may write here
+
+    def ack_group(self, accelerator: Accelerator) -> int:
+        return ACK_GROUP_BASE + accelerator.id
 
 
 @dataclass(frozen=True)
@@ -75,34 +120,67 @@ class Plan:
                     return tx
         raise KeyError(f"no window from '{src}' into '{dst}' (window {window_id})")
 
+    def tx_stream(self, src: str, dst: str) -> TxStream:
+        for nic in self.nics.values():
+            for stream in nic.tx_streams:
+                if stream.src.name == src and stream.dst.name == dst:
+                    return stream
+        raise KeyError(f"no stream from '{src}' to '{dst}'")
+
 
 def _aligned_block(size: int) -> int:
     return 1 << max(size - 1, 1).bit_length()
 
 
+def mailbox_base(accelerator: Accelerator) -> int:
+    return accelerator.memory - MAILBOX_AREA
+
+
 def compute(topology: Topology) -> Plan:
     accs = topology.accelerators
     mac_of = {acc.name: server.nic_mac for server in topology.servers for acc in server.accelerators}
-    window_ids: dict[tuple[str, int], int] = {}
-    per_owner: dict[str, int] = {}
-    for export in topology.exports:
-        per_owner[export.owner] = per_owner.get(export.owner, 0) + 1
-        window_ids[(export.owner, export.base)] = per_owner[export.owner]
+    servers = [server.name for server in topology.servers]
 
-    tx: dict[str, list[TxWindow]] = {server.name: [] for server in topology.servers}
-    rx: dict[str, list[RxWindow]] = {server.name: [] for server in topology.servers}
-    peers: dict[str, dict[str, tuple[Accelerator, str]]] = {server.name: {} for server in topology.servers}
-    next_base: dict[str, int] = {server.name: BAR_BASE for server in topology.servers}
-    for export in topology.exports:
+    window_ids: dict[int, int] = {}
+    per_owner: dict[str, int] = {}
+    for i, export in enumerate(topology.exports):
         owner = accs[export.owner]
-        window_id = window_ids[(export.owner, export.base)]
+        if export.base + export.size > mailbox_base(owner):
+            raise PlanError(
+                f"exports[{i}]: window [{export.base:#x}, {export.base + export.size:#x}) of '{owner.name}' "
+                f"overlaps its mailbox area [{mailbox_base(owner):#x}, {owner.memory:#x})"
+            )
+        per_owner[export.owner] = per_owner.get(export.owner, 0) + 1
+        window_ids[i] = per_owner[export.owner]
+
+    tx_streams: dict[str, dict[tuple[str, str], TxStream]] = {s: {} for s in servers}
+    rx_streams: dict[str, dict[tuple[str, str], RxStream]] = {s: {} for s in servers}
+    tx_windows: dict[str, list[TxWindow]] = {s: [] for s in servers}
+    rx_windows: dict[str, list[RxWindow]] = {s: [] for s in servers}
+    next_base = dict.fromkeys(servers, BAR_BASE)
+
+    for i, export in enumerate(topology.exports):
+        owner = accs[export.owner]
         block = _aligned_block(export.size)
         for peer_name in export.peers:
             src = accs[peer_name]
-            base = next_base[src.server]
-            base = (base + block - 1) // block * block
+            pair = (src.name, owner.name)
+            tx = tx_streams[src.server]
+            if pair not in tx:
+                index = len(tx)
+                if index >= min(STREAM_COUNT, MAILBOX_AREA // MAILBOX_BYTES):
+                    raise PlanError(f"server '{src.server}' would send more than {STREAM_COUNT} streams")
+                tx[pair] = TxStream(
+                    src, owner, index, REWIND_BASE + 4 * index, mailbox_base(src) + MAILBOX_BYTES * index
+                )
+            rx = rx_streams[owner.server]
+            if pair not in rx:
+                if len(rx) >= STREAM_COUNT:
+                    raise PlanError(f"server '{owner.server}' would receive more than {STREAM_COUNT} streams")
+                rx[pair] = RxStream(src, mac_of[src.name], owner, len(rx))
+            base = (next_base[src.server] + block - 1) // block * block
             next_base[src.server] = base + block
-            tx[src.server].append(
+            tx_windows[src.server].append(
                 TxWindow(
                     src=src,
                     local_base=base,
@@ -110,33 +188,29 @@ def compute(topology: Topology) -> Plan:
                     size=export.size,
                     dst=owner,
                     dst_mac=mac_of[owner.name],
-                    window_id=window_id,
+                    window_id=window_ids[i],
                     remote_base=export.base,
+                    stream=tx[pair].stream,
                 )
             )
-            rx[owner.server].append(
-                RxWindow(src, mac_of[src.name], owner, window_id, export.base, export.size)
-            )
-            peers[owner.server][src.name] = (src, mac_of[src.name])
+            rx_windows[owner.server].append(RxWindow(src, owner, window_ids[i], export.base, export.size))
 
     nics = {
         server.name: NicPlan(
             server=server.name,
             mac=server.nic_mac,
             accelerators=server.accelerators,
-            tx_windows=tuple(tx[server.name]),
-            rx_windows=tuple(rx[server.name]),
-            peers=tuple(peers[server.name].values()),
+            tx_windows=tuple(tx_windows[server.name]),
+            tx_streams=tuple(tx_streams[server.name].values()),
+            rx_streams=tuple(rx_streams[server.name].values()),
+            rx_windows=tuple(rx_windows[server.name]),
         )
         for server in topology.servers
     }
     port_of = {server.nic_mac: server.tor_port for server in topology.servers}
     groups = tuple(
-        (group.id, tuple(sorted({port_of[mac_of[m]] for m in group.members}))) for group in topology.groups
+        (TOR_GROUP_BASE + group.id, tuple(sorted({port_of[mac_of[m]] for m in group.members})))
+        for group in topology.groups
     )
-    tor = TorPlan(
-        l2=tuple(sorted(port_of.items())),
-        flood_ports=tuple(sorted(port_of.values())),
-        groups=groups,
-    )
+    tor = TorPlan(l2=tuple(sorted(port_of.items())), flood_ports=tuple(sorted(port_of.values())), groups=groups)
     return Plan(nics, tor)

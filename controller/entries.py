@@ -1,0 +1,123 @@
+"""What each device must hold, as target-neutral table entries and multicast groups.
+
+`nic_config(plan)` and `tor_config(plan)` turn the address plan into the rows of the NIC's and the ToR's
+tables, named as P4Info names them (tables, actions, `@name`d match fields, action parameters). The
+P4Runtime controller writes them over gRPC; the in-process testbed writes them through softp4's API.
+The table layout is described in docs/protocol.md ("Tables at a glance").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from controller.plan import NIC_REQUESTER_ID, NicPlan, TorPlan
+from controller.protocol import constants as c
+
+NIC_TX = "NicIngress.tx_path."
+NIC_RX = "NicIngress.rx_path."
+NIC_ACK = "NicIngress.ack_path."
+TOR_L2 = "TorIngress.l2_forward."
+
+
+@dataclass(frozen=True)
+class Match:
+    """One match field: exact `value`, or lpm `value/prefix_len`."""
+
+    field: str
+    value: int
+    prefix_len: int | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    table: str
+    match: tuple[Match, ...]
+    action: str
+    params: tuple[tuple[str, int], ...]
+    priority: int = 0
+
+    def describe(self) -> str:
+        keys = ", ".join(
+            f"{m.field}={m.value:#x}" + (f"/{m.prefix_len}" if m.prefix_len is not None else "") for m in self.match
+        )
+        args = ", ".join(f"{name}={value:#x}" for name, value in self.params)
+        return f"{self.table} [{keys}] -> {self.action}({args})"
+
+
+@dataclass(frozen=True)
+class McGroup:
+    group_id: int
+    replicas: tuple[tuple[int, int], ...]  # (port, rid)
+
+
+@dataclass
+class DeviceConfig:
+    entries: list[Entry] = field(default_factory=list)
+    groups: list[McGroup] = field(default_factory=list)
+
+
+def mac_to_int(mac: str) -> int:
+    return int(mac.replace(":", ""), 16)
+
+
+def nic_config(nic: NicPlan) -> DeviceConfig:
+    config = DeviceConfig()
+    add = config.entries.append
+    mac = mac_to_int(nic.mac)
+    for acc in nic.accelerators:
+        add(Entry(NIC_TX + "pcie_port", (Match("port", acc.pcie_port),), NIC_TX + "set_source",
+                  (("accel", acc.id), ("nic_mac", mac))))
+        config.groups.append(
+            McGroup(nic.ack_group(acc), ((acc.pcie_port, c.RID_DELIVER), (c.NIC_UPLINK_PORT, c.RID_ACK)))
+        )
+    for tx in nic.tx_windows:
+        add(Entry(
+            NIC_TX + "window",
+            (Match("accel", tx.src.id), Match("addr", tx.local_base, tx.prefix_len)),
+            NIC_TX + "to_peer",
+            (("dst_mac", mac_to_int(tx.dst_mac)), ("dst", tx.dst.id), ("window", tx.window_id),
+             ("local_base", tx.local_base), ("remote_base", tx.remote_base), ("size", tx.size),
+             ("stream", tx.stream), ("flags", 0)),
+        ))
+    for stream in nic.tx_streams:
+        add(Entry(
+            NIC_TX + "window",
+            (Match("accel", stream.src.id), Match("addr", stream.rewind_address, 62)),
+            NIC_TX + "rewind_window",
+            (("local_base", stream.rewind_address), ("stream", stream.stream)),
+        ))
+        add(Entry(
+            NIC_ACK + "mailbox",
+            (Match("peer", stream.dst.id), Match("accel", stream.src.id), Match("stream_dst", stream.dst.id)),
+            NIC_ACK + "to_mailbox",
+            (("port", stream.src.pcie_port), ("addr", stream.mailbox_address),
+             ("requester_id", NIC_REQUESTER_ID), ("stream", stream.stream)),
+        ))
+    for rx in nic.rx_streams:
+        add(Entry(
+            NIC_RX + "peer",
+            (Match("src", rx.src.id), Match("dst", rx.dst.id)),
+            NIC_RX + "accept_stream",
+            (("stream", rx.stream), ("accel", rx.dst.id), ("port", rx.dst.pcie_port),
+             ("ack_group", nic.ack_group(rx.dst)), ("nic_mac", mac)),
+        ))
+    for win in nic.rx_windows:
+        add(Entry(
+            NIC_RX + "window",
+            (Match("src", win.src.id), Match("accel", win.dst.id), Match("window", win.window_id)),
+            NIC_RX + "exported",
+            (("base", win.base), ("size", win.size), ("local_base", win.base)),
+        ))
+    return config
+
+
+def tor_config(tor: TorPlan) -> DeviceConfig:
+    config = DeviceConfig()
+    for mac, port in tor.l2:
+        config.entries.append(
+            Entry(TOR_L2 + "l2", (Match("dst_mac", mac_to_int(mac)),), TOR_L2 + "forward", (("port", port),))
+        )
+    config.groups.append(McGroup(c.TOR_FLOOD_GROUP, tuple((port, 0) for port in tor.flood_ports)))
+    for group_id, ports in tor.groups:
+        config.groups.append(McGroup(group_id, tuple((port, 0) for port in ports)))
+    return config

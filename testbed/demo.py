@@ -1,0 +1,174 @@
+"""`make run`: one accelerator writes a buffer into another's memory through NIC, ToR and NIC.
+
+It loads the topology, computes the address plan, programs two NICs and the ToR on softp4 (in this
+process), and has the first accelerator write a buffer into the window the second one exports to it.
+One data frame is lost on the way (unless `--no-loss`), so the run also shows the receiver's NACK and the
+sender's go-back-N. It prints every hop's frame decoded, the counters that moved, and the bytes as they
+landed; it exits 1 if any byte is wrong or lands outside its window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from scapy.layers.l2 import Ether
+
+from controller import topology
+from controller.plan import MAILBOX_AREA, PlanError
+from controller.protocol import constants as c
+from controller.protocol.stream import JetStream
+from controller.protocol.tlp import TLP
+from testbed.fabric import Hop
+from testbed.inprocess import InstallError
+from testbed.rack import Rack
+
+DROP_NAMES = {getattr(c, n): n for n in dir(c) if n.startswith("DROP_") and n not in ("DROP_PORT", "DROP_REASON_COUNT")}
+
+
+def describe(frame: bytes, pcie: bool) -> str:
+    """One line for a frame: a raw TLP on a PCIe link, an Ethernet frame elsewhere."""
+    try:
+        pkt = TLP(frame) if pcie else Ether(frame)
+        return str(pkt.summary())
+    except Exception as exc:  # scapy on a malformed frame: show bytes instead of failing the demo
+        return f"{len(frame)} bytes ({exc.__class__.__name__}): {frame[:32].hex()}"
+
+
+class HopPrinter:
+    def __init__(self, rack: Rack, verbose: bool) -> None:
+        self.endpoints = set(rack.accelerators)
+        self.verbose = verbose
+        self.count = 0
+
+    def __call__(self, hop: Hop) -> None:
+        self.count += 1
+        pcie = hop.src[0] in self.endpoints or hop.dst[0] in self.endpoints
+        link = f"{hop.src[0]}:{hop.src[1]} -> {hop.dst[0]}:{hop.dst[1]}"
+        mark = "  LOST" if hop.dropped else ""
+        print(f"  [{self.count:3}] {link:<28} {describe(hop.frame, pcie)}{mark}")
+        if self.verbose and not pcie:
+            Ether(hop.frame).show()
+
+
+def lose_once(seq: int) -> object:
+    """A loss rule: drop the first transmission of the data frame numbered `seq`."""
+    done: list[bool] = []
+
+    def rule(hop: Hop) -> bool:
+        if done:
+            return False
+        pkt = Ether(hop.frame)
+        if JetStream in pkt and pkt[JetStream].msg_type == c.MSG_DATA and pkt[JetStream].seq == seq:
+            done.append(True)
+            return True
+        return False
+
+    return rule
+
+
+def print_counters(rack: Rack) -> None:
+    devices = [*rack.nics.values(), *([rack.tor] if rack.tor else [])]
+    for device in devices:
+        lines = []
+        for counter in device.artifacts.p4info.counters:
+            name = counter.preamble.name
+            for index in range(counter.size):
+                nbytes, packets = device.counter(name, index)
+                if packets:
+                    label = DROP_NAMES.get(index, str(index)) if name.endswith("accounting.drops") else str(index)
+                    lines.append(f"    {name}[{label}] = {packets} packets, {nbytes} bytes")
+        print(f"  {device.name}:")
+        print("\n".join(lines) if lines else "    (no counter moved)")
+
+
+def hexdump(data: bytes, base: int, rows: int = 4) -> str:
+    shown = range(0, min(len(data), 16 * rows), 16)
+    return "\n".join(f"    {base + i:#08x}  {data[i : i + 16].hex(' ')}" for i in shown)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m testbed.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--target", choices=["softp4", "bmv2"], default="softp4")
+    parser.add_argument("--build-dir", default="build", type=Path)
+    parser.add_argument("--topology", default=Path("topologies/pair.toml"), type=Path)
+    parser.add_argument("--bytes", type=int, default=2048, help="size of the buffer to write (default 2048)")
+    parser.add_argument("--no-loss", action="store_true", help="do not lose a frame on the way")
+    parser.add_argument("--verbose", action="store_true", help="dissect every network frame in full")
+    args = parser.parse_args(argv)
+
+    if args.target == "bmv2":
+        print(
+            "the demo runs its switches in this process, on softp4; a BMv2 rack needs the P4Runtime "
+            "controller and the namespace testbed, which are not built yet",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        topo = topology.load(args.topology)
+        rack = Rack.build(topo, args.build_dir)
+    except (topology.TopologyError, PlanError, InstallError, FileNotFoundError) as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 1
+
+    src, dst = _first_pair(rack)
+    if src is None or dst is None:
+        print(f"demo: {args.topology} exports no window, so nothing can be written", file=sys.stderr)
+        return 1
+    window = rack.plan.tx_window(src, dst)
+    size = min(args.bytes, window.size)
+    data = bytes((i * 7 + 3) & 0xFF for i in range(size))
+    print(f"topology '{topo.name}': {len(topo.servers)} servers, ToR '{topo.tor_name}'")
+    print(f"{src} writes {size} bytes at {window.local_base:#x} (its window to {dst}), landing at "
+          f"{window.remote_base:#x} in {dst}'s memory\n")
+
+    printer = HopPrinter(rack, args.verbose)
+    rack.fabric.observers.append(printer)
+    if not args.no_loss:
+        uplink = (f"{rack.topology.server_of(src).name}.nic", c.NIC_UPLINK_PORT)
+        rack.fabric.drop_when(uplink, lose_once(seq=2))  # type: ignore[arg-type]
+    tlps = rack.accelerators[src].write(dst, window.local_base, data)
+    rack.run()
+
+    print(f"\n{src} issued {tlps} memory writes; {printer.count} hops in all\n\ncounters:")
+    print_counters(rack)
+
+    target = rack.accelerators[dst]
+    landed = bytes(target.memory[window.remote_base : window.remote_base + size])
+    print(f"\n{dst}'s memory at {window.remote_base:#x}:\n{hexdump(landed, window.remote_base)}")
+    problems = verify(rack, src, dst, window.remote_base, data)
+    if problems:
+        print("\nFAILED:\n  " + "\n  ".join(problems))
+        return 1
+    print(f"\nOK: all {size} bytes landed exactly once, in order, and nothing else was touched")
+    return 0
+
+
+def verify(rack: Rack, src: str, dst: str, remote_base: int, data: bytes) -> list[str]:
+    """Everything wrong after `src` wrote `data` to `remote_base` of `dst`: wrong bytes, stray bytes, leftovers."""
+    problems = [v for acc in rack.accelerators.values() for v in acc.violations]
+    memory = rack.accelerators[dst].memory
+    end = remote_base + len(data)
+    landed = bytes(memory[remote_base:end])
+    if landed != data:
+        first = next(i for i in range(len(data)) if landed[i] != data[i])
+        problems.append(f"byte {remote_base + first:#x} of {dst} is {landed[first]:#04x}, expected {data[first]:#04x}")
+    outside = bytearray(memory)
+    outside[remote_base:end] = bytes(len(data))
+    outside[len(outside) - MAILBOX_AREA :] = bytes(MAILBOX_AREA)
+    if any(outside):
+        problems.append(f"{dst} has bytes written outside [{remote_base:#x}, {end:#x})")
+    if rack.accelerators[src].unacked():
+        problems.append(f"{src} still has {rack.accelerators[src].unacked()} unacknowledged writes")
+    return problems
+
+
+def _first_pair(rack: Rack) -> tuple[str | None, str | None]:
+    for export in rack.topology.exports:
+        return export.peers[0], export.owner
+    return None, None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
