@@ -92,7 +92,7 @@ def test_plan_windows_are_aligned_and_mirrored() -> None:
     assert tx.prefix_len == 64 - 12  # 3000 bytes need a 4 KiB block
     assert (tx.size, tx.remote_base, tx.window_id, tx.dst_mac) == (3000, 0x1000, 1, "02:00:00:00:00:02")
     (rx,) = p.nics["s2"].rx_windows
-    assert (rx.src.name, rx.dst.name, rx.base, rx.size, rx.src_mac) == ("a1", "a2", 0x1000, 3000, "02:00:00:00:00:01")
+    assert (rx.src.name, rx.dst.name, rx.base, rx.size, rx.window_id) == ("a1", "a2", 0x1000, 3000, 1)
     assert p.nics["s1"].rx_windows == ()
     assert p.tor.l2 == (("02:00:00:00:00:01", 1), ("02:00:00:00:00:02", 2))
     with pytest.raises(KeyError, match="no window from 'a2' into 'a1'"):
@@ -106,3 +106,33 @@ def test_plan_windows_do_not_overlap() -> None:
     assert len(spans) == 2
     assert spans[0][1] <= spans[1][0]
     assert all(base % (end - base) == 0 for base, end in spans)
+
+
+def test_plan_streams_mailboxes_and_entries() -> None:
+    from controller import entries
+
+    text = PAIR + '[[exports]]\nowner = "a1"\nbase = 0\nsize = 256\npeers = ["a2"]\n'
+    p = plan.compute(topology.parse(text))
+    s12 = p.tx_stream("a1", "a2")
+    s21 = p.tx_stream("a2", "a1")
+    assert (s12.stream, s21.stream) == (0, 0)  # each NIC numbers its own sending streams
+    assert s12.rewind_address == plan.REWIND_BASE
+    assert s12.mailbox_address == 65536 - plan.MAILBOX_AREA
+    (rx,) = p.nics["s2"].rx_streams
+    assert (rx.src.name, rx.dst.name, rx.stream, rx.src_mac) == ("a1", "a2", 0, "02:00:00:00:00:01")
+    config = entries.nic_config(p.nics["s1"])
+    by_table: dict[str, list[entries.Entry]] = {}
+    for e in config.entries:
+        by_table.setdefault(e.table.rsplit(".", 1)[1], []).append(e)
+    assert sorted(by_table) == ["mailbox", "pcie_port", "peer", "window"]
+    tx_rows = [e for e in config.entries if e.action.endswith("to_peer")]
+    assert len(tx_rows) == 1 and dict(tx_rows[0].params)["remote_base"] == 0x1000
+    rewind = next(e for e in config.entries if e.action.endswith("rewind_window"))
+    assert rewind.match[1] == entries.Match("addr", plan.REWIND_BASE, 62)
+    assert config.groups == [entries.McGroup(plan.ACK_GROUP_BASE + 1, ((1, 1), (16, 2)))]
+
+
+def test_plan_refuses_a_window_over_the_mailbox() -> None:
+    text = PAIR.replace('size = "4KiB"', 'size = "60KiB"')
+    with pytest.raises(plan.PlanError, match=r"exports\[0\]: window .* overlaps its mailbox area"):
+        plan.compute(topology.parse(text))
