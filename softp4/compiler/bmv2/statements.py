@@ -20,7 +20,7 @@ from softp4.compiler.bmv2.expressions import (
     is_bool,
     scalar_width,
 )
-from softp4.compiler.bmv2.jsonutil import J, as_param, b2d, hexval
+from softp4.compiler.bmv2.jsonutil import J, as_param, b2d, hexval, op
 from softp4.compiler.bmv2.values import (
     Const,
     DynField,
@@ -77,7 +77,10 @@ class StmtLowerer(ExprLowerer):
 
     def statement(self, s: ast.Node) -> None:
         if isinstance(s, ast.AssignmentStatement):
-            self.assign(self.value(s.left), s.right, s)
+            if isinstance(s.left, ast.Slice):
+                self._assign_slice(s.left, s.right, s)
+            else:
+                self.assign(self.value(s.left), s.right, s)
         elif isinstance(s, ast.MethodCallStatement):
             self.call(s.call)
         elif isinstance(s, ast.BlockStatement):
@@ -98,6 +101,24 @@ class StmtLowerer(ExprLowerer):
             self._switch(s)
         else:
             raise unsupported(f"{type(s).__name__} in this context", s.loc)
+
+    def _assign_slice(self, sl: ast.Slice, src: ast.Expression, at: ast.Node) -> None:
+        """`f[hi:lo] = v` as `f = (f & ~(m << lo)) | ((v & m) << lo)`."""
+        dst = self.value(sl.expr)
+        if not isinstance(dst, Field | DynField):
+            raise unsupported(f"assigning to the slice '{expr_text(sl)}'", sl.loc)
+        hi = const_int(sl.hi.const_value, self.be)
+        lo = const_int(sl.lo.const_value, self.be)
+        w = scalar_width(dst.type)
+        if hi is None or lo is None or w is None:
+            raise CompileError("slice bounds must be compile-time constants", sl.loc)
+        m = (1 << (int(hi) - int(lo) + 1)) - 1
+        keep = ((1 << w) - 1) ^ (m << int(lo))
+        value = op("&", self.data(src), hexval(m, w))
+        if int(lo):
+            value = op("<<", value, hexval(int(lo), 32))
+        j = op("|", op("&", dst.json(), hexval(keep, w)), value)
+        self.prims.append(prim("assign", dst.json(), as_param(j), loc=at))
 
     def declare(self, d: ast.VariableDecl) -> None:
         ty = d.type_ref.resolved

@@ -1,0 +1,46 @@
+/* Casts between widths and signedness, int<W> arithmetic and comparisons. */
+#include <core.p4>
+#include <v1model.p4>
+
+header ethernet_t { bit<48> dst; bit<48> src; bit<16> ether_type; }
+header ipv4_t {
+    bit<4> version; bit<4> ihl; bit<8> diffserv; bit<16> total_len;
+    bit<16> identification; bit<3> flags; bit<13> frag_offset;
+    bit<8> ttl; bit<8> protocol; bit<16> hdr_checksum;
+    bit<32> src_addr; bit<32> dst_addr;
+}
+struct headers_t { ethernet_t ethernet; ipv4_t ipv4; }
+struct metadata_t { int<8> delta; int<16> wide; bit<8> back; }
+
+parser MyParser(packet_in pkt, out headers_t hdr, inout metadata_t meta, inout standard_metadata_t std) {
+    state start {
+        pkt.extract(hdr.ethernet);
+        transition select(hdr.ethernet.ether_type) { 0x0800: parse_ipv4; default: accept; }
+    }
+    state parse_ipv4 { pkt.extract(hdr.ipv4); transition accept; }
+}
+
+control MyVerifyChecksum(inout headers_t hdr, inout metadata_t meta) { apply { } }
+
+control MyIngress(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t std) {
+    apply {
+        meta.delta = (int<8>)hdr.ipv4.ttl;
+        meta.delta = meta.delta - 100;
+        meta.wide = (int<16>)meta.delta;
+        meta.back = (bit<8>)(bit<16>)meta.wide;
+        if (meta.delta < 0) {
+            std.egress_spec = 1;
+        } else {
+            std.egress_spec = 2;
+        }
+        hdr.ipv4.diffserv = meta.back;
+        hdr.ipv4.identification = (bit<16>)(meta.wide >> 2);
+        hdr.ipv4.flags = (bit<3>)hdr.ipv4.ttl;
+    }
+}
+
+control MyEgress(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t std) { apply { } }
+control MyComputeChecksum(inout headers_t hdr, inout metadata_t meta) { apply { } }
+control MyDeparser(packet_out pkt, in headers_t hdr) { apply { pkt.emit(hdr.ethernet); pkt.emit(hdr.ipv4); } }
+
+V1Switch(MyParser(), MyVerifyChecksum(), MyIngress(), MyEgress(), MyComputeChecksum(), MyDeparser()) main;
