@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+from collections.abc import Iterator
 from typing import Any
 
 from softp4.switch.calculations import Calculation, make_algorithm, make_input_builder
@@ -57,12 +58,13 @@ def _list(cfg: dict[str, Any], key: str) -> list[Any]:
 
 def load_program(config: Any) -> Program:
     cfg = read_config(config)
+    loader = _Loader(cfg)
     try:
-        return _Loader(cfg).load()
+        return loader.load()
     except ConfigError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
-        raise ConfigError(f"malformed BMv2 JSON: {type(e).__name__}: {e}") from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as e:
+        raise ConfigError(f"{loader.where}: malformed BMv2 JSON ({type(e).__name__}: {e})") from None
 
 
 def _successors(n: Node) -> list[Node]:
@@ -103,6 +105,16 @@ def _check_acyclic(pname: str, init: Node | None) -> None:
 class _Loader:
     def __init__(self, cfg: dict[str, Any]) -> None:
         self.cfg = cfg
+        self.where = "top level"
+
+    def _each(self, items: Any, what: str) -> Iterator[Any]:
+        """The entries of a JSON list, keeping `where` up to date for error messages."""
+        if isinstance(items, str):
+            items = _list(self.cfg, items)
+        for i, item in enumerate(items):
+            name = item.get("name") if isinstance(item, dict) else None
+            self.where = f"{what} '{name}'" if isinstance(name, str) else f"{what} #{i}"
+            yield item
         self._deparser_prims: list[Any] = []
 
     def load(self) -> Program:
@@ -114,18 +126,19 @@ class _Loader:
                 raise ConfigError(f"__meta__: unsupported BMv2 JSON version {ver!r} (need 2.x)")
         for key in ("header_types", "headers", "actions", "pipelines", "parsers", "deparsers"):
             _list(cfg, key)
+        self.where = "header types and instances"
         layout = Layout(cfg)
         sm, widths = self._standard_metadata(layout)
         registers: dict[str, RegisterArray] = {}
-        for r in _list(cfg, "register_arrays"):
+        for r in self._each("register_arrays", "register array"):
             name = r.get("name")
             registers[name] = RegisterArray(name, int(r.get("size", 0)), int(r.get("bitwidth", 32)))
         prog = Program(layout, ExprCompiler(layout, registers), sm, widths, registers=registers)
         prog.source = cfg
-        for c in _list(cfg, "counter_arrays"):
+        for c in self._each("counter_arrays", "counter array"):
             name = c.get("name")
             prog.counters[name] = CounterArray(name, int(c.get("size", 0)), bool(c.get("is_direct")), c.get("binding"))
-        for m in _list(cfg, "meter_arrays"):
+        for m in self._each("meter_arrays", "meter array"):
             name = m.get("name")
             ma = MeterArray(
                 name,
@@ -153,10 +166,10 @@ class _Loader:
             self._deparser_prims = dj.get("primitives") or []
         else:
             prog.deparser = Deparser("deparser", [])
-        for c in _list(cfg, "calculations"):
+        for c in self._each("calculations", "calculation"):
             calc = self._calculation(prog, c)
             prog.calculations[calc.name] = calc
-        for v in _list(cfg, "parse_vsets"):
+        for v in self._each("parse_vsets", "parse value set"):
             name = v.get("name")
             prog.vsets[name] = ParseVset(
                 name, int(v.get("compressed_bitwidth", 0)), int(v.get("max_size", 0) or 1 << 30)
@@ -181,7 +194,7 @@ class _Loader:
         sm: dict[str, int] = {}
         widths: dict[str, int] = {}
         aliases: dict[str, Any] = {}
-        for a in _list(self.cfg, "field_aliases"):
+        for a in self._each("field_aliases", "field alias"):
             if isinstance(a, list) and len(a) == 2:
                 aliases[str(a[0])] = a[1]
         h = layout.headers.get("standard_metadata")
@@ -214,10 +227,10 @@ class _Loader:
                 out.append((f.slot if f is not None else h.base, h.base))
             return out
 
-        for fl in _list(self.cfg, "field_lists"):
+        for fl in self._each("field_lists", "field list"):
             fid = int(fl.get("id", 0))
             prog.field_lists[fid] = elements(fl, f"field list '{fl.get('name')}'")
-        for ll in _list(self.cfg, "learn_lists"):
+        for ll in self._each("learn_lists", "learn list"):
             lid = int(ll.get("id", 0))
             prog.learn_lists[lid] = (str(ll.get("name")), elements(ll, f"learn list '{ll.get('name')}'"))
 
@@ -271,7 +284,7 @@ class _Loader:
 
     def _actions(self, prog: Program) -> None:
         pc = PrimitiveCompiler(prog)
-        for aj in _list(self.cfg, "actions"):
+        for aj in self._each("actions", "action"):
             name = aj.get("name")
             if not isinstance(name, str):
                 raise ConfigError(f"action {aj!r}: missing name")
@@ -304,11 +317,11 @@ class _Loader:
         tjs = pj.get("tables", [])
         cjs = pj.get("conditionals", [])
         ajs = pj.get("action_calls", []) or []
-        for tj in tjs:
+        for tj in self._each(tjs, "table"):
             node = TableNode(self._table(prog, tj))
             nodes[node.name] = node
             prog.tables[node.name] = node.table
-        for cj in cjs:
+        for cj in self._each(cjs, "conditional"):
             name = str(cj.get("name"))
             expr = prog.exprs.compile(cj.get("expression"), f"conditional '{name}'")
             nodes[name] = CondNode(name, expr)
@@ -458,7 +471,7 @@ class _Loader:
             raise ConfigError(f"{where}: {e}") from None
 
     def _checksums(self, prog: Program) -> None:
-        for cj in _list(self.cfg, "checksums"):
+        for cj in self._each("checksums", "checksum"):
             name = str(cj.get("name"))
             where = f"checksum '{name}'"
             calc = prog.calculations.get(cj.get("calculation"))

@@ -125,6 +125,11 @@ def _bad(mutate: object) -> dict:
         ),
         (lambda j: j["__meta__"].update(version=[3, 0]), "unsupported BMv2 JSON version"),
         (lambda j: j.update(headers=5), "'headers' must be a list"),
+        (lambda j: j["actions"].append(5), "action #3: malformed BMv2 JSON"),
+        (
+            lambda j: j["actions"][2]["runtime_data"].append({"name": "x", "bitwidth": "zz"}),
+            "action 'MyIngress.ipv4_forward': malformed BMv2 JSON",
+        ),
         (
             lambda j: j["actions"][1]["primitives"].insert(
                 0, {"op": "_jump", "parameters": [{"type": "hexstr", "value": "0x0"}]}
