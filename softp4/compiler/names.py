@@ -215,9 +215,21 @@ def nested_blocks(program: ast.Program, block: Block) -> Iterator[Block]:
                 yield Block(decl, qualify(block.prefix, declared_name(local)), local, block)
 
 
+def _in_parameter_order(program: ast.Program, main: ast.Instantiation) -> list[ast.Argument]:
+    """`main`'s arguments in the package's parameter order (p4c orders named arguments so)."""
+    if not any(arg.name for arg in main.args):
+        return list(main.args)
+    package = type_decl(program, main.type_ref)
+    if not isinstance(package, ast.PackageTypeDecl):
+        return list(main.args)
+    position = {p.name: i for i, p in enumerate(package.params)}
+    return sorted(main.args, key=lambda a: position.get(a.name or "", len(position)))
+
+
 def blocks(program: ast.Program) -> list[Block]:
     """Every parser/control instance reachable from `main`, each top-level block followed by
-    the blocks inlined into it (depth first, in declaration order)."""
+    the blocks inlined into it (depth first, in declaration order).  Top-level blocks come in
+    the package's parameter order, also when `main` names its arguments in another order."""
     main = main_instance(program)
     out: list[Block] = []
 
@@ -226,7 +238,7 @@ def blocks(program: ast.Program) -> list[Block]:
         for child in nested_blocks(program, block):
             visit(child)
 
-    for arg in main.args:
+    for arg in _in_parameter_order(program, main):
         decl = _argument_block(program, arg.value)
         if decl is not None:
             visit(Block(decl, decl.name))

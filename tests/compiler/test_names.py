@@ -180,3 +180,16 @@ def test_missing_main_and_bad_name_annotation() -> None:
     assert isinstance(control, ast.ControlDecl)
     with pytest.raises(CompileError, match="one string argument"):
         names.declared_name(control.locals[0])
+
+
+def test_named_main_arguments_follow_parameter_order() -> None:
+    prog = parse(
+        """
+        control A() { apply {} }
+        control B() { apply {} }
+        package Pkg(A first, B second);
+        Pkg(second = B(), first = A()) main;
+        """,
+        "o.p4",
+    )
+    assert [b.prefix for b in names.blocks(prog)] == ["A", "B"]

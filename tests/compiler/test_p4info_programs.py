@@ -205,9 +205,13 @@ def test_actions_order_and_scope(features: p4i.P4Info) -> None:
     assert [(x.name, x.value) for x in prio.members] == [("LOW", b"\x01"), ("HIGH", b"\x07")]
 
 
-def test_no_default_action_without_noaction_listed(features: p4i.P4Info) -> None:
-    lb, consts = features.tables[3], features.tables[4]
-    assert not lb.HasField("initial_default_action")
+def test_tables_without_default_action_get_noaction(features: p4i.P4Info) -> None:
+    acl, lb, consts = features.tables[0], features.tables[3], features.tables[4]
+    noaction = rid(0x01, "NoAction")
+    for table in (acl, lb, consts):
+        last = table.action_refs[-1]
+        assert (last.id, last.scope, list(last.annotations)) == (noaction, p4i.ActionRef.DEFAULT_ONLY, ["@defaultonly"])
+        assert table.initial_default_action.action_id == noaction and table.const_default_action_id == 0
     assert consts.is_const_table and consts.has_initial_entries
     assert consts.preamble.doc.brief == "constant table" and list(consts.preamble.annotations) == []
 
@@ -319,7 +323,8 @@ control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) 
     )
     (table,) = info.tables
     assert (table.preamble.id, table.preamble.name, table.preamble.alias) == (0x02000007, "top_t", "top_t")
-    (action,) = info.actions
+    noaction, action = info.actions
+    assert noaction.preamble.name == "NoAction"
     assert action.preamble.id == 0x01000010
     assert [(p.id, p.name) for p in action.params] == [(4, "x"), (2, "y")]
 
@@ -398,7 +403,7 @@ struct report_t { bit<9> port; error err; Kind kind; wrapped_t w; }
 """,
         )
     )
-    (action,) = info.actions
+    _noaction, action = info.actions
     assert [(p.name, p.bitwidth, p.type_name.name) for p in action.params] == [("p", 16, "port_t")]
     ti = info.type_info
     assert [m.type_spec.WhichOneof("type_spec") for m in ti.structs["report_t"].members] == [

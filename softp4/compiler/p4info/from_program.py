@@ -411,12 +411,18 @@ class _Collector:
         return used
 
     def table_action_refs(self, item: _Item) -> Iterator[ast.Expression]:
+        """The action references of a table in source order, with p4c's implicit NoAction
+        (a table without `default_action` gets `@defaultonly NoAction` listed last and
+        `default_action = NoAction()`, front-end pass CreateBuiltins; basic_routing-bmv2.p4)."""
         table = item.decl
         assert isinstance(table, ast.TableDecl)
+        implicit = table.default_action is None
         for prop in table.properties:
             if isinstance(prop, ast.ActionsProperty):
                 for ref in prop.actions:
                     yield ref.expr
+                if implicit:
+                    yield ast.PathExpr(name="NoAction", loc=prop.loc)
             elif isinstance(prop, ast.ValueProperty) and prop.name == "default_action":
                 yield prop.value
             elif isinstance(prop, ast.EntriesProperty):
@@ -582,8 +588,11 @@ class _Collector:
             if dprop.is_const:
                 mt.const_default_action = aname
             mt.initial_default_action = m.ActionCall(aname, _control_plane_args(dprop.value, decl))
-        elif any(ref.action == "NoAction" for ref in mt.action_refs):
-            # the language's implicit default action; seen only with NoAction in the list
+        elif "NoAction" in self.top_actions:
+            # no default_action: p4c lists `@defaultonly NoAction` (unless the table lists an
+            # action called NoAction) and makes it the default action
+            if not any(ref.name == "NoAction" for ref in table.actions):
+                mt.action_refs.append(m.ActionRef("NoAction", [m.Annotation("defaultonly", "@defaultonly")]))
             mt.initial_default_action = m.ActionCall("NoAction")
         size = _const_int(table.value("size"))
         mt.size = size if size else _DEFAULT_TABLE_SIZE
