@@ -14,6 +14,7 @@ from p4rt_harness import (
     Client,
     Running,
     action,
+    delete,
     insert,
     modify,
     running_server,
@@ -23,6 +24,14 @@ from p4rt_harness import (
 )
 
 FRAME = bytes.fromhex("0000000000010000000000aa88b5") + b"payload-bytes"
+
+
+async def read_error(client: Client, entity: p4r.Entity) -> P4ClientError:
+    try:
+        await client.read(entity)
+    except P4ClientError as error:
+        return error
+    raise AssertionError("the read succeeded")
 
 
 def _code_and_id(update: p4r.MasterArbitrationUpdate) -> tuple[int, int]:
@@ -110,10 +119,7 @@ def test_packet_out_and_packet_in() -> None:
                     packet=p4r.PacketOut(payload=FRAME, metadata=[p4r.PacketMetadata(metadata_id=1, value=b"\x00\x02")])
                 )
             )
-            for _ in range(100):
-                if out:
-                    break
-                await asyncio.sleep(0.01)
+            await client.arbitrate()  # handled after the packet-out, which is done by then
             assert out == [FRAME]
             # a bad packet-out gets a StreamError naming the field
             await client.p4.send(
@@ -187,17 +193,34 @@ def test_digests_are_sent_once_configured_and_deduplicated_until_acked() -> None
             await client.p4.send(
                 p4r.StreamMessageRequest(digest_ack=p4r.DigestListAck(digest_id=LEARN_DIGEST, list_id=digest.list_id))
             )
-            await asyncio.sleep(0.05)
+            # the stream is handled in order: once the arbitration answer is back, so is the ack
+            await client.arbitrate()
             running.switch.receive(4, FRAME)
             assert list((await client.receive()).digest.data) == [sample]
 
-            # batching: three samples in one list after the timeout
-            batched = p4r.DigestEntry.Config(max_timeout_ns=50_000_000, max_list_size=10, ack_timeout_ns=0)
-            await client.write(modify(p4r.Entity(digest_entry=p4r.DigestEntry(digest_id=LEARN_DIGEST, config=batched))))
+            # batching by size: a list is sent when it holds max_list_size samples
+            by_size = p4r.DigestEntry.Config(max_timeout_ns=60 * 10**9, max_list_size=3, ack_timeout_ns=0)
+            await client.write(modify(p4r.Entity(digest_entry=p4r.DigestEntry(digest_id=LEARN_DIGEST, config=by_size))))
             for port in (6, 7, 8):
                 running.switch.receive(port, FRAME)
             lst = (await client.receive()).digest
             assert [m.struct.members[1].bitstring for m in lst.data] == [b"\x06", b"\x07", b"\x08"]
+            # ack_timeout_ns 0: nothing is held back, repeats included (as PI does)
+            for _ in range(3):
+                running.switch.receive(6, FRAME)
+            lst = (await client.receive()).digest
+            assert [m.struct.members[1].bitstring for m in lst.data] == [b"\x06", b"\x06", b"\x06"]
+            # batching by time: a lone sample goes out when max_timeout_ns has passed
+            by_time = p4r.DigestEntry.Config(max_timeout_ns=10**6, max_list_size=100, ack_timeout_ns=0)
+            await client.write(modify(p4r.Entity(digest_entry=p4r.DigestEntry(digest_id=LEARN_DIGEST, config=by_time))))
+            running.switch.receive(9, FRAME)
+            lst = (await client.receive()).digest
+            assert [m.struct.members[1].bitstring for m in lst.data] == [b"\x09"]
+
+            await client.write(delete(p4r.Entity(digest_entry=p4r.DigestEntry(digest_id=LEARN_DIGEST))))
+            error = await read_error(client, p4r.Entity(digest_entry=p4r.DigestEntry(digest_id=LEARN_DIGEST)))
+            assert error.code == GRPCStatusCode.NOT_FOUND
+            assert error.message == "digest_entry: digest 'learn_t' is not configured"
 
     with running_server() as running:
         asyncio.run(main(running))

@@ -5,7 +5,8 @@ DigestEntry has configured it.  Samples are batched: a list is sent when it
 holds `max_list_size` samples (0: no limit) or `max_timeout_ns` after its first
 sample (0: at once).  A sample already sent and not yet acknowledged (by a
 DigestListAck, or by `ack_timeout_ns` passing) is not sent again; identical
-samples in one pending list are sent once.  Lists go to the primary client.
+samples in one pending list are sent once.  With ack_timeout_ns 0 nothing is held back or
+deduplicated, as in PI.  Lists go to the primary client.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ _INSERT, _MODIFY, _DELETE = p4r.Update.INSERT, p4r.Update.MODIFY, p4r.Update.DEL
 class _Digest:
     spec: DigestSpec
     config: p4r.DigestEntry.Config
-    pending: dict[tuple[int, ...], None] = field(default_factory=dict)  # ordered set
+    pending: list[tuple[int, ...]] = field(default_factory=list)
     first_at: float = 0.0
     unacked: dict[tuple[int, ...], int] = field(default_factory=dict)  # sample -> list id
     lists: dict[int, tuple[float, list[tuple[int, ...]]]] = field(default_factory=dict)  # list id -> deadline
@@ -86,8 +87,13 @@ class DigestEngine:
             self._lock.notify_all()
 
     def read(self, entry: p4r.DigestEntry) -> Iterator[p4r.DigestEntry]:
-        if entry.digest_id and entry.digest_id not in self._index.digests:
-            raise invalid(f"digest_entry.digest_id {entry.digest_id}: no such digest")
+        """The configuration of one digest (NOT_FOUND if unconfigured), or of every configured one (id 0)."""
+        if entry.digest_id:
+            spec = self._index.digests.get(entry.digest_id)
+            if spec is None:
+                raise invalid(f"digest_entry.digest_id {entry.digest_id}: no such digest")
+            if spec.id not in self._digests:
+                raise not_found(f"digest_entry: digest '{spec.name}' is not configured")
         with self._lock:
             found = [
                 p4r.DigestEntry(digest_id=d.spec.id, config=d.config)
@@ -106,13 +112,14 @@ class DigestEngine:
             digest = self._digests.get(digest_id)
             if digest is None:
                 return
+            dedupe = digest.config.ack_timeout_ns > 0
             for sample in samples:
                 sample = tuple(sample)
-                if sample in digest.unacked or sample in digest.pending:
+                if dedupe and (sample in digest.unacked or sample in digest.pending):
                     continue
                 if not digest.pending:
                     digest.first_at = time.monotonic()
-                digest.pending[sample] = None
+                digest.pending.append(sample)
             limit = digest.config.max_list_size
             if digest.pending and (digest.config.max_timeout_ns == 0 or (limit > 0 and len(digest.pending) >= limit)):
                 ready = self._take(digest)
@@ -137,8 +144,8 @@ class DigestEngine:
         """Cut the pending samples into lists (lock held)."""
         out = []
         limit = digest.config.max_list_size or len(digest.pending)
-        samples = list(digest.pending)
-        digest.pending.clear()
+        samples = digest.pending
+        digest.pending = []
         now = time.monotonic()
         for start in range(0, len(samples), limit):
             chunk = samples[start : start + limit]
