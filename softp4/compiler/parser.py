@@ -1200,10 +1200,21 @@ class Parser:
 
 
 def parse_tokens(tokens: list[Token], text: str, type_names: set[str] | None = None) -> ast.Program:
-    """Parse a token list from `tokenize(text)`."""
-    return Parser(tokens, text, type_names).parse_program()
+    """Parse a token list from `tokenize(text)`.  Every problem is a `CompileError`:
+    nesting too deep for the recursive descent, and defects of the parser itself,
+    are reported at the token where they happened."""
+    parser = Parser(tokens, text, type_names)
+    try:
+        return parser.parse_program()
+    except CompileError:
+        raise
+    except RecursionError:
+        raise CompileError("expression or statement nested too deeply", parser.tok.loc) from None
+    except Exception as exc:  # a parser defect: report it where it happened
+        raise CompileError(f"internal error in softp4's parser ({type(exc).__name__}: {exc}); "
+                           "please report it with this program", parser.tok.loc) from None
 
 
 def parse(text: str, file: str = "<input>") -> ast.Program:
     """Lex and parse preprocessed P4-16 source text into a `Program`."""
-    return Parser(tokenize(text, file), text).parse_program()
+    return parse_tokens(tokenize(text, file), text)

@@ -153,8 +153,10 @@ class Checker:
     def warn(self, message: str, loc: SourceLocation | None) -> None:
         self.sink.warning(message, loc)
 
-    def guarded(self, fn: Callable[[], None]) -> None:
-        """Run `fn`; record a `CompileError` it raises and go on with the next item."""
+    def guarded(self, node: ast.Node, fn: Callable[[], None]) -> None:
+        """Run `fn` (which checks `node`); record a `CompileError` it raises and go on
+        with the next item.  A defect of the checker itself (any other exception) is
+        reported as an internal error at `node`, never as a Python traceback."""
         try:
             fn()
         except _TooManyErrors:
@@ -163,14 +165,19 @@ class Checker:
             return
         except CompileError as exc:
             self.sink.add(exc)
-            if len(self.sink.errors) >= self.sink.max_errors:
-                raise _TooManyErrors(self.sink.errors) from None
+        except RecursionError:
+            self.sink.error("expression or statement nested too deeply", node.loc)
+        except Exception as exc:  # a checker defect: report it where it happened
+            self.sink.error(f"internal error in softp4's type checker ({type(exc).__name__}: {exc}); "
+                            "please report it with this program", node.loc)
+        if len(self.sink.errors) >= self.sink.max_errors:
+            raise _TooManyErrors(self.sink.errors) from None
 
     # ------------------------------------------------------------ entry
 
     def run(self) -> CheckedProgram:
         for d in self.program.declarations:
-            self.guarded(lambda d=d: self.top(d))  # type: ignore[misc]
+            self.guarded(d, lambda d=d: self.top(d))  # type: ignore[misc]
         self.sink.check()
         return CheckedProgram(
             program=self.program,
@@ -292,7 +299,10 @@ class Checker:
     # ------------------------------------------------------------ types
 
     def resolved(self, ref: ast.TypeRef) -> T.Type:
-        assert ref.resolved is not None
+        if ref.resolved is None:
+            if ref in self.failed or self.sink.errors:
+                raise _Suppressed()  # its error was reported where it was declared
+            raise AssertionError(f"type at {ref.loc} was never resolved")
         return ref.resolved
 
     def resolve_type(self, ref: ast.TypeRef, scope: Scope, allow_void: bool = False) -> T.Type:
@@ -510,6 +520,7 @@ class Checker:
         except CompileError as exc:
             self.sink.add(exc)
             self.failed.add(decl)
+            self.failed.add(ref)
             return None
 
     def local_declaration(self, d: ast.Node, scope: Scope) -> None:
@@ -606,7 +617,7 @@ class Checker:
         self.ctx = _Context("parser", d)
         try:
             for local in d.locals:
-                self.guarded(lambda local=local: self.local_declaration(local, s))  # type: ignore[misc]
+                self.guarded(local, lambda local=local: self.local_declaration(local, s))  # type: ignore[misc]
             states: dict[str, ast.ParserState] = {}
             for st in d.states:
                 if st.name in states or st.name in ("accept", "reject"):
@@ -619,14 +630,14 @@ class Checker:
                 self.sink.error(f"parser {d.name} has no 'start' state", d.loc)
             for st in d.states:
                 self.ctx = _Context("state", st)
-                self.guarded(lambda st=st: self.parser_state(st, s, states))  # type: ignore[misc]
+                self.guarded(st, lambda st=st: self.parser_state(st, s, states))  # type: ignore[misc]
         finally:
             self.ctx = old
 
     def parser_state(self, st: ast.ParserState, scope: Scope, states: dict[str, ast.ParserState]) -> None:
         s = Scope(scope)
         for stmt in st.statements:
-            self.guarded(lambda stmt=stmt: self.statement(stmt, s))  # type: ignore[misc]
+            self.guarded(stmt, lambda stmt=stmt: self.statement(stmt, s))  # type: ignore[misc]
         tr = st.transition
         if tr is None:
             return
@@ -701,7 +712,7 @@ class Checker:
         self.ctx = _Context("control", d)
         try:
             for local in d.locals:
-                self.guarded(lambda local=local: self.local_declaration(local, s))  # type: ignore[misc]
+                self.guarded(local, lambda local=local: self.local_declaration(local, s))  # type: ignore[misc]
             self.block(d.body, s)
         finally:
             self.ctx = old
@@ -838,7 +849,7 @@ class Checker:
     def block(self, b: ast.BlockStatement, scope: Scope) -> None:
         s = Scope(scope)
         for stmt in b.statements:
-            self.guarded(lambda stmt=stmt: self.statement(stmt, s))  # type: ignore[misc]
+            self.guarded(stmt, lambda stmt=stmt: self.statement(stmt, s))  # type: ignore[misc]
 
     def statement(self, st: ast.Node, scope: Scope) -> None:
         if isinstance(st, ast.AssignmentStatement):
