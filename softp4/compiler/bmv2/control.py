@@ -89,6 +89,13 @@ class ControlLowerer:
                 result = None
                 continue
             if self._is_simple(scope, s):
+                if isinstance(s, ast.MethodCallStatement) and isinstance(s.call.callee, ast.ActionDecl):
+                    # a direct action call is a table of its own (p4c's MoveActionsToTables)
+                    if pending:
+                        result = self.simple(scope, pending, result)
+                    pending = []
+                    result = self.simple(scope, [s], result)
+                    continue
                 pending.insert(0, s)
                 continue
             if pending:
@@ -375,8 +382,6 @@ class ControlLowerer:
             "actions": [a["name"] for a in actions],
             "base_default_next": nxt,
         }
-        nt = next_tables(action_keys)
-        j["next_tables"] = nt
         for prop in decl.properties:
             self._property(scope, decl, prop, j, size, selector_inputs)
         if selector_inputs and j["type"] != "indirect_ws":
@@ -398,7 +403,16 @@ class ControlLowerer:
                 "action_entry_const": dp.is_const,
             }
         else:
+            # p4c (CreateBuiltins): a table without default_action lists NoAction and uses it
             noaction = next((a for a in actions if a["name"] == "NoAction"), None)
+            if noaction is None and not any(ref.name == "NoAction" for ref in decl.actions):
+                na = be.noaction_decl()
+                if na is not None:
+                    noaction = be.table_action(scope, na, [])
+                    actions.append(noaction)
+                    j["action_ids"].append(noaction["id"])
+                    j["actions"].append(noaction["name"])
+                    action_keys[noaction["name"]] = str(id(na))
             if noaction is not None:
                 j["default_entry"] = {
                     "action_id": noaction["id"],
@@ -406,6 +420,7 @@ class ControlLowerer:
                     "action_data": [],
                     "action_entry_const": False,
                 }
+        j["next_tables"] = next_tables(action_keys)
         # const entries
         ep = decl.entries
         if ep is not None:

@@ -155,6 +155,13 @@ class Backend:
         self.actions.append(j)
         return j
 
+    def noaction_decl(self) -> ast.ActionDecl | None:
+        """core.p4's NoAction."""
+        for d in self.program.declarations:
+            if isinstance(d, ast.ActionDecl) and d.name == "NoAction":
+                return d
+        return None
+
     # ------------------------------------------------------------ names and globals
 
     def global_value(self, decl: ast.Node, e: ast.Node) -> Value | None:
