@@ -117,6 +117,24 @@ def test_verify_save_commit_and_bad_configs() -> None:
             error = await _error(client.set_pipeline(p4info))
             assert error.code == GRPCStatusCode.INVALID_ARGUMENT
             assert error.message == "config.p4info: table 'ingress.nosuch' has no counterpart in the device config"
+            p4info = fixture_p4info()
+            p4info.tables[2].match_fields[0].bitwidth = 32
+            error = await _error(client.set_pipeline(p4info))
+            assert error.message == (
+                "config.p4info: table 'ingress.routes': match field 'dst' is lpm 32 bits, "
+                "the device config's key 'dst' is lpm 48 bits"
+            )
+            p4info = fixture_p4info()
+            del p4info.tables[3].match_fields[2]
+            error = await _error(client.set_pipeline(p4info))
+            assert error.message == "config.p4info: table 'ingress.acl' has 2 match fields, the device config's has 3"
+            p4info = fixture_p4info()
+            p4info.tables[0].action_refs.add(id=16777219)
+            error = await _error(client.set_pipeline(p4info))
+            assert error.message == (
+                "config.p4info: table 'ingress.smac': action 'ingress.forward' is not an action of the device "
+                "config's table"
+            )
             # the failed pushes left the committed pipeline in place
             config = (await client.p4.request(_Get(device_id=DEVICE_ID))).config
             assert config.cookie.cookie == 5 and config.p4info == fixture_p4info()

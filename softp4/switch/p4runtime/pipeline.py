@@ -90,11 +90,15 @@ class Pipeline:
     index: P4InfoIndex
 
 
-def bind(index: P4InfoIndex, objects: dict[str, Any]) -> None:
-    """Check that every P4Info object has a switch object of the same name (as PI binds them).
+_KINDS = {2: "exact", 3: "lpm", 4: "ternary", 5: "range", 6: "optional"}  # p4i.MatchField.MatchType
 
-    `objects` is `Switch.objects()`: object names by kind.
+
+def bind(index: P4InfoIndex, switch: Any) -> None:
+    """Check that every P4Info object has a switch object of the same name and shape (PI binds by name).
+
+    Tables must agree on their match fields (count, widths, kinds, in order) and actions.
     """
+    objects: dict[str, Any] = switch.objects
     kinds = (
         ("table", [t.name for t in index.tables.values()], "tables"),
         ("action", [a.name for a in index.actions.values()], "actions"),
@@ -108,3 +112,20 @@ def bind(index: P4InfoIndex, objects: dict[str, Any]) -> None:
         for name in names:
             if name not in present:
                 raise invalid(f"config.p4info: {kind} '{name}' has no counterpart in the device config")
+    for table in index.tables.values():
+        info = switch.table_info(table.name)
+        where = f"config.p4info: table '{table.name}'"
+        if len(info.keys) != len(table.ordered):
+            raise invalid(f"{where} has {len(table.ordered)} match fields, the device config's has {len(info.keys)}")
+        for spec, (key_name, match_type, width) in zip(table.ordered, info.keys, strict=True):
+            json_kind = "exact" if match_type == "valid" else match_type
+            if spec.bitwidth != width or _KINDS.get(spec.kind) != json_kind:
+                raise invalid(
+                    f"{where}: match field '{spec.name}' is {spec.kind_name} {spec.bitwidth} bits, the device "
+                    f"config's key '{key_name}' is {match_type} {width} bits"
+                )
+        actions = set(info.actions)
+        for action_id in table.scopes:
+            name = index.actions[action_id].name if action_id in index.actions else str(action_id)
+            if name not in actions:
+                raise invalid(f"{where}: action '{name}' is not an action of the device config's table")

@@ -211,7 +211,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             scratch.load(pipeline.json_text)
         except SwitchError as exc:
             raise invalid(f"config.p4_device_config: {exc}") from None
-        pipeline_mod.bind(pipeline.index, scratch.objects)
+        pipeline_mod.bind(pipeline.index, scratch)
 
     def _commit(self, pipeline: Pipeline) -> None:
         """Load a verified pipeline into the switch: all forwarding state starts empty."""
