@@ -102,6 +102,48 @@ class TableNode(Node):
         return self._next(True, r.action)
 
 
+class IndirectTableNode(TableNode):
+    """A table whose entries point to action profile members or selector groups."""
+
+    def _resolve(self, p: PHV, r: Rec) -> tuple[ActionDef, Any] | None:
+        if r.ref is None:
+            return r.action, r.data
+        picked: tuple[ActionDef, Any] | None = self.table.profile.pick(p, r.ref[0], r.ref[1])
+        return picked
+
+    def apply(self, p: PHV) -> Node | None:
+        t = self.table
+        r = t.lookup(t.key_fn(p))
+        picked = None if r is None else self._resolve(p, r)
+        if r is None or picked is None:
+            a = t.default_action
+            if a is not None:
+                a.run(p, t.default_data)
+            return self._next(False, a)
+        self._hit(p, r)
+        a, data = picked
+        a.run(p, data)
+        return self._next(True, a)
+
+    def apply_traced(self, p: PHV, tr: Trace) -> Node | None:
+        t = self.table
+        tr(f"Applying table '{t.name}'")
+        r = t.lookup(t.key_fn(p))
+        picked = None if r is None else self._resolve(p, r)
+        if r is None or picked is None:
+            a = t.default_action
+            tr(f"Table '{t.name}': miss")
+            if a is not None:
+                run_action_traced(a, p, t.default_data, tr)
+            return self._next(False, a)
+        tr(f"Table '{t.name}': hit with handle {r.handle}")
+        self._hit(p, r)
+        a, data = picked
+        tr(f"Action entry is {a.name} - {_fmt_data(data)}")
+        run_action_traced(a, p, data, tr)
+        return self._next(True, a)
+
+
 class CondNode(Node):
     def __init__(self, name: str, expr: Callable[[PHV, Any], Any]) -> None:
         self.name = name

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from softp4.switch.calculations import Calculation, make_algorithm, make_input_builder
-from softp4.switch.control import ActionCallNode, CondNode, Node, Pipeline, TableNode
+from softp4.switch.control import ActionCallNode, CondNode, IndirectTableNode, Node, Pipeline, TableNode
 from softp4.switch.deparser import Deparser
 from softp4.switch.errors import ConfigError
 from softp4.switch.expressions import ExprCompiler, parse_hexstr
@@ -18,6 +18,7 @@ from softp4.switch.meters import MeterArray
 from softp4.switch.packet import PHV
 from softp4.switch.parser import ParserCompiler
 from softp4.switch.primitives import PrimitiveCompiler, describe, make_action_runner
+from softp4.switch.profiles import ActionProfile
 from softp4.switch.program import STANDARD_FIELDS, ParseVset, Program
 from softp4.switch.tables import ActionDef, Exact, KeyField, Lpm, Match, Optional, Range, Table, Ternary
 
@@ -317,8 +318,11 @@ class _Loader:
         tjs = pj.get("tables", [])
         cjs = pj.get("conditionals", [])
         ajs = pj.get("action_calls", []) or []
+        for apj in self._each(pj.get("action_profiles", []) or [], "action profile"):
+            prog.profiles[apj["name"]] = self._profile(prog, apj)
         for tj in self._each(tjs, "table"):
-            node = TableNode(self._table(prog, tj))
+            table = self._table(prog, tj)
+            node = TableNode(table) if table.profile is None else IndirectTableNode(table)
             nodes[node.name] = node
             prog.tables[node.name] = node.table
         for cj in self._each(cjs, "conditional"):
@@ -378,6 +382,27 @@ class _Loader:
         _check_acyclic(pname, init)
         return Pipeline(pname, init)
 
+    def _profile(self, prog: Program, apj: dict[str, Any]) -> ActionProfile:
+        name = str(apj["name"])
+        where = f"action profile '{name}'"
+        selector = None
+        sel = apj.get("selector")
+        if sel:
+            try:
+                algo = make_algorithm(str(sel.get("algo")))
+            except ConfigError:
+                raise ConfigError(f"{where}: unknown hash algorithm '{sel.get('algo')}'") from None
+            items: list[tuple[str, Any]] = []
+            for inp in sel.get("input", []):
+                h, f = prog.layout.field(inp.get("value"), where)
+                items.append(("field", (h.base, f.slot if f else h.base, f.width if f else 1)))
+            build = make_input_builder(items, None)
+
+            def selector(p: PHV) -> int:
+                return algo(build(p))
+
+        return ActionProfile(name, int(apj.get("max_size", 1024)), selector)
+
     def _table(self, prog: Program, tj: dict[str, Any]) -> Table:
         name = str(tj.get("name"))
         where = f"table '{name}'"
@@ -404,6 +429,12 @@ class _Loader:
         t = Table(
             name, int(tj.get("id", 0)), keys, actions, int(tj.get("max_size", 1024)), bool(tj.get("with_counters"))
         )
+        if tj.get("type", "simple") in ("indirect", "indirect_ws"):
+            prof = prog.profiles.get(str(tj.get("action_profile")))
+            if prof is None:
+                raise ConfigError(f"{where}: unknown action profile '{tj.get('action_profile')}'")
+            t.profile = prof
+            prof.actions.update(actions)
         dm = tj.get("direct_meters")
         if dm:
             if dm not in prog.meters:

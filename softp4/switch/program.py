@@ -90,6 +90,7 @@ class Program:
     actions_by_name: dict[str, list[ActionDef]] = field(default_factory=dict)
     tables: dict[str, Table] = field(default_factory=dict)
     vsets: dict[str, ParseVset] = field(default_factory=dict)
+    profiles: dict[str, Any] = field(default_factory=dict)  # name -> ActionProfile
     parser: Parser | None = None
     deparser: Deparser | None = None
     ingress: Pipeline | None = None

@@ -11,6 +11,7 @@ from typing import Any
 from softp4.switch.errors import InvalidArgument, NoPipeline, NotFound, PermissionDenied, ResourceExhausted
 from softp4.switch.loader import load_program
 from softp4.switch.packet import PHV, PacketAbort, ParserException, Pkt
+from softp4.switch.profiles import ActionProfile
 from softp4.switch.program import Program
 from softp4.switch.replication import ReplicationEngine
 from softp4.switch.tables import Entry, Match, Table, TableInfo
@@ -97,6 +98,8 @@ class Switch:
                 m.reset()
             for vs in prog.vsets.values():
                 vs.values.clear()
+            for prof in prog.profiles.values():
+                prof.reset()
             self._rep = ReplicationEngine()
 
     # -- packets -----------------------------------------------------------------------------
@@ -465,13 +468,104 @@ class Switch:
                 raise PermissionDenied(f"table '{table}' has const entries and cannot be modified")
             r.action = t.check_action(action, params)
             r.data = list(params)
+            self._set_ref(t, r, None)
+
+    # -- indirect tables (action profiles and selectors) ----------------------------------------
+    def _profile(self, name: str) -> ActionProfile:
+        prof = self.program.profiles.get(name)
+        if prof is None:
+            raise NotFound(f"no action profile '{name}'")
+        assert isinstance(prof, ActionProfile)
+        return prof
+
+    def _ref(self, t: Table, member: int | None, group: int | None) -> tuple[str, int]:
+        if t.profile is None:
+            raise InvalidArgument(f"table '{t.name}' is not an indirect table")
+        if (member is None) == (group is None):
+            raise InvalidArgument(f"table '{t.name}': give exactly one of member and group")
+        ref = ("member", member) if member is not None else ("group", group)
+        assert ref[1] is not None
+        t.profile.check_ref(ref[0], ref[1])
+        return (ref[0], ref[1])
+
+    def _set_ref(self, t: Table, r: Any, ref: tuple[str, int] | None) -> None:
+        prof = t.profile
+        if prof is not None and r.ref is not None:
+            prof.refs[r.ref] -= 1
+        r.ref = ref
+        if prof is not None and ref is not None:
+            prof.refs[ref] = prof.refs.get(ref, 0) + 1
+
+    def table_add_indirect(
+        self,
+        table: str,
+        key: Sequence[Match],
+        *,
+        member: int | None = None,
+        group: int | None = None,
+        priority: int = 0,
+    ) -> int:
+        """An entry of an indirect table pointing to an action profile member or a selector group."""
+        with self._lock:
+            t = self._table(table)
+            if t.const:
+                raise PermissionDenied(f"table '{table}' has const entries and cannot be modified")
+            nkey = t.normalize_key(key, priority)
+            ref = self._ref(t, member, group)
+            if not t.actions:
+                raise InvalidArgument(f"table '{table}' has no actions")
+            first = next(iter(t.actions.values()))
+            r = t.insert(nkey, first, [], priority)
+            self._set_ref(t, r, ref)
+            return r.handle
+
+    def table_modify_indirect(
+        self, table: str, handle: int, *, member: int | None = None, group: int | None = None
+    ) -> None:
+        with self._lock:
+            t = self._table(table)
+            r = t.get(handle)
+            if t.const:
+                raise PermissionDenied(f"table '{table}' has const entries and cannot be modified")
+            self._set_ref(t, r, self._ref(t, member, group))
+
+    def act_prof_member_add(self, profile: str, member_id: int, action: str, params: Sequence[int]) -> None:
+        with self._lock:
+            self._profile(profile).member_add(member_id, action, params)
+
+    def act_prof_member_modify(self, profile: str, member_id: int, action: str, params: Sequence[int]) -> None:
+        with self._lock:
+            self._profile(profile).member_modify(member_id, action, params)
+
+    def act_prof_member_delete(self, profile: str, member_id: int) -> None:
+        with self._lock:
+            self._profile(profile).member_delete(member_id)
+
+    def act_prof_members(self, profile: str) -> list[tuple[int, str, list[int]]]:
+        with self._lock:
+            prof = self._profile(profile)
+            return [(mid, a.name, list(d)) for mid, (a, d) in sorted(prof.members.items())]
+
+    def act_prof_group_set(self, profile: str, group_id: int, member_ids: Sequence[int]) -> None:
+        with self._lock:
+            self._profile(profile).group_set(group_id, member_ids)
+
+    def act_prof_group_delete(self, profile: str, group_id: int) -> None:
+        with self._lock:
+            self._profile(profile).group_delete(group_id)
+
+    def act_prof_groups(self, profile: str) -> list[tuple[int, list[int]]]:
+        with self._lock:
+            prof = self._profile(profile)
+            return [(gid, list(m)) for gid, m in sorted(prof.groups.items())]
 
     def table_delete(self, table: str, handle: int) -> None:
         with self._lock:
             t = self._table(table)
-            t.get(handle)
+            r = t.get(handle)
             if t.const:
                 raise PermissionDenied(f"table '{table}' has const entries and cannot be modified")
+            self._set_ref(t, r, None)
             t.delete(handle)
 
     def table_find(self, table: str, key: Sequence[Match], priority: int = 0) -> int | None:
@@ -483,16 +577,23 @@ class Switch:
     def table_entries(self, table: str) -> list[Entry]:
         with self._lock:
             t = self._table(table)
-            return [
-                Entry(r.handle, r.key, r.action.name, list(r.data), r.priority)
-                for r in sorted(t.recs.values(), key=lambda r: r.handle)
-            ]
+            out = []
+            for r in sorted(t.recs.values(), key=lambda r: r.handle):
+                if r.ref is None:
+                    out.append(Entry(r.handle, r.key, r.action.name, list(r.data), r.priority))
+                elif r.ref[0] == "member":
+                    out.append(Entry(r.handle, r.key, "", [], r.priority, member=r.ref[1]))
+                else:
+                    out.append(Entry(r.handle, r.key, "", [], r.priority, group=r.ref[1]))
+            return out
 
     def table_clear(self, table: str) -> None:
         with self._lock:
             t = self._table(table)
             if t.const:
                 raise PermissionDenied(f"table '{table}' has const entries and cannot be modified")
+            for r in t.recs.values():
+                self._set_ref(t, r, None)
             t.clear()
 
     def table_set_default(self, table: str, action: str, params: Sequence[int]) -> None:
@@ -709,4 +810,5 @@ class Switch:
                 "registers": sorted(prog.registers),
                 "parse_vsets": sorted(prog.vsets),
                 "learn_lists": sorted(name for name, _ in prog.learn_lists.values()),
+                "action_profiles": sorted(prog.profiles),
             }

@@ -48,9 +48,11 @@ class Entry(NamedTuple):
 
     handle: int
     key: tuple[Match, ...]
-    action: str
+    action: str  # "" for an entry of an indirect table pointing to a member or group
     params: list[int]
     priority: int
+    member: int | None = None
+    group: int | None = None
 
 
 class TableInfo(NamedTuple):
@@ -85,7 +87,19 @@ class KeyField:
 class Rec:
     """A stored entry with its lookup form and its direct counter and meter."""
 
-    __slots__ = ("action", "checks", "const", "data", "handle", "key", "meter", "nbytes", "npackets", "priority")
+    __slots__ = (
+        "action",
+        "checks",
+        "const",
+        "data",
+        "handle",
+        "key",
+        "meter",
+        "nbytes",
+        "npackets",
+        "priority",
+        "ref",
+    )
 
     def __init__(
         self,
@@ -105,6 +119,7 @@ class Rec:
         self.nbytes = 0
         self.npackets = 0
         self.meter: Meter | None = None
+        self.ref: tuple[str, int] | None = None  # ("member" | "group", id) in an indirect table
         self.checks: list[tuple[int, int, int]] = []  # (kind 0 mask / 1 range, a, b)
 
 
@@ -131,6 +146,7 @@ class Table:
         self.max_size = max_size
         self.with_counters = with_counters
         self.direct_meter: Any = None  # MeterArray bound to this table
+        self.profile: Any = None  # ActionProfile of an indirect table
         self.const = False  # has JSON entries: immutable
         self.default_const = False
         self.default_entry_const = False
