@@ -612,7 +612,8 @@ class Checker:
     def parser_decl(self, d: ast.ParserDecl) -> None:
         if d.type_params:
             raise unsupported(f"generic parser {d.name}<...>", d.loc)
-        s = self.params_scope(d.params + d.ctor_params, self.globals)
+        # locals live in a scope of their own: they may shadow a parameter (as in p4c, which warns)
+        s = Scope(self.params_scope(d.params + d.ctor_params, self.globals))
         old = self.ctx
         self.ctx = _Context("parser", d)
         try:
@@ -707,7 +708,8 @@ class Checker:
     def control_decl(self, d: ast.ControlDecl) -> None:
         if d.type_params:
             raise unsupported(f"generic control {d.name}<...>", d.loc)
-        s = self.params_scope(d.params + d.ctor_params, self.globals)
+        # locals live in a scope of their own: they may shadow a parameter (as in p4c, which warns)
+        s = Scope(self.params_scope(d.params + d.ctor_params, self.globals))
         old = self.ctx
         self.ctx = _Context("control", d)
         try:

@@ -424,3 +424,9 @@ def test_direct_application_of_a_control_type() -> None:
     call = c2.body.statements[0]
     assert isinstance(call, ast.MethodCallStatement) and call.call.callee is sub
     assert call.call.param_decls == sub.params
+
+
+def test_a_local_may_shadow_a_parameter_but_not_another_local() -> None:
+    ctl, _ = ingress("meta.a = 1;", "bit<8> sm = 0;")
+    assert isinstance(ctl.locals[0], ast.VariableDecl)
+    assert "'x' is already declared" in error_of("", "bit<8> x = 0; bit<16> x = 1;")
