@@ -7,7 +7,7 @@ import json
 
 from finsy.grpcutil import GRPCStatusCode
 from finsy.p4client import P4ClientError
-from finsy.proto import p4r
+from finsy.proto import p4i, p4r
 from p4rt_harness import DEVICE_ID, Client, election, fixture_json, fixture_p4info, running_server
 
 _Get = p4r.GetForwardingPipelineConfigRequest
@@ -118,11 +118,17 @@ def test_verify_save_commit_and_bad_configs() -> None:
             assert error.code == GRPCStatusCode.INVALID_ARGUMENT
             assert error.message == "config.p4info: table 'ingress.nosuch' has no counterpart in the device config"
             p4info = fixture_p4info()
-            p4info.tables[2].match_fields[0].bitwidth = 32
+            p4info.tables[2].match_fields[0].bitwidth = 64
             error = await _error(client.set_pipeline(p4info))
             assert error.message == (
-                "config.p4info: table 'ingress.routes': match field 'dst' is lpm 32 bits, "
+                "config.p4info: table 'ingress.routes': match field 'dst' is lpm 64 bits, "
                 "the device config's key 'dst' is lpm 48 bits"
+            )
+            p4info = fixture_p4info()
+            p4info.tables[2].match_fields[0].match_type = p4i.MatchField.MatchType.EXACT
+            error = await _error(client.set_pipeline(p4info))
+            assert error.message.endswith(
+                "match field 'dst' is exact 48 bits, the device config's key 'dst' is lpm 48 bits"
             )
             p4info = fixture_p4info()
             del p4info.tables[3].match_fields[2]

@@ -96,7 +96,8 @@ _KINDS = {2: "exact", 3: "lpm", 4: "ternary", 5: "range", 6: "optional"}  # p4i.
 def bind(index: P4InfoIndex, switch: Any) -> None:
     """Check that every P4Info object has a switch object of the same name and shape (PI binds by name).
 
-    Tables must agree on their match fields (count, widths, kinds, in order) and actions.
+    Tables must agree on their match fields (count, kinds, in order; a P4Info field no wider than the
+    key) and actions.
     """
     objects: dict[str, Any] = switch.objects
     kinds = (
@@ -119,7 +120,8 @@ def bind(index: P4InfoIndex, switch: Any) -> None:
             raise invalid(f"{where} has {len(table.ordered)} match fields, the device config's has {len(info.keys)}")
         for spec, (key_name, match_type, width) in zip(table.ordered, info.keys, strict=True):
             json_kind = "exact" if match_type == "valid" else match_type
-            if spec.bitwidth != width or _KINDS.get(spec.kind) != json_kind:
+            # a narrower P4Info field is a masked key (a slice such as hdr.f[15:8]) on a wider field
+            if spec.bitwidth > width or _KINDS.get(spec.kind) != json_kind:
                 raise invalid(
                     f"{where}: match field '{spec.name}' is {spec.kind_name} {spec.bitwidth} bits, the device "
                     f"config's key '{key_name}' is {match_type} {width} bits"
