@@ -66,6 +66,8 @@ __all__ = [
     "action_name",
     "blocks",
     "declared_name",
+    "direct_blocks",
+    "direct_target",
     "key_expression_name",
     "key_name",
     "local_name",
@@ -215,6 +217,47 @@ def nested_blocks(program: ast.Program, block: Block) -> Iterator[Block]:
                 yield Block(decl, qualify(block.prefix, declared_name(local)), local, block)
 
 
+def direct_target(program: ast.Program, block: Block, call: ast.MethodCall) -> ast.ControlDecl | ast.ParserDecl | None:
+    """The control/parser type `call` applies directly (`C.apply(...)`), or None."""
+    method = call.method
+    if not (isinstance(method, ast.Member) and method.member == "apply"):
+        return None
+    target_expr = method.expr
+    target: ast.Node | None = None
+    if isinstance(target_expr, ast.TypeNameExpr):
+        target = type_decl(program, target_expr.type_ref)
+    elif isinstance(target_expr, ast.PathExpr):
+        target = target_expr.decl
+        if target is None and all(d.name != target_expr.name for d in block.decl.locals):
+            target = next(
+                (
+                    d
+                    for d in program.declarations
+                    if d.name == target_expr.name and isinstance(d, ast.ControlDecl | ast.ParserDecl)
+                ),
+                None,
+            )
+    return target if isinstance(target, ast.ControlDecl | ast.ParserDecl) else None
+
+
+def direct_blocks(program: ast.Program, block: Block) -> list[Block]:
+    """Controls/parsers applied by their type name (`C.apply(...)`, no instance) in `block`.
+
+    p4c instantiates each one at the end of the block's locals and names the instance
+    after the type, so its locals are `<prefix>.C.x` (issue1566-bmv2.p4:
+    `cIngress.E.c1.stats`; actions-almost-duplicate-names1-frontend.p4: `ingressImpl.c1.t2`).
+    """
+    nodes: list[ast.Node] = [block.decl.body] if isinstance(block.decl, ast.ControlDecl) else list(block.decl.states)
+    found: dict[int, Block] = {}
+    for node in nodes:
+        for n in ast.walk(node):
+            if isinstance(n, ast.MethodCall):
+                target = direct_target(program, block, n)
+                if target is not None and id(target) not in found:
+                    found[id(target)] = Block(target, qualify(block.prefix, declared_name(target)), None, block)
+    return list(found.values())
+
+
 def _in_parameter_order(program: ast.Program, main: ast.Instantiation) -> list[ast.Argument]:
     """`main`'s arguments in the package's parameter order (p4c orders named arguments so)."""
     if not any(arg.name for arg in main.args):
@@ -236,6 +279,8 @@ def blocks(program: ast.Program) -> list[Block]:
     def visit(block: Block) -> None:
         out.append(block)
         for child in nested_blocks(program, block):
+            visit(child)
+        for child in direct_blocks(program, block):
             visit(child)
 
     for arg in _in_parameter_order(program, main):

@@ -193,3 +193,17 @@ def test_named_main_arguments_follow_parameter_order() -> None:
         "o.p4",
     )
     assert [b.prefix for b in names.blocks(prog)] == ["A", "B"]
+
+
+def test_direct_application_of_a_control_type_is_a_block_named_after_the_type() -> None:
+    prog = parse(
+        """
+        control Inner() { table t { actions = {} } apply { t.apply(); } }
+        control Outer() { table u { actions = {} } apply { Inner.apply(); u.apply(); } }
+        package Pkg(Outer o);
+        Pkg(Outer()) main;
+        """,
+        "d.p4",
+    )
+    outer, inner = names.blocks(prog)
+    assert (outer.prefix, inner.prefix, inner.instance, inner.parent) == ("Outer", "Outer.Inner", None, outer)

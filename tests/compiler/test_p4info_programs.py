@@ -421,3 +421,29 @@ struct report_t { bit<9> port; error err; Kind kind; wrapped_t w; }
     )
     assert list(ti.error.members)[:3] == ["NoError", "PacketTooShort", "NoMatch"]
     assert [m.name for m in ti.enums["Kind"].members] == ["A", "B"]
+
+
+def test_directly_applied_control_is_inlined_after_the_locals() -> None:
+    info = p4info_of(
+        program(
+            """
+control Inner(inout meta_t meta) {
+    counter(8, CounterType.bytes) hits;
+    action mark(bit<8> c) { meta.color = c; }
+    table colors { key = { meta.nh : exact; } actions = { mark; } default_action = mark(0); }
+    apply { colors.apply(); }
+}
+control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) {
+    action mark(bit<16> n) { meta.nh = n; }
+    table first { actions = { mark; } default_action = mark(1); }
+    apply { Inner.apply(meta); first.apply(); }
+}
+"""
+        )
+    )
+    assert [t.preamble.name for t in info.tables] == ["Ing.first", "Ing.Inner.colors"]
+    assert [(a.preamble.name, a.preamble.alias) for a in info.actions] == [
+        ("Ing.mark", "Ing.mark"),
+        ("Ing.Inner.mark", "Inner.mark"),
+    ]
+    assert [(c.preamble.name, c.spec.unit) for c in info.counters] == [("Ing.Inner.hits", p4i.CounterSpec.BYTES)]

@@ -209,6 +209,7 @@ class _Collector:
         self.profiles: dict[str, m.ActionProfile] = {}
         self.actions_by_name: dict[str, m.Action] = {}
         self._locals_cache: dict[int, set[int]] = {}
+        self._children_cache: dict[tuple[int, str], dict[int, names.Block]] = {}
 
     # ------------------------------------------------------------ types
 
@@ -338,6 +339,8 @@ class _Collector:
                         visit(child)
                     continue
                 ctl.items.append(_Item(b, local))
+            for child in names.direct_blocks(self.program, b):
+                visit(child)
 
         visit(block)
         return ctl
@@ -373,6 +376,16 @@ class _Collector:
         if not isinstance(decl, ast.ActionDecl):
             return None
         return decl, id(decl) not in self._local_ids(block)
+
+    def _children(self, b: names.Block) -> dict[int, names.Block]:
+        """The blocks inlined into `b`, keyed by their instance (or, applied directly, their type)."""
+        key = (id(b.decl), b.prefix)
+        children = self._children_cache.get(key)
+        if children is None:
+            children = {id(child.instance): child for child in names.nested_blocks(self.program, b)}
+            children.update({id(child.decl): child for child in names.direct_blocks(self.program, b)})
+            self._children_cache[key] = children
+        return children
 
     def _local_ids(self, block: names.Block) -> set[int]:
         ids = self._locals_cache.get(id(block.decl))
@@ -431,17 +444,21 @@ class _Collector:
 
     def body_calls(self, b: names.Block, node: ast.Node) -> Iterator[tuple[names.Block, ast.MethodCall]]:
         """The calls in an apply body in order, with the bodies of applied inlined controls in place."""
-        children = {id(child.instance): child for child in names.nested_blocks(self.program, b)}
+        children = self._children(b)
         for n in ast.walk(node):
             if not isinstance(n, ast.MethodCall):
                 continue
             yield b, n
             method = n.method
-            if isinstance(method, ast.Member) and method.member == "apply" and isinstance(method.expr, ast.PathExpr):
-                inst = method.expr.decl
-                if inst is None:
-                    inst = next((d for d in b.decl.locals if d.name == method.expr.name), None)
-                child = children.get(id(inst)) if inst is not None else None
+            if not (isinstance(method, ast.Member) and method.member == "apply"):
+                continue
+            target: ast.Node | None = names.direct_target(self.program, b, n)
+            if target is None and isinstance(method.expr, ast.PathExpr):
+                target = method.expr.decl
+                if target is None:
+                    target = next((d for d in b.decl.locals if d.name == method.expr.name), None)
+            if target is not None:
+                child = children.get(id(target))
                 if child is not None and isinstance(child.decl, ast.ControlDecl):
                     yield from self.body_calls(child, child.decl.body)
 
