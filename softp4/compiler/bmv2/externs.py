@@ -156,7 +156,7 @@ class Externs:
 
     # ------------------------------------------------------------ helpers
 
-    def _fields(self, lw: StmtLowerer, e: ast.Expression, what: str) -> list[J]:
+    def _fields(self, lw: StmtLowerer, e: ast.Expression, what: str, temps: bool = True) -> list[J]:
         """The fields of a data argument (`{a, b}`, a struct, a header), as calculation inputs."""
         out: list[J] = []
 
@@ -179,6 +179,11 @@ class Externs:
                 ew = scalar_width(ty if ty is not None else getattr(v, "type", None))
                 if ew is None:
                     raise unsupported(f"this element in the {what} data", at.loc)
+                if not temps:
+                    raise unsupported(
+                        f"the expression '{expr_text(at)}' in {what} data (use header fields, metadata or constants)",
+                        at.loc,
+                    )
                 tmp = self.be.storage.scalar(self.be.unique_name("tmp"), t.BitsType(ew), at.loc)
                 lw.assign_value(tmp, v, at)
                 out.append(tmp.json())
@@ -422,7 +427,7 @@ class Externs:
                 return
         else:
             cond = c if cond is None else {"type": "expression", "value": {"op": "and", "left": cond, "right": c}}
-        inputs = self._fields(lw, args[1], "checksum")
+        inputs = self._fields(lw, args[1], "checksum", temps=False)
         if payload:
             inputs.append({"type": "payload", "value": None})
         calc = self.calculation(algorithm(args[3]), inputs)

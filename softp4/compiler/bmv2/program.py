@@ -399,7 +399,7 @@ class Backend:
             for fname, sub in v.fields.items():
                 f = ty.decl.field_named(fname)
                 ann = ast.find_annotation(f.annotations, "field_list") if f is not None else None
-                ids = [const_int(a.const_value, self) for a in (ann.args or [])] if ann is not None else []
+                ids = [_annotation_int(a, self) for a in (ann.args or [])] if ann is not None else []
                 if index in ids:
                     if isinstance(sub, Field):
                         out.append(sub.json())
@@ -534,6 +534,13 @@ class Backend:
             ref = ref.base if isinstance(ref, ast.SpecializedTypeRef) else ref
             return ref.decl if isinstance(ref, ast.NamedTypeRef) else None
         return None
+
+
+def _annotation_int(a: ast.Expression, be: Backend) -> int | None:
+    if isinstance(a, ast.IntLiteral):
+        return a.value
+    c = const_int(a.const_value, be)
+    return None if c is None else int(c)
 
 
 def _total_width(ty: t.Type) -> int | None:
