@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import grpc
-from finsy.proto import p4d, p4r
+from finsy.proto import p4d, p4i, p4r
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from p4rt_harness import (
@@ -153,5 +153,30 @@ def test_random_reads_get_p4runtime_codes(entities: list[p4r.Entity]) -> None:
         for e in entities:
             for _ in SERVICE._device_or_fail().read(e):
                 pass
+    except P4RuntimeError as error:
+        assert error.code != grpc.StatusCode.INTERNAL, error.message
+
+
+P4INFO_BYTES = fixture_p4info().SerializeToString()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.tuples(st.integers(0, len(P4INFO_BYTES) - 1), st.integers(0, 255)), min_size=1, max_size=4))
+def test_mutated_p4info_is_refused_cleanly(flips: list[tuple[int, int]]) -> None:
+    data = bytearray(P4INFO_BYTES)
+    for position, value in flips:
+        data[position] = value
+    try:
+        p4info = p4i.P4Info.FromString(bytes(data))
+    except Exception:  # not protobuf any more: nothing to send
+        return
+    request = p4r.SetForwardingPipelineConfigRequest(
+        device_id=1,
+        election_id=election(1),
+        action=p4r.SetForwardingPipelineConfigRequest.VERIFY,
+        config=p4r.ForwardingPipelineConfig(p4info=p4info, p4_device_config=fixture_json()),
+    )
+    try:
+        SERVICE._set_pipeline(request)
     except P4RuntimeError as error:
         assert error.code != grpc.StatusCode.INTERNAL, error.message

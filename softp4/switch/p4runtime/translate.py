@@ -249,6 +249,7 @@ class P4InfoIndex:
 
     def __init__(self, p4info: p4i.P4Info) -> None:
         self.p4info = p4info
+        _check_ids(p4info)
         self.actions: dict[int, ActionSpec] = {}
         for action in p4info.actions:
             ordered = [ParamSpec(p.id, p.name, p.bitwidth, i) for i, p in enumerate(action.params)]
@@ -290,6 +291,12 @@ class P4InfoIndex:
 
         self.tables: dict[int, TableSpec] = {}
         for table in p4info.tables:
+            for ref in table.action_refs:
+                if ref.id not in self.actions:
+                    raise invalid(
+                        f"config.p4info: table '{table.preamble.name}' refers to action id {ref.id}, "
+                        "which is not in the P4Info"
+                    )
             self.tables[table.preamble.id] = self._table_spec(table)
         for dc in self.direct_counters.values():
             if dc.table_id in self.tables:
@@ -401,6 +408,27 @@ class P4InfoIndex:
         if kind is None:
             raise invalid(f"{where}: the action is missing")
         raise unimplemented(f"{where}.{kind}: action profiles and selectors are not supported")
+
+
+def _check_ids(p4info: p4i.P4Info) -> None:
+    """Every object has a non-zero id no other object has; names are unique per kind."""
+    seen: dict[int, str] = {}
+    kinds = (
+        "tables", "actions", "action_profiles", "counters", "direct_counters", "meters", "direct_meters",
+        "controller_packet_metadata", "value_sets", "registers", "digests",
+    )  # fmt: skip
+    for kind in kinds:
+        names: set[str] = set()
+        for obj in getattr(p4info, kind):
+            pid, name = obj.preamble.id, obj.preamble.name
+            if pid == 0:
+                raise invalid(f"config.p4info: {kind} '{name}' has id 0")
+            if pid in seen:
+                raise invalid(f"config.p4info: id {pid} is used by both '{seen[pid]}' and '{name}'")
+            if name in names:
+                raise invalid(f"config.p4info: two {kind} are named '{name}'")
+            seen[pid] = name
+            names.add(name)
 
 
 def _bitstring_width(type_spec: Any, name: str) -> int:
