@@ -349,6 +349,10 @@ class ConstructorCall(Expression):
 
     type_ref: TypeRef
     args: list[Argument] = field(default_factory=list)
+    #: set by the checker: the extern constructor chosen (None for parsers, controls, packages)
+    constructor: MethodDecl | None = None
+    #: set by the checker: the parameter each argument binds, in argument order
+    param_decls: list[Param] | None = None
 
 
 @dataclass(eq=False, kw_only=True)
@@ -686,6 +690,10 @@ class Instantiation(Declaration):
     type_ref: TypeRef
     args: list[Argument] = field(default_factory=list)
     initializer: list[Declaration] | None = None
+    #: set by the checker: the extern constructor chosen (None for parsers, controls, packages)
+    constructor: MethodDecl | None = None
+    #: set by the checker: the parameter each argument binds, in argument order
+    param_decls: list[Param] | None = None
 
 
 @dataclass(eq=False, kw_only=True)
@@ -722,6 +730,8 @@ class KeyElement(Node):
     match_kind: str
     annotations: list[Annotation] = field(default_factory=list)
     match_kind_loc: SourceLocation = BUILTIN
+    #: set by the checker: the match_kind member declaration
+    match_kind_decl: DeclId | None = None
 
     @property
     def name_annotation(self) -> str | None:
@@ -869,7 +879,7 @@ class Program(Node):
 
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 _NOT_CHILDREN = frozenset({"loc", "type", "resolved", "decl", "callee", "const_value", "inferred_type_args",
-                           "param_decls"})
+                           "param_decls", "constructor", "match_kind_decl"})
 
 
 def _child_fields(cls: type) -> tuple[str, ...]:

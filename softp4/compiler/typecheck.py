@@ -562,13 +562,15 @@ class Checker:
         t = self.resolve_type(d.type_ref, scope)
         if d.initializer is not None:
             raise unsupported("an instance with abstract method implementations", d.loc)
-        inst = self.construct(t, d.args, scope, d.type_ref.loc, d.name)
+        inst = self.construct(t, d.args, scope, d.type_ref.loc, d.name, d)
         self.decl_types[d] = inst
         self.declare_value(scope, d.name, d)
 
     def construct(self, t: T.Type, args: list[ast.Argument], scope: Scope, loc: SourceLocation,
-                  what: str) -> T.Type:
-        """Check constructor arguments for an instance of `t`; the instance's type."""
+                  what: str, node: ast.Instantiation | ast.ConstructorCall | None = None) -> T.Type:
+        """Check constructor arguments for an instance of `t`; the instance's type.  Records
+        the constructor and the bound parameters on `node`."""
+        bound: list[ast.Param] = []
         if isinstance(t, T.ExternType):
             ctors = t.decl.constructors
             if not ctors:
@@ -576,10 +578,14 @@ class Checker:
             for a in args:
                 self.expression(a.value, scope)
             ctor = self.pick_overload(ctors, args, loc, f"constructor of {t.decl.name}")
+            if node is not None:
+                node.constructor = ctor
             env: dict[ast.TypeParam, T.Type] = {}
             if t.type_args:
                 env.update(zip(t.decl.type_params, t.type_args, strict=True))
-            self.bind_args(ctor.params, args, env, scope, loc, f"{t.decl.name}", check_dir=False)
+            self.bind_args(ctor.params, args, env, scope, loc, f"{t.decl.name}", check_dir=False, bound_out=bound)
+            if node is not None:
+                node.param_decls = bound
             if t.decl.type_params and not t.type_args:
                 targs = tuple(env.get(tp, T.TypeVar(tp.name, tp)) for tp in t.decl.type_params)
                 missing = [tp.name for tp in t.decl.type_params if tp not in env]
@@ -594,7 +600,9 @@ class Checker:
                 raise self.error(f"{decl.name} is a type declaration and cannot be instantiated", loc)
             for a in args:
                 self.expression(a.value, scope)
-            self.bind_args(decl.ctor_params, args, {}, scope, loc, decl.name, check_dir=False)
+            self.bind_args(decl.ctor_params, args, {}, scope, loc, decl.name, check_dir=False, bound_out=bound)
+            if node is not None:
+                node.param_decls = bound
             return t
         if isinstance(t, T.PackageType):
             for a in args:
@@ -602,7 +610,9 @@ class Checker:
             env = {}
             if t.type_args:
                 env.update(zip(t.decl.type_params, t.type_args, strict=True))
-            self.bind_args(t.decl.params, args, env, scope, loc, t.decl.name, check_dir=False)
+            self.bind_args(t.decl.params, args, env, scope, loc, t.decl.name, check_dir=False, bound_out=bound)
+            if node is not None:
+                node.param_decls = bound
             return t
         raise self.error(f"cannot instantiate {t}: only externs, parsers, controls and packages "
                          "can be instantiated", loc)
@@ -755,7 +765,7 @@ class Checker:
             if p.name in seen:
                 raise self.error(f"table {d.name} has two '{p.name}' properties", p.loc)
             seen.add(p.name)
-        mk_names = {m.name for m in self.match_kinds}
+        mk_names = {m.name: m for m in self.match_kinds}
         for p in d.properties:
             if isinstance(p, ast.KeyProperty):
                 for k in p.elements:
@@ -764,6 +774,7 @@ class Checker:
                     kt = self.etype(k.expr)
                     if k.match_kind not in mk_names:
                         raise self.error(f"unknown match kind '{k.match_kind}'", k.match_kind_loc)
+                    k.match_kind_decl = mk_names[k.match_kind]
                     if not (T.underlying_bits(kt) is not None or isinstance(kt, T.BoolType | T.ErrorType
                                                                             | T.EnumType)):
                         raise self.error(f"table key of type {kt} cannot be matched", k.expr.loc)
@@ -1138,7 +1149,7 @@ class Checker:
             return T.TypeTypeRef(self.resolve_type(e.type_ref, scope))
         if isinstance(e, ast.ConstructorCall):
             t = self.resolve_type(e.type_ref, scope)
-            return self.construct(t, e.args, scope, e.loc, str(t))
+            return self.construct(t, e.args, scope, e.loc, str(t), e)
         if isinstance(e, ast.DontCareExpr):
             return T.DONTCARE
         if isinstance(e, ast.DefaultExpr):
@@ -1403,7 +1414,8 @@ class Checker:
 
     def bind_args(self, params: list[ast.Param], args: list[ast.Argument], env: dict[ast.TypeParam, T.Type],
                   scope: Scope, loc: SourceLocation, what: str, check_dir: bool,
-                  call: ast.MethodCall | None = None, unbound: set[ast.TypeParam] | None = None) -> None:
+                  call: ast.MethodCall | None = None, unbound: set[ast.TypeParam] | None = None,
+                  bound_out: list[ast.Param] | None = None) -> None:
         """Match `args` to `params` (positional, then named), infer generic parameters
         into `env`, check directions and convert argument values."""
         named = any(a.name is not None for a in args)
@@ -1428,6 +1440,8 @@ class Checker:
                 raise self.error(f"{what}: missing argument for parameter '{p.name}'", loc)
         if call is not None:
             call.param_decls = bound
+        if bound_out is not None:
+            bound_out.extend(bound)
         unbound = unbound or set()
         for a, p in zip(args, bound, strict=True):
             pt = self.resolved(p.type_ref)

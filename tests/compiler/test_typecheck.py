@@ -430,3 +430,66 @@ def test_a_local_may_shadow_a_parameter_but_not_another_local() -> None:
     ctl, _ = ingress("meta.a = 1;", "bit<8> sm = 0;")
     assert isinstance(ctl.locals[0], ast.VariableDecl)
     assert "'x' is already declared" in error_of("", "bit<8> x = 0; bit<16> x = 1;")
+
+
+def test_new_types_typedef_chains_struct_in_header_and_struct_value_sets() -> None:
+    prog, _ = check("""
+        typedef bit<8> C0_t;
+        type bit<8> C1_t;
+        @p4runtime_translation("example.com/C2", 12)
+        type C0_t C02_t;
+        type C1_t C11_t;
+        typedef C11_t C110_t;
+        typedef Color Color0_t;
+        struct inner_t { bit<7> x; bit<9> y; }
+        header custom_t { C0_t e0; C1_t e1; C02_t e02; C110_t e110; inner_t n; Color0_t s0; }
+        struct vs_t { C0_t e0; bit<8> e; }
+        struct hs_t { custom_t c; }
+        parser P2(packet_in pkt, out hs_t hdr, inout metadata meta, inout standard_metadata_t sm) {
+            value_set<vs_t>(4) vs;
+            state start {
+                pkt.extract(hdr.c);
+                transition select(hdr.c.e0, hdr.c.n.x ++ 1w0) { vs: accept; default: reject; }
+            }
+        }
+        control C2(inout hs_t hdr) {
+            action set(C02_t v, C110_t w, Color0_t s) { hdr.c.e02 = v; hdr.c.e110 = w; hdr.c.s0 = s; }
+            table t {
+                key = { hdr.c.e02: exact; hdr.c.e110: exact; hdr.c.s0: exact; hdr.c.n.y: exact; }
+                actions = { set; }
+            }
+            apply { t.apply(); }
+        }
+    """)
+    custom = next(d for d in prog.declarations if isinstance(d, ast.HeaderDecl) and d.name == "custom_t")
+    types = {f.name: f.type_ref.resolved for f in custom.fields}
+    assert types["e0"] == T.BitsType(8)
+    e02 = types["e02"]
+    assert isinstance(e02, T.NewType) and e02.name == "C02_t" and e02.base == T.BitsType(8)
+    e110 = types["e110"]
+    assert isinstance(e110, T.NewType) and e110.name == "C11_t" and isinstance(e110.base, T.NewType)
+    assert T.underlying_bits(e110) == T.BitsType(8)
+    assert isinstance(types["s0"], T.EnumType) and types["s0"].name == "Color"
+    assert T.width_of(types["n"]) == 16
+
+
+def test_constructors_and_match_kinds_are_recorded() -> None:
+    ctl, _ = ingress("t.apply();", """
+        counter(32w8, CounterType.packets) c;
+        table t {
+            key = { meta.a: exact; }
+            actions = { NoAction; }
+            implementation = action_profile(32w64);
+        }
+    """)
+    c = ctl.locals[0]
+    assert isinstance(c, ast.Instantiation) and isinstance(c.constructor, ast.MethodDecl)
+    assert c.constructor.is_constructor and c.constructor.name == "counter"
+    assert c.param_decls is not None and [p.name for p in c.param_decls] == ["size", "type"]
+    t = ctl.locals[1]
+    assert isinstance(t, ast.TableDecl)
+    impl = t.value("implementation")
+    assert isinstance(impl, ast.ConstructorCall) and impl.constructor is not None
+    assert impl.constructor.name == "action_profile"
+    (key,) = t.key
+    assert isinstance(key.match_kind_decl, ast.DeclId) and key.match_kind_decl.name == "exact"
