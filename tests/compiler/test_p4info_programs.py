@@ -447,3 +447,49 @@ control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) 
         ("Ing.Inner.mark", "Inner.mark"),
     ]
     assert [(c.preamble.name, c.spec.unit) for c in info.counters] == [("Ing.Inner.hits", p4i.CounterSpec.BYTES)]
+
+
+def test_converted_program_style_absolute_names() -> None:
+    """Programs translated from P4-14 name everything absolutely, NoAction copies included."""
+    info = p4info_of(
+        """
+#include <core.p4>
+#include <v1model.p4>
+header data_t { bit<32> f1; bit<8> b1; }
+struct metadata { }
+struct headers { @name(".data") data_t data; }
+parser ParserImpl(packet_in packet, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    @name(".start") state start { packet.extract(hdr.data); transition accept; }
+}
+control ingress(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    @name(".NoAction") action NoAction_0() { }
+    @name(".NoAction") action NoAction_1() { }
+    @name(".cnt") direct_counter(CounterType.packets) cnt;
+    @name(".setb1") action setb1(bit<8> val) { hdr.data.b1 = val; }
+    @name(".test1") table test1 {
+        actions = { setb1; @defaultonly NoAction_0; }
+        key = { hdr.data.f1: exact; }
+        counters = cnt;
+        default_action = NoAction_0();
+    }
+    @name(".test2") table test2 {
+        actions = { setb1; @defaultonly NoAction_1; }
+        key = { hdr.data.f1: exact @name("data.f1"); }
+        default_action = NoAction_1();
+    }
+    apply { test1.apply(); test2.apply(); }
+}
+control egress(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control DeparserImpl(packet_out packet, in headers hdr) { apply { packet.emit(hdr.data); } }
+control verifyChecksum(inout headers hdr, inout metadata meta) { apply { } }
+control computeChecksum(inout headers hdr, inout metadata meta) { apply { } }
+V1Switch(ParserImpl(), verifyChecksum(), ingress(), egress(), computeChecksum(), DeparserImpl()) main;
+"""
+    )
+    assert [t.preamble.name for t in info.tables] == ["test1", "test2"]
+    # the struct field's absolute @name replaces the path before it in a derived key name
+    assert [t.match_fields[0].name for t in info.tables] == ["data.f1", "data.f1"]
+    assert [a.preamble.name for a in info.actions] == ["NoAction", "setb1"]
+    assert [r.id for r in info.tables[1].action_refs] == [rid(0x01, "setb1"), rid(0x01, "NoAction")]
+    (dc,) = info.direct_counters
+    assert (dc.preamble.name, dc.direct_table_id) == ("cnt", rid(0x02, "test1"))
