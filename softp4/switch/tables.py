@@ -265,17 +265,14 @@ class Table:
                 v = fits(m.value)
                 if not 0 <= m.prefix_len <= w:
                     raise InvalidArgument(f"{fw}: prefix length {m.prefix_len} out of range 0..{w}")
-                if v & ~_prefix_mask(w, m.prefix_len):
-                    raise InvalidArgument(f"{fw}: host bits set beyond prefix length {m.prefix_len}")
-                return Lpm(v, m.prefix_len)
+                # like BMv2's runtime API, host bits are masked off (P4Runtime's check is the server's)
+                return Lpm(v & _prefix_mask(w, m.prefix_len), m.prefix_len)
             if isinstance(m, Exact):
                 return Lpm(fits(m.value), w)
         elif mt == "ternary":
             if isinstance(m, Ternary):
                 v, mask = fits(m.value), fits(m.mask)
-                if v & ~mask:
-                    raise InvalidArgument(f"{fw}: value has bits outside the mask")
-                return Ternary(v, mask)
+                return Ternary(v & mask, mask)
             if isinstance(m, Exact):
                 return Ternary(fits(m.value), lim - 1)
         elif mt == "range":

@@ -119,13 +119,16 @@ def test_invalid_arguments(key: list, action: str, params: list, match: str) -> 
         sw.table_add("t", key, action, params)
 
 
-def test_lpm_and_ternary_value_checks() -> None:
+def test_lpm_host_bits_and_ternary_value_are_masked_as_bmv2_does() -> None:
     sw = Switch(prog("lpm").build())
-    with pytest.raises(InvalidArgument, match="host bits"):
-        sw.table_add("t", [Lpm(0x1234, 8)], "set_tag", [1])
+    h = sw.table_add("t", [Lpm(0x1234, 8)], "set_tag", [1])
+    assert sw.table_entries("t")[0].key == (Lpm(0x1200, 8),)
+    assert sw.table_find("t", [Lpm(0x1200, 8)]) == h
+    assert tag(sw, 0x12FF) == 1
     sw2 = Switch(prog("ternary").build())
-    with pytest.raises(InvalidArgument, match="outside the mask"):
-        sw2.table_add("t", [Ternary(0x1234, 0xFF00)], "set_tag", [1], priority=1)
+    sw2.table_add("t", [Ternary(0x1234, 0xFF00)], "set_tag", [1], priority=1)
+    assert sw2.table_entries("t")[0].key == (Ternary(0x1200, 0xFF00),)
+    assert tag(sw2, 0x1299) == 1
     sw3 = Switch(prog("range").build())
     with pytest.raises(InvalidArgument, match="low"):
         sw3.table_add("t", [Range(5, 4)], "set_tag", [1], priority=1)
