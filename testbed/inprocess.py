@@ -2,12 +2,12 @@
 
 Entries are resolved through the program's P4Info, as a P4Runtime client would: tables, match fields,
 actions and parameters by name, key fields and parameters put in P4Info order (which is the BMv2 JSON's
-order too). A name that does not resolve raises `InstallError` naming the entry and suggesting names.
+order too). A name that does not resolve raises `InstallError` (`controller.p4names.NameResolutionError`) naming the
+entry and suggesting names.
 """
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,11 +15,10 @@ from typing import Any
 from google.protobuf import text_format
 
 from controller.entries import DeviceConfig, Entry
+from controller.p4names import NameResolutionError, P4Names
 from softp4.switch import Exact, Lpm, Switch
 
-
-class InstallError(ValueError):
-    pass
+InstallError = NameResolutionError
 
 
 @dataclass(frozen=True)
@@ -45,14 +44,6 @@ def load_artifacts(build_dir: str | Path, program: str) -> Artifacts:
     return Artifacts(program, json_path.read_text(), p4info)
 
 
-def _pick(kind: str, name: str, known: dict[str, Any], where: str) -> Any:
-    if name in known:
-        return known[name]
-    close = difflib.get_close_matches(name, list(known), n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    raise InstallError(f"{where}: no {kind} '{name}'{hint}")
-
-
 class Device:
     """One softp4 switch running a compiled program, configured by name."""
 
@@ -60,9 +51,7 @@ class Device:
         self.name = name
         self.artifacts = artifacts
         self.switch = Switch(artifacts.json_text, **switch_args)
-        info = artifacts.p4info
-        self._tables = {t.preamble.name: t for t in info.tables}
-        self._actions = {a.preamble.name: a for a in info.actions}
+        self.names = P4Names(artifacts.p4info)
 
     def install(self, config: DeviceConfig) -> None:
         for entry in config.entries:
@@ -74,30 +63,10 @@ class Device:
             self.switch.mc_group_set(group.group_id, [(rid, sorted(ports)) for rid, ports in nodes.items()])
 
     def add_entry(self, entry: Entry) -> int:
-        where = f"{self.name}: {entry.describe()}"
-        table = _pick("table", entry.table, self._tables, where)
-        action = _pick("action", entry.action, self._actions, where)
-        given = {m.field: m for m in entry.match}
-        key: list[Any] = []
-        for mf in table.match_fields:
-            match = given.pop(mf.name, None)
-            if match is None:
-                raise InstallError(f"{where}: match field '{mf.name}' is missing")
-            if match.prefix_len is None:
-                key.append(Exact(match.value))
-            else:
-                key.append(Lpm(match.value, match.prefix_len))
-        if given:
-            raise InstallError(f"{where}: table has no match field '{next(iter(given))}'")
-        values = dict(entry.params)
-        params: list[int] = []
-        for param in action.params:
-            if param.name not in values:
-                raise InstallError(f"{where}: parameter '{param.name}' is missing")
-            params.append(values.pop(param.name))
-        if values:
-            raise InstallError(f"{where}: action has no parameter '{next(iter(values))}'")
-        handle: int = self.switch.table_add(entry.table, key, entry.action, params, entry.priority)
+        resolved = self.names.resolve_entry(entry)
+        key = [Exact(m.value) if m.prefix_len is None else Lpm(m.value, m.prefix_len) for m in resolved.match]
+        params = [value for _, _, value in resolved.params]
+        handle: int = self.switch.table_add(resolved.table, key, resolved.action, params, entry.priority)
         return handle
 
     def counter(self, name: str, index: int) -> tuple[int, int]:
