@@ -88,6 +88,14 @@ class Parser:
             return t
         raise self.error_expected(what or f"'{kind}'" if kind != "ID" else what or "an identifier")
 
+    def unknown_type_or_expected(self, what: str) -> CompileError:
+        """At a declaration: "unknown type 'T'" when the tokens read like ``T x`` or
+        ``T(args)`` with an undeclared T, else "expected <what>"."""
+        t = self.tok
+        if t.kind == "ID" and self.peek().kind in ("ID", "(", "<"):
+            return CompileError(f"unknown type '{t.text}'", t.loc)
+        return self.error_expected(what)
+
     def error_expected(self, what: str) -> CompileError:
         return CompileError(f"expected {what} but found {_describe(self.tok)}", self.tok.loc)
 
@@ -174,7 +182,7 @@ class Parser:
             raise CompileError("a table must be declared inside a control", t.loc)
         if k in ("for", "this"):
             raise unsupported(f"'{k}'", t.loc)
-        raise self.error_expected("a declaration")
+        raise self.unknown_type_or_expected("a declaration")
 
     def typed_declaration(self, annos: list[ast.Annotation], top: bool = False) -> ast.Declaration:
         """A declaration that starts with a type: variable, instantiation or (top level) function."""
@@ -671,7 +679,7 @@ class Parser:
                 elif self.starts_type():
                     locals_.append(self.typed_declaration(la))
                 else:
-                    raise self.error_expected("a state or a declaration")
+                    raise self.unknown_type_or_expected("a state or a declaration")
         finally:
             self.type_scopes.pop()
         return ast.ParserDecl(loc=name.loc, name=name.text, annotations=annos, params=params, type_params=tparams,
@@ -806,7 +814,7 @@ class Parser:
                 elif self.starts_type():
                     locals_.append(self.typed_declaration(la))
                 else:
-                    raise self.error_expected("a declaration or 'apply'")
+                    raise self.unknown_type_or_expected("a declaration or 'apply'")
             if body is None:
                 raise CompileError(f"control {name.text} has no apply block", name.loc)
         finally:

@@ -397,3 +397,18 @@ def test_syntax_errors(source: str, message: str, line: int, col: int) -> None:
     assert d.message == message
     assert d.loc is not None and (d.loc.line, d.loc.col) == (line, col)
     assert str(info.value).startswith(f"bad.p4:{line}:{col}: error: {message}\n")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "control c() { counter(8) cnt; apply { } }",
+        "control c() { regs<bit<8>>(8) r; apply { } }",
+        "parser p() { foo_t x; state start { transition accept; } }",
+        "foo_t x;",
+    ],
+)
+def test_declaration_with_an_undeclared_type(source: str) -> None:
+    with pytest.raises(CompileError) as info:
+        parse(source, "u.p4")
+    assert info.value.diagnostics[0].message.startswith("unknown type '")
