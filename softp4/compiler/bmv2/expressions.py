@@ -144,6 +144,12 @@ class ExprLowerer:
             return self._member(e)
         if isinstance(e, ast.Index):
             base = self.value(e.expr)
+            if isinstance(base, Struct):
+                idx = self.value(e.index)
+                members = list(base.fields.values())
+                if isinstance(idx, Const) and 0 <= int(idx.value) < len(members):
+                    return members[int(idx.value)]
+                raise CompileError(f"tuple index must be a constant below {len(members)}", e.index.loc)
             if not isinstance(base, Stack):
                 raise unsupported(f"indexing '{_text(e.expr)}'", e.loc)
             idx = self.value(e.index)
