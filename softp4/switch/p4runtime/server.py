@@ -396,6 +396,7 @@ class P4RuntimeServer:
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="p4runtime"),
             options=[
+                ("grpc.so_reuseport", 0),  # a second switch on the same address must fail, not share it
                 ("grpc.max_receive_message_length", 256 * 1024 * 1024),
                 ("grpc.max_send_message_length", 256 * 1024 * 1024),
             ],
@@ -405,12 +406,15 @@ class P4RuntimeServer:
 
     def start(self) -> None:
         """Bind the address (raises OSError if it cannot), hook the switch callbacks, serve."""
-        if self._tls is not None:
-            cert, key = self._tls
-            credentials = grpc.ssl_server_credentials([(Path(key).read_bytes(), Path(cert).read_bytes())])
-            self.port = self._server.add_secure_port(self.address, credentials)
-        else:
-            self.port = self._server.add_insecure_port(self.address)
+        try:
+            if self._tls is not None:
+                cert, key = self._tls
+                credentials = grpc.ssl_server_credentials([(Path(key).read_bytes(), Path(cert).read_bytes())])
+                self.port = self._server.add_secure_port(self.address, credentials)
+            else:
+                self.port = self._server.add_insecure_port(self.address)
+        except RuntimeError as exc:  # grpcio raises RuntimeError when it cannot bind
+            raise OSError(f"P4Runtime server: cannot listen on {self.address}: {exc}") from None
         if not self.port:
             raise OSError(f"P4Runtime server: cannot listen on {self.address}")
         self.switch.on_packet_in(self.service.packet_in)
@@ -419,7 +423,8 @@ class P4RuntimeServer:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the server stops (or `timeout` seconds pass: then False)."""
-        return bool(self._server.wait_for_termination(timeout))
+        timed_out = self._server.wait_for_termination(timeout)
+        return not timed_out
 
     def stop(self, grace: float | None = 0.5) -> None:
         self._server.stop(grace).wait()
