@@ -309,3 +309,18 @@ def test_format_errors(tmp_path: Path) -> None:
     bad.write_text("{")
     with pytest.raises(P4InfoFormatError, match=r"bad\.json"):
         read_p4info(bad)
+
+
+def test_differences_name_the_field() -> None:
+    from softp4.compiler.p4info.compare import p4info_differences
+
+    expected = build_p4info(router_model())
+    assert p4info_differences(expected, build_p4info(router_model())) == []
+    changed = router_model()
+    changed.tables[0].match_fields[0].name = "hdr.ipv4.srcAddr"
+    changed.actions = [changed.actions[1], changed.actions[0], changed.actions[2]]
+    changed.registers = []
+    diffs = p4info_differences(expected, build_p4info(changed))
+    assert "tables[MyIngress.ipv4_lpm].match_fields[0].name: 'hdr.ipv4.dstAddr' != 'hdr.ipv4.srcAddr'" in diffs
+    assert "actions: order ['NoAction', 'MyIngress.forward', 'MyIngress.drop'] != " in " ".join(diffs)
+    assert "registers[MyIngress.last_seen]: missing" in diffs
