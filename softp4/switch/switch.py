@@ -82,7 +82,9 @@ class Switch:
     def reset_state(self) -> None:
         """Clear tables (const entries stay), counters, registers, meters, groups and sessions."""
         with self._lock:
-            prog = self.program
+            prog = self._prog
+            if prog is None:
+                return
             for t in prog.tables.values():
                 if not t.const:
                     t.clear()

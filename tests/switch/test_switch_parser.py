@@ -237,3 +237,41 @@ def test_union_extract_invalidates_sibling() -> None:
     p.call("sety")
     sw = Switch(p.build())
     assert sw.process(0, bytes([1, 0x55, 0x66])) == [(0, bytes([1, 0xBE, 0xEF, 0x66]))]
+
+
+def test_header_union_stack_extract_and_select() -> None:
+    p = Program()
+    p.header_type("k_t", [("k", 8)])
+    p.header_type("a_t", [("a", 8)])
+    p.header_type("b_t", [("b", 16)])
+    p.header("k", "k_t")
+    ids = []
+    for i in range(2):
+        ids.append([p.header(f"u[{i}].a", "a_t"), p.header(f"u[{i}].b", "b_t")])
+    p.j["header_union_types"] = [{"name": "u_t", "id": 0, "headers": [["a", "a_t"], ["b", "b_t"]]}]
+    p.j["header_unions"] = [{"name": f"u[{i}]", "id": i, "union_type": "u_t", "header_ids": ids[i]} for i in range(2)]
+    p.j["header_union_stacks"] = [{"name": "u", "id": 0, "union_type": "u_t", "header_union_ids": [0, 1]}]
+    p.deparse = ["k", "u[0].a", "u[0].b", "u[1].a", "u[1].b"]
+
+    def ex(member: str) -> dict:
+        return {"op": "extract", "parameters": [{"type": "union_stack", "value": ["u", member]}]}
+
+    p.states = [
+        state("start", [extract("k")], key=[F("k", "k")], transitions=[tr("0x01", "pa"), tr(None, "pb")]),
+        state(
+            "pa",
+            [ex("a")],
+            key=[{"type": "union_stack_field", "value": ["u", "a", "a"]}],
+            transitions=[tr("0x00", "pb"), tr(None, None)],
+        ),
+        state("pb", [ex("b")]),
+    ]
+    p.action("mark", [], [assign(F("u[0].b", "b"), C(0x1111, 16)), assign(F("u[1].b", "b"), C(0x2222, 16))])
+    p.call("mark")
+    sw = Switch(p.build())
+    # k=1: u[0].a = 0x00 then u[1].b; the rest is payload
+    assert sw.process(0, bytes([1, 0, 0xBE, 0xEF, 9])) == [(0, bytes([1, 0, 0x22, 0x22, 9]))]
+    # k=2: u[0].b only
+    assert sw.process(0, bytes([2, 0xAB, 0xCD, 9])) == [(0, bytes([2, 0x11, 0x11, 9]))]
+    # u[0].a = 5 stops; a third union would not fit but is not needed
+    assert sw.process(0, bytes([1, 5, 7])) == [(0, bytes([1, 5, 7]))]
