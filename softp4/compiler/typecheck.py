@@ -1014,7 +1014,9 @@ class Checker:
         if isinstance(dst, T.TypeVar) or isinstance(src, T.DontCareType):
             return True
         if isinstance(src, T.InfIntType):
-            return isinstance(dst, T.BitsType | T.InfIntType)
+            # an integer without width converts to bit<W>/int<W>, and (leniently) to a new type of them
+            return isinstance(dst, T.BitsType | T.InfIntType) or \
+                (isinstance(dst, T.NewType) and T.underlying_bits(dst) is not None)
         if isinstance(src, T.TupleType):
             if isinstance(dst, T.StructLikeType) and dst.kind in ("struct", "header"):
                 return len(src.elements) == len(dst.fields) and all(
@@ -1049,6 +1051,10 @@ class Checker:
         src = e.type
         if isinstance(src, T.InfIntType) and isinstance(dst, T.BitsType):
             self.set_int_type(e, dst)
+        elif isinstance(src, T.InfIntType) and isinstance(dst, T.NewType):
+            bits = T.underlying_bits(dst)
+            if bits is not None:
+                self.set_int_type(e, bits)
         elif isinstance(src, T.TupleType | T.StructInitType) and isinstance(dst, T.StructLikeType):
             if isinstance(e, ast.ListExpr):
                 for el, (_, ft) in zip(e.elements, dst.fields, strict=True):

@@ -493,3 +493,21 @@ def test_constructors_and_match_kinds_are_recorded() -> None:
     assert impl.constructor.name == "action_profile"
     (key,) = t.key
     assert isinstance(key.match_kind_decl, ast.DeclId) and key.match_kind_decl.name == "exact"
+
+
+def test_integer_literals_convert_to_new_types_of_bits() -> None:
+    prog, _ = check("""
+        type bit<16> etype_t;
+        header h_t { etype_t t; }
+        struct hs_t { h_t h; }
+        parser P2(packet_in pkt, out hs_t hdr, inout metadata meta, inout standard_metadata_t sm) {
+            state start {
+                pkt.extract(hdr.h);
+                transition select(hdr.h.t) { 0x800: accept; default: reject; }
+            }
+        }
+    """)
+    p = next(d for d in prog.declarations if isinstance(d, ast.ParserDecl) and d.name == "P2")
+    sel = p.states[0].transition
+    assert isinstance(sel, ast.SelectExpr)
+    assert sel.cases[0].keyset.type == T.BitsType(16) and sel.cases[0].keyset.const_value == 0x800
