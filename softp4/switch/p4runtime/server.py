@@ -195,7 +195,8 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
     ) -> p4r.SetForwardingPipelineConfigResponse:
         return self._guard(context, lambda: self._set_pipeline(request))
 
-    def _verify(self, config: p4r.ForwardingPipelineConfig) -> tuple[Pipeline, bytes]:
+    def _verify(self, config: p4r.ForwardingPipelineConfig) -> Pipeline:
+        """The pipeline of a pushed config, its P4Info checked and indexed (the JSON is checked by loading)."""
         if not config.HasField("p4info"):
             raise invalid("config.p4info is missing")
         index = P4InfoIndex(config.p4info)
@@ -203,9 +204,10 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         cookie = config.cookie.cookie if config.HasField("cookie") else None
         kept = p4i.P4Info()
         kept.CopyFrom(config.p4info)
-        return Pipeline(kept, bytes(config.p4_device_config), json_text, cookie, index), json_text
+        return Pipeline(kept, bytes(config.p4_device_config), json_text, cookie, index)
 
     def _check_loads(self, pipeline: Pipeline) -> None:
+        """Load the JSON into a scratch switch and bind the P4Info to it; the real switch is untouched."""
         scratch = type(self.switch)()
         try:
             scratch.load(pipeline.json_text)
@@ -231,12 +233,12 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         action = request.action
         with self._write_lock:
             if action in (_Action.VERIFY, _Action.VERIFY_AND_SAVE):
-                pipeline, _ = self._verify(request.config)
+                pipeline = self._verify(request.config)
                 self._check_loads(pipeline)
                 if action == _Action.VERIFY_AND_SAVE:
                     self._saved = pipeline
             elif action == _Action.VERIFY_AND_COMMIT:
-                pipeline, _ = self._verify(request.config)
+                pipeline = self._verify(request.config)
                 self._check_loads(pipeline)  # on a scratch switch, so a bad push leaves the state alone
                 self._commit(pipeline)
                 self._saved = None
