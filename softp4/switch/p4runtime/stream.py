@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from softp4.switch.p4runtime.server import P4RuntimeService
 
 _END = object()
+MAX_QUEUED = 10_000  # messages waiting for one client before packet-ins and digests are dropped
 
 
 def packet_out_frame(header: ControllerHeader | None, packet: p4r.PacketOut) -> bytes:
@@ -87,7 +88,15 @@ class StreamSession:
         self.service = service
         self.context = context
         self.queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self.client = Client(send=self.queue.put)
+        self.client = Client(send=self._send)
+        self.dropped = 0
+
+    def _send(self, message: p4r.StreamMessageResponse) -> None:
+        """Queue a message; packet-ins and digests are dropped while a slow client has a full queue."""
+        if self.queue.qsize() >= MAX_QUEUED and not message.HasField("arbitration"):
+            self.dropped += 1
+            return
+        self.queue.put(message)
 
     def run(self, requests: Iterator[p4r.StreamMessageRequest]) -> Iterator[p4r.StreamMessageResponse]:
         self.context.add_callback(lambda: self.queue.put(_END))
