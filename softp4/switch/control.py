@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from softp4.switch.packet import PHV, PacketExit
-from softp4.switch.tables import ActionDef, Rec, Table
+from softp4.switch.tables import ActionDef, Lpm, Optional, Range, Rec, Table, Ternary
 
 Trace = Callable[[str], None]
 
@@ -26,6 +26,24 @@ def run_action_traced(a: ActionDef, p: PHV, d: Any, tr: Trace) -> None:
 
 def _fmt_data(d: list[int]) -> str:
     return "".join(f"{v:x}," for v in d)
+
+
+def _fmt_match(m: Any) -> str:
+    if isinstance(m, Lpm):
+        return f"LPM {m.value:x}/{m.prefix_len}"
+    if isinstance(m, Ternary):
+        return f"TERNARY {m.value:x} &&& {m.mask:x}"
+    if isinstance(m, Range):
+        return f"RANGE {m.low:x} -> {m.high:x}"
+    if isinstance(m, Optional):
+        return "OPTIONAL *" if m.value is None else f"OPTIONAL {m.value:x}"
+    return f"EXACT {m.value:x}"
+
+
+def _dump_entry(t: Table, r: Rec) -> str:
+    keys = ", ".join(f"{k.name}: {_fmt_match(m)}" for k, m in zip(t.keys, r.key, strict=True))
+    prio = f" (priority {r.priority})" if t.needs_priority else ""
+    return f"Dumping entry {r.handle}: {keys}{prio}"
 
 
 class Node:
@@ -96,6 +114,7 @@ class TableNode(Node):
                 run_action_traced(a, p, t.default_data, tr)
             return self._next(False, a)
         tr(f"Table '{t.name}': hit with handle {r.handle}")
+        tr(_dump_entry(t, r))
         self._hit(p, r)
         tr(f"Action entry is {r.action.name} - {_fmt_data(r.data)}")
         run_action_traced(r.action, p, r.data, tr)
@@ -137,6 +156,7 @@ class IndirectTableNode(TableNode):
                 run_action_traced(a, p, t.default_data, tr)
             return self._next(False, a)
         tr(f"Table '{t.name}': hit with handle {r.handle}")
+        tr(_dump_entry(t, r))
         self._hit(p, r)
         a, data = picked
         tr(f"Action entry is {a.name} - {_fmt_data(data)}")

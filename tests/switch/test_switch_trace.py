@@ -31,6 +31,7 @@ def test_trace_of_a_forwarded_packet() -> None:
         "[1.0] Applying table 'MyIngress.ipv4_lpm'",
         "[1.0] Looking up key: hdr.ipv4.dstAddr: a000105",
         "[1.0] Table 'MyIngress.ipv4_lpm': hit with handle 0",
+        "[1.0] Dumping entry 0: hdr.ipv4.dstAddr: LPM a000100/24",
         "[1.0] Action entry is MyIngress.ipv4_forward - 2,2,",
         "[1.0] Action MyIngress.ipv4_forward",
         "[1.0] basic.p4(101) Primitive standard_metadata.egress_spec = port",
