@@ -111,6 +111,8 @@ class Annotation(Node):
     kv: list[tuple[str, Expression]] | None = None
     structured: bool = False
     has_body: bool = False
+    #: written as ``@pragma name body`` (the rest of the line): `name` is the word after @pragma
+    pragma: bool = False
 
     @property
     def source(self) -> str:

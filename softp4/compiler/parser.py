@@ -240,13 +240,17 @@ class Parser:
         self.advance()
         name = t.text
         if name == "pragma" and not self.at("("):
-            # @pragma name args...: the rest of the line is the body
-            body_toks: list[Token] = []
+            # "@pragma name args..." (the rest of the line) is the annotation @name(args...)
+            line_toks: list[Token] = []
             while self.tok.kind != "EOF" and self.tok.loc.line == t.loc.line and self.tok.loc.file == t.loc.file:
-                body_toks.append(self.advance())
+                line_toks.append(self.advance())
+            if not line_toks:
+                raise CompileError("@pragma needs a name", t.loc)
+            pname = line_toks[0]
+            body_toks: list[Token] = line_toks[1:]
             body = self.text[body_toks[0].start:body_toks[-1].end] if body_toks else ""
-            return ast.Annotation(loc=at.loc, name=name, body=body, tokens=[x.text for x in body_toks],
-                                  has_body=bool(body_toks))
+            return ast.Annotation(loc=at.loc, name=pname.text, body=body, tokens=[x.text for x in body_toks],
+                                  has_body=bool(body_toks), pragma=True)
         if self.at("(") or self.at("["):
             open_tok = self.advance()
             close = ")" if open_tok.kind == "(" else "]"
@@ -416,7 +420,6 @@ class Parser:
             return out
         while True:
             annos = self.annotations()
-            loc = self.tok.loc
             direction = ""
             if self.tok.kind in _DIRECTIONS:
                 direction = self.advance().kind
@@ -425,7 +428,7 @@ class Parser:
             default = None
             if self.accept("="):
                 default = self.expression()
-            out.append(ast.Param(loc=name.loc if not direction else loc, name=name.text, annotations=annos,
+            out.append(ast.Param(loc=name.loc, name=name.text, annotations=annos,
                                  direction=direction, type_ref=type_ref, default=default))
             if not self.accept(","):
                 break

@@ -187,7 +187,7 @@ def test_annotations_keep_raw_body_and_parse_args() -> None:
         action a() { }
     """)
     by = {a.name: a for a in d.annotations}
-    assert by["pragma"].body == "my_pragma  1 2" and by["pragma"].tokens == ["my_pragma", "1", "2"]
+    assert by["my_pragma"].pragma and by["my_pragma"].body == "1 2" and by["my_pragma"].tokens == ["1", "2"]
     assert by["name"].body == '"ing.t"' and by["name"].string_arg() == "ing.t"
     assert by["brief"].source == '@brief("Hello,  world")'
     assert by["id"].int_arg() == 5 and by["id"].body == "0x5"
