@@ -75,6 +75,13 @@ def test_written_values_read_back_canonical() -> None:
         assert [e.table_entry for e in one] == [got[DMAC]]
         assert await client.read(table_entry(DMAC, [exact(1, b"\x09")])) == []
 
+        # controller metadata is kept with the entry
+        tagged = table_entry(DMAC, [exact(1, b"\x02")], action(DROP))
+        tagged.table_entry.metadata = b"owner=test"
+        await client.write(insert(tagged))
+        assert (await client.read(table_entry(DMAC, [exact(1, b"\x02")])))[0].table_entry.metadata == b"owner=test"
+        await client.write(delete(tagged))
+
         # modify then delete
         await client.write(modify(table_entry(DMAC, [exact(1, b"\x01")], action(SET_MCAST, b"\x00\x05"))))
         assert (await client.read(table_entry(DMAC, [])))[0].table_entry.action == action(SET_MCAST, b"\x05")
