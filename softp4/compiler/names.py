@@ -208,6 +208,36 @@ def _argument_block(program: ast.Program, value: ast.Expression) -> ast.ControlD
     return decl if isinstance(decl, ast.ControlDecl | ast.ParserDecl) else None
 
 
+def _specialized(program: ast.Program, value: ast.Expression) -> bool:
+    """Whether p4c specializes the control/parser a `main` argument instantiates.
+
+    Front-end pass SpecializeAll copies a parser or control instantiated with
+    constant constructor arguments or type arguments into a new declaration with a
+    fresh name (`C_0`), and that name is the prefix of its locals.
+    """
+    if isinstance(value, ast.ConstructorCall):
+        ref, args = value.type_ref, value.args
+    elif isinstance(value, ast.PathExpr):
+        target = value.decl if value.decl is not None else _top_level_instance(program, value.name)
+        if not isinstance(target, ast.Instantiation):
+            return False
+        ref, args = target.type_ref, target.args
+    else:
+        return False
+    if not args and not isinstance(ref, ast.SpecializedTypeRef):
+        return False
+    return all(isinstance(a.value, ast.IntLiteral | ast.BoolLiteral) or a.value.const_value is not None for a in args)
+
+
+def _fresh_name(program: ast.Program, base: str, taken: set[str]) -> str:
+    used = {d.name for d in program.declarations} | taken
+    i = 0
+    while f"{base}_{i}" in used:
+        i += 1
+    taken.add(f"{base}_{i}")
+    return f"{base}_{i}"
+
+
 def nested_blocks(program: ast.Program, block: Block) -> Iterator[Block]:
     """The controls/parsers instantiated in `block`'s locals, as blocks of their own."""
     for local in block.decl.locals:
@@ -283,10 +313,12 @@ def blocks(program: ast.Program) -> list[Block]:
         for child in direct_blocks(program, block):
             visit(child)
 
+    fresh: set[str] = set()
     for arg in _in_parameter_order(program, main):
         decl = _argument_block(program, arg.value)
         if decl is not None:
-            visit(Block(decl, decl.name))
+            prefix = _fresh_name(program, decl.name, fresh) if _specialized(program, arg.value) else decl.name
+            visit(Block(decl, prefix))
     return out
 
 

@@ -207,3 +207,16 @@ def test_direct_application_of_a_control_type_is_a_block_named_after_the_type() 
     )
     outer, inner = names.blocks(prog)
     assert (outer.prefix, inner.prefix, inner.instance, inner.parent) == ("Outer", "Outer.Inner", None, outer)
+
+
+def test_main_argument_with_constant_constructor_arguments_is_specialized() -> None:
+    prog = parse(
+        """
+        control A()(bit<8> n) { apply {} }
+        control B() { apply {} }
+        package Pkg(A first, B second);
+        Pkg(A(8w3), B()) main;
+        """,
+        "s.p4",
+    )
+    assert [b.prefix for b in names.blocks(prog)] == ["A_0", "B"]
