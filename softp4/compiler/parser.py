@@ -541,9 +541,15 @@ class Parser:
             return ast.NamedTypeRef(loc=t.loc, name=t.text)
         return self.type_ref(allow_void=True)
 
-    def extern_decl(self, annos: list[ast.Annotation]) -> ast.Declaration:
+    def extern_decl(self, annos: list[ast.Annotation]) -> ast.Declaration | None:
         kw = self.advance()
         t = self.tok
+        if t.kind == "ID" and self.peek().kind == ";":
+            # forward declaration "extern Name;": only makes Name a type name
+            self.advance()
+            self.advance()
+            self.declare_type(t.text)
+            return None
         is_object = False
         if t.kind == "ID" and self.peek().kind == "{":
             is_object = True

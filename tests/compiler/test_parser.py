@@ -412,3 +412,8 @@ def test_declaration_with_an_undeclared_type(source: str) -> None:
     with pytest.raises(CompileError) as info:
         parse(source, "u.p4")
     assert info.value.diagnostics[0].message.startswith("unknown type '")
+
+
+def test_extern_forward_declaration_declares_a_type_name() -> None:
+    ds = decls("extern Thing;\nextern Thing { Thing(); void poke(); }\ncontrol c() { Thing() t; apply { t.poke(); } }")
+    assert [type(d).__name__ for d in ds] == ["ExternDecl", "ControlDecl"]
