@@ -179,5 +179,13 @@ def test_every_update_error_code_and_batch_details() -> None:
         assert "need a priority > 0" in error.details[0].message
         error = await write_error(client, insert(table_entry(DMAC, [exact(1, b"\x05")], action(DROP), priority=2)))
         assert "the priority must be 0" in error.details[0].message
+        # idle timeouts: only tables with support_timeout take them (and softp4 sends no notifications)
+        aging = table_entry(DMAC, [exact(1, b"\x06")], action(DROP))
+        aging.table_entry.idle_timeout_ns = 10**9
+        error = await write_error(client, insert(aging))
+        assert (error.details[0].canonical_code, error.details[0].message) == (
+            GRPCStatusCode.INVALID_ARGUMENT,
+            "table_entry.idle_timeout_ns: table 'ingress.dmac' does not support idle timeouts",
+        )
 
     run(body)

@@ -19,7 +19,8 @@ Supported, as simple_switch_grpc (BMv2 + PI) does it:
 - TLS with a certificate and key given by path.
 
 Not supported: roles other than the default one (arbitration with a role is UNIMPLEMENTED, a
-request naming one is NOT_FOUND), idle timeouts (UNIMPLEMENTED), action profiles and selectors
+request naming one is NOT_FOUND), idle timeouts (UNIMPLEMENTED on tables that declare them,
+INVALID_ARGUMENT on others; no IdleTimeoutNotification is ever sent), action profiles and selectors
 (writes UNIMPLEMENTED, reads empty), ROLLBACK_ON_ERROR / DATAPLANE_ATOMIC (UNIMPLEMENTED),
 extern entries, backup replicas.  device_id 0 is accepted as this device (the P4 tutorials send it).
 """

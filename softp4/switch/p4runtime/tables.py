@@ -63,7 +63,9 @@ class TableEntries:
                 grpc.StatusCode.PERMISSION_DENIED, f"{_WHERE}: table '{table.name}' is const: its entries cannot change"
             )
         if te.idle_timeout_ns:
-            raise unimplemented(f"{_WHERE}.idle_timeout_ns: idle timeouts are not supported")
+            if not table.idle_timeout:
+                raise invalid(f"{_WHERE}.idle_timeout_ns: table '{table.name}' does not support idle timeouts")
+            raise unimplemented(f"{_WHERE}.idle_timeout_ns: idle timeouts are not supported by softp4")
         table.check_priority(te.priority, _WHERE)
         key = table.key(te.match, _WHERE)
         sw = self.sw

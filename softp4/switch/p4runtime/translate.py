@@ -81,6 +81,7 @@ class TableSpec:
     direct_counter_unit: int = 0
     direct_meter_id: int = 0
     has_action_profile: bool = False
+    idle_timeout: bool = False  # P4Info idle_timeout_behavior NOTIFY_CONTROL
 
     # -- match ---------------------------------------------------------------------------------------
     def key(self, matches: Sequence[p4r.FieldMatch], where: str) -> list[MatchValue]:
@@ -343,6 +344,7 @@ class P4InfoIndex:
             const_default_action_id=table.const_default_action_id,
             size=table.size,
             has_action_profile=table.implementation_id != 0,
+            idle_timeout=table.idle_timeout_behavior == p4i.Table.IdleTimeoutBehavior.NOTIFY_CONTROL,
         )
 
     # -- look-ups ------------------------------------------------------------------------------------
