@@ -283,16 +283,19 @@ class Switch:
                 else:
                     prog.ingress.run_traced(p, tr)
         except PacketAbort as e:
-            self._log(p, f"Assertion failed ({e}); packet dropped")
+            if self.trace is not None:
+                self._log(p, f"Assertion failed ({e}); packet dropped")
             return
         except ParserException as e:
-            self._log(p, f"{e.error} in a control (header stack index out of range); packet dropped")
+            if self.trace is not None:
+                self._log(p, f"{e.error} in a control (header stack index out of range); packet dropped")
             return
         # I2E clone: the packet as it entered, parsed again, metadata reset but for the field list
         if pkt.clone_session >= 0:
             session = self._rep.sessions.get(pkt.clone_session)
             if session is None:
-                self._log(p, f"Clone session {pkt.clone_session} is not configured; no clone")
+                if self.trace is not None:
+                    self._log(p, f"Clone session {pkt.clone_session} is not configured; no clone")
             else:
                 keep = self._preserve(prog, p, pkt.clone_fl)
                 for out_port, rid in session.replicas:
@@ -307,12 +310,14 @@ class Switch:
                     c[sm.egress_rid] = rid
                     if session.packet_length:
                         c[0].truncate = session.packet_length
-                    self._log(p, f"Cloning packet at ingress to port {out_port}")
+                    if self.trace is not None:
+                        self._log(p, f"Cloning packet at ingress to port {out_port}")
                     self._enqueue(prog, c, out_port, egress_q)
         if pkt.digest:
             name, elems = prog.learn_lists[pkt.digest]
             digests.append((name, tuple(p[slot] for slot, _ in elems)))
-            self._log(p, f"Digest '{name}' generated")
+            if self.trace is not None:
+                self._log(p, f"Digest '{name}' generated")
         if pkt.resubmit_fl >= 0:
             self._log(p, "Resubmitting packet")
             # BMv2 resets all metadata of a resubmitted packet, ingress_port included, but the field list
@@ -322,9 +327,11 @@ class Switch:
         if mgid:
             nodes = self._rep.groups.get(mgid)
             if nodes is None:
-                self._log(p, f"Multicast group {mgid} does not exist; packet dropped")
+                if self.trace is not None:
+                    self._log(p, f"Multicast group {mgid} does not exist; packet dropped")
                 return
-            self._log(p, f"Multicast to group {mgid}")
+            if self.trace is not None:
+                self._log(p, f"Multicast to group {mgid}")
             for rid, ports in nodes:
                 for out_port in sorted(ports):
                     c = p[:]
@@ -337,7 +344,8 @@ class Switch:
         if spec == DROP_PORT:
             self._log(p, "Dropping packet at the end of ingress")
             return
-        self._log(p, f"Egress port is {spec}")
+        if self.trace is not None:
+            self._log(p, f"Egress port is {spec}")
         p[sm.instance_type] = INSTANCE_NORMAL
         self._enqueue(prog, p, spec, egress_q)
 
@@ -345,6 +353,9 @@ class Switch:
         if self.priority_queues > 1 and p[prog.std.priority] >= self.priority_queues:
             self._log(p, "Priority out of range, dropping packet")
             return
+        sm = prog.std
+        p[sm.enq_timestamp] = int((time.monotonic() - self._t0) * 1e6) & 0xFFFFFFFF
+        p[sm.enq_qdepth] = sum(1 for _, q in egress_q if q == port)
         egress_q.append((p, port))
 
     def _copy_pkt(self, pkt: Pkt) -> Pkt:
@@ -377,7 +388,10 @@ class Switch:
         # BMv2 starts egress with egress_spec = drop port + 1 (masked to the field's width)
         p[sm.egress_spec] = (DROP_PORT + 1) & ((1 << prog.sm_widths["egress_spec"]) - 1)
         p[sm.packet_length] = pkt.ingress_length
-        p[sm.egress_global_timestamp] = int((time.monotonic() - self._t0) * 1e6)
+        now = int((time.monotonic() - self._t0) * 1e6)
+        p[sm.egress_global_timestamp] = now
+        p[sm.deq_timedelta] = (now - p[sm.enq_timestamp]) & 0xFFFFFFFF
+        p[sm.deq_qdepth] = sum(1 for _, q in egress_q if q == port)
         tr = pkt.tr
         try:
             if prog.egress is not None:
@@ -386,15 +400,18 @@ class Switch:
                 else:
                     prog.egress.run_traced(p, tr)
         except PacketAbort as e:
-            self._log(p, f"Assertion failed ({e}); packet dropped")
+            if self.trace is not None:
+                self._log(p, f"Assertion failed ({e}); packet dropped")
             return
         except ParserException as e:
-            self._log(p, f"{e.error} in a control (header stack index out of range); packet dropped")
+            if self.trace is not None:
+                self._log(p, f"{e.error} in a control (header stack index out of range); packet dropped")
             return
         if pkt.clone_session >= 0:
             session = self._rep.sessions.get(pkt.clone_session)
             if session is None:
-                self._log(p, f"Clone session {pkt.clone_session} is not configured; no clone")
+                if self.trace is not None:
+                    self._log(p, f"Clone session {pkt.clone_session} is not configured; no clone")
             else:
                 keep = self._preserve(prog, p, pkt.clone_fl)
                 for out_port, rid in session.replicas:
@@ -407,7 +424,8 @@ class Switch:
                         c[slot] = value
                     c[sm.instance_type] = INSTANCE_EGRESS_CLONE
                     c[sm.egress_rid] = rid
-                    self._log(p, f"Cloning packet at egress to port {out_port}")
+                    if self.trace is not None:
+                        self._log(p, f"Cloning packet at egress to port {out_port}")
                     self._enqueue(prog, c, out_port, egress_q)
         if p[sm.egress_spec] == DROP_PORT:
             self._log(p, "Dropping packet at the end of egress")
@@ -421,7 +439,8 @@ class Switch:
             return
         if pkt.truncate and pkt.truncate < len(data):
             data = data[: pkt.truncate]
-        self._log(p, f"Transmitting packet of size {len(data)} out of port {port}")
+        if self.trace is not None:
+            self._log(p, f"Transmitting packet of size {len(data)} out of port {port}")
         outs.append((port, data))
 
     def _deparse(self, prog: Program, p: PHV) -> bytes | None:
@@ -442,7 +461,8 @@ class Switch:
                 tr(f"Deparsing header '{name}'")
             tr(f"Deparser '{dep.name}': end")
         if len(head) - pkt.off > MAX_GROWTH:
-            self._log(p, f"Packet grew by {len(head) - pkt.off} bytes (more than {MAX_GROWTH}); dropped")
+            if self.trace is not None:
+                self._log(p, f"Packet grew by {len(head) - pkt.off} bytes (more than {MAX_GROWTH}); dropped")
             return None
         return head + pkt.data[pkt.off :]
 
