@@ -818,6 +818,32 @@ class Switch:
         with self._lock:
             return self._rep.get_session(session_id)
 
+    # -- hash parameters ----------------------------------------------------------------------------
+    def set_crc_parameters(
+        self,
+        calculation: str,
+        polynomial: int,
+        initial: int,
+        final_xor: int,
+        reflect_data: bool,
+        reflect_remainder: bool,
+    ) -> None:
+        """Parameters of a `crc16_custom` / `crc32_custom` calculation (BMv2's set_crc16/32_parameters)."""
+        from softp4.switch.calculations import Crc
+
+        with self._lock:
+            calc = self.program.calculations.get(calculation)
+            if calc is None:
+                raise NotFound(f"no calculation '{calculation}'")
+            widths = {"crc8_custom": 8, "crc16_custom": 16, "crc32_custom": 32, "crc64_custom": 64}
+            width = widths.get(calc.algo_name)
+            if width is None:
+                raise InvalidArgument(f"calculation '{calculation}' uses {calc.algo_name}, not a custom CRC")
+            for what, v in (("polynomial", polynomial), ("initial", initial), ("final_xor", final_xor)):
+                if not isinstance(v, int) or v < 0 or v >> width:
+                    raise InvalidArgument(f"calculation '{calculation}': {what} {v!r} does not fit in {width} bits")
+            calc.algo = Crc(width, polynomial, initial, final_xor, bool(reflect_data), bool(reflect_remainder))
+
     # -- introspection --------------------------------------------------------------------------------
     @property
     def objects(self) -> dict[str, list[str]]:

@@ -220,3 +220,15 @@ def test_checksum_over_a_varbit_field_uses_its_current_width() -> None:
     frame = bytes.fromhex("0100000011223344ffff")
     want = make_algorithm("csum16")(bytes.fromhex("010011223344"))
     assert sw.process(0, frame) == [(0, bytes.fromhex("0100") + want.to_bytes(2, "big") + frame[4:])]
+
+
+def test_custom_crc_parameters() -> None:
+    sw = Switch(hash_program("crc16_custom", [("d", 72)], max_value=1 << 64).build())
+    assert int.from_bytes(sw.process(0, CHECK + bytes(8))[0][1][9:], "big") == 0xBB3D
+    # CRC-16/CCITT-FALSE through the custom CRC
+    sw.set_crc_parameters("calc", 0x1021, 0xFFFF, 0x0000, False, False)
+    assert int.from_bytes(sw.process(0, CHECK + bytes(8))[0][1][9:], "big") == 0x29B1
+    with pytest.raises(InvalidArgument):
+        sw.set_crc_parameters("calc", 1 << 16, 0, 0, False, False)
+    with pytest.raises(NotFound):
+        sw.set_crc_parameters("nope", 1, 0, 0, False, False)

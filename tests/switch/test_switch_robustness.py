@@ -56,7 +56,7 @@ def frames(rng: random.Random, n: int) -> list[bytes]:
         bytes.fromhex("00000000000100000000000908004500002100010000401165c60a0000010a000105") + b"x" * 13,
         bytes.fromhex("0200010100"),
     ]
-    out = [b"", b"\x00", bytes(2000), bytes([0xFF]) * 64]
+    out = [b"", b"\x00", bytes(2000), bytes([0xFF]) * 64, bytes(range(256)) * 256]
     for _ in range(n):
         kind = rng.randrange(4)
         if kind == 0:
