@@ -191,8 +191,7 @@ class ExprLowerer:
         la = lookahead_field(e)
         if la is not None and self.in_parser:
             offset, width, fty = la
-            j: J = {"type": "lookahead", "value": [offset, width]}
-            return Expr(d2b(j) if is_bool(fty) else j, fty)
+            return self._lookahead(offset, width, fty, e)
         if isinstance(e.expr, ast.TypeNameExpr):
             raise CompileError(f"internal error: '{_text(e)}' was not folded to a constant", e.loc)
         base = self.value(e.expr)
@@ -229,6 +228,16 @@ class ExprLowerer:
         if isinstance(callee, ast.FunctionDecl):
             return self.be.inline_function(self, e)
         return Expr(self.rv(e), e.type or t.INT)
+
+    def _lookahead(self, offset: int, width: int, ty: t.Type, e: ast.Node) -> Value:
+        """A lookahead read into a temporary (BMv2 reads lookahead only as a whole `set` source)."""
+        if self.emit is None:
+            raise unsupported("lookahead here", e.loc)
+        tmp = self.be.storage.scalar(self.be.unique_name("lookahead_tmp"), t.BitsType(width), e.loc)
+        self.emit({"op": "assign", "parameters": [tmp.json(), {"type": "lookahead", "value": [offset, width]}]})
+        if is_bool(ty):
+            return Expr(d2b(tmp.json()), ty)
+        return Field(tmp.instance, tmp.field, ty)
 
     # ------------------------------------------------------------ operands
 
@@ -436,13 +445,37 @@ class ExprLowerer:
             return self.value_json(v, e.type, e)
         if isinstance(callee, ast.MethodDecl) and callee.name == "lookahead" and isinstance(method, ast.Member):
             w = scalar_width(e.type)
-            if self.in_parser and w is not None:
-                j: J = {"type": "lookahead", "value": [0, w]}
-                return d2b(j) if is_bool(e.type) else j
+            if self.in_parser and w is not None and e.type is not None:
+                return self.value_json(self._lookahead(0, w, e.type, e), e.type, e)
             raise unsupported(f"'{_text(e)}' here (lookahead is supported in parser states)", e.loc)
         if isinstance(method, ast.Member) and method.member in ("minSizeInBits", "minSizeInBytes"):
             raise CompileError(f"internal error: '{_text(e)}' was not folded to a constant", e.loc)
         raise unsupported(f"call '{_text(e)}' inside an expression", e.loc)
+
+
+def ordered_args(args: list[ast.Argument], params: list[ast.Param]) -> list[ast.Argument]:
+    """The arguments of a call in parameter order (named arguments may come in any order)."""
+    if not any(a.name for a in args):
+        return list(args)
+    by_name = {a.name: a for a in args if a.name}
+    positional = [a for a in args if not a.name]
+    out: list[ast.Argument] = []
+    for p in params:
+        if p.name in by_name:
+            out.append(by_name[p.name])
+        elif positional:
+            out.append(positional.pop(0))
+        else:
+            break
+    return out
+
+
+def call_args(e: ast.MethodCall) -> list[ast.Expression]:
+    """The argument expressions of a call to a declaration with parameters, in parameter order."""
+    params = getattr(e.callee, "params", None)
+    if isinstance(params, list):
+        return [a.value for a in ordered_args(e.args, params)]
+    return [a.value for a in e.args]
 
 
 def lookahead_field(e: ast.Member) -> tuple[int, int, t.Type] | None:

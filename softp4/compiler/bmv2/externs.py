@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from softp4.compiler import ast
 from softp4.compiler import types as t
-from softp4.compiler.bmv2.expressions import const_int, expr_text, is_bool, scalar_width
+from softp4.compiler.bmv2.expressions import call_args, const_int, expr_text, is_bool, scalar_width
 from softp4.compiler.bmv2.jsonutil import J, as_param, b2d, hexval
 from softp4.compiler.bmv2.statements import StmtLowerer, prim
 from softp4.compiler.bmv2.values import (
@@ -232,7 +232,7 @@ class Externs:
 
     def call_function(self, lw: StmtLowerer, fn: ast.ExternFunctionDecl, e: ast.MethodCall) -> None:
         name = fn.name
-        args = [a.value for a in e.args]
+        args = call_args(e)
         P = lw.prims
         if name == "mark_to_drop":
             P.append(prim("mark_to_drop", {"type": "header", "value": "standard_metadata"}, loc=e))
@@ -329,7 +329,7 @@ class Externs:
         raise unsupported(f"'{expr_text(e)}' as an out argument (use a field or a local variable)", e.loc)
 
     def call_method(self, lw: StmtLowerer, ext: ExternInstance, m: ast.MethodDecl, e: ast.MethodCall) -> None:
-        args = [a.value for a in e.args]
+        args = call_args(e)
         P = lw.prims
         kind, name = ext.kind, m.name
         if kind == "counter" and name == "count":
@@ -420,7 +420,7 @@ class Externs:
         raise unsupported(f"this statement in the {where} control (only checksum calls)", s.loc)
 
     def _checksum(self, lw: StmtLowerer, e: ast.MethodCall, verify: bool, payload: bool, cond: J | None) -> None:
-        args = [a.value for a in e.args]
+        args = call_args(e)
         c = lw.cond(args[0])
         if c.get("type") == "bool":
             if not c["value"]:

@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING
 
 from softp4.compiler import ast
 from softp4.compiler import types as t
-from softp4.compiler.bmv2.expressions import ExprLowerer, Scope, const_int, expr_text, is_bool, scalar_width
+from softp4.compiler.bmv2.expressions import (
+    ExprLowerer,
+    Scope,
+    call_args,
+    const_int,
+    expr_text,
+    is_bool,
+    scalar_width,
+)
 from softp4.compiler.bmv2.jsonutil import J, b2d, hexstr, hexval, mask
 from softp4.compiler.bmv2.statements import StmtLowerer
 from softp4.compiler.bmv2.values import (
@@ -173,7 +181,9 @@ class ParserLowerer:
     def _split_if(
         self, lw: StmtLowerer, ops: list[J], entry: J, s: ast.IfStatement, rest: list[ast.Node], tail: Tail
     ) -> None:
+        self._flush(lw, ops, s)
         c = lw.cond(s.cond)
+        self._flush(lw, ops, s)
         name = entry["name"]
         join = self._state_name(f"{name}_join")
         then_s = self._state_name(f"{name}_true")
@@ -207,35 +217,46 @@ class ParserLowerer:
 
     # ------------------------------------------------------------ operations
 
+    def _flush(self, lw: StmtLowerer, ops: list[J], at: ast.Node) -> None:
+        """Move the primitives `lw` produced into parser operations."""
+        for p in lw.prims:
+            if p["op"] == "assign":
+                ops.append({"op": "set", "parameters": p["parameters"]})
+            elif p["op"] in ("_jump", "_jump_if_zero"):
+                raise unsupported("this statement in a parser state", at.loc)
+            else:
+                ops.append({"op": "primitive", "parameters": [p]})
+        lw.prims.clear()
+
     def _op(self, lw: StmtLowerer, ops: list[J], s: ast.Node) -> None:
+        self._flush(lw, ops, s)
+        op = self._packet_op(lw, s)
+        self._flush(lw, ops, s)
+        if op is not None:
+            ops.append(op)
+
+    def _packet_op(self, lw: StmtLowerer, s: ast.Node) -> J | None:
+        """The parser operation of an extract/advance/verify call; other statements go to `lw`."""
         if isinstance(s, ast.MethodCallStatement):
             e = s.call
             if isinstance(e.method, ast.Member) and isinstance(lw.value(e.method.expr), PacketObj):
                 if _is_packet_method(e, "extract"):
-                    ops.append(self._extract(lw, e))
-                    return
+                    return self._extract(lw, e)
                 if _is_packet_method(e, "advance"):
-                    ops.append({"op": "advance", "parameters": [lw.data(e.args[0].value)]})
-                    return
+                    return {"op": "advance", "parameters": [lw.data(call_args(e)[0])]}
                 if _is_packet_method(e, "lookahead"):
-                    return
+                    return None
                 raise unsupported(f"'{expr_text(e)}' in a parser", e.loc)
             if isinstance(e.callee, ast.ExternFunctionDecl) and e.callee.name == "verify":
-                err = lw.rv(e.args[1].value)
-                ops.append({"op": "verify", "parameters": [lw.cond(e.args[0].value), err]})
-                return
-        before = len(lw.prims)
+                vargs = call_args(e)
+                err = lw.rv(vargs[1])
+                return {"op": "verify", "parameters": [lw.cond(vargs[0]), err]}
         lw.statement(s)
-        for p in lw.prims[before:]:
-            if p["op"] == "assign":
-                ops.append({"op": "set", "parameters": p["parameters"]})
-            elif p["op"] in ("_jump", "_jump_if_zero"):
-                raise unsupported("this statement in a parser state", s.loc)
-            else:
-                ops.append({"op": "primitive", "parameters": [p]})
+        return None
 
     def _extract(self, lw: StmtLowerer, e: ast.MethodCall) -> J:
-        arg = e.args[0].value
+        xargs = call_args(e)
+        arg = xargs[0]
         param: J
         if isinstance(arg, ast.Member) and arg.member == "next":
             st = lw.value(arg.expr)
@@ -256,9 +277,9 @@ class ParserLowerer:
             if not isinstance(v, Header):
                 raise unsupported(f"extracting into '{expr_text(arg)}'", arg.loc)
             param = {"type": "regular", "value": v.instance}
-        if len(e.args) == 1:
+        if len(xargs) == 1:
             return {"op": "extract", "parameters": [param]}
-        length = lw.data(e.args[1].value)
+        length = lw.data(xargs[1])
         return {"op": "extract_VL", "parameters": [param, {"type": "expression", "value": length}]}
 
     # ------------------------------------------------------------ select
@@ -280,6 +301,7 @@ class ParserLowerer:
                     raise unsupported(f"select on '{expr_text(e)}'", e.loc)
                 return {"type": "stack_field", "value": [st.name, e.member]}, w
         v = lw.value(e)
+        self._flush(lw, ops, e)
         if isinstance(v, Field) and not is_bool(v.type):
             w = scalar_width(v.type)
             if w is not None:
@@ -290,7 +312,9 @@ class ParserLowerer:
         if w is None or e.type is None:
             raise unsupported(f"select on '{expr_text(e)}'", e.loc)
         tmp = self.be.storage.scalar(self.be.unique_name("tmp"), t.BitsType(w), e.loc)
-        ops.append({"op": "set", "parameters": [tmp.json(), _param(lw.data(e))]})
+        value = _param(lw.data(e))
+        self._flush(lw, ops, e)
+        ops.append({"op": "set", "parameters": [tmp.json(), value]})
         return tmp.json(), w
 
     def _select(

@@ -16,7 +16,7 @@ from typing import Any
 from softp4.compiler import ast, names
 from softp4.compiler import types as t
 from softp4.compiler.bmv2.control import ControlLowerer, synth_base
-from softp4.compiler.bmv2.expressions import ExprLowerer, Scope, const_int, expr_text, scalar_width
+from softp4.compiler.bmv2.expressions import ExprLowerer, Scope, const_int, expr_text, ordered_args, scalar_width
 from softp4.compiler.bmv2.externs import Externs
 from softp4.compiler.bmv2.jsonutil import J, hexstr
 from softp4.compiler.bmv2.parser import DeparserLowerer, ParserLowerer
@@ -236,7 +236,7 @@ class Backend:
         decl = inst.decl
         lw = ExprLowerer(self, outer)
         params = decl.params
-        args = call.args
+        args = ordered_args(call.args, params)
         if len(args) != len(params):
             raise CompileError(f"'{decl.name}' takes {len(params)} arguments, {len(args)} given", call.loc)
         for p, a in zip(params, args, strict=True):
@@ -280,13 +280,13 @@ class Backend:
 
     def _bind_args(self, scope: Scope, decl: ast.ActionDecl, args: list[ast.Argument]) -> list[Value]:
         lw = ExprLowerer(self, scope)
-        return [lw.value(a.value) for a in args]
+        return [lw.value(a.value) for a in ordered_args(args, decl.params)]
 
     def table_action(self, scope: Scope, decl: ast.ActionDecl, args: list[ast.Argument]) -> J:
         """The JSON action for `decl` as listed in a table (directional parameters bound to `args`)."""
         home = self._home(scope, decl)
         directional = [p for p in decl.params if p.direction]
-        bound_args = args[: len(directional)]
+        bound_args = ordered_args(args, decl.params)[: len(directional)]
         values = self._bind_args(scope, decl, bound_args)
         key = ("table", id(decl), id(home), tuple(value_key(v) for v in values))
         cached = self._action_cache.get(key)
@@ -316,7 +316,7 @@ class Backend:
         """The hex strings of the directionless arguments of an action call (default action, entries)."""
         ndir = len([p for p in decl.params if p.direction])
         data_params = [p for p in decl.params if not p.direction]
-        data_args = args[ndir:]
+        data_args = ordered_args(args, decl.params)[ndir:]
         if len(data_args) != len(data_params):
             raise CompileError(
                 f"action '{decl.name}' needs {len(data_params)} action data arguments, {len(data_args)} given",
@@ -334,7 +334,9 @@ class Backend:
     def direct_action(self, scope: Scope, decl: ast.ActionDecl, call: ast.MethodCall) -> tuple[J, list[str]]:
         """The action (and its action data) of an action called directly in an apply block."""
         ndir = len([p for p in decl.params if p.direction])
-        consts = all(const_int(a.value.const_value, self) is not None for a in call.args[ndir:])
+        consts = all(
+            const_int(a.value.const_value, self) is not None for a in ordered_args(call.args, decl.params)[ndir:]
+        )
         if consts:
             return self.table_action(scope, decl, call.args), self.action_data(decl, call.args, call)
         home = self._home(scope, decl)
@@ -368,7 +370,7 @@ class Backend:
         decl = call.callee
         assert isinstance(decl, ast.FunctionDecl)
         inner = Scope(self.global_scope, "")
-        for p, a in zip(decl.params, call.args, strict=False):
+        for p, a in zip(decl.params, ordered_args(call.args, decl.params), strict=False):
             v = lw.value(a.value)
             ty = p.type_ref.resolved
             if p.direction in ("in", "") and not isinstance(v, Const) and ty is not None:
@@ -433,7 +435,11 @@ class Backend:
         pkg_name = getattr(pkg, "name", "?")
         if pkg_name != "V1Switch":
             raise unsupported(f"package '{pkg_name}' (softp4 targets v1model's V1Switch)", main.loc)
-        blocks = [self._main_arg(a.value) for a in main.args]
+        pkg_decl = pkg.decl if isinstance(pkg, ast.NamedTypeRef) else None
+        main_args = main.args
+        if isinstance(pkg_decl, ast.PackageTypeDecl):
+            main_args = ordered_args(main.args, pkg_decl.params)
+        blocks = [self._main_arg(a.value) for a in main_args]
         if len(blocks) != 6:
             raise CompileError("V1Switch takes 6 blocks", main.loc)
         prs, vrfy, ingress, egress, compute, deparser = blocks
