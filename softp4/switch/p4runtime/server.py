@@ -9,6 +9,7 @@ device_id 0 is accepted as this device (the P4 tutorials send it).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from concurrent import futures
@@ -39,6 +40,8 @@ from softp4.switch.p4runtime.stream import StreamSession, packet_in_message, pac
 from softp4.switch.p4runtime.tables import TableEntries
 from softp4.switch.p4runtime.translate import P4InfoIndex
 from softp4.switch.p4runtime.value_sets import ValueSets
+
+LOG = logging.getLogger("softp4.p4runtime")
 
 API_VERSION = "1.3.0"
 _READ_CHUNK = 500  # entities per ReadResponse
@@ -182,6 +185,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             mapped = from_switch_error(exc)
             context.abort(mapped.code, mapped.message)
         except Exception as exc:  # never crash on a request
+            LOG.exception("P4Runtime: internal error")
             context.abort(grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}")
         raise AssertionError("unreachable")
 
@@ -282,6 +286,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         except P4RuntimeError as error:
             context.abort(error.code, error.message)
         except Exception as exc:  # never crash on a request
+            LOG.exception("P4Runtime: internal error")
             context.abort(grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}")
         if errors is not None:
             code, message, details = batch_status(errors)
@@ -315,6 +320,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
                     errors.append(from_switch_error(exc))
                     failed = True
                 except Exception as exc:  # a bug must not end the batch or the server
+                    LOG.exception("P4Runtime: internal error")
                     errors.append(P4RuntimeError(grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}"))
                     failed = True
         return errors if failed else None
@@ -329,6 +335,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             mapped = from_switch_error(exc)
             context.abort(mapped.code, mapped.message)
         except Exception as exc:  # never crash on a request
+            LOG.exception("P4Runtime: internal error")
             context.abort(grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}")
         for start in range(0, max(len(found), 1), _READ_CHUNK):
             yield p4r.ReadResponse(entities=found[start : start + _READ_CHUNK])

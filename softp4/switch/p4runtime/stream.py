@@ -12,6 +12,7 @@ primary client only.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ from softp4.switch.p4runtime.arbitration import Client
 from softp4.switch.p4runtime.errors import P4RuntimeError, grpc_code_number, invalid
 from softp4.switch.p4runtime.translate import ControllerHeader
 from softp4.switch.p4runtime.values import canonical, decode, pack_fields, unpack_fields
+
+LOG = logging.getLogger("softp4.p4runtime")
 
 if TYPE_CHECKING:
     from softp4.switch.p4runtime.server import P4RuntimeService
@@ -126,6 +129,7 @@ class StreamSession:
         except grpc.RpcError:
             pass
         except Exception as exc:  # never let a bad message kill the server
+            LOG.exception("P4Runtime: internal error")
             self.queue.put(P4RuntimeError(grpc.StatusCode.INTERNAL, f"stream: {type(exc).__name__}: {exc}"))
             return
         self.queue.put(_END)
