@@ -119,6 +119,20 @@ class _Context:
     in_action: bool = False
 
 
+def _ser_enum_to_bits(t: T.Type) -> T.Type:
+    """The underlying bit<W>/int<W> of a serializable enum (the spec's implicit cast), else `t`."""
+    if isinstance(t, T.EnumType) and t.underlying is not None:
+        return t.underlying
+    return t
+
+
+def _numeric(v: object) -> object:
+    """The number of a serializable enum member's constant value, else the value itself."""
+    if isinstance(v, T.EnumValue) and v.value is not None:
+        return v.value
+    return v
+
+
 def _wrap(value: int, t: T.Type) -> int:
     if isinstance(t, T.BitsType):
         w = t.width
@@ -1013,6 +1027,8 @@ class Checker:
             return True
         if isinstance(dst, T.TypeVar) or isinstance(src, T.DontCareType):
             return True
+        if isinstance(src, T.EnumType) and src.underlying is not None and src.underlying == dst:
+            return True
         if isinstance(src, T.InfIntType):
             # an integer without width converts to bit<W>/int<W>, and (leniently) to a new type of them
             return isinstance(dst, T.BitsType | T.InfIntType) or \
@@ -1487,6 +1503,10 @@ class Checker:
 
     def unify_operands(self, e: ast.Binary) -> T.Type:
         lt, rt = self.etype(e.left), self.etype(e.right)
+        if (lt is rt or lt == rt) and (e.op in _EQUALITY or not isinstance(lt, T.EnumType)):
+            return lt
+        # a serializable enum converts implicitly to its underlying type
+        lt, rt = _ser_enum_to_bits(lt), _ser_enum_to_bits(rt)
         if isinstance(lt, T.InfIntType) and isinstance(rt, T.BitsType):
             self.set_int_type(e.left, rt)
             return rt
@@ -1511,6 +1531,7 @@ class Checker:
             self.fold_binary(e)
             return T.BOOL
         if op == "++":
+            lt, rt = _ser_enum_to_bits(lt), _ser_enum_to_bits(rt)
             for side, t in ((e.left, lt), (e.right, rt)):
                 if isinstance(t, T.InfIntType):
                     raise self.error(f"operand of '++' needs a width: write it as e.g. 8w{side.const_value}"
@@ -1520,12 +1541,14 @@ class Checker:
                     raise self.error(f"operands of '++' must be bit<W> or int<W>, not {t}", side.loc)
             assert isinstance(lt, T.BitsType) and isinstance(rt, T.BitsType)
             res = T.BitsType(lt.width + rt.width, lt.signed)
-            if e.left.const_value is not None and e.right.const_value is not None:
-                lv = e.left.const_value & ((1 << lt.width) - 1)
-                rv = e.right.const_value & ((1 << rt.width) - 1)
+            lc, rc = _numeric(e.left.const_value), _numeric(e.right.const_value)
+            if isinstance(lc, int) and isinstance(rc, int):
+                lv = lc & ((1 << lt.width) - 1)
+                rv = rc & ((1 << rt.width) - 1)
                 e.const_value = _wrap((lv << rt.width) | rv, res)
             return res
         if op in ("<<", ">>"):
+            lt, rt = _ser_enum_to_bits(lt), _ser_enum_to_bits(rt)
             if not T.is_integral(lt):
                 raise self.error(f"left operand of '{op}' must be an integer, not {lt}", e.left.loc)
             if isinstance(rt, T.BitsType) and rt.signed:
@@ -1574,6 +1597,8 @@ class Checker:
         a, b = e.left.const_value, e.right.const_value
         if a is None or b is None:
             return
+        if isinstance(a, T.EnumValue) != isinstance(b, T.EnumValue) or not isinstance(t, T.EnumType):
+            a, b = _numeric(a), _numeric(b)
         op = e.op
         if op == "&&":
             e.const_value = bool(a and b)
@@ -1633,6 +1658,9 @@ class Checker:
     def unary(self, e: ast.Unary, scope: Scope) -> T.Type:
         t = self.expression(e.operand, scope)
         c = e.operand.const_value
+        if e.op != "!":
+            t = _ser_enum_to_bits(t)
+            c = _numeric(c)
         if e.op == "!":
             if not isinstance(t, T.BoolType):
                 raise self.error(f"operand of '!' must be bool, not {t}", e.operand.loc)
@@ -1715,6 +1743,8 @@ class Checker:
             ok = True
         if not ok:
             raise self.error(f"cannot cast a value of type {src} to {to}", e.loc)
+        if not isinstance(to, T.EnumType):
+            c = _numeric(c)
         if isinstance(c, int) and not isinstance(c, bool):
             bt = T.underlying_bits(to)
             if bt is not None:
@@ -1741,7 +1771,7 @@ class Checker:
             raise self.error(f"slice [{hi}:{lo}] is out of range for {t}", e.loc)
         self.retype(e.hi, T.INT)
         res = T.BitsType(hi - lo + 1)
-        c = e.expr.const_value
+        c = _numeric(e.expr.const_value)
         if isinstance(c, int) and not isinstance(c, bool):
             e.const_value = (c >> lo) & ((1 << (hi - lo + 1)) - 1)
         return res

@@ -511,3 +511,32 @@ def test_integer_literals_convert_to_new_types_of_bits() -> None:
     sel = p.states[0].transition
     assert isinstance(sel, ast.SelectExpr)
     assert sel.cases[0].keyset.type == T.BitsType(16) and sel.cases[0].keyset.const_value == 0x800
+
+
+@pytest.mark.parametrize(
+    ("source", "type_", "value"),
+    [
+        ("Color.GREEN + 1", "bit<8>", 3),
+        ("8w1 ++ Color.RED", "bit<16>", 0x101),
+        ("Color.GREEN << 2", "bit<8>", 8),
+        ("~Color.RED", "bit<8>", 0xFE),
+        ("Color.GREEN == 2", "bool", True),
+        ("Color.GREEN == Color.RED", "bool", False),
+        ("Color.GREEN[1:0]", "bit<2>", 2),
+    ],
+)
+def test_serializable_enums_convert_implicitly_to_their_underlying_type(
+        source: str, type_: str, value: object) -> None:
+    prog, _ = check(f"const bool PROBE = ({source}) == ({source});\n")
+    probe = next(d for d in prog.declarations if isinstance(d, ast.ConstantDecl) and d.name == "PROBE")
+    assert isinstance(probe.value, ast.Binary)
+    left = probe.value.left
+    assert str(left.type) == type_
+    assert left.const_value == value
+
+
+def test_serializable_enum_assigns_to_its_underlying_type_only() -> None:
+    ctl, _ = ingress("meta.a = Color.GREEN; meta.a = meta.c;")
+    assert isinstance(ctl.body.statements[0], ast.AssignmentStatement)
+    assert "cannot use a value of type Color where bit<16> is expected" in error_of("meta.b = meta.c;")
+    assert "cannot use a value of type bit<8> where Color is expected" in error_of("meta.c = meta.a;")
