@@ -100,6 +100,7 @@ class Pkt:
         "exit",
         "id",
         "ingress_length",
+        "length",
         "off",
         "recirc_fl",
         "resubmit_fl",
@@ -111,6 +112,7 @@ class Pkt:
         self.data = data
         self.off = 0
         self.ingress_length = len(data)
+        self.length = len(data)  # BMv2's packet length register: add/remove_header change it
         self.id = pkt_id
         self.copy = copy
         self.clone_session = -1  # none requested (session 0 is a valid session)

@@ -25,11 +25,15 @@ def describe(prim: dict[str, Any]) -> str:
 
 
 def _set_valid(p: PHV, h: HeaderLayout) -> None:
-    """setValid(): zero the fields of an invalid header and make it valid (invalidating union siblings)."""
+    """setValid(): zero the fields of an invalid header and make it valid (invalidating union siblings).
+
+    As in BMv2, the packet length register grows by the header's size.
+    """
     if not p[h.base]:
         for f in h.fields:
             p[f.slot] = 0
         p[h.base] = 1
+        p[0].length += h.nbytes
     if h.union is not None:
         for o in h.union.headers:
             if o is not h:
@@ -241,9 +245,55 @@ class PrimitiveCompiler:
         hr = self.ex.header_ref(h_e, where)
 
         def remove_header(p: PHV, d: Any) -> None:
-            p[hr(p, d).base] = 0
+            h = hr(p, d)
+            if p[h.base]:
+                p[h.base] = 0
+                p[0].length -= h.nbytes
 
         return remove_header
+
+    p_copy_header = p_assign_header
+
+    def p_add_header_fast(self, prim: dict[str, Any], where: str) -> Prim:
+        (h_e,) = self._args(prim, 1, where)
+        hr = self.ex.header_ref(h_e, where)
+
+        def add_header_fast(p: PHV, d: Any) -> None:
+            p[hr(p, d).base] = 1
+
+        return add_header_fast
+
+    # P4-14 arithmetic primitives
+    def _binary(self, prim: dict[str, Any], where: str, fn: Callable[[int, int], int]) -> Prim:
+        params = self._args(prim, (2, 3), where)
+        setter = self.ex.setter(params[0], where)
+        a = self.ex.compile(params[0] if len(params) == 2 else params[1], where)
+        b = self.ex.compile(params[-1], where)
+        return lambda p, d: setter(p, d, fn(a(p, d), b(p, d)))
+
+    def p_add_to_field(self, prim: dict[str, Any], where: str) -> Prim:
+        return self._binary(prim, where, lambda x, y: x + y)
+
+    def p_subtract_from_field(self, prim: dict[str, Any], where: str) -> Prim:
+        return self._binary(prim, where, lambda x, y: x - y)
+
+    p_add = p_add_to_field
+    p_subtract = p_subtract_from_field
+
+    def p_bit_and(self, prim: dict[str, Any], where: str) -> Prim:
+        return self._binary(prim, where, lambda x, y: x & y)
+
+    def p_bit_or(self, prim: dict[str, Any], where: str) -> Prim:
+        return self._binary(prim, where, lambda x, y: x | y)
+
+    def p_bit_xor(self, prim: dict[str, Any], where: str) -> Prim:
+        return self._binary(prim, where, lambda x, y: x ^ y)
+
+    def p_shift_left(self, prim: dict[str, Any], where: str) -> Prim:
+        return self._binary(prim, where, lambda x, y: x << y)
+
+    def p_shift_right(self, prim: dict[str, Any], where: str) -> Prim:
+        return self._binary(prim, where, lambda x, y: x >> y)
 
     def p_exit(self, prim: dict[str, Any], where: str) -> Prim:
         def exit_(p: PHV, d: Any) -> None:
@@ -319,14 +369,29 @@ class PrimitiveCompiler:
         mtr = self._named(m_e, "meter_array", self.prog.meters, where)
         idx = self.ex.compile(i_e, where)
         setter = self.ex.setter(dst, where)
-        return lambda p, d: setter(p, d, mtr.execute(idx(p, d), p[0].ingress_length))
+        size = mtr.size
+
+        def execute_meter(p: PHV, d: Any) -> None:
+            i = idx(p, d)
+            if 0 <= i < size:  # out of range: BMv2 leaves the destination unchanged
+                setter(p, d, mtr.execute(i, p[0].ingress_length))
+
+        return execute_meter
 
     def p_register_read(self, prim: dict[str, Any], where: str) -> Prim:
         dst, r_e, i_e = self._args(prim, 3, where)
         reg = self._named(r_e, "register_array", self.prog.registers, where)
         idx = self.ex.compile(i_e, where)
         setter = self.ex.setter(dst, where)
-        return lambda p, d: setter(p, d, reg.read(idx(p, d)))
+        size = reg.size
+        cells = reg
+
+        def register_read(p: PHV, d: Any) -> None:
+            i = idx(p, d)
+            if 0 <= i < size:  # out of range: BMv2 leaves the destination unchanged
+                setter(p, d, cells.cells[i])
+
+        return register_read
 
     def p_register_write(self, prim: dict[str, Any], where: str) -> Prim:
         r_e, i_e, v_e = self._args(prim, 3, where)

@@ -362,6 +362,7 @@ class Switch:
         c = Pkt(pkt.data, pkt.id, pkt.copy)
         c.off = pkt.off
         c.ingress_length = pkt.ingress_length
+        c.length = pkt.length
         c.truncate = pkt.truncate
         c.tr = pkt.tr
         return c
@@ -387,7 +388,7 @@ class Switch:
         p[sm.egress_port] = port
         # BMv2 starts egress with egress_spec = drop port + 1 (masked to the field's width)
         p[sm.egress_spec] = (DROP_PORT + 1) & ((1 << prog.sm_widths["egress_spec"]) - 1)
-        p[sm.packet_length] = pkt.ingress_length
+        p[sm.packet_length] = pkt.length
         now = int((time.monotonic() - self._t0) * 1e6)
         p[sm.egress_global_timestamp] = now
         p[sm.deq_timedelta] = (now - p[sm.enq_timestamp]) & 0xFFFFFFFF

@@ -138,8 +138,8 @@ def test_registers_read_write_and_api() -> None:
     assert sw.register_read("reg", 2) == 0  # 0xFFFF + 1 truncated to 16 bits
     assert sw.process(0, bytes([2, 0, 0])) == [(0, bytes([2, 0, 0]))]
     assert sw.register_read("reg", 2) == 1
-    # out of range index in the data path: read gives 0, write is ignored
-    assert sw.process(0, bytes([9, 0, 0])) == [(0, bytes([9, 0, 0]))]
+    # out of range index in the data path: as in BMv2 the read leaves h.v unchanged, the write is ignored
+    assert sw.process(0, bytes([9, 0x12, 0x34])) == [(0, bytes([9, 0x12, 0x34]))]
     with pytest.raises(InvalidArgument):
         sw.register_read("reg", 4)
     with pytest.raises(InvalidArgument):

@@ -260,3 +260,20 @@ def test_clone_session_0_is_a_session() -> None:
     sw.clone_session_set(0, [(6, 3)])
     out = sw.process(0, frame(11))
     assert [(port, rec(d)[1:3]) for port, d in out] == [(6, (3, 1)), (1, (0, 0))]
+
+
+def test_egress_packet_length_follows_added_and_removed_headers() -> None:
+    p = Program()
+    p.header_type("h_t", [("len", 32)])
+    p.header_type("e_t", [("x", 32)])
+    p.header("h", "h_t")
+    p.header("e", "e_t")
+    p.states = [state("start", [extract("h")])]
+    p.action("grow", [], [prim("add_header", {"type": "header", "value": "e"})])
+    p.call("grow")
+    p.action("rec", [], [assign(F("h", "len"), F(SM, "packet_length"))])
+    p.call("rec", pipeline="egress")
+    sw = Switch(p.build())
+    out = sw.process(0, bytes(4) + b"abc")
+    # BMv2's length register: 7 bytes received + 4 bytes of the added header
+    assert out == [(0, (11).to_bytes(4, "big") + bytes(4) + b"abc")]
