@@ -50,6 +50,8 @@ class Parser:
         self.pos = 0
         self.type_names: set[str] = type_names if type_names is not None else set()
         self.type_scopes: list[set[str]] = []
+        #: declarations found inside another one (typedef of an inline type), placed before it
+        self.pending: list[ast.Declaration] = []
 
     # ------------------------------------------------------------ token helpers
 
@@ -138,6 +140,9 @@ class Parser:
         decls: list[ast.Declaration] = []
         while not self.at("EOF"):
             d = self.top_declaration()
+            if self.pending:
+                decls.extend(self.pending)
+                self.pending.clear()
             if d is not None:
                 decls.append(d)
         return ast.Program(loc=loc, declarations=decls)
@@ -516,10 +521,14 @@ class Parser:
         return ast.MatchKindDecl(loc=t.loc, name="match_kind", annotations=annos, members=self.id_list_decl())
 
     def typedef_decl(self, annos: list[ast.Annotation]) -> ast.TypedefDecl:
-        t = self.advance()
+        self.advance()
         if self.tok.kind in ("header", "struct", "header_union", "enum"):
-            raise unsupported("a typedef of an inline type declaration", t.loc)
-        type_ref = self.type_ref()
+            # typedef header h_t { ... } alias_t;  declares h_t, then the alias
+            inner: ast.Declaration = (self.enum_decl([]) if self.at("enum") else self.struct_like_decl([]))
+            self.pending.append(inner)
+            type_ref: ast.TypeRef = ast.NamedTypeRef(loc=inner.loc, name=inner.name)
+        else:
+            type_ref = self.type_ref()
         name = self.expect_name("a type name")
         self.expect(";")
         self.declare_type(name.text)

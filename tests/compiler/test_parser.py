@@ -417,3 +417,9 @@ def test_declaration_with_an_undeclared_type(source: str) -> None:
 def test_extern_forward_declaration_declares_a_type_name() -> None:
     ds = decls("extern Thing;\nextern Thing { Thing(); void poke(); }\ncontrol c() { Thing() t; apply { t.poke(); } }")
     assert [type(d).__name__ for d in ds] == ["ExternDecl", "ControlDecl"]
+
+
+def test_typedef_of_an_inline_type_declaration() -> None:
+    ds = decls("typedef header h_t { bit<8> a; } alias_t;\nstruct s_t { alias_t x; h_t y; }")
+    assert [(type(d).__name__, d.name) for d in ds] == [
+        ("HeaderDecl", "h_t"), ("TypedefDecl", "alias_t"), ("StructDecl", "s_t")]
