@@ -673,7 +673,6 @@ class Checker:
         if isinstance(tr, ast.SelectExpr):
             for k in tr.keys:
                 self.expression(k, s)
-                self.concretize(k)
             key_types = [self.etype(k) for k in tr.keys]
             for case in tr.cases:
                 self.keyset(case.keyset, key_types, s, "select case")
@@ -784,7 +783,6 @@ class Checker:
             if isinstance(p, ast.KeyProperty):
                 for k in p.elements:
                     self.expression(k.expr, scope)
-                    self.concretize(k.expr)
                     kt = self.etype(k.expr)
                     if k.match_kind not in mk_names:
                         raise self.error(f"unknown match kind '{k.match_kind}'", k.match_kind_loc)
@@ -886,7 +884,6 @@ class Checker:
             self.coerce(st.right, self.etype(st.left), "assignment")
         elif isinstance(st, ast.MethodCallStatement):
             self.expression(st.call, scope)
-            self.concretize(st.call)
         elif isinstance(st, ast.IfStatement):
             self.expression(st.cond, scope)
             if not isinstance(st.cond.type, T.BoolType):
@@ -968,7 +965,6 @@ class Checker:
             return
         if t is None or not (T.underlying_bits(t) is not None or isinstance(t, T.EnumType | T.ErrorType)):
             raise self.error(f"cannot switch on a value of type {t}", st.expr.loc)
-        self.concretize(st.expr)
         t = self.etype(st.expr)
         seen_v: set[object] = set()
         for i, case in enumerate(st.cases):
@@ -1105,11 +1101,6 @@ class Checker:
         elif isinstance(e, ast.Mux):
             self.set_int_type(e.then, t)
             self.set_int_type(e.else_, t)
-
-    def concretize(self, e: ast.Expression) -> None:
-        """An expression whose width must be known (keys, select keys, call statements)."""
-        if isinstance(e.type, T.InfIntType) and not isinstance(e, ast.IntLiteral):
-            pass
 
     # ------------------------------------------------------------ expressions
 
