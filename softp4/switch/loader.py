@@ -245,9 +245,6 @@ class _Loader:
         except ConfigError:
             raise ConfigError(f"{where}: unknown hash algorithm '{algo_name}'") from None
         items: list[tuple[str, Any]] = []
-        last_header = -1
-        dep = prog.deparser
-        order = {h.name: i for i, h in enumerate(dep.headers)} if dep else {}
         payload = False
         for inp in c.get("input", []):
             t = inp.get("type")
@@ -260,7 +257,6 @@ class _Loader:
                     items.append(("varbit", (h.base, f.slot, h.vlen_slot)))
                 else:
                     items.append(("field", (h.base, f.slot, f.width)))
-                last_header = max(last_header, order.get(h.name, -1))
             elif t == "hexstr":
                 items.append(("const", (parse_hexstr(v, where), int(inp.get("bitwidth", 0)))))
             elif t == "header":
@@ -268,18 +264,16 @@ class _Loader:
                 if h.emit is None:
                     raise ConfigError(f"{where}: header '{h.name}' cannot be serialized")
                 items.append(("header", (h.base, h.emit)))
-                last_header = max(last_header, order.get(h.name, -1))
             elif t == "payload":
                 payload = True
             else:
                 raise ConfigError(f"{where}: unsupported input type '{t}'")
         payload_fn = None
-        if payload and dep is not None:
-            idx = last_header
-
+        if payload:
+            # as BMv2 computes it: the bytes the parser did not consume
             def payload_fn(p: PHV) -> bytes:
                 pkt = p[0]
-                return dep.headers_after(p, idx) + pkt.data[pkt.off :]
+                return bytes(pkt.data[pkt.off :])
 
         return Calculation(name, algo_name, algo, make_input_builder(items, payload_fn))
 

@@ -26,6 +26,24 @@ DEFAULT_ERRORS = {
 MAX_STATES = 4096  # per packet; a parser looping longer fails with ParserTimeout
 
 
+def _vset_padding(widths: list[int]) -> Callable[[int], int] | None:
+    """BMv2 stores value set members compressed (fields back to back); the select key pads each
+    field to whole bytes. The function converts a compressed value to the padded form."""
+    if len(widths) < 2:
+        return None
+    frozen = tuple(widths)
+
+    def pad(v: int) -> int:
+        out = 0
+        shift = sum(frozen)
+        for w in frozen:
+            shift -= w
+            out = (out << (8 * ((w + 7) // 8))) | ((v >> shift) & ((1 << w) - 1))
+        return out
+
+    return pad
+
+
 class ParseState:
     __slots__ = ("default", "dict_next", "key_fn", "key_width", "name", "ops", "transitions")
 
@@ -34,8 +52,10 @@ class ParseState:
         self.ops: list[tuple[Op, str]] = []
         self.key_fn: Callable[[PHV], int] | None = None
         self.key_width = 0  # bytes
-        # (value, mask or None, vset or None, next state)
-        self.transitions: list[tuple[int, int | None, ParseVset | None, ParseState | None]] = []
+        # (value, mask or None, vset or None, vset value padding or None, next state)
+        self.transitions: list[
+            tuple[int, int | None, ParseVset | None, Callable[[int], int] | None, ParseState | None]
+        ] = []
         self.dict_next: dict[int, ParseState | None] | None = None
         self.default: ParseState | None = None
 
@@ -43,9 +63,12 @@ class ParseState:
         dn = self.dict_next
         if dn is not None:
             return dn.get(key, self.default)
-        for value, mask, vset, nxt in self.transitions:
+        for value, mask, vset, pad, nxt in self.transitions:
             if vset is not None:
                 for v, m in vset.values:
+                    if pad is not None:
+                        v = pad(v)
+                        m = None if m is None else pad(m)
                     mm = m if m is not None else -1
                     if mask is not None:
                         mm &= mask
@@ -134,6 +157,7 @@ class ParserCompiler:
     def __init__(self, prog: Program) -> None:
         self.prog = prog
         self.prims = PrimitiveCompiler(prog)
+        self._key_widths: list[int] = []
 
     def compile(self, pj: dict[str, Any]) -> Parser:
         name = str(pj.get("name", "parser"))
@@ -183,20 +207,22 @@ class ParserCompiler:
                 vs = self.prog.vsets.get(str(value))
                 if vs is None:
                     raise ConfigError(f"{where}: unknown parse value set '{value}'")
-                st.transitions.append((0, m, vs, nxt))
+                st.transitions.append((0, m, vs, _vset_padding(self._key_widths), nxt))
                 all_exact = False
             else:
-                st.transitions.append((parse_hexstr(value, where), m, None, nxt))
+                st.transitions.append((parse_hexstr(value, where), m, None, None, nxt))
                 if m is not None:
                     all_exact = False
         if all_exact and st.key_fn is not None:
             dn: dict[int, ParseState | None] = {}
-            for value, _, _, nxt in st.transitions:
+            for value, _, _, _, nxt in st.transitions:
                 dn.setdefault(value, nxt)
             st.dict_next = dn
 
     def _key(self, key: list[Any], where: str) -> tuple[Callable[[PHV], int], int]:
         parts: list[tuple[Callable[[PHV, Any], int], int]] = []
+        widths: list[int] = []
+        self._key_widths = widths
         total = 0
         for kj in key:
             t = kj.get("type") if isinstance(kj, dict) else None
@@ -205,10 +231,12 @@ class ParserCompiler:
                 slot, width, _ = self.prog.layout.field_slot(v, where)
                 m = (1 << width) - 1
                 parts.append(((lambda s, mm: lambda p, d: p[s] & mm)(slot, m), (width + 7) // 8))
+                widths.append(width)
             elif t == "lookahead":
                 if not isinstance(v, list) or len(v) != 2:
                     raise ConfigError(f"{where}: bad lookahead {v!r}")
                 parts.append((make_lookahead(int(v[0]), int(v[1])), (int(v[1]) + 7) // 8))
+                widths.append(int(v[1]))
             elif t in ("stack_field", "union_stack_field"):
                 g = self.prog.exprs.compile(kj, where)
                 st = self.prog.layout.stack(v[0], where)
@@ -219,6 +247,7 @@ class ParserCompiler:
                     raise ConfigError(f"{where}: bad {t} {v!r}")
                 m = (1 << f.width) - 1
                 parts.append(((lambda gg, mm: lambda p, d: gg(p, d) & mm)(g, m), (f.width + 7) // 8))
+                widths.append(f.width)
             else:
                 raise ConfigError(f"{where}: unsupported transition key {kj!r}")
             total += parts[-1][1]
@@ -277,7 +306,10 @@ class ParserCompiler:
 
             def advance(p: PHV, d: Any) -> None:
                 pkt = p[0]
-                nbytes = amount(p, d) // unit
+                n = amount(p, d)
+                if n < 0 or n % unit:
+                    raise ParserException("ParserInvalidArgument")
+                nbytes = n // unit
                 if pkt.off + nbytes > len(pkt.data):
                     raise ParserException("PacketTooShort")
                 pkt.off += nbytes
@@ -349,13 +381,16 @@ class ParserCompiler:
         maxbits = h.varbit.width
 
         def extract_vl(p: PHV, d: Any) -> None:
+            # BMv2's order: a width not in bytes, then too few bytes, then more than the header holds
             pkt = p[0]
             vbits = vl(p, d)
-            if vbits < 0 or vbits % 8 or vbits > maxbits:
-                raise ParserException("HeaderTooShort")
+            if vbits < 0 or vbits % 8:
+                raise ParserException("ParserInvalidArgument")
             n = (fixed + vbits) // 8
             if pkt.off + n > len(pkt.data):
                 raise ParserException("PacketTooShort")
+            if vbits > maxbits:
+                raise ParserException("HeaderTooShort")
             ex(p, pkt.data, pkt.off, vbits)
             pkt.off += n
 

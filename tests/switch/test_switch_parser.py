@@ -275,3 +275,50 @@ def test_header_union_stack_extract_and_select() -> None:
     assert sw.process(0, bytes([2, 0xAB, 0xCD, 9])) == [(0, bytes([2, 0x11, 0x11, 9]))]
     # u[0].a = 5 stops; a third union would not fit but is not needed
     assert sw.process(0, bytes([1, 5, 7])) == [(0, bytes([1, 5, 7]))]
+
+
+def test_advance_by_a_non_multiple_of_8_is_parser_invalid_argument() -> None:
+    types = [("a_t", [("k", 8)])]
+    states = [state("start", [extract("a"), {"op": "advance", "parameters": [F("a", "k")]}])]
+    sw = Switch(err_program(states, types, [("a", "a_t")]).build())
+    # advanced bytes are consumed: the deparser does not emit them again
+    assert sw.process(0, bytes([16, 1, 2, 3])) == [(0, bytes([0, 16, 3]))]
+    assert sw.process(0, bytes([12, 1, 2, 3])) == [(0, bytes([6, 12, 1, 2, 3]))]
+    assert sw.process(0, bytes([64, 1, 2, 3])) == [(0, bytes([1, 64, 1, 2, 3]))]
+
+
+def test_varbit_width_not_in_bytes_is_parser_invalid_argument() -> None:
+    p = err_program([], [("l_t", [("len", 8)])], [("l", "l_t")])
+    p.header_type("o_t", [("data", "*")], max_length=4)
+    p.header("o", "o_t")
+    p.states = [
+        state(
+            "start",
+            [extract("l"), {"op": "extract_VL", "parameters": [{"type": "regular", "value": "o"}, F("l", "len")]}],
+        )
+    ]
+    sw = Switch(p.build())
+    assert sw.process(0, bytes([12, 1, 2])) == [(0, bytes([6, 12, 1, 2]))]
+    # too few bytes is found before too many for the header
+    assert sw.process(0, bytes([64, 1, 2])) == [(0, bytes([1, 64, 1, 2]))]
+
+
+def test_value_set_on_two_fields_pads_compressed_members() -> None:
+    types = [("a_t", [("x", 12), ("y", 4)]), ("b_t", [("v", 8)])]
+    states = [
+        state(
+            "start",
+            [extract("a")],
+            key=[F("a", "x"), F("a", "y")],
+            transitions=[{"type": "parse_vset", "value": "pvs", "mask": None, "next_state": "pb"}, tr(None, None)],
+        ),
+        state("pb", [extract("b")]),
+    ]
+    p = err_program(states, types, [("a", "a_t"), ("b", "b_t")])
+    p.j["parse_vsets"] = [{"name": "pvs", "id": 0, "compressed_bitwidth": 16}]
+    p.action("mark", [], [assign(F("b", "v"), C(0xEE))])
+    p.call("mark")
+    sw = Switch(p.build())
+    sw.parse_vset_add("pvs", 0xABA3)  # x = 0xaba, y = 0x3, compressed
+    assert sw.process(0, bytes([0xAB, 0xA3, 0x00])) == [(0, bytes([0, 0xAB, 0xA3, 0xEE]))]
+    assert sw.process(0, bytes([0xAB, 0xA4, 0x00])) == [(0, bytes([0, 0xAB, 0xA4, 0x00]))]
