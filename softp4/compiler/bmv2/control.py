@@ -224,12 +224,12 @@ class ControlLowerer:
         for node in ast.walk(s.cond):
             if isinstance(node, ast.MethodCall) and _apply_target(node) is not None:
                 raise unsupported("a table apply inside a complex condition", node.loc)
-        j = ExprLowerer(self.be, scope).cond(s.cond)
-        if j.get("type") == "bool":
-            branch = s.then if j["value"] else s.else_
-            return self.seq(scope, [branch], nxt, end) if branch is not None else nxt
         then_n = self.seq(scope, [s.then], nxt, end)
         else_n = self.seq(scope, [s.else_], nxt, end) if s.else_ is not None else nxt
+        pre = StmtLowerer(self.be, scope)
+        j = pre.cond(s.cond)
+        if j.get("type") == "bool" and not pre.prims:
+            return then_n if j["value"] else else_n
         name = f"node_{self.be.next_id('node_name') + 2}"
         self.conditionals.append(
             {
@@ -241,6 +241,11 @@ class ControlLowerer:
                 "false_next": else_n,
             }
         )
+        if pre.prims:
+            # the condition calls functions: their bodies run in an action just before it
+            base = self.be.synth_action_base(s)
+            action = self.be.new_action(base, [], pre.prims)
+            return self.keyless_table(self.be.unique_table_name(f"tbl_{base}"), action, name, s)
         return name
 
     def _switch(self, scope: Scope, s: ast.SwitchStatement, nxt: str | None, end: str | None) -> str | None:
@@ -439,7 +444,7 @@ class ControlLowerer:
             h = lw.value(e.method.expr)
             if isinstance(h, Header):
                 return [h.instance, "$valid$"], 1
-        v = lw.value(e)
+        v = pre.value(e)
         if isinstance(v, Field) and not isinstance(v.type, t.VarbitType):
             w = scalar_width(v.type)
             assert w is not None
