@@ -18,7 +18,7 @@ class Deparser:
                 pairs.append((h.base, h.emit))
         self.pairs = tuple(pairs)
         self.names = [h.name for h in headers if h.emit is not None]
-        self.prims: list[Callable[[PHV, Any], Any]] = []  # deparser primitives, run before emitting
+        self.prims: list[Callable[[PHV, Any], Any]] = []  # deparser primitives: after checksum updates, before emitting
 
     def headers_bytes(self, p: PHV) -> bytes:
         return b"".join([e(p) for b, e in self.pairs if p[b]])

@@ -450,11 +450,12 @@ class Switch:
         tr = pkt.tr
         if dep is None:
             return pkt.data[pkt.off :]
-        for prim in dep.prims:
-            prim(p, None)
+        # BMv2's order: checksum updates, then the deparser's own primitives, then the headers
         for cond, slot, mask, calc in prog.update_checksums:
             if cond(p, None):
                 p[slot] = calc.compute(p) & mask
+        for prim in dep.prims:
+            prim(p, None)
         head = dep.headers_bytes(p)
         if tr is not None:
             tr(f"Deparser '{dep.name}': start")
