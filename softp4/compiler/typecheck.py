@@ -827,20 +827,27 @@ class Checker:
             raise self.error(f"'{path.name}' is not an action", path.loc)
         path.decl = decl
         path.type = T.ActionType(decl)
+        directional = [p for p in decl.params if p.direction != ""]
+        data = [p for p in decl.params if p.direction == ""]
         if isinstance(e, ast.MethodCall):
             for a in e.args:
                 self.expression(a.value, scope)
-            params = [p for p in decl.params if p.direction != ""] if partial else decl.params
-            if not partial and len(e.args) == len([p for p in decl.params if p.direction != ""]):
-                params = [p for p in decl.params if p.direction != ""]
-            self.bind_args(params, e.args, {}, scope, e.loc, f"action {decl.name}", check_dir=True)
+            if partial:
+                # in an actions list: the directional parameters; the control plane gives the rest
+                params = directional
+            elif directional and len(e.args) == len(data):
+                params = data  # leniently: only the action data of an entry or default action
+            else:
+                params = decl.params
+            self.bind_args(params, e.args, {}, scope, e.loc, f"action {decl.name}", check_dir=True, call=e)
             e.callee = decl
             e.type = T.VOID
-        elif not partial:
-            data = [p for p in decl.params if p.direction == ""]
-            if data:
-                raise self.error(f"action {decl.name} needs arguments for {', '.join(p.name for p in data)}",
-                                 ref.loc)
+        elif partial and directional:
+            raise self.error(f"action {decl.name} needs arguments for its directional parameters "
+                             f"({', '.join(p.name for p in directional)}) in the actions list", ref.loc)
+        elif not partial and data:
+            raise self.error(f"action {decl.name} needs arguments for {', '.join(p.name for p in data)}",
+                             ref.loc)
         return decl
 
     def table_value(self, d: ast.TableDecl, p: ast.ValueProperty, scope: Scope,

@@ -540,3 +540,29 @@ def test_serializable_enum_assigns_to_its_underlying_type_only() -> None:
     assert isinstance(ctl.body.statements[0], ast.AssignmentStatement)
     assert "cannot use a value of type Color where bit<16> is expected" in error_of("meta.b = meta.c;")
     assert "cannot use a value of type bit<8> where Color is expected" in error_of("meta.c = meta.a;")
+
+
+def test_actions_with_directional_parameters_in_tables() -> None:
+    ctl, _ = ingress("t.apply();", """
+        action fwd(inout standard_metadata_t m, bit<9> port) { m.egress_spec = port; }
+        table t {
+            key = { meta.a: exact; }
+            actions = { fwd(sm); }
+            default_action = fwd(sm, 1);
+            const entries = { 1: fwd(sm, 2); 2: fwd(3); }
+        }
+    """)
+    table = ctl.locals[1]
+    assert isinstance(table, ast.TableDecl)
+    listed = table.actions[0].expr
+    assert isinstance(listed, ast.MethodCall) and [p.name for p in listed.param_decls or []] == ["m"]
+    entries = table.entries
+    assert entries is not None
+    full, data_only = (e.action.expr for e in entries.entries)
+    assert isinstance(full, ast.MethodCall) and [p.name for p in full.param_decls or []] == ["m", "port"]
+    assert isinstance(data_only, ast.MethodCall) and [p.name for p in data_only.param_decls or []] == ["port"]
+    assert data_only.args[0].value.type == T.BitsType(9)
+    assert "needs arguments for its directional parameters (m)" in error_of("t.apply();", """
+        action fwd(inout standard_metadata_t m, bit<9> port) { m.egress_spec = port; }
+        table t { key = { meta.a: exact; } actions = { fwd; } }
+    """)
