@@ -31,6 +31,7 @@ from softp4.stf.syntax import (
     RemoveAll,
     SetDefault,
     StfSyntaxError,
+    ValueSetChange,
     Wait,
 )
 
@@ -41,7 +42,7 @@ _TOKEN = re.compile(
   | (?P<number>(?:0[xX][0-9a-fA-F*]+|0[bB][01*]+|0[oO][0-7*]+|[0-9]+)(?![A-Za-z0-9_$*]))
   | (?P<bad>[0-9][A-Za-z0-9_$*]*)
   | (?P<ident>[A-Za-z_$][A-Za-z0-9_$]*)
-  | (?P<op>==|!=|<=|>=|->|[:,()\[\].=/<>])
+  | (?P<op>&&&|==|!=|<=|>=|->|[:,()\[\].=/<>])
     """,
     re.VERBOSE,
 )
@@ -392,6 +393,14 @@ def parse_line(filename: str, line: int, text: str) -> Command | None:
         name = p.name("a meter name")
         index = p.integer("the meter index")
         command = MeterSetRates(line, name, index, _parse_rates(p))
+    elif keyword in ("pvs_add", "pvs_remove"):
+        name = p.name("a value set name")
+        value = p.integer("the value")
+        mask = None
+        if p.at_op("&&&"):
+            p.next()
+            mask = p.integer("the mask")
+        command = ValueSetChange(line, name, value, mask, keyword == "pvs_add")
     elif keyword == "meter_array_set_rates":
         name = p.name("a meter name")
         command = MeterSetRates(line, name, None, _parse_rates(p))

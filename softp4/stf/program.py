@@ -93,6 +93,7 @@ class ProgramNames:
         self.counters: dict[str, dict[str, Any]] = {c["name"]: c for c in program.get("counter_arrays", [])}
         self.registers: dict[str, dict[str, Any]] = {r["name"]: r for r in program.get("register_arrays", [])}
         self.meters: dict[str, dict[str, Any]] = {m["name"]: m for m in program.get("meter_arrays", [])}
+        self.value_sets: list[str] = [v["name"] for v in program.get("parse_vsets", [])]
 
     def table(self, name: str) -> TableSpec:
         return self.tables[resolve_suffix("table", name, list(self.tables))]
@@ -136,3 +137,6 @@ class ProgramNames:
 
     def meter(self, name: str) -> str:
         return resolve_suffix("meter", name, list(self.meters))
+
+    def value_set(self, name: str) -> str:
+        return resolve_suffix("value set", name, self.value_sets)

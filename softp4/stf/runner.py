@@ -37,6 +37,7 @@ from softp4.stf.syntax import (
     RegisterWrite,
     RemoveAll,
     SetDefault,
+    ValueSetChange,
     Wait,
 )
 from softp4.switch.tables import Exact, Lpm, Match, Optional, Range, Ternary
@@ -61,6 +62,8 @@ class SwitchLike(Protocol):
         self, session_id: int, replicas: list[tuple[int, int]], packet_length_bytes: int = 0
     ) -> None: ...
     def clone_session_delete(self, session_id: int) -> None: ...
+    def parse_vset_add(self, name: str, value: int, mask: int | None = None) -> None: ...
+    def parse_vset_delete(self, name: str, value: int, mask: int | None = None) -> None: ...
 
 
 class StfError(Exception):
@@ -297,6 +300,12 @@ class StfRunner:
                 sw.counter_write(self.names.counter(command.counter), command.index, command.bytes, command.packets)
             elif isinstance(command, MeterSetRates):
                 self._meter(command)
+            elif isinstance(command, ValueSetChange):
+                name = self.names.value_set(command.value_set)
+                if command.add:
+                    sw.parse_vset_add(name, command.value, command.mask)
+                else:
+                    sw.parse_vset_delete(name, command.value, command.mask)
             elif isinstance(command, Wait | RemoveAll | Query):
                 pass  # packets run to completion; p4c's runner ignores `remove`; queries change nothing
         except SwitchError as exc:

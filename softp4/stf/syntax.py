@@ -177,6 +177,16 @@ class MeterSetRates(Command):
 
 
 @dataclass(frozen=True)
+class ValueSetChange(Command):
+    """`pvs_add name value[&&&mask]` / `pvs_remove ...` (BMv2 CLI names; a softp4 STF extension)."""
+
+    value_set: str
+    value: int
+    mask: int | None
+    add: bool
+
+
+@dataclass(frozen=True)
 class Query(Command):
     """A command that only reads state (register_read, counter_read, mirroring_get, meter_get_rates)."""
 
@@ -209,4 +219,6 @@ COMMAND_NAMES = (
     "meter_get_rates",
     "meter_set_rates",
     "meter_array_set_rates",
+    "pvs_add",
+    "pvs_remove",
 )

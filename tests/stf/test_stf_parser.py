@@ -28,6 +28,7 @@ from softp4.stf.syntax import (
     RemoveAll,
     SetDefault,
     StfSyntaxError,
+    ValueSetChange,
     Wait,
 )
 
@@ -176,6 +177,8 @@ def test_register_counter_meter_commands() -> None:
     meter_set_rates m 0 0.5:10 1:20
     meter_array_set_rates m 2.25:5 4:8
     remove all
+    pvs_add p.vs 0x8100
+    pvs_remove vs 0x0800&&&0xff00
     """
     assert parse_stf(text) == [
         RegisterWrite(2, "ingress.r", 3, 16),
@@ -186,6 +189,8 @@ def test_register_counter_meter_commands() -> None:
         MeterSetRates(7, "m", 0, ((0.5, 10), (1.0, 20))),
         MeterSetRates(8, "m", None, ((2.25, 5), (4.0, 8))),
         RemoveAll(9),
+        ValueSetChange(10, "p.vs", 0x8100, None, True),
+        ValueSetChange(11, "vs", 0x0800, 0xFF00, False),
     ]
 
 

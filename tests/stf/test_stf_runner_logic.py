@@ -48,6 +48,7 @@ PROGRAM: dict[str, Any] = {
     "counter_arrays": [{"name": "MyIngress.hits", "size": 4, "is_direct": False}],
     "register_arrays": [{"name": "MyIngress.reg", "size": 4, "bitwidth": 32}],
     "meter_arrays": [{"name": "MyIngress.m", "size": 2}],
+    "parse_vsets": [{"name": "MyParser.types", "compressed_bitwidth": 16}],
 }
 
 
@@ -110,6 +111,12 @@ class FakeSwitch:
     def clone_session_delete(self, session_id: int) -> None:
         self.calls.append(("clone_del", session_id))
 
+    def parse_vset_add(self, name: str, value: int, mask: int | None = None) -> None:
+        self.calls.append(("pvs_add", name, value, mask))
+
+    def parse_vset_delete(self, name: str, value: int, mask: int | None = None) -> None:
+        self.calls.append(("pvs_del", name, value, mask))
+
 
 def run(text: str) -> tuple[FakeSwitch, Any]:
     sw = FakeSwitch()
@@ -158,6 +165,8 @@ def test_setdefault_registers_meters_counters() -> None:
         register_write reg 1 0xff
         register_reset MyIngress.reg
         meter_set_rates m 1 0.5:10 1:20
+        pvs_add types 0x8100
+        pvs_remove MyParser.types 0x0800&&&0xff00
         """
     )
     assert sw.calls == [
@@ -165,6 +174,8 @@ def test_setdefault_registers_meters_counters() -> None:
         ("reg", "MyIngress.reg", 1, 255),
         ("reg_reset", "MyIngress.reg"),
         ("meter", "MyIngress.m", 1, [(500000.0, 10), (1000000.0, 20)]),
+        ("pvs_add", "MyParser.types", 0x8100, None),
+        ("pvs_del", "MyParser.types", 0x0800, 0xFF00),
     ]
 
 
