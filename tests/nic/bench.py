@@ -37,13 +37,13 @@ PCIE_PORTS = (PORT_A1, PORT_A3)
 UPLINK = c.NIC_UPLINK_PORT
 
 # transmit windows of accelerator 1 (local BAR space)
-TXW_DATA = 0x1000_0000  # /20, size 0x60000 -> accel 2 window 7 at 0x2_0000_0000 (crosses to 4 DW)
+TXW_DATA = 0x1000_0000  # 1 MiB block (/44), size 0x60000 -> accel 2 window 7 at 0x2_0000_0000 (crosses to 4 DW)
 TXW_DATA_SIZE = 0x6_0000
 TXW_DATA_REMOTE = 0x2_0000_0000
-TXW_FLAG = 0x1010_0000  # /20, size 0x1000 -> accel 2 window 8 at 0x4000, ACK requested
+TXW_FLAG = 0x1010_0000  # 1 MiB block (/44), size 0x1000 -> accel 2 window 8 at 0x4000, ACK requested
 TXW_FLAG_SIZE = 0x1000
 TXW_FLAG_REMOTE = 0x4000
-TXW_GROUP = 0x1020_0000  # /20, size 0x10000 -> group window 9 at 0x10000
+TXW_GROUP = 0x1020_0000  # 1 MiB block (/44), size 0x10000 -> group window 9 at 0x10000
 TXW_GROUP_SIZE = 0x1_0000
 TXW_GROUP_REMOTE = 0x1_0000
 TXW_REWIND = 0x1FFF_F000  # one DW: rewinds stream 5
@@ -73,11 +73,14 @@ class ToolchainMissing(Exception):
 @cache
 def program_json(name: str) -> dict[str, Any]:
     """BMv2 JSON of p4src/<name>.p4: from the build directory if present, else compiled by softp4."""
-    build = Path(os.environ.get(BUILD_ENV, "build"))
+    explicit = os.environ.get(BUILD_ENV)
+    build = Path(explicit or "build")
     if not build.is_absolute():
         build = ROOT / build
     built = build / name / f"{name}.json"
-    if built.is_file():
+    # a build directory named explicitly is used as it is (e.g. what real p4c wrote); the default one
+    # only while it is newer than every P4 source, so that tests never run a stale program
+    if built.is_file() and (explicit or built.stat().st_mtime >= _newest_p4_source()):
         data: dict[str, Any] = json.loads(built.read_text(encoding="utf-8"))
         return data
     try:
@@ -89,6 +92,10 @@ def program_json(name: str) -> dict[str, Any]:
     except (AttributeError, ImportError, NotImplementedError) as exc:
         raise ToolchainMissing(f"softp4 compiler cannot compile {name}.p4 yet: {exc!r}") from exc
     return result.bmv2_json
+
+
+def _newest_p4_source() -> float:
+    return max(p.stat().st_mtime for p in (ROOT / "p4src").rglob("*.p4"))
 
 
 def new_switch(name: str) -> Any:
@@ -151,9 +158,9 @@ class NicBench:
         for port, accel in ((PORT_A1, ACCEL_A1), (PORT_A3, ACCEL_A3)):
             sw.table_add(t + "pcie_port", [Exact(port)], t + "set_source", [accel, MAC_A])
         windows = [
-            (TXW_DATA, 20, MAC_B, ACCEL_B2, 7, TXW_DATA_REMOTE, TXW_DATA_SIZE, TX_STREAM_TO_B2, 0),
-            (TXW_FLAG, 20, MAC_B, ACCEL_B2, 8, TXW_FLAG_REMOTE, TXW_FLAG_SIZE, TX_STREAM_TO_B2, c.FLAG_ACK_REQ),
-            (TXW_GROUP, 20, MAC_GROUP, GROUP, 9, TXW_GROUP_REMOTE, TXW_GROUP_SIZE, TX_STREAM_TO_GROUP,
+            (TXW_DATA, 44, MAC_B, ACCEL_B2, 7, TXW_DATA_REMOTE, TXW_DATA_SIZE, TX_STREAM_TO_B2, 0),
+            (TXW_FLAG, 44, MAC_B, ACCEL_B2, 8, TXW_FLAG_REMOTE, TXW_FLAG_SIZE, TX_STREAM_TO_B2, c.FLAG_ACK_REQ),
+            (TXW_GROUP, 44, MAC_GROUP, GROUP, 9, TXW_GROUP_REMOTE, TXW_GROUP_SIZE, TX_STREAM_TO_GROUP,
              c.FLAG_GROUP),
         ]
         for base, plen, dmac, dst, win, remote, size, stream, flags in windows:
