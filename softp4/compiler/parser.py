@@ -21,6 +21,7 @@ A syntax error raises `CompileError` at the offending token:
 from __future__ import annotations
 
 from softp4.compiler import ast
+from softp4.compiler import types as T
 from softp4.compiler.errors import CompileError, SourceLocation, unsupported
 from softp4.compiler.lexer import Token, tokenize
 
@@ -33,6 +34,19 @@ _BINARY_PREC = {
 }  # fmt: skip
 
 _DIRECTIONS = frozenset({"in", "out", "inout"})
+
+
+def _type_literal(e: ast.Expression) -> None:
+    """Annotation arguments are not type checked; literals among them get their type
+    and value here, so every literal in the tree is typed."""
+    for n in ast.walk(e):
+        if isinstance(n, ast.StringLiteral):
+            n.type, n.const_value = T.STRING, n.value
+        elif isinstance(n, ast.BoolLiteral):
+            n.type, n.const_value = T.BOOL, n.value
+        elif isinstance(n, ast.IntLiteral):
+            n.type = T.INT if n.width is None else T.BitsType(n.width, n.signed)
+            n.const_value = n.value
 
 
 def _describe(tok: Token) -> str:
@@ -304,12 +318,16 @@ class Parser:
                         break
                 if sub.at("EOF"):
                     ann.kv = kv
+                    for _, v in kv:
+                        _type_literal(v)
                 return
             args = [sub.expression()]
             while sub.accept(","):
                 args.append(sub.expression())
             if sub.at("EOF"):
                 ann.args = args
+                for a in args:
+                    _type_literal(a)
         except CompileError:
             pass
 
