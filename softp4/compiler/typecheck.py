@@ -1564,7 +1564,7 @@ class Checker:
         if op in _EQUALITY:
             t = self.unify_operands(e)
             if isinstance(t, T.InfIntType | T.BitsType | T.BoolType | T.ErrorType | T.EnumType | T.NewType
-                          | T.StructLikeType | T.TupleType | T.StackType):
+                          | T.StructLikeType | T.TupleType | T.StackType | T.VarbitType):
                 self.fold_binary(e, t)
                 return T.BOOL
             raise self.error(f"values of type {t} cannot be compared", e.loc)

@@ -566,3 +566,20 @@ def test_actions_with_directional_parameters_in_tables() -> None:
         action fwd(inout standard_metadata_t m, bit<9> port) { m.egress_spec = port; }
         table t { key = { meta.a: exact; } actions = { fwd; } }
     """)
+
+
+def test_equality_of_varbits_headers_and_stacks() -> None:
+    prog, _ = check("""
+        header V { bit<8> s; varbit<32> v; }
+        struct vs_t { V h; V[2] a; }
+        control C2(inout vs_t hdr, out bool r) {
+            apply {
+                V[2] tmp;
+                tmp[0] = hdr.h;
+                r = hdr.h.v == hdr.a[0].v && hdr.h == hdr.a[0] && tmp == hdr.a;
+            }
+        }
+    """)
+    c2 = next(d for d in prog.declarations if isinstance(d, ast.ControlDecl) and d.name == "C2")
+    assign = c2.body.statements[2]
+    assert isinstance(assign, ast.AssignmentStatement) and assign.right.type == T.BOOL
