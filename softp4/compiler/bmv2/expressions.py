@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from softp4.compiler import ast
 from softp4.compiler import types as t
 from softp4.compiler.bmv2.jsonutil import J, b2d, boolval, d2b, hexval, mask, op
-from softp4.compiler.bmv2.storage import storage_width
+from softp4.compiler.bmv2.storage import flat_fields, storage_width
 from softp4.compiler.bmv2.values import (
     BlockInstance,
     Const,
@@ -368,10 +368,10 @@ class ExprLowerer:
         lv, rv = self.value(e.left), self.value(e.right)
         if isinstance(lv, Header) and isinstance(rv, Header):
             parts: list[J] = [op("==", d2b(lv.valid_field()), d2b(rv.valid_field()))]
-            for name, f in lv.fields.items():
+            for f, g in zip(flat_fields(lv), flat_fields(rv), strict=True):
                 if isinstance(f.type, t.VarbitType):
                     raise unsupported("comparing headers with varbit fields", e.loc)
-                parts.append(op("==", f.json(), rv.fields[name].json()))
+                parts.append(op("==", f.json(), g.json()))
             j = parts[0]
             for p in parts[1:]:
                 j = op("and", j, p)

@@ -16,6 +16,7 @@ from softp4.compiler import types as t
 from softp4.compiler.bmv2.expressions import call_args, const_int, expr_text, is_bool, scalar_width
 from softp4.compiler.bmv2.jsonutil import J, as_param, b2d, hexval
 from softp4.compiler.bmv2.statements import StmtLowerer, prim
+from softp4.compiler.bmv2.storage import flat_fields
 from softp4.compiler.bmv2.values import (
     Const,
     DynField,
@@ -167,7 +168,7 @@ class Externs:
                 else:
                     out.append(v.json())
             elif isinstance(v, Header):
-                for f in v.fields.values():
+                for f in flat_fields(v):
                     out.append(f.json())
             elif isinstance(v, Struct):
                 for sub in v.fields.values():

@@ -21,7 +21,7 @@ from softp4.compiler.bmv2.externs import Externs
 from softp4.compiler.bmv2.jsonutil import J, hexstr
 from softp4.compiler.bmv2.parser import DeparserLowerer, ParserLowerer
 from softp4.compiler.bmv2.statements import StmtLowerer, _Frame
-from softp4.compiler.bmv2.storage import Storage
+from softp4.compiler.bmv2.storage import Storage, flat_fields
 from softp4.compiler.bmv2.values import (
     BlockInstance,
     Const,
@@ -574,7 +574,7 @@ def _all_fields(v: Value) -> list[J]:
             out.extend(_all_fields(sub))
         return out
     if isinstance(v, Header):
-        return [f.json() for f in v.fields.values()]
+        return [f.json() for f in flat_fields(v)]
     return []
 
 

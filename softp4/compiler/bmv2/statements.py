@@ -21,6 +21,7 @@ from softp4.compiler.bmv2.expressions import (
     scalar_width,
 )
 from softp4.compiler.bmv2.jsonutil import J, as_param, b2d, hexval, op
+from softp4.compiler.bmv2.storage import flat_fields
 from softp4.compiler.bmv2.values import (
     Const,
     DynField,
@@ -282,14 +283,15 @@ class StmtLowerer(ExprLowerer):
         return DynField(h, names.index(name), h.type.fields[names.index(name)][1])
 
     def _lookahead_header(self, dst: Header, at: ast.Node) -> None:
+        fields = flat_fields(dst)
+        self.prims.append(prim("add_header", dst.json()))
         offset = 0
-        for fname, fty in dst.type.fields:
-            w = scalar_width(fty)
+        for f in fields:
+            w = scalar_width(f.type)
             if w is None:
                 raise unsupported("lookahead of a header with varbit fields", at.loc)
-            self.prims.append(prim("assign", dst.fields[fname].json(), {"type": "lookahead", "value": [offset, w]}))
+            self.prims.append(prim("assign", f.json(), {"type": "lookahead", "value": [offset, w]}))
             offset += w
-        self.prims.insert(len(self.prims) - len(dst.type.fields), prim("add_header", dst.json()))
 
     # ------------------------------------------------------------ calls
 

@@ -42,6 +42,38 @@ def is_scalar(ty: t.Type) -> bool:
     return isinstance(ty, t.BitsType | t.BoolType | t.ErrorType | t.EnumType | t.NewType | t.MatchKindType)
 
 
+def flat_field_types(ty: t.StructLikeType, prefix: str = "") -> list[tuple[str, t.Type]]:
+    """A header's fields with structs inside it flattened (`row.alt.valid` -> `row_alt_valid`)."""
+    out: list[tuple[str, t.Type]] = []
+    for fname, fty in ty.fields:
+        if isinstance(fty, t.StructLikeType) and fty.is_struct:
+            out.extend(flat_field_types(fty, f"{prefix}{fname}_"))
+        else:
+            out.append((prefix + fname, fty))
+    return out
+
+
+def _header_member(instance: str, name: str, ty: t.Type) -> Value:
+    if isinstance(ty, t.StructLikeType) and ty.is_struct:
+        st = Struct(ty)
+        for fname, fty in ty.fields:
+            st.fields[fname] = _header_member(instance, f"{name}_{fname}", fty)
+        return st
+    return Field(instance, name, ty)
+
+
+def flat_fields(v: Value) -> list[Field]:
+    """The scalar fields of a header or struct value, in order."""
+    if isinstance(v, Field):
+        return [v]
+    if isinstance(v, Header | Struct):
+        out: list[Field] = []
+        for sub in v.fields.values():
+            out.extend(flat_fields(sub))
+        return out
+    return []
+
+
 def is_signed(ty: t.Type) -> bool:
     bits = t.underlying_bits(ty)
     return bits is not None and bits.signed
@@ -102,7 +134,7 @@ class Storage:
         total = 0
         max_bits = 0
         varbit = False
-        for fname, fty in ty.fields:
+        for fname, fty in flat_field_types(ty):
             if isinstance(fty, t.VarbitType):
                 fields.append([fname, "*"])
                 max_bits += fty.max_width
@@ -141,7 +173,7 @@ class Storage:
         self._add_instance(name, tname, metadata=False)
         h = Header(name, ty)
         for fname, fty in ty.fields:
-            h.fields[fname] = Field(name, fname, fty)
+            h.fields[fname] = _header_member(name, fname, fty)
         return h
 
     def union(self, base: str, ty: t.StructLikeType) -> Union:

@@ -39,7 +39,7 @@ class Header(Value):
 
     instance: str
     type: t.StructLikeType
-    fields: dict[str, Field] = field(default_factory=dict)
+    fields: dict[str, Value] = field(default_factory=dict)
 
     def json(self) -> J:
         return {"type": "header", "value": self.instance}
