@@ -62,7 +62,8 @@ class ProgramNames:
     def __init__(self, program: dict[str, Any]) -> None:
         widths: dict[str, dict[str, int]] = {}
         for htype in program.get("header_types", []):
-            widths[htype["name"]] = {f[0]: int(f[1]) for f in htype.get("fields", [])}
+            # a varbit field's width is "*" (and a key cannot be one): record it as unknown (0)
+            widths[htype["name"]] = {f[0]: f[1] if isinstance(f[1], int) else 0 for f in htype.get("fields", [])}
         header_fields: dict[str, dict[str, int]] = {}
         for header in program.get("headers", []):
             header_fields[header["name"]] = widths.get(header.get("header_type", ""), {})

@@ -17,6 +17,7 @@ PROGRAM: dict[str, Any] = {
     "header_types": [
         {"name": "ethernet_t", "fields": [["dstAddr", 48, False], ["srcAddr", 48, False], ["etherType", 16, False]]},
         {"name": "meta_t", "fields": [["f8", 8, False], ["f12", 12, False], ["port", 9, False]]},
+        {"name": "options_t", "fields": [["options", "*"]], "max_length": 40},
     ],
     "headers": [
         {"name": "ethernet", "header_type": "ethernet_t"},
