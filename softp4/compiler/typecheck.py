@@ -712,21 +712,29 @@ class Checker:
         if isinstance(ks, ast.Mask):
             self.expression(ks.value, scope)
             self.expression(ks.mask, scope)
-            self.coerce(ks.value, kt, what)
-            self.coerce(ks.mask, kt, f"{what} mask")
+            self.keyset_coerce(ks.value, kt, what)
+            self.keyset_coerce(ks.mask, kt, f"{what} mask")
             ks.type = T.SetType(kt)
             return
         if isinstance(ks, ast.Range):
             self.expression(ks.lo, scope)
             self.expression(ks.hi, scope)
-            self.coerce(ks.lo, kt, what)
-            self.coerce(ks.hi, kt, what)
+            self.keyset_coerce(ks.lo, kt, what)
+            self.keyset_coerce(ks.hi, kt, what)
             ks.type = T.SetType(kt)
             return
         self.expression(ks, scope)
         if isinstance(ks.type, T.SetType):
             return  # a value set
-        self.coerce(ks, kt, what)
+        self.keyset_coerce(ks, kt, what)
+
+    def keyset_coerce(self, e: ast.Expression, kt: T.Type, what: str) -> None:
+        """A keyset value for a key of type `kt`; for a serializable enum key, values of
+        its underlying type (and integers) are accepted too, as p4c does."""
+        if isinstance(kt, T.EnumType) and kt.underlying is not None and e.type is not kt:
+            self.coerce(e, kt.underlying, what)
+        else:
+            self.coerce(e, kt, what)
 
     def control_decl(self, d: ast.ControlDecl) -> None:
         if d.type_params:

@@ -583,3 +583,21 @@ def test_equality_of_varbits_headers_and_stacks() -> None:
     c2 = next(d for d in prog.declarations if isinstance(d, ast.ControlDecl) and d.name == "C2")
     assign = c2.body.statements[2]
     assert isinstance(assign, ast.AssignmentStatement) and assign.right.type == T.BOOL
+
+
+def test_serializable_enum_keys_accept_values_of_the_underlying_type() -> None:
+    ctl, _ = ingress("t.apply();", """
+        action a() { }
+        table t {
+            key = { meta.c: ternary; }
+            actions = { a; }
+            const entries = {
+                Color.RED: a();
+                ((bit<8>)Color.GREEN) &&& 0xF0: a();
+            }
+        }
+    """)
+    table = ctl.locals[1]
+    assert isinstance(table, ast.TableDecl) and table.entries is not None
+    mask = table.entries.entries[1].keyset
+    assert isinstance(mask, ast.Mask) and mask.mask.type == T.BitsType(8) and mask.mask.const_value == 0xF0
