@@ -6,44 +6,19 @@ on what real p4c wrote; otherwise softp4 compiles them.
 
 from __future__ import annotations
 
-import json
-import os
 import random
 from pathlib import Path
 
 import pytest
-from google.protobuf import text_format
 
 from controller import topology
 from controller.plan import MAILBOX_AREA
 from testbed import demo
-from testbed.inprocess import Artifacts, InstallError, load_artifacts
+from testbed.inprocess import Artifacts, InstallError
 from testbed.rack import Rack
 
 ROOT = Path(__file__).resolve().parents[2]
 PAIR = ROOT / "topologies" / "pair.toml"
-
-
-@pytest.fixture(scope="module")
-def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A build directory holding nic/ and tor/: the configured one, or one softp4 fills now."""
-    configured = Path(os.environ.get("JETSTREAM_BUILD_DIR", ROOT / "build"))
-    if all((configured / p / f"{p}.json").is_file() for p in ("nic", "tor")):
-        return configured
-    from softp4.compiler import compile_file
-
-    out = tmp_path_factory.mktemp("build")
-    for prog in ("nic", "tor"):
-        result = compile_file(ROOT / "p4src" / f"{prog}.p4", include_dirs=[ROOT / "p4src"])
-        (out / prog).mkdir()
-        (out / prog / f"{prog}.json").write_text(json.dumps(result.bmv2_json))
-        (out / prog / f"{prog}.p4info.txtpb").write_text(text_format.MessageToString(result.p4info))
-    return out
-
-
-@pytest.fixture(scope="module")
-def programs(build_dir: Path) -> tuple[Artifacts, Artifacts]:
-    return load_artifacts(build_dir, "nic"), load_artifacts(build_dir, "tor")
 
 
 def rack_for(programs: tuple[Artifacts, Artifacts], path: Path = PAIR) -> Rack:
