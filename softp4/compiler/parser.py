@@ -863,6 +863,10 @@ class Parser:
     def table_decl(self, annos: list[ast.Annotation]) -> ast.TableDecl:
         self.advance()
         name = self.expect_name("a table name")
+        if self.at("(") and self.peek().kind == ")":
+            # "table t() { ... }": an old form p4c still accepts
+            self.advance()
+            self.advance()
         self.expect("{")
         props: list[ast.TableProperty] = []
         while not self.accept("}"):

@@ -423,3 +423,8 @@ def test_typedef_of_an_inline_type_declaration() -> None:
     ds = decls("typedef header h_t { bit<8> a; } alias_t;\nstruct s_t { alias_t x; h_t y; }")
     assert [(type(d).__name__, d.name) for d in ds] == [
         ("HeaderDecl", "h_t"), ("TypedefDecl", "alias_t"), ("StructDecl", "s_t")]
+
+
+def test_table_with_empty_parentheses() -> None:
+    d = one("control c(inout bit<8> x) { table t() { key = { x: exact; } actions = { } } apply { t.apply(); } }")
+    assert isinstance(d, ast.ControlDecl) and isinstance(d.locals[0], ast.TableDecl)
