@@ -197,7 +197,10 @@ def test_actions_params_and_scopes(index: P4InfoIndex) -> None:
     error = error_of(
         lambda: index.table_action(routes, p4r.TableAction(action_profile_member_id=3), "te", default=False)
     )
-    assert error.code == grpc.StatusCode.UNIMPLEMENTED
+    assert (error.code, error.message) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "te.action_profile_member_id: table 'ingress.routes' is not an indirect table: give an action",
+    )
 
 
 def test_action_message_is_canonical(index: P4InfoIndex) -> None:

@@ -107,6 +107,7 @@ def bind(index: P4InfoIndex, switch: Any) -> None:
         ("meter", [m.name for m in index.meters.values()], "meters"),
         ("register", [r.name for r in index.registers.values()], "registers"),
         ("digest", [d.name for d in index.digests.values()], "learn_lists"),
+        ("action profile", [p.name for p in index.profiles.values()], "action_profiles"),
     )
     for kind, names, attribute in kinds:
         present = set(objects.get(attribute, ()))

@@ -21,6 +21,7 @@ from finsy.proto import p4i, p4r, p4r_grpc
 
 from softp4.switch.errors import SwitchError
 from softp4.switch.p4runtime import pipeline as pipeline_mod
+from softp4.switch.p4runtime.action_profiles import ActionProfiles
 from softp4.switch.p4runtime.arbitration import Arbitration
 from softp4.switch.p4runtime.digests import DigestEngine
 from softp4.switch.p4runtime.errors import (
@@ -60,7 +61,8 @@ class _Device:
     ) -> None:
         self.pipeline = pipeline
         self.index = pipeline.index
-        self.tables = TableEntries(switch, pipeline.index)
+        self.profiles = ActionProfiles(switch, pipeline.index)
+        self.tables = TableEntries(switch, pipeline.index, self.profiles)
         self.externs = Externs(switch, pipeline.index)
         self.replication = Replication(switch)
         self.digests = DigestEngine(pipeline.index, send_primary)
@@ -86,6 +88,10 @@ class _Device:
             self.digests.write(kind, entity.digest_entry)
         elif which == "value_set_entry":
             self.value_sets.write(kind, entity.value_set_entry)
+        elif which == "action_profile_member":
+            self.profiles.write_member(kind, entity.action_profile_member)
+        elif which == "action_profile_group":
+            self.profiles.write_group(kind, entity.action_profile_group)
         elif which is None:
             raise invalid("update.entity is empty")
         else:
@@ -120,8 +126,12 @@ class _Device:
         elif which == "value_set_entry":
             for vse in self.value_sets.read(entity.value_set_entry):
                 yield p4r.Entity(value_set_entry=vse)
-        elif which in ("action_profile_member", "action_profile_group"):
-            return  # action profiles are not supported, so there are none to read
+        elif which == "action_profile_member":
+            for apm in self.profiles.read_members(entity.action_profile_member):
+                yield p4r.Entity(action_profile_member=apm)
+        elif which == "action_profile_group":
+            for apg in self.profiles.read_groups(entity.action_profile_group):
+                yield p4r.Entity(action_profile_group=apg)
         elif which is None:
             raise invalid("entity is empty")
         else:

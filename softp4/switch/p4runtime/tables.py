@@ -8,6 +8,7 @@ from typing import Any
 import grpc
 from finsy.proto import p4r
 
+from softp4.switch.p4runtime.action_profiles import ActionProfiles
 from softp4.switch.p4runtime.errors import P4RuntimeError, invalid, not_found, unimplemented
 from softp4.switch.p4runtime.translate import P4InfoIndex, TableSpec
 
@@ -46,9 +47,10 @@ def meter_config(rates: list[tuple[float, int]]) -> p4r.MeterConfig | None:
 class TableEntries:
     """P4Runtime view of the tables of one pipeline."""
 
-    def __init__(self, switch: Any, index: P4InfoIndex) -> None:
+    def __init__(self, switch: Any, index: P4InfoIndex, profiles: ActionProfiles) -> None:
         self.sw = switch
         self.index = index
+        self.profiles = profiles
         # Entry metadata (opaque controller bytes) is kept here: the switch does not hold it.
         self.metadata: dict[tuple[str, int], bytes] = {}
 
@@ -70,9 +72,14 @@ class TableEntries:
         key = table.key(te.match, _WHERE)
         sw = self.sw
         if kind == _INSERT:
-            action, params = self.index.table_action(table, te.action, f"{_WHERE}.action", default=False)
-            rates = self._check_extras(table, te)
-            handle = sw.table_add(table.name, key, action, params, te.priority)
+            if table.profile_id:
+                ref = self.profiles.reference(table, te.action, f"{_WHERE}.action")
+                rates = self._check_extras(table, te)
+                handle = sw.table_add_indirect(table.name, key, priority=te.priority, **ref)
+            else:
+                action, params = self.index.table_action(table, te.action, f"{_WHERE}.action", default=False)
+                rates = self._check_extras(table, te)
+                handle = sw.table_add(table.name, key, action, params, te.priority)
             self._apply_extras(table, handle, te, rates)
             return
         handle = sw.table_find(table.name, key, te.priority)
@@ -80,7 +87,10 @@ class TableEntries:
             raise not_found(f"{_WHERE}: no entry with this match and priority {te.priority} in table '{table.name}'")
         if kind == _MODIFY:
             rates = self._check_extras(table, te)
-            if te.HasField("action"):
+            if te.HasField("action") and table.profile_id:
+                ref = self.profiles.reference(table, te.action, f"{_WHERE}.action")
+                sw.table_modify_indirect(table.name, handle, **ref)
+            elif te.HasField("action"):
                 action, params = self.index.table_action(table, te.action, f"{_WHERE}.action", default=False)
                 sw.table_modify(table.name, handle, action, params)
             elif not (te.HasField("counter_data") or te.HasField("meter_config") or te.metadata):
@@ -125,6 +135,8 @@ class TableEntries:
             raise invalid(f"{_WHERE}.match: a default entry (is_default_action) must have no match")
         if te.priority:
             raise invalid(f"{_WHERE}.priority {te.priority}: a default entry must have priority 0")
+        if table.profile_id:
+            raise unimplemented(f"{_WHERE}: default entries of indirect table '{table.name}' are not supported")
         if table.const_default_action_id:
             raise P4RuntimeError(
                 grpc.StatusCode.PERMISSION_DENIED,
@@ -154,10 +166,16 @@ class TableEntries:
         return list(entries)
 
     def entry_message(self, table: TableSpec, entry: Any) -> p4r.TableEntry:
+        if entry.member is not None:
+            action = p4r.TableAction(action_profile_member_id=entry.member)
+        elif entry.group is not None:
+            action = p4r.TableAction(action_profile_group_id=entry.group)
+        else:
+            action = p4r.TableAction(action=self.index.action_message(entry.action, entry.params))
         return p4r.TableEntry(
             table_id=table.id,
             match=table.match(entry.key),
-            action=p4r.TableAction(action=self.index.action_message(entry.action, entry.params)),
+            action=action,
             priority=entry.priority,
             is_const=table.const,
         )

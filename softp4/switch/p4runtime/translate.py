@@ -18,7 +18,7 @@ import grpc
 from finsy.proto import p4i, p4r
 
 from softp4.switch import Exact, Lpm, Optional, Range, Ternary
-from softp4.switch.p4runtime.errors import P4RuntimeError, invalid, unimplemented
+from softp4.switch.p4runtime.errors import P4RuntimeError, invalid
 from softp4.switch.p4runtime.values import canonical, decode
 
 MatchValue = Exact | Lpm | Ternary | Range | Optional
@@ -80,7 +80,7 @@ class TableSpec:
     direct_counter_id: int = 0
     direct_counter_unit: int = 0
     direct_meter_id: int = 0
-    has_action_profile: bool = False
+    profile_id: int = 0  # implementation: an action profile or selector (indirect table)
     idle_timeout: bool = False  # P4Info idle_timeout_behavior NOTIFY_CONTROL
 
     # -- match ---------------------------------------------------------------------------------------
@@ -232,6 +232,18 @@ class DigestSpec:
 
 
 @dataclass(slots=True)
+class ProfileSpec:
+    """An action profile (with_selector: an action selector) and the tables it implements."""
+
+    id: int
+    name: str
+    table_ids: list[int]
+    with_selector: bool
+    size: int
+    max_group_size: int
+
+
+@dataclass(slots=True)
 class ControllerHeader:
     """A @controller_header: metadata ids, names and widths in P4Info order."""
 
@@ -307,6 +319,25 @@ class P4InfoIndex:
             if dm.table_id in self.tables:
                 self.tables[dm.table_id].direct_meter_id = dm.id
         self.table_ids_by_name = {t.name: t.id for t in self.tables.values()}
+        self.profiles = {
+            ap.preamble.id: ProfileSpec(
+                ap.preamble.id, ap.preamble.name, list(ap.table_ids), ap.with_selector, ap.size, ap.max_group_size
+            )
+            for ap in p4info.action_profiles
+        }
+        for table in self.tables.values():
+            if table.profile_id and table.profile_id not in self.profiles:
+                raise invalid(
+                    f"config.p4info: table '{table.name}' is implemented by action profile id {table.profile_id}, "
+                    "which is not in the P4Info"
+                )
+        for profile in self.profiles.values():
+            for table_id in profile.table_ids:
+                if table_id not in self.tables:
+                    raise invalid(
+                        f"config.p4info: action profile '{profile.name}' lists table id {table_id}, "
+                        "which is not in the P4Info"
+                    )
 
         self.packet_in: ControllerHeader | None = None
         self.packet_out: ControllerHeader | None = None
@@ -343,7 +374,7 @@ class P4InfoIndex:
             const=table.is_const_table,
             const_default_action_id=table.const_default_action_id,
             size=table.size,
-            has_action_profile=table.implementation_id != 0,
+            profile_id=table.implementation_id,
             idle_timeout=table.idle_timeout_behavior == p4i.Table.IdleTimeoutBehavior.NOTIFY_CONTROL,
         )
 
@@ -404,12 +435,13 @@ class P4InfoIndex:
     def table_action(
         self, table: TableSpec, entry_action: p4r.TableAction, where: str, *, default: bool
     ) -> tuple[str, list[int]]:
+        """The action of an entry of a direct table (or of any table's default entry)."""
         kind = entry_action.WhichOneof("type")
         if kind == "action":
             return self.action(table, entry_action.action, f"{where}.action", default=default)
         if kind is None:
             raise invalid(f"{where}: the action is missing")
-        raise unimplemented(f"{where}.{kind}: action profiles and selectors are not supported")
+        raise invalid(f"{where}.{kind}: table '{table.name}' is not an indirect table: give an action")
 
 
 def _check_ids(p4info: p4i.P4Info) -> None:

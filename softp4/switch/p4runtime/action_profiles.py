@@ -1,0 +1,147 @@
+"""Action profiles and selectors: members, groups, and the entries of indirect tables.
+
+A group's members are given to the switch once per unit of weight, so a
+member of weight 3 is picked three times as often.  What was written is kept
+so a read gives back the members with their weights, in the order written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+from finsy.proto import p4r
+
+from softp4.switch.p4runtime.errors import P4RuntimeError, invalid, not_found, unimplemented
+from softp4.switch.p4runtime.translate import P4InfoIndex, ProfileSpec, TableSpec
+
+_INSERT, _MODIFY, _DELETE = p4r.Update.INSERT, p4r.Update.MODIFY, p4r.Update.DELETE
+
+
+class ActionProfiles:
+    """P4Runtime view of the action profiles of one pipeline."""
+
+    def __init__(self, switch: Any, index: P4InfoIndex) -> None:
+        self.sw = switch
+        self.index = index
+        self.groups: dict[tuple[int, int], p4r.ActionProfileGroup] = {}
+
+    def _profile(self, profile_id: int, where: str) -> ProfileSpec:
+        spec = self.index.profiles.get(profile_id)
+        if spec is None:
+            raise invalid(f"{where}.action_profile_id {profile_id}: no such action profile")
+        return spec
+
+    def _profiles(self, profile_id: int, where: str) -> list[ProfileSpec]:
+        if profile_id == 0:
+            return list(self.index.profiles.values())
+        return [self._profile(profile_id, where)]
+
+    # -- members --------------------------------------------------------------------------------------
+    def write_member(self, kind: int, member: p4r.ActionProfileMember) -> None:
+        where = "action_profile_member"
+        profile = self._profile(member.action_profile_id, where)
+        if kind == _DELETE:
+            self.sw.act_prof_member_delete(profile.name, member.member_id)
+            return
+        if not member.HasField("action"):
+            raise invalid(f"{where}.action is missing")
+        name: str = ""
+        params: list[int] = []
+        for table_id in profile.table_ids:  # the action must suit every table the profile implements
+            name, params = self.index.action(
+                self.index.tables[table_id], member.action, f"{where}.action", default=False
+            )
+        if kind == _INSERT:
+            self.sw.act_prof_member_add(profile.name, member.member_id, name, params)
+        elif kind == _MODIFY:
+            self.sw.act_prof_member_modify(profile.name, member.member_id, name, params)
+        else:
+            raise invalid(f"update.type {kind}: must be INSERT, MODIFY or DELETE")
+
+    def read_members(self, member: p4r.ActionProfileMember) -> Iterator[p4r.ActionProfileMember]:
+        for profile in self._profiles(member.action_profile_id, "action_profile_member"):
+            for member_id, action, params in self.sw.act_prof_members(profile.name):
+                if member.member_id in (0, member_id):
+                    yield p4r.ActionProfileMember(
+                        action_profile_id=profile.id,
+                        member_id=member_id,
+                        action=self.index.action_message(action, params),
+                    )
+
+    # -- groups ---------------------------------------------------------------------------------------
+    def write_group(self, kind: int, group: p4r.ActionProfileGroup) -> None:
+        where = "action_profile_group"
+        profile = self._profile(group.action_profile_id, where)
+        if not profile.with_selector:
+            raise invalid(f"{where}: action profile '{profile.name}' has no selector, so it has no groups")
+        key = (profile.id, group.group_id)
+        exists = key in self.groups
+        if kind == _DELETE:
+            if not exists:
+                raise not_found(f"{where}: no group {group.group_id} in '{profile.name}'")
+            self.sw.act_prof_group_delete(profile.name, group.group_id)
+            del self.groups[key]
+            return
+        if kind == _INSERT and exists:
+            raise P4RuntimeError(
+                grpc.StatusCode.ALREADY_EXISTS, f"{where}: group {group.group_id} exists in '{profile.name}'"
+            )
+        if kind == _MODIFY and not exists:
+            raise not_found(f"{where}: no group {group.group_id} in '{profile.name}'")
+        if kind not in (_INSERT, _MODIFY):
+            raise invalid(f"update.type {kind}: must be INSERT, MODIFY or DELETE")
+        member_ids: list[int] = []
+        seen: set[int] = set()
+        for i, m in enumerate(group.members):
+            if m.member_id in seen:
+                raise invalid(f"{where}.members[{i}]: member {m.member_id} given twice")
+            seen.add(m.member_id)
+            if m.WhichOneof("watch_kind") is not None:
+                raise unimplemented(f"{where}.members[{i}]: watch ports are not supported")
+            weight = m.weight or 1
+            if weight < 0:
+                raise invalid(f"{where}.members[{i}].weight {m.weight}: must be positive")
+            member_ids += [m.member_id] * weight
+        limit = group.max_size or profile.max_group_size
+        if profile.max_group_size and group.max_size > profile.max_group_size:
+            raise invalid(
+                f"{where}.max_size {group.max_size}: larger than the max_group_size {profile.max_group_size} "
+                f"of '{profile.name}'"
+            )
+        if limit and len(member_ids) > limit:
+            raise P4RuntimeError(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"{where}: {len(member_ids)} members (weights included) exceed the group size {limit}",
+            )
+        self.sw.act_prof_group_set(profile.name, group.group_id, member_ids)
+        kept = p4r.ActionProfileGroup()
+        kept.CopyFrom(group)
+        self.groups[key] = kept
+
+    def read_groups(self, group: p4r.ActionProfileGroup) -> Iterator[p4r.ActionProfileGroup]:
+        for profile in self._profiles(group.action_profile_id, "action_profile_group"):
+            for (profile_id, group_id), kept in sorted(self.groups.items()):
+                if profile_id == profile.id and group.group_id in (0, group_id):
+                    yield kept
+
+    # -- entries of indirect tables ---------------------------------------------------------------------
+    def reference(self, table: TableSpec, entry_action: p4r.TableAction, where: str) -> dict[str, int]:
+        """The switch's member= or group= argument for an entry of an indirect table."""
+        kind = entry_action.WhichOneof("type")
+        profile = self.index.profiles[table.profile_id]
+        if kind == "action_profile_member_id":
+            return {"member": entry_action.action_profile_member_id}
+        if kind == "action_profile_group_id":
+            if not profile.with_selector:
+                raise invalid(f"{where}.action_profile_group_id: '{profile.name}' has no selector, so no groups")
+            return {"group": entry_action.action_profile_group_id}
+        if kind == "action_profile_action_set":
+            raise unimplemented(f"{where}.action_profile_action_set: one-shot action selection is not supported")
+        if kind is None:
+            raise invalid(f"{where}: the action is missing")
+        raise invalid(
+            f"{where}.action: table '{table.name}' is indirect (implemented by '{profile.name}'): "
+            "give a member or group id"
+        )
