@@ -212,6 +212,10 @@ class ExprLowerer:
                 return Expr(op("last_stack_index", None, base.json()), t.BitsType(32))
             if m == "nextIndex":
                 return Expr(op("size_stack", None, base.json()), t.BitsType(32))
+            if m == "last" and not base.is_union:
+                elem = base.type.element
+                assert isinstance(elem, t.StructLikeType)
+                return DynHeader(base, op("last_stack_index", None, base.json()), elem)
             if m in ("next", "last"):
                 raise unsupported(f"'{_text(e)}' outside a parser's extract or transition", e.loc)
             raise CompileError(f"no member '{m}' in header stack '{_text(e.expr)}'", e.loc)
