@@ -355,7 +355,7 @@ class Switch:
             return
         sm = prog.std
         p[sm.enq_timestamp] = int((time.monotonic() - self._t0) * 1e6) & 0xFFFFFFFF
-        p[sm.enq_qdepth] = sum(1 for _, q in egress_q if q == port)
+        p[sm.enq_qdepth] = sum(1 for _, q in egress_q if q == port) if egress_q else 0
         egress_q.append((p, port))
 
     def _copy_pkt(self, pkt: Pkt) -> Pkt:
@@ -392,7 +392,7 @@ class Switch:
         now = int((time.monotonic() - self._t0) * 1e6)
         p[sm.egress_global_timestamp] = now
         p[sm.deq_timedelta] = (now - p[sm.enq_timestamp]) & 0xFFFFFFFF
-        p[sm.deq_qdepth] = sum(1 for _, q in egress_q if q == port)
+        p[sm.deq_qdepth] = sum(1 for _, q in egress_q if q == port) if egress_q else 0
         tr = pkt.tr
         try:
             if prog.egress is not None:
