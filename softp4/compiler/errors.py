@@ -15,6 +15,9 @@ diagnostics and its `str()` is their blocks joined by newlines.  Warnings are
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -140,3 +143,23 @@ class DiagnosticSink:
         errs = self.errors
         if errs:
             raise CompileError(errs)
+
+
+#: How deep the recursive-descent parser and the checker may recurse (Python frames).  Python
+#: 3.11 runs Python-to-Python calls without growing the C stack, so this is safe far beyond the
+#: default of 1,000; it lets long else-if chains and long operator chains through.
+RECURSION_LIMIT = 40_000
+
+
+@contextmanager
+def deep_recursion() -> Iterator[None]:
+    """Raise the interpreter's recursion limit to `RECURSION_LIMIT` for the duration."""
+    old = sys.getrecursionlimit()
+    if old >= RECURSION_LIMIT:
+        yield
+        return
+    sys.setrecursionlimit(RECURSION_LIMIT)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from softp4.compiler import ast
 from softp4.compiler import types as T
-from softp4.compiler.errors import CompileError, SourceLocation, unsupported
+from softp4.compiler.errors import CompileError, SourceLocation, deep_recursion, unsupported
 from softp4.compiler.lexer import Token, tokenize
 
 _BASE_TYPE_KW = frozenset({"bit", "int", "varbit", "bool", "error", "string", "void", "match_kind", "tuple"})
@@ -1253,7 +1253,8 @@ def parse_tokens(tokens: list[Token], text: str, type_names: set[str] | None = N
     are reported at the token where they happened."""
     parser = Parser(tokens, text, type_names)
     try:
-        return parser.parse_program()
+        with deep_recursion():
+            return parser.parse_program()
     except CompileError:
         raise
     except RecursionError:

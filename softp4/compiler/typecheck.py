@@ -40,7 +40,14 @@ from typing import Any
 
 from softp4.compiler import ast
 from softp4.compiler import types as T
-from softp4.compiler.errors import CompileError, Diagnostic, DiagnosticSink, SourceLocation, unsupported
+from softp4.compiler.errors import (
+    CompileError,
+    Diagnostic,
+    DiagnosticSink,
+    SourceLocation,
+    deep_recursion,
+    unsupported,
+)
 
 _ARITH = frozenset({"+", "-", "*", "/", "%", "|+|", "|-|"})
 _BITWISE = frozenset({"&", "|", "^"})
@@ -928,7 +935,7 @@ class Checker:
         if isinstance(st, ast.BlockStatement):
             self.block(st, scope)
         else:
-            self.statement(st, Scope(scope))
+            self.statement(st, scope)  # not a block: declares nothing, needs no scope of its own
 
     def return_statement(self, st: ast.ReturnStatement, scope: Scope) -> None:
         if self.ctx.kind == "function":
@@ -1805,4 +1812,5 @@ class Checker:
 def check_program(program: ast.Program) -> CheckedProgram:
     """Resolve names, check types and fold constants of `program` (annotating it in
     place).  Raises `CompileError` with every error found."""
-    return Checker(program).run()
+    with deep_recursion():
+        return Checker(program).run()
