@@ -604,12 +604,10 @@ def test_serializable_enum_keys_accept_values_of_the_underlying_type() -> None:
 
 
 def test_long_else_if_chains_and_operator_chains() -> None:
-    from softp4.compiler.parser import parse as parse_text
-
     chain = "if (x == 0) { x = 1; }" + "".join(f" else if (x == {i}) {{ x = {i + 1}; }}" for i in range(1, 2000))
-    prog = parse_text("control c(inout bit<16> x) { apply { " + chain + " } }", "chain.p4")
+    prog = parse("control c(inout bit<16> x) { apply { " + chain + " } }", "chain.p4")
     check_program(prog)
-    total = parse_text("const bit<32> X = " + " + ".join(["1"] * 3000) + ";", "sum.p4")
+    total = parse("const bit<32> X = " + " + ".join(["1"] * 3000) + ";", "sum.p4")
     check_program(total)
     const = total.declarations[0]
     assert isinstance(const, ast.ConstantDecl) and const.value.const_value == 3000
