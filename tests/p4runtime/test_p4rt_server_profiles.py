@@ -144,3 +144,48 @@ def test_profile_errors() -> None:
         )
 
     run(body)
+
+
+def action_set(*actions: tuple[p4r.TableAction, int]) -> p4r.TableAction:
+    return p4r.TableAction(
+        action_profile_action_set=p4r.ActionProfileActionSet(
+            action_profile_actions=[p4r.ActionProfileAction(action=a.action, weight=w) for a, w in actions]
+        )
+    )
+
+
+def test_one_shot_action_sets() -> None:
+    async def body(client: Client, running: Running) -> None:
+        shot = action_set((action(FORWARD, b"\x03"), 1), (action(FORWARD, b"\x04"), 2))
+        await client.write(insert(table_entry(ECMP, [exact(1, DST)], shot)))
+        hidden = running.switch.act_prof_members("ingress.ecmp_selector")
+        assert [(a, p) for _, a, p in hidden] == [("ingress.forward", [3]), ("ingress.forward", [4])]
+        ((_gid, members),) = running.switch.act_prof_groups("ingress.ecmp_selector")
+        assert members == [hidden[0][0], hidden[1][0], hidden[1][0]]
+        # the hidden objects are not shown; the entry reads back as written
+        assert await client.read(member(0)) == [] and await client.read(group(0)) == []
+        assert (await client.read(table_entry(ECMP, [])))[0].table_entry.action == shot
+        out: list[bytes] = []
+        running.switch.attach_port(3, out.append)
+        running.switch.attach_port(4, out.append)
+        running.switch.receive(1, FRAME)
+        assert out == [FRAME]
+
+        single = action_set((action(DROP), 1))
+        await client.write(modify(table_entry(ECMP, [exact(1, DST)], single)))
+        assert [a for _, a, _ in running.switch.act_prof_members("ingress.ecmp_selector")] == ["ingress.drop"]
+        assert len(running.switch.act_prof_groups("ingress.ecmp_selector")) == 1
+        await client.write(delete(table_entry(ECMP, [exact(1, DST)])))
+        assert running.switch.act_prof_members("ingress.ecmp_selector") == []
+        assert running.switch.act_prof_groups("ingress.ecmp_selector") == []
+
+        # a failed insert leaves nothing behind
+        await client.write(insert(table_entry(ECMP, [exact(1, DST)], single)))
+        error = await write_error(client, insert(table_entry(ECMP, [exact(1, DST)], shot)))
+        assert error.details[0].canonical_code == GRPCStatusCode.ALREADY_EXISTS
+        assert len(running.switch.act_prof_members("ingress.ecmp_selector")) == 1
+        too_heavy = action_set((action(FORWARD, b"\x03"), 5))
+        error = await write_error(client, insert(table_entry(ECMP, [exact(1, b"\x09")], too_heavy)))
+        assert error.details[0].canonical_code == GRPCStatusCode.RESOURCE_EXHAUSTED
+
+    run(body)

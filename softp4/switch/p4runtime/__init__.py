@@ -12,8 +12,8 @@ Supported, as simple_switch_grpc (BMv2 + PI) does it:
 - Write and Read of table entries (default and const entries, priorities, every match kind,
   don't-care fields omitted, canonical values, direct counter data and meter config in entries),
   counter, direct counter, meter, direct meter, register, value set and digest entries, action
-  profile members and (weighted) selector groups with indirect table entries, multicast groups and
-  clone sessions; wildcard reads (id 0, index unset).
+  profile members and (weighted) selector groups with indirect table entries (one-shot action
+  sets too), multicast groups and clone sessions; wildcard reads (id 0, index unset).
 - Batch errors: UNKNOWN with one p4.v1.Error per update in the `grpc-status-details-bin` trailer.
 - StreamChannel: arbitration by election id, packet-out and packet-in through the
   @controller_header("packet_out"/"packet_in") metadata and the CPU port, digest lists and acks.
@@ -21,9 +21,9 @@ Supported, as simple_switch_grpc (BMv2 + PI) does it:
 
 Not supported: roles other than the default one (arbitration with a role is UNIMPLEMENTED, a
 request naming one is NOT_FOUND), idle timeouts (UNIMPLEMENTED on tables that declare them,
-INVALID_ARGUMENT on others; no IdleTimeoutNotification is ever sent), one-shot action selection
-(action_profile_action_set), default entries of indirect tables, watch ports, ROLLBACK_ON_ERROR and
-DATAPLANE_ATOMIC (all UNIMPLEMENTED), extern entries, backup replicas.
+INVALID_ARGUMENT on others; no IdleTimeoutNotification is ever sent), default entries of indirect
+tables, watch ports, ROLLBACK_ON_ERROR and DATAPLANE_ATOMIC (all UNIMPLEMENTED), extern entries,
+backup replicas.
 device_id 0 is accepted as this device (the P4 tutorials send it).
 """
 

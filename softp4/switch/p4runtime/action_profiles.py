@@ -3,11 +3,17 @@
 A group's members are given to the switch once per unit of weight, so a
 member of weight 3 is picked three times as often.  What was written is kept
 so a read gives back the members with their weights, in the order written.
+
+One-shot action selection (an entry carrying an `action_profile_action_set`)
+makes hidden members, and for a selector a hidden group, with ids from 2**31
+up; reads of members and groups do not show them, a read of the entry gives
+back the action set as written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -17,6 +23,17 @@ from softp4.switch.p4runtime.errors import P4RuntimeError, invalid, not_found, u
 from softp4.switch.p4runtime.translate import P4InfoIndex, ProfileSpec, TableSpec
 
 _INSERT, _MODIFY, _DELETE = p4r.Update.INSERT, p4r.Update.MODIFY, p4r.Update.DELETE
+HIDDEN_BASE = 1 << 31  # ids of the members and groups made for one-shot entries
+
+
+@dataclass(slots=True)
+class OneShot:
+    """The hidden objects behind one one-shot entry."""
+
+    profile: str
+    action_set: p4r.ActionProfileActionSet
+    members: list[int] = field(default_factory=list)
+    group: int | None = None
 
 
 class ActionProfiles:
@@ -26,6 +43,8 @@ class ActionProfiles:
         self.sw = switch
         self.index = index
         self.groups: dict[tuple[int, int], p4r.ActionProfileGroup] = {}
+        self.oneshots: dict[tuple[str, int], OneShot] = {}  # (table, entry handle) -> hidden objects
+        self._next_hidden = HIDDEN_BASE
 
     def _profile(self, profile_id: int, where: str) -> ProfileSpec:
         spec = self.index.profiles.get(profile_id)
@@ -63,7 +82,7 @@ class ActionProfiles:
     def read_members(self, member: p4r.ActionProfileMember) -> Iterator[p4r.ActionProfileMember]:
         for profile in self._profiles(member.action_profile_id, "action_profile_member"):
             for member_id, action, params in self.sw.act_prof_members(profile.name):
-                if member.member_id in (0, member_id):
+                if member.member_id in (0, member_id) and member_id < HIDDEN_BASE:
                     yield p4r.ActionProfileMember(
                         action_profile_id=profile.id,
                         member_id=member_id,
@@ -127,21 +146,92 @@ class ActionProfiles:
                     yield kept
 
     # -- entries of indirect tables ---------------------------------------------------------------------
-    def reference(self, table: TableSpec, entry_action: p4r.TableAction, where: str) -> dict[str, int]:
-        """The switch's member= or group= argument for an entry of an indirect table."""
+    def reference(
+        self, table: TableSpec, entry_action: p4r.TableAction, where: str
+    ) -> tuple[dict[str, int], OneShot | None]:
+        """The switch's member= or group= argument for an entry of an indirect table.
+
+        A one-shot action set makes its hidden objects now: `bind` them to the entry once it
+        exists, or `release` them if it could not be written.
+        """
         kind = entry_action.WhichOneof("type")
         profile = self.index.profiles[table.profile_id]
         if kind == "action_profile_member_id":
-            return {"member": entry_action.action_profile_member_id}
+            return {"member": entry_action.action_profile_member_id}, None
         if kind == "action_profile_group_id":
             if not profile.with_selector:
                 raise invalid(f"{where}.action_profile_group_id: '{profile.name}' has no selector, so no groups")
-            return {"group": entry_action.action_profile_group_id}
+            return {"group": entry_action.action_profile_group_id}, None
         if kind == "action_profile_action_set":
-            raise unimplemented(f"{where}.action_profile_action_set: one-shot action selection is not supported")
+            return self._one_shot(table, profile, entry_action.action_profile_action_set, f"{where}.{kind}")
         if kind is None:
             raise invalid(f"{where}: the action is missing")
         raise invalid(
             f"{where}.action: table '{table.name}' is indirect (implemented by '{profile.name}'): "
             "give a member or group id"
         )
+
+    def _one_shot(
+        self, table: TableSpec, profile: ProfileSpec, action_set: p4r.ActionProfileActionSet, where: str
+    ) -> tuple[dict[str, int], OneShot]:
+        actions = list(action_set.action_profile_actions)
+        if not actions:
+            raise invalid(f"{where}: the action set is empty")
+        if not profile.with_selector and (len(actions) > 1 or actions[0].weight > 1):
+            raise invalid(f"{where}: '{profile.name}' has no selector: give exactly one action of weight 1")
+        resolved = []
+        for i, one in enumerate(actions):
+            if one.WhichOneof("watch_kind") is not None:
+                raise unimplemented(f"{where}.action_profile_actions[{i}]: watch ports are not supported")
+            if one.weight < 0:
+                raise invalid(f"{where}.action_profile_actions[{i}].weight {one.weight}: must be positive")
+            name, params = self.index.action(
+                table, one.action, f"{where}.action_profile_actions[{i}].action", default=False
+            )
+            resolved.append((name, params, one.weight or 1))
+        if profile.with_selector and profile.max_group_size and sum(w for _, _, w in resolved) > profile.max_group_size:
+            raise P4RuntimeError(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"{where}: the weights add up to more than the max_group_size {profile.max_group_size}",
+            )
+        kept = p4r.ActionProfileActionSet()
+        kept.CopyFrom(action_set)
+        shot = OneShot(profile.name, kept)
+        try:
+            for name, params, _ in resolved:
+                member_id = self._hidden_id()
+                self.sw.act_prof_member_add(profile.name, member_id, name, params)
+                shot.members.append(member_id)
+            if not profile.with_selector:
+                return {"member": shot.members[0]}, shot
+            group_id = self._hidden_id()
+            weighted = [m for m, (_, _, w) in zip(shot.members, resolved, strict=True) for _ in range(w)]
+            self.sw.act_prof_group_set(profile.name, group_id, weighted)
+            shot.group = group_id
+        except Exception:
+            self.release(shot)
+            raise
+        return {"group": group_id}, shot
+
+    def _hidden_id(self) -> int:
+        self._next_hidden += 1
+        return self._next_hidden
+
+    def bind(self, table: str, handle: int, shot: OneShot | None) -> None:
+        """Record the one-shot objects of an entry (None: the entry has none now), freeing old ones."""
+        old = self.oneshots.pop((table, handle), None)
+        if shot is not None:
+            self.oneshots[(table, handle)] = shot
+        if old is not None:
+            self.release(old)
+
+    def release(self, shot: OneShot) -> None:
+        """Delete the hidden objects of an entry that no longer uses them."""
+        if shot.group is not None:
+            self.sw.act_prof_group_delete(shot.profile, shot.group)
+        for member_id in shot.members:
+            self.sw.act_prof_member_delete(shot.profile, member_id)
+
+    def action_set(self, table: str, handle: int) -> p4r.ActionProfileActionSet | None:
+        shot = self.oneshots.get((table, handle))
+        return None if shot is None else shot.action_set

@@ -73,9 +73,15 @@ class TableEntries:
         sw = self.sw
         if kind == _INSERT:
             if table.profile_id:
-                ref = self.profiles.reference(table, te.action, f"{_WHERE}.action")
                 rates = self._check_extras(table, te)
-                handle = sw.table_add_indirect(table.name, key, priority=te.priority, **ref)
+                ref, shot = self.profiles.reference(table, te.action, f"{_WHERE}.action")
+                try:
+                    handle = sw.table_add_indirect(table.name, key, priority=te.priority, **ref)
+                except Exception:
+                    if shot is not None:
+                        self.profiles.release(shot)
+                    raise
+                self.profiles.bind(table.name, handle, shot)
             else:
                 action, params = self.index.table_action(table, te.action, f"{_WHERE}.action", default=False)
                 rates = self._check_extras(table, te)
@@ -88,8 +94,14 @@ class TableEntries:
         if kind == _MODIFY:
             rates = self._check_extras(table, te)
             if te.HasField("action") and table.profile_id:
-                ref = self.profiles.reference(table, te.action, f"{_WHERE}.action")
-                sw.table_modify_indirect(table.name, handle, **ref)
+                ref, shot = self.profiles.reference(table, te.action, f"{_WHERE}.action")
+                try:
+                    sw.table_modify_indirect(table.name, handle, **ref)
+                except Exception:
+                    if shot is not None:
+                        self.profiles.release(shot)
+                    raise
+                self.profiles.bind(table.name, handle, shot)
             elif te.HasField("action"):
                 action, params = self.index.table_action(table, te.action, f"{_WHERE}.action", default=False)
                 sw.table_modify(table.name, handle, action, params)
@@ -99,6 +111,8 @@ class TableEntries:
         elif kind == _DELETE:
             sw.table_delete(table.name, handle)
             self.metadata.pop((table.name, handle), None)
+            if table.profile_id:
+                self.profiles.bind(table.name, handle, None)
         else:
             raise invalid(f"update.type {kind}: must be INSERT, MODIFY or DELETE")
 
@@ -166,7 +180,10 @@ class TableEntries:
         return list(entries)
 
     def entry_message(self, table: TableSpec, entry: Any) -> p4r.TableEntry:
-        if entry.member is not None:
+        action_set = self.profiles.action_set(table.name, entry.handle) if table.profile_id else None
+        if action_set is not None:
+            action = p4r.TableAction(action_profile_action_set=action_set)
+        elif entry.member is not None:
             action = p4r.TableAction(action_profile_member_id=entry.member)
         elif entry.group is not None:
             action = p4r.TableAction(action_profile_group_id=entry.group)
