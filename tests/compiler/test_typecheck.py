@@ -470,7 +470,8 @@ def test_new_types_typedef_chains_struct_in_header_and_struct_value_sets() -> No
     assert isinstance(e110, T.NewType) and e110.name == "C11_t" and isinstance(e110.base, T.NewType)
     assert T.underlying_bits(e110) == T.BitsType(8)
     assert isinstance(types["s0"], T.EnumType) and types["s0"].name == "Color"
-    assert T.width_of(types["n"]) == 16
+    inner = types["n"]
+    assert inner is not None and T.width_of(inner) == 16
 
 
 def test_constructors_and_match_kinds_are_recorded() -> None:
