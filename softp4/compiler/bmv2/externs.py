@@ -274,7 +274,8 @@ class Externs:
             op_name = "clone_ingress_pkt_to_egress" if ctype.member == "I2E" else "clone_egress_pkt_to_egress"
             fl = 0
             if name == "clone3":
-                fl = self.field_list(self._fields(lw, args[2], "clone"), ("clone3", id(e)), "fl")
+                fields = self._fields(lw, args[2], "clone")
+                fl = self.field_list(fields, ("data", repr(fields)), "fl")
             elif name == "clone_preserving_field_list":
                 fl = self.preserved_field_list(self._const(args[2]))
             P.append(prim(op_name, as_param(lw.data(args[1])), hexval(fl, 32), loc=e))
@@ -283,7 +284,8 @@ class Externs:
             if name.endswith("_field_list"):
                 fl = self.preserved_field_list(self._const(args[0]))
             else:
-                fl = self.field_list(self._fields(lw, args[0], base), (base, id(e)), "fl")
+                fields = self._fields(lw, args[0], base)
+                fl = self.field_list(fields, ("data", repr(fields)), "fl")
             P.append(prim(base, hexval(fl, 32), loc=e))
         elif name == "truncate":
             P.append(prim("truncate", as_param(lw.data(args[0])), loc=e))
