@@ -19,6 +19,10 @@ P4C         ?= $(shell command -v p4c-bm2-ss 2>/dev/null)
 SOFTP4      := $(VENV)/bin/softp4
 PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.installed
+# p4runtime-shell pins protobuf < 3.21, so it cannot share .venv with finsy: it gets its own, used by the
+# test that drives a running softp4 switch with it
+SHELL_VENV  ?= .venv-p4runtime-shell
+SHELL_STAMP := $(SHELL_VENV)/.installed
 
 ifeq ($(strip $(P4C)),)
 P4C_CMD     := $(SOFTP4) compile
@@ -39,6 +43,11 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(SHELL_STAMP):
+	$(PYTHON) -m venv $(SHELL_VENV)
+	$(SHELL_VENV)/bin/pip install --quiet p4runtime-shell
 	@touch $@
 
 # iproute2 gives `ip` for veth pairs and namespaces (tests, testbed); install it when missing and we are root.
@@ -73,8 +82,8 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-pytest: $(STAMP)
-	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+pytest: $(STAMP) $(SHELL_STAMP)
+	SOFTP4_P4RUNTIME_SHELL_PYTHON=$(SHELL_VENV)/bin/python $(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 ptf: build
 	$(PY) -m testbed.ptf_runner --target $(TARGET) --build-dir $(BUILD_DIR)
@@ -86,4 +95,4 @@ clean:
 	rm -rf $(BUILD_DIR) .pytest_cache .mypy_cache .ruff_cache
 
 distclean: clean
-	rm -rf $(VENV) *.egg-info
+	rm -rf $(VENV) $(SHELL_VENV) *.egg-info
