@@ -21,8 +21,6 @@ DETAILS_KEY = "grpc-status-details-bin"
 #: The message simple_switch_grpc gives when no pipeline is set; clients match on it.
 NO_PIPELINE = "No forwarding pipeline config set for this device"
 
-_GRPC_CODE_BY_NUMBER: dict[int, grpc.StatusCode] = {code.value[0]: code for code in grpc.StatusCode}
-
 
 class P4RuntimeError(Exception):
     """A request (or one update of a Write) that the server refuses."""
@@ -80,11 +78,6 @@ def grpc_code_number(code: grpc.StatusCode) -> int:
     """The canonical number of a gRPC status code (OK 0, ..., UNAUTHENTICATED 16)."""
     number: int = code.value[0]
     return number
-
-
-def grpc_code(number: int) -> grpc.StatusCode:
-    """The gRPC status code with canonical number `number`."""
-    return _GRPC_CODE_BY_NUMBER.get(number, grpc.StatusCode.UNKNOWN)
 
 
 def update_error(error: P4RuntimeError | None) -> p4r.Error:

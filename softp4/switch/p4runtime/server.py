@@ -21,9 +21,8 @@ from finsy.proto import p4i, p4r, p4r_grpc
 
 from softp4.switch.errors import SwitchError
 from softp4.switch.p4runtime import pipeline as pipeline_mod
-from softp4.switch.p4runtime.action_profiles import ActionProfiles
 from softp4.switch.p4runtime.arbitration import Arbitration
-from softp4.switch.p4runtime.digests import DigestEngine
+from softp4.switch.p4runtime.device import Device
 from softp4.switch.p4runtime.errors import (
     DETAILS_KEY,
     P4RuntimeError,
@@ -34,13 +33,9 @@ from softp4.switch.p4runtime.errors import (
     not_found,
     unimplemented,
 )
-from softp4.switch.p4runtime.externs import Externs
 from softp4.switch.p4runtime.pipeline import Pipeline
-from softp4.switch.p4runtime.replication import Replication
 from softp4.switch.p4runtime.stream import StreamSession, packet_in_message, packet_out_frame
-from softp4.switch.p4runtime.tables import TableEntries
 from softp4.switch.p4runtime.translate import P4InfoIndex
-from softp4.switch.p4runtime.value_sets import ValueSets
 
 LOG = logging.getLogger("softp4.p4runtime")
 
@@ -53,94 +48,6 @@ _Response = p4r.GetForwardingPipelineConfigRequest.ResponseType
 T = TypeVar("T")
 
 
-class _Device:
-    """Everything that lives as long as one committed pipeline."""
-
-    def __init__(
-        self, switch: Any, pipeline: Pipeline, send_primary: Callable[[p4r.StreamMessageResponse], bool]
-    ) -> None:
-        self.pipeline = pipeline
-        self.index = pipeline.index
-        self.profiles = ActionProfiles(switch, pipeline.index)
-        self.tables = TableEntries(switch, pipeline.index, self.profiles)
-        self.externs = Externs(switch, pipeline.index)
-        self.replication = Replication(switch)
-        self.digests = DigestEngine(pipeline.index, send_primary)
-        self.value_sets = ValueSets(switch, pipeline.p4info)
-
-    def write(self, kind: int, entity: p4r.Entity) -> None:
-        which = entity.WhichOneof("entity")
-        if which == "table_entry":
-            self.tables.write(kind, entity.table_entry)
-        elif which == "counter_entry":
-            self.externs.write_counter(kind, entity.counter_entry)
-        elif which == "direct_counter_entry":
-            self.tables.write_direct_counter(kind, entity.direct_counter_entry)
-        elif which == "meter_entry":
-            self.externs.write_meter(kind, entity.meter_entry)
-        elif which == "direct_meter_entry":
-            self.tables.write_direct_meter(kind, entity.direct_meter_entry)
-        elif which == "register_entry":
-            self.externs.write_register(kind, entity.register_entry)
-        elif which == "packet_replication_engine_entry":
-            self.replication.write(kind, entity.packet_replication_engine_entry)
-        elif which == "digest_entry":
-            self.digests.write(kind, entity.digest_entry)
-        elif which == "value_set_entry":
-            self.value_sets.write(kind, entity.value_set_entry)
-        elif which == "action_profile_member":
-            self.profiles.write_member(kind, entity.action_profile_member)
-        elif which == "action_profile_group":
-            self.profiles.write_group(kind, entity.action_profile_group)
-        elif which is None:
-            raise invalid("update.entity is empty")
-        else:
-            raise unimplemented(f"update.entity.{which}: not supported by softp4")
-
-    def read(self, entity: p4r.Entity) -> Iterator[p4r.Entity]:
-        which = entity.WhichOneof("entity")
-        if which == "table_entry":
-            for te in self.tables.read(entity.table_entry):
-                yield p4r.Entity(table_entry=te)
-        elif which == "counter_entry":
-            for ce in self.externs.read_counter(entity.counter_entry):
-                yield p4r.Entity(counter_entry=ce)
-        elif which == "direct_counter_entry":
-            for dce in self.tables.read_direct_counter(entity.direct_counter_entry):
-                yield p4r.Entity(direct_counter_entry=dce)
-        elif which == "meter_entry":
-            for me in self.externs.read_meter(entity.meter_entry):
-                yield p4r.Entity(meter_entry=me)
-        elif which == "direct_meter_entry":
-            for dme in self.tables.read_direct_meter(entity.direct_meter_entry):
-                yield p4r.Entity(direct_meter_entry=dme)
-        elif which == "register_entry":
-            for re_ in self.externs.read_register(entity.register_entry):
-                yield p4r.Entity(register_entry=re_)
-        elif which == "packet_replication_engine_entry":
-            for pre in self.replication.read(entity.packet_replication_engine_entry):
-                yield p4r.Entity(packet_replication_engine_entry=pre)
-        elif which == "digest_entry":
-            for de in self.digests.read(entity.digest_entry):
-                yield p4r.Entity(digest_entry=de)
-        elif which == "value_set_entry":
-            for vse in self.value_sets.read(entity.value_set_entry):
-                yield p4r.Entity(value_set_entry=vse)
-        elif which == "action_profile_member":
-            for apm in self.profiles.read_members(entity.action_profile_member):
-                yield p4r.Entity(action_profile_member=apm)
-        elif which == "action_profile_group":
-            for apg in self.profiles.read_groups(entity.action_profile_group):
-                yield p4r.Entity(action_profile_group=apg)
-        elif which is None:
-            raise invalid("entity is empty")
-        else:
-            raise unimplemented(f"entity.{which}: not supported by softp4")
-
-    def close(self) -> None:
-        self.digests.stop()
-
-
 class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
     """The request handlers; shared by every client of one switch."""
 
@@ -150,7 +57,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         self.cpu_port = cpu_port
         self.arbitration = Arbitration(device_id)
         self._write_lock = threading.RLock()
-        self._device: _Device | None = None
+        self._device: Device | None = None
         self._saved: Pipeline | None = None
 
     # -- helpers ------------------------------------------------------------------------------------------
@@ -172,7 +79,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
                 + (f" (the primary's election id is {primary})" if primary is not None else " (there is no primary)"),
             )
 
-    def _device_or_fail(self) -> _Device:
+    def _device_or_fail(self) -> Device:
         device = self._device
         if device is None:
             raise no_pipeline()
@@ -238,7 +145,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             raise invalid(f"config.p4_device_config: {exc}") from None
         if old is not None:
             old.close()
-        self._device = _Device(self.switch, pipeline, self.send_primary)
+        self._device = Device(self.switch, pipeline, self.send_primary)
 
     def _set_pipeline(self, request: p4r.SetForwardingPipelineConfigRequest) -> p4r.SetForwardingPipelineConfigResponse:
         self.check_device(request.device_id, "request")
