@@ -101,7 +101,8 @@ class Annotation(Node):
     bare ``@name``); `tokens` the texts of its tokens.  `args` holds the body
     parsed as a comma-separated expression list when it parses so (for
     unstructured annotations, e.g. ``@name("x")`` -> [StringLiteral]);
-    `kv` the ``key = value`` pairs of a structured key-value body.
+    `kv` the ``key = value`` pairs of a body written so (``@pkginfo(name="x")``,
+    ``@anno[k=1]``).
     """
 
     name: str

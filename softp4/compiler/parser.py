@@ -308,7 +308,8 @@ class Parser:
         sub = Parser([*body, eof], self.text, self.type_names)
         sub.type_scopes = self.type_scopes
         try:
-            if ann.structured and sub.at("ID") and sub.peek().kind == "=":
+            if sub.at("ID") and sub.peek().kind == "=":
+                # key=value pairs: structured [k=v], and unstructured bodies such as @pkginfo(k=v)
                 kv: list[tuple[str, ast.Expression]] = []
                 while True:
                     key = sub.expect_name()

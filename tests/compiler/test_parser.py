@@ -428,3 +428,11 @@ def test_typedef_of_an_inline_type_declaration() -> None:
 def test_table_with_empty_parentheses() -> None:
     d = one("control c(inout bit<8> x) { table t() { key = { x: exact; } actions = { } } apply { t.apply(); } }")
     assert isinstance(d, ast.ControlDecl) and isinstance(d.locals[0], ast.TableDecl)
+
+
+def test_unstructured_annotation_with_key_value_pairs() -> None:
+    d = one('@pkginfo(name="prog", version="1.0") action a() { }')
+    (ann,) = d.annotations
+    assert not ann.structured and ann.kv is not None
+    assert [(k, v.value) for k, v in ann.kv if isinstance(v, ast.StringLiteral)] == [
+        ("name", "prog"), ("version", "1.0")]
