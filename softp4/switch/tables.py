@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -170,7 +171,9 @@ class Table:
         self._lpm: dict[int, dict[tuple[int, ...], Rec]] = {}
         self._plens: list[int] = []
         self._probe: list[tuple[int, dict[tuple[int, ...], Rec]]] = []  # (prefix mask, entries), longest first
-        self._generic: list[Rec] = []
+        self._generic: list[Rec] = []  # highest priority first, then oldest first
+        self._gorder: list[tuple[int, int]] = []  # (-priority, handle), parallel to _generic
+        self._gindex: dict[tuple[tuple[Match, ...], int], Rec] = {}
 
     # -- lookup -------------------------------------------------------------------------
     def _make_key_fn(self) -> Callable[[PHV], tuple[int, ...]]:
@@ -326,10 +329,7 @@ class Table:
         if self.mode == "lpm":
             plen, k = self._index_key(key)
             return self._lpm.get(plen, {}).get(k)
-        for r in self._generic:
-            if r.key == key and r.priority == priority:
-                return r
-        return None
+        return self._gindex.get((key, priority))
 
     def insert(
         self, key: tuple[Match, ...], action: ActionDef, data: list[int], priority: int, const: bool = False
@@ -354,12 +354,11 @@ class Table:
             self._lpm[plen][k] = r
         else:
             # highest priority first; equal priorities keep insertion order
-            pos = len(self._generic)
-            for i, o in enumerate(self._generic):
-                if o.priority < priority:
-                    pos = i
-                    break
+            order = (-priority, r.handle)
+            pos = bisect.bisect_left(self._gorder, order)
+            self._gorder.insert(pos, order)
             self._generic.insert(pos, r)
+            self._gindex[(key, priority)] = r
         return r
 
     def get(self, handle: int) -> Rec:
@@ -382,7 +381,10 @@ class Table:
                 del self._lpm[plen]
                 self._set_plens()
         else:
-            self._generic.remove(r)
+            pos = bisect.bisect_left(self._gorder, (-r.priority, r.handle))
+            del self._gorder[pos]
+            del self._generic[pos]
+            del self._gindex[(r.key, r.priority)]
 
     def _set_plens(self) -> None:
         self._plens = sorted(self._lpm, reverse=True)
@@ -396,6 +398,8 @@ class Table:
         self._plens = []
         self._probe = []
         self._generic = []
+        self._gorder = []
+        self._gindex = {}
 
     def reset_default(self) -> None:
         if self.initial_default is not None:
