@@ -54,7 +54,23 @@ _BITWISE = frozenset({"&", "|", "^"})
 _COMPARE = frozenset({"<", ">", "<=", ">="})
 _EQUALITY = frozenset({"==", "!="})
 
-_HEADER_SIZE_METHODS = frozenset({"minSizeInBits", "minSizeInBytes", "maxSizeInBits", "maxSizeInBytes"})
+_HEADER_SIZE_METHODS = frozenset({"minSizeInBits", "minSizeInBytes", "maxSizeInBits", "maxSizeInBytes",
+                                  "sizeInBits", "sizeInBytes"})
+
+
+def _size_method_value(t: T.StructLikeType, name: str) -> int:
+    """The value of ``minSizeInBits()`` and friends for a header or struct type: the
+    minimum counts varbit fields as empty, the maximum at their full width."""
+    lo = hi = 0
+    for _, ft in t.fields:
+        if isinstance(ft, T.VarbitType):
+            hi += ft.max_width
+            continue
+        w = _size_method_value(ft, "minSizeInBits") if isinstance(ft, T.StructLikeType) else T.width_of(ft)
+        lo += w or 0
+        hi += w or 0
+    bits = hi if name.startswith("max") else lo
+    return bits if name.endswith("Bits") else (bits + 7) // 8
 
 
 class _TooManyErrors(CompileError):
@@ -1341,15 +1357,13 @@ class Checker:
                     if bt.kind == "struct":
                         raise self.error("isValid() applies to headers and header unions only", method.loc)
                     return T.BOOL
-                w = T.width_of(bt) or 0
-                e.const_value = w if name.endswith("Bits") else (w + 7) // 8
+                e.const_value = _size_method_value(bt, name)
                 return T.INT
             if isinstance(bt, T.TypeTypeRef) and isinstance(bt.of, T.StructLikeType) \
                     and name in _HEADER_SIZE_METHODS:
                 self.no_args(e, name)
                 e.callee = name
-                w = T.width_of(bt.of) or 0
-                e.const_value = w if name.endswith("Bits") else (w + 7) // 8
+                e.const_value = _size_method_value(bt.of, name)
                 return T.INT
             if isinstance(bt, T.StackType) and name in ("push_front", "pop_front"):
                 if len(e.args) != 1:

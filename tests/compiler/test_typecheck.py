@@ -612,3 +612,16 @@ def test_long_else_if_chains_and_operator_chains() -> None:
     check_program(total)
     const = total.declarations[0]
     assert isinstance(const, ast.ConstantDecl) and const.value.const_value == 3000
+
+
+def test_header_size_methods() -> None:
+    prog, _ = check("""
+        header hv_t { bit<8> a; bit<4> b; bit<4> c; varbit<32> v; }
+        const int A = hv_t.minSizeInBits();
+        const int B = hv_t.minSizeInBytes();
+        const int C = hv_t.maxSizeInBits();
+        const int D = hv_t.maxSizeInBytes();
+        const int E = ethernet_t.minSizeInBytes();
+    """)
+    consts = {d.name: d.value.const_value for d in prog.declarations if isinstance(d, ast.ConstantDecl)}
+    assert (consts["A"], consts["B"], consts["C"], consts["D"], consts["E"]) == (16, 2, 48, 6, 14)
