@@ -25,6 +25,8 @@ from softp4.stf.syntax import (
     MirroringDelete,
     Number,
     Packet,
+    ProfileGroup,
+    ProfileMember,
     Query,
     RegisterReset,
     RegisterWrite,
@@ -393,6 +395,17 @@ def parse_line(filename: str, line: int, text: str) -> Command | None:
         name = p.name("a meter name")
         index = p.integer("the meter index")
         command = MeterSetRates(line, name, index, _parse_rates(p))
+    elif keyword == "member":
+        profile = p.name("an action profile name")
+        member = p.integer("the member id")
+        command = ProfileMember(line, profile, member, p.action())
+    elif keyword == "group":
+        profile = p.name("an action profile name")
+        group = p.integer("the group id")
+        members: list[int] = []
+        while p.peek().kind != "end":
+            members.append(p.integer("a member id"))
+        command = ProfileGroup(line, profile, group, tuple(members))
     elif keyword in ("pvs_add", "pvs_remove"):
         name = p.name("a value set name")
         value = p.integer("the value")

@@ -33,6 +33,7 @@ class TableSpec:
     name: str
     keys: tuple[KeySpec, ...]
     actions: tuple[ActionSpec, ...]
+    profile: str | None = None  # action profile or selector of an indirect table
 
     @property
     def needs_priority(self) -> bool:
@@ -90,7 +91,8 @@ class ProgramNames:
                     keys.append(KeySpec(name, match_type, width))
                 ids = table.get("action_ids", [])
                 actions = tuple(actions_by_id[i] for i in ids if i in actions_by_id)
-                self.tables[table["name"]] = TableSpec(table["name"], tuple(keys), actions)
+                profile = table.get("action_profile") if table.get("type") in ("indirect", "indirect_ws") else None
+                self.tables[table["name"]] = TableSpec(table["name"], tuple(keys), actions, profile)
         self.counters: dict[str, dict[str, Any]] = {c["name"]: c for c in program.get("counter_arrays", [])}
         self.registers: dict[str, dict[str, Any]] = {r["name"]: r for r in program.get("register_arrays", [])}
         self.meters: dict[str, dict[str, Any]] = {m["name"]: m for m in program.get("meter_arrays", [])}
@@ -141,3 +143,14 @@ class ProgramNames:
 
     def value_set(self, name: str) -> str:
         return resolve_suffix("value set", name, self.value_sets)
+
+    def profile(self, name: str) -> tuple[str, TableSpec]:
+        """An action profile by (suffix of) name, with one table it implements (for its actions)."""
+        owners = {t.profile: t for t in self.tables.values() if t.profile}
+        full = resolve_suffix("action profile", name, list(owners))
+        return full, owners[full]
+
+    def direct_meter_table(self, meter: str) -> str | None:
+        """The table a direct meter is bound to (None for an indirect meter)."""
+        spec = self.meters.get(meter, {})
+        return str(spec["binding"]) if spec.get("is_direct") and spec.get("binding") else None

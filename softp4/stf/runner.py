@@ -32,6 +32,8 @@ from softp4.stf.syntax import (
     MirroringAddMc,
     MirroringDelete,
     Packet,
+    ProfileGroup,
+    ProfileMember,
     Query,
     RegisterReset,
     RegisterWrite,
@@ -62,6 +64,13 @@ class SwitchLike(Protocol):
         self, session_id: int, replicas: list[tuple[int, int]], packet_length_bytes: int = 0
     ) -> None: ...
     def clone_session_delete(self, session_id: int) -> None: ...
+    def table_entry_meter_set(self, table: str, handle: int, rates: list[tuple[float, int]]) -> None: ...
+    def table_add_indirect(
+        self, table: str, key: Sequence[Match], *, member: int | None = None, group: int | None = None,
+        priority: int = 0,
+    ) -> int: ...
+    def act_prof_member_add(self, profile: str, member_id: int, action: str, params: Sequence[int]) -> None: ...
+    def act_prof_group_set(self, profile: str, group_id: int, member_ids: Sequence[int]) -> None: ...
     def parse_vset_add(self, name: str, value: int, mask: int | None = None) -> None: ...
     def parse_vset_delete(self, name: str, value: int, mask: int | None = None) -> None: ...
 
@@ -300,6 +309,13 @@ class StfRunner:
                 sw.counter_write(self.names.counter(command.counter), command.index, command.bytes, command.packets)
             elif isinstance(command, MeterSetRates):
                 self._meter(command)
+            elif isinstance(command, ProfileMember):
+                profile, table = self.names.profile(command.profile)
+                action, params = self._action(table, command.action)
+                sw.act_prof_member_add(profile, command.member, action, params)
+            elif isinstance(command, ProfileGroup):
+                profile, _ = self.names.profile(command.profile)
+                sw.act_prof_group_set(profile, command.group, list(command.members))
             elif isinstance(command, ValueSetChange):
                 name = self.names.value_set(command.value_set)
                 if command.add:
@@ -387,12 +403,27 @@ class StfRunner:
     def _add(self, command: Add) -> None:
         table = self.names.table(command.table)
         key = self._key(table, command.keys)
-        action, params = self._action(table, command.action)
         priority = 0
         if table.needs_priority:
             # STF: higher wins, like the switch; shift by one since the switch wants > 0
             priority = (command.priority if command.priority is not None else 0) + 1
-        handle = self.switch.table_add(table.name, key, action, params, priority)
+        ref = command.action.name
+        params: list[int] = []
+        if table.profile is not None and ref in ("member", "group") and not any(
+            a.name.endswith(ref) for a in table.actions
+        ):
+            given = dict(command.action.args)
+            if list(given) != ["id"]:
+                raise UnknownName(f"'{ref}(id:N)' takes exactly one argument, id")
+            ident = given["id"].value
+            if ref == "member":
+                handle = self.switch.table_add_indirect(table.name, key, member=ident, priority=priority)
+            else:
+                handle = self.switch.table_add_indirect(table.name, key, group=ident, priority=priority)
+            action = f"{ref} {ident}"
+        else:
+            action, params = self._action(table, command.action)
+            handle = self.switch.table_add(table.name, key, action, params, priority)
         if command.entry_id is not None:
             self.entry_ids[command.entry_id] = (table.name, handle)
         if self.log:
@@ -421,7 +452,13 @@ class StfRunner:
         name = self.names.meter(command.meter)
         # the BMv2 CLI gives rates per microsecond; the switch takes them per second
         rates = [(rate * 1_000_000, burst) for rate, burst in command.rates]
-        if command.index is not None:
+        bound = self.names.direct_meter_table(name)
+        if bound is not None:
+            # a direct meter, as in BMv2's CLI: the index is the entry handle in its table
+            if command.index is None:
+                raise UnknownName(f"meter '{name}' is direct: give the entry handle")
+            self.switch.table_entry_meter_set(bound, command.index, rates)
+        elif command.index is not None:
             self.switch.meter_set(name, command.index, rates)
         else:
             size = int(self.names.meters[name].get("size", 0))

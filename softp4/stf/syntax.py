@@ -57,6 +57,8 @@ class Command:
 
 @dataclass(frozen=True)
 class Add(Command):
+    """`add`; for tables with an action profile the action may be `member(id:N)` or `group(id:N)`."""
+
     table: str
     priority: int | None
     keys: tuple[KeyMatch, ...]
@@ -187,6 +189,24 @@ class ValueSetChange(Command):
 
 
 @dataclass(frozen=True)
+class ProfileMember(Command):
+    """`member <profile> <id> action(args)`: an action profile member (softp4 STF extension)."""
+
+    profile: str
+    member: int
+    action: ActionCall
+
+
+@dataclass(frozen=True)
+class ProfileGroup(Command):
+    """`group <profile> <id> <member ids...>`: an action selector group (softp4 STF extension)."""
+
+    profile: str
+    group: int
+    members: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Query(Command):
     """A command that only reads state (register_read, counter_read, mirroring_get, meter_get_rates)."""
 
@@ -221,4 +241,6 @@ COMMAND_NAMES = (
     "meter_array_set_rates",
     "pvs_add",
     "pvs_remove",
+    "member",
+    "group",
 )

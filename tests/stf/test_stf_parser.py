@@ -22,6 +22,8 @@ from softp4.stf.syntax import (
     MirroringDelete,
     Number,
     Packet,
+    ProfileGroup,
+    ProfileMember,
     Query,
     RegisterReset,
     RegisterWrite,
@@ -179,6 +181,8 @@ def test_register_counter_meter_commands() -> None:
     remove all
     pvs_add p.vs 0x8100
     pvs_remove vs 0x0800&&&0xff00
+    member ingress.sel 3 set_nh(port:2)
+    group sel 9 1 2 3
     """
     assert parse_stf(text) == [
         RegisterWrite(2, "ingress.r", 3, 16),
@@ -191,6 +195,8 @@ def test_register_counter_meter_commands() -> None:
         RemoveAll(9),
         ValueSetChange(10, "p.vs", 0x8100, None, True),
         ValueSetChange(11, "vs", 0x0800, 0xFF00, False),
+        ProfileMember(12, "ingress.sel", 3, ActionCall("set_nh", (("port", parse_number("2")),))),
+        ProfileGroup(13, "sel", 9, (1, 2, 3)),
     ]
 
 

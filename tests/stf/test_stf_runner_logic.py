@@ -44,11 +44,17 @@ PROGRAM: dict[str, Any] = {
         ]},
         {"name": "egress", "tables": [
             {"name": "MyEgress.dmac_e", "key": [], "action_ids": [3]},
+            {"name": "MyEgress.ecmp", "type": "indirect_ws", "action_profile": "MyEgress.sel", "key": [
+                {"name": "meta.f8", "match_type": "exact", "target": ["scalars", "f8"]}],
+             "action_ids": [3, 2]},
         ]},
     ],
     "counter_arrays": [{"name": "MyIngress.hits", "size": 4, "is_direct": False}],
     "register_arrays": [{"name": "MyIngress.reg", "size": 4, "bitwidth": 32}],
-    "meter_arrays": [{"name": "MyIngress.m", "size": 2}],
+    "meter_arrays": [
+        {"name": "MyIngress.m", "size": 2},
+        {"name": "MyIngress.dm", "is_direct": True, "binding": "MyIngress.dmac"},
+    ],
     "parse_vsets": [{"name": "MyParser.types", "compressed_bitwidth": 16}],
 }
 
@@ -111,6 +117,22 @@ class FakeSwitch:
 
     def clone_session_delete(self, session_id: int) -> None:
         self.calls.append(("clone_del", session_id))
+
+    def table_entry_meter_set(self, table: str, handle: int, rates: list[tuple[float, int]]) -> None:
+        self.calls.append(("entry_meter", table, handle, rates))
+
+    def table_add_indirect(
+        self, table: str, key: Sequence[Match], *, member: int | None = None, group: int | None = None,
+        priority: int = 0,
+    ) -> int:
+        self.calls.append(("add_indirect", table, tuple(key), member, group, priority))
+        return 0
+
+    def act_prof_member_add(self, profile: str, member_id: int, action: str, params: Sequence[int]) -> None:
+        self.calls.append(("member", profile, member_id, action, tuple(params)))
+
+    def act_prof_group_set(self, profile: str, group_id: int, member_ids: Sequence[int]) -> None:
+        self.calls.append(("group", profile, group_id, tuple(member_ids)))
 
     def parse_vset_add(self, name: str, value: int, mask: int | None = None) -> None:
         self.calls.append(("pvs_add", name, value, mask))
@@ -178,6 +200,33 @@ def test_setdefault_registers_meters_counters() -> None:
         ("pvs_add", "MyParser.types", 0x8100, None),
         ("pvs_del", "MyParser.types", 0x0800, 0xFF00),
     ]
+
+
+def test_direct_meter_by_entry_handle_and_profiles() -> None:
+    sw, _ = run(
+        """
+        meter_set_rates dm 3 0.5:10 1:20
+        member sel 1 forward_e()
+        member MyEgress.sel 2 NoAction()
+        group sel 7 1 2
+        add ecmp f8:5 group(id:7)
+        add ecmp f8:6 member(id:2)
+        add ecmp f8:7 forward_e()
+        """
+    )
+    assert sw.calls == [
+        ("entry_meter", "MyIngress.dmac", 3, [(500000.0, 10), (1000000.0, 20)]),
+        ("member", "MyEgress.sel", 1, "MyEgress.forward_e", ()),
+        ("member", "MyEgress.sel", 2, "NoAction", ()),
+        ("group", "MyEgress.sel", 7, (1, 2)),
+        ("add_indirect", "MyEgress.ecmp", (Exact(5),), None, 7, 0),
+        ("add_indirect", "MyEgress.ecmp", (Exact(6),), 2, None, 0),
+        ("add", "MyEgress.ecmp", (Exact(7),), "MyEgress.forward_e", (), 0),
+    ]
+    with pytest.raises(StfError, match=r"'member\(id:N\)' takes exactly one argument, id"):
+        run("add ecmp f8:5 member(x:1)")
+    with pytest.raises(StfError, match=r"meter 'MyIngress\.dm' is direct: give the entry handle"):
+        run("meter_array_set_rates dm 1:1")
 
 
 def test_multicast_nodes_groups_and_mirroring() -> None:
