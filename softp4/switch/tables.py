@@ -124,6 +124,9 @@ class Rec:
         self.checks: list[tuple[int, int, int]] = []  # (kind 0 mask / 1 range, a, b)
 
 
+TSS_THRESHOLD = 16  # entries; below it a priority-ordered scan is faster
+
+
 def _prefix_mask(width: int, plen: int) -> int:
     return ((1 << plen) - 1) << (width - plen) if plen else 0
 
@@ -174,6 +177,9 @@ class Table:
         self._generic: list[Rec] = []  # highest priority first, then oldest first
         self._gorder: list[tuple[int, int]] = []  # (-priority, handle), parallel to _generic
         self._gindex: dict[tuple[tuple[Match, ...], int], Rec] = {}
+        # tuple space search for big ternary/lpm/optional tables: masks -> masked values -> entries, best first
+        self._tss_ok = all(k.match_type != "range" for k in keys)
+        self._tss: dict[tuple[int, ...], dict[tuple[int, ...], list[Rec]]] = {}
 
     # -- lookup -------------------------------------------------------------------------
     def _make_key_fn(self) -> Callable[[PHV], tuple[int, ...]]:
@@ -208,6 +214,17 @@ class Table:
                 if r is not None:
                     return r
             return None
+        if self._tss_ok and len(self._generic) > TSS_THRESHOLD:
+            best: Rec | None = None
+            for masks, groups in self._tss.items():
+                lst = groups.get(tuple([v & m for v, m in zip(key, masks, strict=True)]))
+                if lst:
+                    c = lst[0]
+                    if best is None or c.priority > best.priority or (
+                        c.priority == best.priority and c.handle < best.handle
+                    ):
+                        best = c
+            return best
         for r in self._generic:
             for (kind, a, b), v in zip(r.checks, key, strict=True):
                 if kind == 0:
@@ -359,6 +376,12 @@ class Table:
             self._gorder.insert(pos, order)
             self._generic.insert(pos, r)
             self._gindex[(key, priority)] = r
+            if self._tss_ok:
+                masks = tuple(c[1] for c in r.checks)
+                vals = tuple(c[2] for c in r.checks)
+                lst = self._tss.setdefault(masks, {}).setdefault(vals, [])
+                lst.append(r)
+                lst.sort(key=lambda x: (-x.priority, x.handle))
         return r
 
     def get(self, handle: int) -> Rec:
@@ -385,6 +408,15 @@ class Table:
             del self._gorder[pos]
             del self._generic[pos]
             del self._gindex[(r.key, r.priority)]
+            if self._tss_ok:
+                masks = tuple(c[1] for c in r.checks)
+                vals = tuple(c[2] for c in r.checks)
+                groups = self._tss[masks]
+                groups[vals].remove(r)
+                if not groups[vals]:
+                    del groups[vals]
+                    if not groups:
+                        del self._tss[masks]
 
     def _set_plens(self) -> None:
         self._plens = sorted(self._lpm, reverse=True)
@@ -400,6 +432,7 @@ class Table:
         self._generic = []
         self._gorder = []
         self._gindex = {}
+        self._tss = {}
 
     def reset_default(self) -> None:
         if self.initial_default is not None:

@@ -45,7 +45,7 @@ def random_match(rng: random.Random, kind: str) -> object:
     return Range(lo, min(255, lo + rng.randrange(64)))
 
 
-def check(kinds: list[str], seed: int) -> None:
+def check(kinds: list[str], seed: int, delete: bool = False) -> None:
     rng = random.Random(seed)
     sw = program(kinds)
     prio = any(k in ("ternary", "range") for k in kinds)
@@ -58,6 +58,12 @@ def check(kinds: list[str], seed: int) -> None:
         except AlreadyExists:
             continue
         entries.append((key, priority, tag))
+    if delete:
+        for e in rng.sample(entries, len(entries) // 3):
+            handle = sw.table_find("t", e[0], e[1])
+            assert handle is not None
+            sw.table_delete("t", handle)
+            entries.remove(e)
     for _ in range(400):
         k = [rng.randrange(16) if kind == "exact" else rng.randrange(256) for kind in kinds]
         cands = [e for e in entries if all(matches(m, v) for m, v in zip(e[0], k, strict=True))]
@@ -90,3 +96,11 @@ def test_ternary_range() -> None:
 
 def test_ternary_lpm() -> None:
     check(["ternary", "lpm"], 5)
+
+
+def test_ternary_exact_with_deletes() -> None:
+    check(["ternary", "exact"], 6, delete=True)
+
+
+def test_lpm_exact_with_deletes() -> None:
+    check(["lpm", "exact"], 7, delete=True)
