@@ -65,17 +65,14 @@ def build_arg_parser() -> argparse.ArgumentParser:
 
 
 def _write_p4info(p4info: Any, path: Path, fmt: str) -> None:
+    from softp4.compiler.p4info.serialize import p4info_binary, p4info_json, p4info_text
+
     if fmt == "binary":
-        path.write_bytes(p4info.SerializeToString())
-        return
-    if fmt == "json":
-        from google.protobuf import json_format
-
-        path.write_text(json_format.MessageToJson(p4info) + "\n", encoding="utf-8")
-        return
-    from google.protobuf import text_format
-
-    path.write_text(text_format.MessageToString(p4info), encoding="utf-8")
+        path.write_bytes(p4info_binary(p4info))
+    elif fmt == "json":
+        path.write_text(p4info_json(p4info), encoding="utf-8")
+    else:
+        path.write_text(p4info_text(p4info), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
