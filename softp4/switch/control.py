@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from softp4.switch.packet import PHV, PacketExit
+from softp4.switch.packet import PHV
 from softp4.switch.tables import ActionDef, Lpm, Optional, Range, Rec, Table, Ternary
 
 Trace = Callable[[str], None]
@@ -204,13 +204,10 @@ class Pipeline:
         node = self.init
         pkt = p[0]
         pkt.exit = False
-        try:
-            while node is not None:
-                node = node.apply(p)
-                if pkt.exit:
-                    break
-        except PacketExit:
-            pass
+        while node is not None:
+            node = node.apply(p)
+            if pkt.exit:
+                break
         pkt.exit = False
 
     def run_traced(self, p: PHV, tr: Trace) -> None:
@@ -218,13 +215,10 @@ class Pipeline:
         node = self.init
         pkt = p[0]
         pkt.exit = False
-        try:
-            while node is not None:
-                node = node.apply_traced(p, tr)
-                if pkt.exit and node is not None:
-                    tr("Packet is marked for exit, interrupting pipeline")
-                    break
-        except PacketExit:
-            tr("Packet is marked for exit, interrupting pipeline")
+        while node is not None:
+            node = node.apply_traced(p, tr)
+            if pkt.exit and node is not None:
+                tr("Packet is marked for exit, interrupting pipeline")
+                break
         pkt.exit = False
         tr(f"Pipeline '{self.name}': end")

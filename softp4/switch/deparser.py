@@ -23,9 +23,5 @@ class Deparser:
     def headers_bytes(self, p: PHV) -> bytes:
         return b"".join([e(p) for b, e in self.pairs if p[b]])
 
-    def headers_after(self, p: PHV, index: int) -> bytes:
-        """Serialized valid headers after position `index` of the deparse order."""
-        return b"".join([e(p) for b, e in self.pairs[index + 1 :] if p[b]])
-
     def emitted_names(self, p: PHV) -> list[str]:
         return [n for (b, _), n in zip(self.pairs, self.names, strict=True) if p[b]]

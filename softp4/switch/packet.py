@@ -33,10 +33,6 @@ class PacketAbort(Exception):
     """Raised by a failed `assert`/`assume`: the packet is dropped."""
 
 
-class PacketExit(Exception):
-    """Ends the current control at once (the `exit` primitive only marks the packet, as BMv2 does)."""
-
-
 @dataclass
 class FieldLayout:
     name: str
@@ -123,14 +119,6 @@ class Pkt:
         self.truncate = 0
         self.exit = False
         self.tr: Callable[[str], None] | None = None
-
-    def reset_registers(self) -> None:
-        self.clone_session = -1  # none requested (session 0 is a valid session)
-        self.clone_fl = 0
-        self.resubmit_fl = -1
-        self.recirc_fl = -1
-        self.digest = 0
-        self.truncate = 0
 
 
 def to_signed(value: int, width: int) -> int:
