@@ -7,9 +7,13 @@ from typing import Any, cast
 import grpc
 import pytest
 from finsy.proto import p4r
+from p4rt_harness import election, fixture_json, fixture_p4info
 
+from softp4.switch import Switch
 from softp4.switch.p4runtime import stream
+from softp4.switch.p4runtime.arbitration import Client
 from softp4.switch.p4runtime.errors import P4RuntimeError
+from softp4.switch.p4runtime.server import P4RuntimeService
 from softp4.switch.p4runtime.translate import ControllerHeader
 
 HEADER = ControllerHeader("packet_out", [1, 2], ["egress_port", "_pad"], [9, 7])
@@ -56,3 +60,24 @@ def test_slow_client_queue_drops_packets_not_arbitration(monkeypatch: pytest.Mon
     session.client.send(arbitration)
     assert session.dropped == 1
     assert [session.queue.get() for _ in range(3)] == [packet, packet, arbitration]
+
+
+def test_packet_out_needs_a_cpu_port() -> None:
+    service = P4RuntimeService(Switch(), device_id=1, cpu_port=0)
+    service.arbitration.update(
+        Client(send=lambda message: None), p4r.MasterArbitrationUpdate(device_id=1, election_id=election(1))
+    )
+    service._set_pipeline(
+        p4r.SetForwardingPipelineConfigRequest(
+            device_id=1,
+            election_id=election(1),
+            action=p4r.SetForwardingPipelineConfigRequest.VERIFY_AND_COMMIT,
+            config=p4r.ForwardingPipelineConfig(p4info=fixture_p4info(), p4_device_config=fixture_json()),
+        )
+    )
+    with pytest.raises(P4RuntimeError) as info:
+        service.packet_out(p4r.PacketOut(payload=b"x"))
+    assert (info.value.code, info.value.message) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "packet: this switch has no CPU port",
+    )

@@ -273,6 +273,8 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
 
     def packet_out(self, packet: p4r.PacketOut) -> None:
         device = self._device_or_fail()
+        if not self.cpu_port:
+            raise P4RuntimeError(grpc.StatusCode.FAILED_PRECONDITION, "packet: this switch has no CPU port")
         frame = packet_out_frame(device.index.packet_out, packet)
         try:
             self.switch.receive(self.cpu_port, frame)
@@ -313,7 +315,7 @@ class P4RuntimeServer:
         device_id: int = 1,
         cpu_port: int = 255,
         tls: tuple[str | Path, str | Path] | None = None,
-        max_workers: int = 32,
+        max_workers: int = 64,
     ) -> None:
         self.switch = switch
         self.address = address
