@@ -380,7 +380,37 @@ class ExprLowerer:
             for p in parts[1:]:
                 j = op("and", j, p)
             return op("not", None, j) if e.op == "!=" else j
+        if isinstance(lv, Struct) and isinstance(rv, Struct) and len(lv.fields) == len(rv.fields):
+            parts = []
+            for a, b in zip(lv.fields.values(), rv.fields.values(), strict=True):
+                parts.append(self._equal_values(a, b, e))
+            j = parts[0] if parts else boolval(True)
+            for p in parts[1:]:
+                j = op("and", j, p)
+            return op("not", None, j) if e.op == "!=" else j
         raise unsupported(f"comparison of '{_text(e.left)}' and '{_text(e.right)}'", e.loc)
+
+    def _equal_values(self, a: Value, b: Value, e: ast.Expression) -> J:
+        """`a == b` for two members of structs being compared."""
+        if isinstance(a, Struct) and isinstance(b, Struct):
+            parts = [self._equal_values(x, y, e) for x, y in zip(a.fields.values(), b.fields.values(), strict=True)]
+            j = parts[0] if parts else boolval(True)
+            for p in parts[1:]:
+                j = op("and", j, p)
+            return j
+        if isinstance(a, Header) and isinstance(b, Header):
+            parts = [op("==", d2b(a.valid_field()), d2b(b.valid_field()))]
+            parts += [op("==", f.json(), g.json()) for f, g in zip(flat_fields(a), flat_fields(b), strict=True)]
+            j = parts[0]
+            for p in parts[1:]:
+                j = op("and", j, p)
+            return j
+        ta = getattr(a, "type", None)
+        if is_bool(ta):
+            return op("==", self.value_json(a, ta, e), self.value_json(b, ta, e))
+        left = self.value_json(a, ta, e)
+        right = self.value_json(b, ta, e)
+        return op("==", left, right)
 
     def _unary(self, e: ast.Unary) -> J:
         if e.op == "!":
