@@ -19,7 +19,7 @@ from controller import topology
 from controller.plan import MAILBOX_AREA, PlanError
 from controller.protocol import constants as c
 from controller.protocol.stream import JetStream
-from controller.protocol.tlp import TLP
+from controller.protocol.tlp import TLP, TlpError, mwr_address, payload_bytes
 from testbed.fabric import Hop
 from testbed.inprocess import InstallError
 from testbed.rack import Rack
@@ -27,11 +27,25 @@ from testbed.rack import Rack
 DROP_NAMES = {getattr(c, n): n for n in dir(c) if n.startswith("DROP_") and n not in ("DROP_PORT", "DROP_REASON_COUNT")}
 
 
+def describe_tlp(tlp: TLP) -> str:
+    try:
+        return f"MWr {len(payload_bytes(tlp))} B @{mwr_address(tlp):#x} rid={tlp.requester_id:#06x} tag={tlp.tag}"
+    except TlpError as exc:
+        return f"TLP ({exc})"
+
+
 def describe(frame: bytes, pcie: bool) -> str:
     """One line for a frame: a raw TLP on a PCIe link, an Ethernet frame elsewhere."""
     try:
-        pkt = TLP(frame) if pcie else Ether(frame)
-        return str(pkt.summary())
+        if pcie:
+            return describe_tlp(TLP(frame))
+        eth = Ether(frame)
+        parts = [f"{eth.src} > {eth.dst}"]
+        if JetStream in eth:
+            parts.append(eth[JetStream].mysummary())
+        if TLP in eth:
+            parts.append(describe_tlp(eth[TLP]))
+        return " | ".join(parts)
     except Exception as exc:  # scapy on a malformed frame: show bytes instead of failing the demo
         return f"{len(frame)} bytes ({exc.__class__.__name__}): {frame[:32].hex()}"
 
