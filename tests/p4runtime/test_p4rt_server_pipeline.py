@@ -41,8 +41,12 @@ def test_capabilities_and_no_pipeline() -> None:
             error = await _error(client.p4.request(_Get(device_id=DEVICE_ID)))
             assert error.code == GRPCStatusCode.FAILED_PRECONDITION and error.is_pipeline_missing
             await client.arbitrate(1)
+            # checked in this order: device, primary, pipeline
+            assert (await _error(client.write(device_id=5, election_id=99))).code == GRPCStatusCode.NOT_FOUND
+            assert (await _error(client.write(election_id=99))).code == GRPCStatusCode.PERMISSION_DENIED
             error = await _error(client.write())
             assert error.code == GRPCStatusCode.FAILED_PRECONDITION
+            assert error.message == "No forwarding pipeline config set for this device"
             error = await _error(client.read(p4r.Entity(table_entry=p4r.TableEntry())))
             assert error.code == GRPCStatusCode.FAILED_PRECONDITION
 
