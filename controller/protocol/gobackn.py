@@ -56,7 +56,11 @@ class GoBackNSender:
         self.rewinds = 0
 
     def issue(self, tlp: Packet | bytes) -> bytes:
-        """Record a new write (numbered by the NIC as `next_seq`) and return its bytes to send."""
+        """Record a new write (numbered by the NIC as `next_seq`) and return its bytes to send.
+
+        Only writes that fall wholly inside one of the stream's windows get a number from the NIC;
+        issuing any other write here would put this count out of step with the NIC's.
+        """
         raw = bytes(tlp)
         self.kept.append(KeptWrite(self.next_seq, raw))
         self.next_seq = seq_add(self.next_seq, 1)
