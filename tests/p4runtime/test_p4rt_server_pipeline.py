@@ -128,6 +128,11 @@ def test_verify_save_commit_and_bad_configs() -> None:
                 "config.p4info: table 'ingress.routes': match field 'dst' is lpm 64 bits, "
                 "the device config's key 'dst' is lpm 48 bits"
             )
+            # a @p4runtime_translation type may be wider in the P4Info than in the device config
+            p4info = fixture_p4info()
+            p4info.tables[2].match_fields[0].bitwidth = 64
+            p4info.tables[2].match_fields[0].type_name.name = "mac_t"
+            await client.set_pipeline(p4info, action=_Set.VERIFY)
             p4info = fixture_p4info()
             p4info.tables[2].match_fields[0].match_type = p4i.MatchField.MatchType.EXACT
             error = await _error(client.set_pipeline(p4info))

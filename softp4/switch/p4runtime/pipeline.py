@@ -122,7 +122,9 @@ def bind(index: P4InfoIndex, switch: Any) -> None:
         for spec, (key_name, match_type, width) in zip(table.ordered, info.keys, strict=True):
             json_kind = "exact" if match_type == "valid" else match_type
             # a narrower P4Info field is a masked key (a slice such as hdr.f[15:8]) on a wider field
-            if spec.bitwidth > width or _KINDS.get(spec.kind) != json_kind:
+            # a translated type (@p4runtime_translation) has the controller's width: values must still fit
+            too_wide = spec.bitwidth > width and not spec.translated
+            if too_wide or _KINDS.get(spec.kind) != json_kind:
                 raise invalid(
                     f"{where}: match field '{spec.name}' is {spec.kind_name} {spec.bitwidth} bits, the device "
                     f"config's key '{key_name}' is {match_type} {width} bits"

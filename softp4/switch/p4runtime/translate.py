@@ -42,6 +42,7 @@ class FieldSpec:
     kind: int  # p4i.MatchField.MatchType
     position: int  # index in the switch key
     dont_care: MatchValue | None  # None for exact fields, which cannot be omitted
+    translated: bool = False  # a @p4runtime_translation type: P4Info width is the controller's
 
     @property
     def kind_name(self) -> str:
@@ -355,7 +356,9 @@ class P4InfoIndex:
 
     def _table_spec(self, table: p4i.Table) -> TableSpec:
         ordered = [
-            FieldSpec(m.id, m.name, m.bitwidth, m.match_type, i, _dont_care(m.match_type, m.bitwidth))
+            FieldSpec(
+                m.id, m.name, m.bitwidth, m.match_type, i, _dont_care(m.match_type, m.bitwidth), bool(m.type_name.name)
+            )
             for i, m in enumerate(table.match_fields)
         ]
         for spec in ordered:
