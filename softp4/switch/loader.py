@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from softp4.switch.calculations import Calculation, make_algorithm, make_input_builder
+from softp4.switch.codegen import SourceGen, compile_condition, fuse_action
 from softp4.switch.control import ActionCallNode, CondNode, IndirectTableNode, Node, Pipeline, TableNode
 from softp4.switch.deparser import Deparser
 from softp4.switch.errors import ConfigError
@@ -279,6 +280,7 @@ class _Loader:
 
     def _actions(self, prog: Program) -> None:
         pc = PrimitiveCompiler(prog)
+        gen = SourceGen(prog.layout)
         for aj in self._each("actions", "action"):
             name = aj.get("name")
             if not isinstance(name, str):
@@ -299,7 +301,9 @@ class _Loader:
                     if not i < offset <= len(pjs):
                         raise ConfigError(f"{where}, primitive {i}: jump target {offset} must be forward")
                 prims.append((fn, describe(pj)))
-            run = make_action_runner([f for f, _ in prims], has_jumps)
+            run = None if has_jumps else fuse_action(name, gen, pjs, [f for f, _ in prims], prog.sm)
+            if run is None:
+                run = make_action_runner([f for f, _ in prims], has_jumps)
             a = ActionDef(name, aid, params, run, prims)
             if aid in prog.actions:
                 raise ConfigError(f"{where}: duplicate action id {aid}")
@@ -322,7 +326,8 @@ class _Loader:
         for cj in self._each(cjs, "conditional"):
             name = str(cj.get("name"))
             expr = prog.exprs.compile(cj.get("expression"), f"conditional '{name}'")
-            nodes[name] = CondNode(name, expr)
+            fast = compile_condition(SourceGen(prog.layout), cj.get("expression"), name)
+            nodes[name] = CondNode(name, fast or expr)
         for acj in ajs:
             name = str(acj.get("name"))
             aid = acj.get("action_id")
