@@ -77,6 +77,7 @@ class ControlLowerer:
 
     def seq(self, scope: Scope, stmts: list[ast.Node], nxt: str | None, end: str | None) -> str | None:
         self.be.predeclare(scope, stmts)
+        stmts = [x for s in stmts for x in self._hoist_applies(scope, s)]
         result = nxt
         pending: list[ast.Node] = []
         for s in reversed(stmts):
@@ -105,6 +106,50 @@ class ControlLowerer:
         if pending:
             result = self.simple(scope, pending, result)
         return result
+
+    def _hoist_applies(self, scope: Scope, s: ast.Node) -> list[ast.Node]:
+        """`x = f(t.apply().hit)`: apply the table first into a boolean, as p4c does."""
+        roots: list[ast.Node] = []
+        if isinstance(s, ast.AssignmentStatement):
+            roots = [s.left, s.right]
+        elif isinstance(s, ast.MethodCallStatement) and _apply_target(s.call) is None:
+            roots = [s.call]
+        elif isinstance(s, ast.VariableDecl) and s.init is not None:
+            roots = [s.init]
+        elif isinstance(s, ast.IfStatement):
+            c = s.cond
+            while isinstance(c, ast.Unary) and c.op == "!":
+                c = c.operand
+            direct = isinstance(c, ast.Member) and c.member in ("hit", "miss") and _apply_target(c.expr) is not None
+            roots = [] if direct else [s.cond]
+        elif isinstance(s, ast.SwitchStatement):
+            e = s.expr
+            roots = [] if isinstance(e, ast.Member) and e.member == "action_run" else [e]
+        found = [
+            n
+            for r in roots
+            for n in ast.walk(r)
+            if isinstance(n, ast.Member) and n.member in ("hit", "miss") and _apply_target(n.expr) is not None
+        ]
+        if not found:
+            return [s]
+        out: list[ast.Node] = []
+        for m in found:
+            tmp = self.be.storage.scalar(self.be.unique_name("tmp_hit"), t.BOOL, m.loc)
+            decl = ast.VariableDecl(
+                name=tmp.field, type_ref=ast.BaseTypeRef(name="bool", resolved=t.BOOL, loc=m.loc), loc=m.loc
+            )
+            scope.bind(decl, tmp)
+            self.be.subst[id(m)] = tmp
+
+            def flag(value: bool, d: ast.VariableDecl = decl, at: ast.Member = m) -> ast.Statement:
+                left = ast.PathExpr(name=d.name, decl=d, type=t.BOOL, loc=at.loc)
+                right = ast.BoolLiteral(value=value, type=t.BOOL, const_value=value, loc=at.loc)
+                return ast.AssignmentStatement(left=left, right=right, loc=at.loc)
+
+            out.append(ast.IfStatement(cond=m, then=flag(True), else_=flag(False), loc=m.loc))
+        out.append(s)
+        return out
 
     def simple(self, scope: Scope, stmts: list[ast.Node], nxt: str | None) -> str | None:
         real = [s for s in stmts if not isinstance(s, ast.EmptyStatement | ast.ConstantDecl)]

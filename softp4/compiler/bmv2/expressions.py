@@ -134,6 +134,9 @@ class ExprLowerer:
 
     def value(self, e: ast.Expression) -> Value:
         """What `e` denotes: storage for lvalues, a constant, an extern, or a lowered expression."""
+        hoisted = self.be.subst.get(id(e))
+        if hoisted is not None:
+            return hoisted
         if e.const_value is not None and not isinstance(e, ast.StringLiteral):
             c = const_int(e.const_value, self.be)
             if c is not None:
