@@ -693,6 +693,8 @@ class Instantiation(Declaration):
     type_ref: TypeRef
     args: list[Argument] = field(default_factory=list)
     initializer: list[Declaration] | None = None
+    #: set by the checker: the type of the instance (type arguments inferred where not written)
+    instance_type: Type | None = None
     #: set by the checker: the extern constructor chosen (None for parsers, controls, packages)
     constructor: MethodDecl | None = None
     #: set by the checker: the parameter each argument binds, in argument order
@@ -882,7 +884,7 @@ class Program(Node):
 
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 _NOT_CHILDREN = frozenset({"loc", "type", "resolved", "decl", "callee", "const_value", "inferred_type_args",
-                           "param_decls", "constructor", "match_kind_decl"})
+                           "param_decls", "constructor", "match_kind_decl", "instance_type"})
 
 
 def _child_fields(cls: type) -> tuple[str, ...]:

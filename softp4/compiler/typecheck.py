@@ -601,6 +601,7 @@ class Checker:
             raise unsupported("an instance with abstract method implementations", d.loc)
         inst = self.construct(t, d.args, scope, d.type_ref.loc, d.name, d)
         self.decl_types[d] = inst
+        d.instance_type = inst
         self.declare_value(scope, d.name, d)
 
     def construct(self, t: T.Type, args: list[ast.Argument], scope: Scope, loc: SourceLocation,

@@ -487,6 +487,7 @@ def test_constructors_and_match_kinds_are_recorded() -> None:
     assert isinstance(c, ast.Instantiation) and isinstance(c.constructor, ast.MethodDecl)
     assert c.constructor.is_constructor and c.constructor.name == "counter"
     assert c.param_decls is not None and [p.name for p in c.param_decls] == ["size", "type"]
+    assert isinstance(c.instance_type, T.ExternType) and c.instance_type.decl.name == "counter"
     t = ctl.locals[1]
     assert isinstance(t, ast.TableDecl)
     impl = t.value("implementation")
