@@ -1,8 +1,9 @@
 """`softp4 switch`: run BMv2 JSON with P4Runtime, standing in for `simple_switch_grpc`.
 
     softp4 switch [prog.json] -i 0@veth0 -i 1@veth2 --device-id 1 --grpc-server-addr 127.0.0.1:9559
-                  --cpu-port 255 [--no-p4] [--packet-in ipc://...] [--log-console] [--use-files DIR]
-                  [--priority-queues N] [--grpc-server-ssl --grpc-server-cert F --grpc-server-key F]
+                  --cpu-port 255 [--no-p4] [--packet-in ipc://...] [--log-console] [--log-file F]
+                  [--use-files DIR] [--pcap DIR] [--priority-queues N]
+                  [--grpc-server-ssl --grpc-server-cert F --grpc-server-key F]
 
 Options after a bare `--` (where simple_switch_grpc wants its gRPC options) are accepted too.
 Ports: `-i N@IFACE` binds switch port N to a Linux interface; `--packet-in URL` carries every
@@ -127,6 +128,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--use-files", type=existing_dir, metavar="DIR", help="pcap files as ports")
     parser.add_argument("--priority-queues", type=queue_count, default=1, metavar="N", help="queues per port")
     parser.add_argument("--log-console", action="store_true", help="print a per-packet trace")
+    parser.add_argument("--log-file", type=Path, metavar="FILE", help="append the per-packet trace to FILE")
+    parser.add_argument(
+        "-L",
+        "--log-level",
+        choices=["trace", "debug", "info", "warn", "error", "off"],
+        default="info",
+        help="accepted for simple_switch compatibility; --log-console/--log-file give the full trace",
+    )
+    parser.add_argument("--pcap", type=existing_dir, metavar="DIR", help="record <port>_in/_out.pcap of all traffic")
+    parser.add_argument(
+        "--thrift-port", type=non_negative, metavar="N", help="accepted for compatibility; there is no Thrift server"
+    )
     parser.add_argument("--grpc-server-ssl", action="store_true", help="serve P4Runtime over TLS")
     parser.add_argument("--grpc-server-cert", type=existing_file, metavar="FILE", help="TLS certificate (PEM)")
     parser.add_argument("--grpc-server-key", type=existing_file, metavar="FILE", help="TLS private key (PEM)")
@@ -172,6 +185,9 @@ class SwitchProcess:
         self.server: Any = None
         self.port_objects: list[Any] = []
         self.grpc_port = 0
+        self.capture: Any = None
+        self.port_names: dict[int, str] = {}
+        self.log_stream: Any = None
 
     def start(self) -> None:
         from softp4.switch.errors import SwitchError
@@ -179,7 +195,7 @@ class SwitchProcess:
         from softp4.switch.switch import Switch
 
         args = self.args
-        trace = self.out if args.log_console else None
+        trace = self._make_trace()
         try:
             self.switch = Switch(
                 None,
@@ -213,14 +229,65 @@ class SwitchProcess:
             raise StartupError(f"P4Runtime server: cannot listen on {args.grpc_server_addr}: {exc}") from None
         self.grpc_port = self.server.port
         for port in self.port_objects:
-            port.start(self.switch.receive)
+            port.start(self._deliver)
+
+    def _make_trace(self) -> Callable[[str], None] | None:
+        args = self.args
+        sinks: list[Callable[[str], None]] = []
+        if args.log_console:
+            sinks.append(self.out)
+        if args.log_file is not None:
+            try:
+                self.log_stream = args.log_file.open("a")
+            except OSError as exc:
+                raise StartupError(f"--log-file {args.log_file}: {exc.strerror or exc}") from None
+            stream = self.log_stream
+            sinks.append(lambda line: print(line, file=stream, flush=True))
+        if not sinks:
+            return None
+        if len(sinks) == 1:
+            return sinks[0]
+
+        def trace(line: str) -> None:
+            for sink in sinks:
+                sink(line)
+
+        return trace
+
+    def _tap(self, name: str, transmit: Callable[[bytes], None]) -> Callable[[bytes], None]:
+        """`transmit`, also recorded in `<name>_out.pcap` when --pcap is on."""
+        capture = self.capture
+        if capture is None:
+            return transmit
+
+        def send(frame: bytes) -> None:
+            capture.record(name, "out", frame)
+            transmit(frame)
+
+        return send
+
+    def _deliver(self, port: int, frame: bytes) -> None:
+        if self.capture is not None:
+            self.capture.record(self.port_names.get(port, str(port)), "in", frame)
+        self.switch.receive(port, frame)
 
     def _attach_ports(self) -> None:
-        from softp4.switch.ports import NanomsgError, NanomsgPorts, PcapError, PcapPorts, PortError, VethPort
+        from softp4.switch.ports import (
+            NanomsgError,
+            NanomsgPorts,
+            PcapCapture,
+            PcapError,
+            PcapPorts,
+            PortError,
+            VethPort,
+        )
 
         args = self.args
         sw = self.switch
         taken: set[int] = set()
+        self.port_names = {p: n for p, n in args.interfaces}
+        if args.pcap is not None:
+            self.capture = PcapCapture(args.pcap)
         if args.use_files is not None:
             names = {p: n for p, n in args.interfaces} if args.interfaces else None
             try:
@@ -231,7 +298,7 @@ class SwitchProcess:
             for port in range(MAX_PORT):
                 if port != args.cpu_port or not args.cpu_port:
                     if names is None or port in names:
-                        sw.attach_port(port, _sender(pcap, port))
+                        sw.attach_port(port, self._tap(self.port_names.get(port, str(port)), _sender(pcap, port)))
             return
         for port, name in args.interfaces:
             veth = VethPort(port, name)
@@ -240,7 +307,7 @@ class SwitchProcess:
             except PortError as exc:
                 raise StartupError(str(exc)) from None
             self.port_objects.append(veth)
-            sw.attach_port(port, veth.send)
+            sw.attach_port(port, self._tap(name, veth.send))
             taken.add(port)
         if args.packet_in is not None:
             nn = NanomsgPorts(args.packet_in)
@@ -251,7 +318,7 @@ class SwitchProcess:
             self.port_objects.append(nn)
             for port in range(MAX_PORT):
                 if port not in taken and (port != args.cpu_port or not args.cpu_port):
-                    sw.attach_port(port, _sender(nn, port))
+                    sw.attach_port(port, self._tap(str(port), _sender(nn, port)))
 
     def describe(self) -> str:
         args = self.args
@@ -278,6 +345,12 @@ class SwitchProcess:
         if self.server is not None:
             self.server.stop()
             self.server = None
+        if self.capture is not None:
+            self.capture.close()
+            self.capture = None
+        if self.log_stream is not None:
+            self.log_stream.close()
+            self.log_stream = None
 
 
 def _sender(ports: Any, port: int) -> Callable[[bytes], None]:
@@ -310,6 +383,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"softp4 switch: error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
             process.stop()
             return 1
+        if args.thrift_port is not None:
+            print(
+                "softp4 switch: note: --thrift-port ignored; softp4 has no Thrift server (use P4Runtime)",
+                file=sys.stderr,
+            )
         print(f"softp4 switch: ready: {process.describe()}", file=sys.stderr, flush=True)
         while not stop.wait(0.5):
             pass

@@ -26,6 +26,10 @@ class ReplicationEngine:
         self.groups: dict[int, list[tuple[int, list[int]]]] = {}
         self.sessions: dict[int, CloneSession] = {}
 
+    def clear(self) -> None:
+        self.groups.clear()
+        self.sessions.clear()
+
     def set_group(self, group_id: int, nodes: list[tuple[int, list[int]]]) -> None:
         what = f"multicast group {group_id}"
         if not isinstance(group_id, int) or not 0 < group_id < 1 << 16:

@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from softp4.switch.errors import InvalidArgument, NoPipeline, NotFound, PermissionDenied, ResourceExhausted
 from softp4.switch.loader import load_program
-from softp4.switch.packet import PHV, PacketAbort, ParserException, Pkt
 from softp4.switch.profiles import ActionProfile
 from softp4.switch.program import Program
 from softp4.switch.replication import ReplicationEngine
 from softp4.switch.tables import Entry, Match, Table, TableInfo
+from softp4.switch.v1model import V1ModelFlow
 
 Trace = Callable[[str], None]
-DROP_PORT = 511
-MAX_GROWTH = 512  # bytes a packet may grow by, as BMv2's headroom allows
-MAX_PASSES = 256  # ingress + egress passes per received packet (recirculation loops end here)
-
-INSTANCE_NORMAL = 0
-INSTANCE_INGRESS_CLONE = 1
-INSTANCE_EGRESS_CLONE = 2
-INSTANCE_RECIRC = 4
-INSTANCE_REPLICATION = 5
-INSTANCE_RESUBMIT = 6
 
 
 class Switch:
@@ -55,8 +43,7 @@ class Switch:
         self._ports: dict[int, Callable[[bytes], None]] = {}
         self._packet_in: list[Callable[[bytes], None]] = []
         self._digest_cbs: list[Callable[[str, list[tuple[int, ...]]], None]] = []
-        self._pkt_id = 0
-        self._t0 = time.monotonic()
+        self._flow = V1ModelFlow(self._rep, self.priority_queues)
         if config is not None:
             self.load(config)
 
@@ -66,7 +53,7 @@ class Switch:
         prog = load_program(config)
         with self._lock:
             self._prog = prog
-            self._rep = ReplicationEngine()
+            self._rep.clear()
 
     @property
     def loaded(self) -> bool:
@@ -102,7 +89,7 @@ class Switch:
                 vs.values.clear()
             for prof in prog.profiles.values():
                 prof.reset()
-            self._rep = ReplicationEngine()
+            self._rep.clear()
 
     # -- packets -----------------------------------------------------------------------------
     def attach_port(self, port: int, transmit: Callable[[bytes], None]) -> None:
@@ -133,7 +120,10 @@ class Switch:
                 return []
             digests: list[tuple[str, tuple[int, ...]]] = []
             try:
-                outs = self._run(prog, int(port), bytes(frame), digests)
+                flow = self._flow
+                flow.trace = self.trace
+                flow.priority_queues = self.priority_queues
+                outs = flow.run(prog, int(port), bytes(frame), digests)
             except Exception as e:
                 tr = self.trace
                 if tr is not None:
@@ -168,305 +158,6 @@ class Switch:
                     tx(data)
                 except Exception:
                     pass
-
-    # -- v1model packet flow --------------------------------------------------------------------
-    def _new_phv(self, prog: Program, data: bytes, copy: int) -> PHV:
-        p = prog.layout.template[:]
-        pkt = Pkt(data, self._pkt_id, copy)
-        pkt.tr = self.trace
-        p[0] = pkt
-        return p
-
-    def _run(
-        self, prog: Program, port: int, frame: bytes, digests: list[tuple[str, tuple[int, ...]]]
-    ) -> list[tuple[int, bytes]]:
-        self._pkt_id += 1
-        tr = self.trace
-        sm = prog.std
-        outs: list[tuple[int, bytes]] = []
-        # ingress work: (ingress port, data, instance type, preserved [(slot, value)])
-        ingress_q: deque[tuple[int, bytes, int, list[tuple[int, int]]]] = deque()
-        ingress_q.append((port, frame, INSTANCE_NORMAL, []))
-        egress_q: list[tuple[PHV, int]] = []
-        passes = 0
-        copies = 0
-        if tr is not None:
-            tr(f"[{self._pkt_id}.0] Processing packet received on port {port}")
-        while ingress_q or egress_q:
-            passes += 1
-            if passes > MAX_PASSES:
-                if tr is not None:
-                    tr(f"[{self._pkt_id}] Dropping remaining copies: more than {MAX_PASSES} passes")
-                break
-            if ingress_q:
-                in_port, data, itype, preserved = ingress_q.popleft()
-                p = self._new_phv(prog, data, copies)
-                copies += 1
-                self._ingress(prog, p, in_port, itype, preserved, ingress_q, egress_q, digests)
-                continue
-            idx = 0
-            if self.priority_queues > 1 and len(egress_q) > 1:
-                best = -1
-                for i, (pe, _) in enumerate(egress_q):
-                    pr = pe[sm.priority]
-                    if pr >= self.priority_queues:
-                        pr = 0
-                    if pr > best:
-                        best, idx = pr, i
-            p, out_port = egress_q.pop(idx)
-            self._egress(prog, p, out_port, ingress_q, egress_q, outs)
-        return outs
-
-    def _log(self, p: PHV, msg: str) -> None:
-        tr = self.trace
-        if tr is not None:
-            pkt = p[0]
-            tr(f"[{pkt.id}.{pkt.copy}] {msg}")
-
-    def _tracer(self, p: PHV) -> Trace | None:
-        tr = self.trace
-        if tr is None:
-            return None
-        pkt = p[0]
-        prefix = f"[{pkt.id}.{pkt.copy}] "
-        return lambda msg: tr(prefix + msg)
-
-    def _parse(self, prog: Program, p: PHV) -> None:
-        tr = self._tracer(p)
-        p[0].tr = tr
-        parser = prog.parser
-        if parser is None:
-            return
-        err = parser.parse(p, tr)
-        if err is not None:
-            code = err if isinstance(err, int) else prog.layout.errors.get(err)
-            if code is None:
-                from softp4.switch.parser import DEFAULT_ERRORS
-
-                code = DEFAULT_ERRORS.get(str(err), 0)
-            p[prog.std.parser_error] = code
-        for cond, slot, calc in prog.verify_checksums:
-            try:
-                if cond(p, None) and calc.compute(p) != p[slot]:
-                    p[prog.std.checksum_error] = 1
-                    if tr is not None:
-                        tr(f"Checksum '{calc.name}' verification failed")
-            except Exception:
-                pass
-
-    def _ingress(
-        self,
-        prog: Program,
-        p: PHV,
-        port: int,
-        itype: int,
-        preserved: list[tuple[int, int]],
-        ingress_q: deque[tuple[int, bytes, int, list[tuple[int, int]]]],
-        egress_q: list[tuple[PHV, int]],
-        digests: list[tuple[str, tuple[int, ...]]],
-    ) -> None:
-        sm = prog.std
-        pkt: Pkt = p[0]
-        original = pkt.data
-        p[sm.ingress_port] = port
-        p[sm.packet_length] = len(original)
-        p[sm.instance_type] = itype
-        p[sm.ingress_global_timestamp] = int((time.monotonic() - self._t0) * 1e6)
-        for slot, value in preserved:
-            p[slot] = value
-        try:
-            self._parse(prog, p)
-            tr = pkt.tr
-            if prog.ingress is not None:
-                if tr is None:
-                    prog.ingress.run(p)
-                else:
-                    prog.ingress.run_traced(p, tr)
-        except PacketAbort as e:
-            if self.trace is not None:
-                self._log(p, f"Assertion failed ({e}); packet dropped")
-            return
-        except ParserException as e:
-            if self.trace is not None:
-                self._log(p, f"{e.error} in a control (header stack index out of range); packet dropped")
-            return
-        # I2E clone: the packet as it entered, parsed again, metadata reset but for the field list
-        if pkt.clone_session >= 0:
-            session = self._rep.sessions.get(pkt.clone_session)
-            if session is None:
-                if self.trace is not None:
-                    self._log(p, f"Clone session {pkt.clone_session} is not configured; no clone")
-            else:
-                keep = self._preserve(prog, p, pkt.clone_fl)
-                for out_port, rid in session.replicas:
-                    c = self._new_phv(prog, original, pkt.copy)
-                    c[sm.ingress_port] = port  # the parser may branch on it
-                    self._parse(prog, c)
-                    for slot in prog.meta_slots:
-                        c[slot] = 0
-                    for slot, value in keep:
-                        c[slot] = value
-                    c[sm.instance_type] = INSTANCE_INGRESS_CLONE
-                    c[sm.egress_rid] = rid
-                    if session.packet_length:
-                        c[0].truncate = session.packet_length
-                    if self.trace is not None:
-                        self._log(p, f"Cloning packet at ingress to port {out_port}")
-                    self._enqueue(prog, c, out_port, egress_q)
-        if pkt.digest:
-            name, elems = prog.learn_lists[pkt.digest]
-            digests.append((name, tuple(p[slot] for slot, _ in elems)))
-            if self.trace is not None:
-                self._log(p, f"Digest '{name}' generated")
-        if pkt.resubmit_fl >= 0:
-            self._log(p, "Resubmitting packet")
-            # BMv2 resets all metadata of a resubmitted packet, ingress_port included, but the field list
-            ingress_q.append((0, original, INSTANCE_RESUBMIT, self._preserve(prog, p, pkt.resubmit_fl)))
-            return
-        mgid = p[sm.mcast_grp]
-        if mgid:
-            nodes = self._rep.groups.get(mgid)
-            if nodes is None:
-                if self.trace is not None:
-                    self._log(p, f"Multicast group {mgid} does not exist; packet dropped")
-                return
-            if self.trace is not None:
-                self._log(p, f"Multicast to group {mgid}")
-            for rid, ports in nodes:
-                for out_port in sorted(ports):
-                    c = p[:]
-                    c[0] = self._copy_pkt(pkt)
-                    c[sm.egress_rid] = rid
-                    c[sm.instance_type] = INSTANCE_REPLICATION
-                    self._enqueue(prog, c, out_port, egress_q)
-            return
-        spec = p[sm.egress_spec]
-        if spec == DROP_PORT:
-            self._log(p, "Dropping packet at the end of ingress")
-            return
-        if self.trace is not None:
-            self._log(p, f"Egress port is {spec}")
-        p[sm.instance_type] = INSTANCE_NORMAL
-        self._enqueue(prog, p, spec, egress_q)
-
-    def _enqueue(self, prog: Program, p: PHV, port: int, egress_q: list[tuple[PHV, int]]) -> None:
-        if self.priority_queues > 1 and p[prog.std.priority] >= self.priority_queues:
-            self._log(p, "Priority out of range, dropping packet")
-            return
-        sm = prog.std
-        p[sm.enq_timestamp] = int((time.monotonic() - self._t0) * 1e6) & 0xFFFFFFFF
-        p[sm.enq_qdepth] = sum(1 for _, q in egress_q if q == port) if egress_q else 0
-        egress_q.append((p, port))
-
-    def _copy_pkt(self, pkt: Pkt) -> Pkt:
-        c = Pkt(pkt.data, pkt.id, pkt.copy)
-        c.off = pkt.off
-        c.ingress_length = pkt.ingress_length
-        c.length = pkt.length
-        c.truncate = pkt.truncate
-        c.tr = pkt.tr
-        return c
-
-    def _preserve(self, prog: Program, p: PHV, fl: int) -> list[tuple[int, int]]:
-        return [(slot, p[slot]) for slot, _ in prog.field_lists.get(fl, [])]
-
-    def _egress(
-        self,
-        prog: Program,
-        p: PHV,
-        port: int,
-        ingress_q: deque[tuple[int, bytes, int, list[tuple[int, int]]]],
-        egress_q: list[tuple[PHV, int]],
-        outs: list[tuple[int, bytes]],
-    ) -> None:
-        sm = prog.std
-        pkt: Pkt = p[0]
-        pkt.clone_session = -1
-        pkt.clone_fl = 0
-        pkt.resubmit_fl = -1
-        pkt.digest = 0
-        p[sm.egress_port] = port
-        # BMv2 starts egress with egress_spec = drop port + 1 (masked to the field's width)
-        p[sm.egress_spec] = (DROP_PORT + 1) & ((1 << prog.sm_widths["egress_spec"]) - 1)
-        p[sm.packet_length] = pkt.length
-        now = int((time.monotonic() - self._t0) * 1e6)
-        p[sm.egress_global_timestamp] = now
-        p[sm.deq_timedelta] = (now - p[sm.enq_timestamp]) & 0xFFFFFFFF
-        p[sm.deq_qdepth] = sum(1 for _, q in egress_q if q == port) if egress_q else 0
-        tr = pkt.tr
-        try:
-            if prog.egress is not None:
-                if tr is None:
-                    prog.egress.run(p)
-                else:
-                    prog.egress.run_traced(p, tr)
-        except PacketAbort as e:
-            if self.trace is not None:
-                self._log(p, f"Assertion failed ({e}); packet dropped")
-            return
-        except ParserException as e:
-            if self.trace is not None:
-                self._log(p, f"{e.error} in a control (header stack index out of range); packet dropped")
-            return
-        if pkt.clone_session >= 0:
-            session = self._rep.sessions.get(pkt.clone_session)
-            if session is None:
-                if self.trace is not None:
-                    self._log(p, f"Clone session {pkt.clone_session} is not configured; no clone")
-            else:
-                keep = self._preserve(prog, p, pkt.clone_fl)
-                for out_port, rid in session.replicas:
-                    c = p[:]
-                    c[0] = self._copy_pkt(pkt)
-                    c[0].truncate = session.packet_length
-                    for slot in prog.meta_slots:
-                        c[slot] = 0
-                    for slot, value in keep:
-                        c[slot] = value
-                    c[sm.instance_type] = INSTANCE_EGRESS_CLONE
-                    c[sm.egress_rid] = rid
-                    if self.trace is not None:
-                        self._log(p, f"Cloning packet at egress to port {out_port}")
-                    self._enqueue(prog, c, out_port, egress_q)
-        if p[sm.egress_spec] == DROP_PORT:
-            self._log(p, "Dropping packet at the end of egress")
-            return
-        data = self._deparse(prog, p)
-        if data is None:
-            return
-        if pkt.recirc_fl >= 0:
-            self._log(p, "Recirculating packet")
-            ingress_q.append((0, data, INSTANCE_RECIRC, self._preserve(prog, p, pkt.recirc_fl)))
-            return
-        if pkt.truncate and pkt.truncate < len(data):
-            data = data[: pkt.truncate]
-        if self.trace is not None:
-            self._log(p, f"Transmitting packet of size {len(data)} out of port {port}")
-        outs.append((port, data))
-
-    def _deparse(self, prog: Program, p: PHV) -> bytes | None:
-        dep = prog.deparser
-        pkt: Pkt = p[0]
-        tr = pkt.tr
-        if dep is None:
-            return pkt.data[pkt.off :]
-        # BMv2's order: checksum updates, then the deparser's own primitives, then the headers
-        for cond, slot, mask, calc in prog.update_checksums:
-            if cond(p, None):
-                p[slot] = calc.compute(p) & mask
-        for prim in dep.prims:
-            prim(p, None)
-        head = dep.headers_bytes(p)
-        if tr is not None:
-            tr(f"Deparser '{dep.name}': start")
-            for name in dep.emitted_names(p):
-                tr(f"Deparsing header '{name}'")
-            tr(f"Deparser '{dep.name}': end")
-        if len(head) - pkt.off > MAX_GROWTH:
-            if self.trace is not None:
-                self._log(p, f"Packet grew by {len(head) - pkt.off} bytes (more than {MAX_GROWTH}); dropped")
-            return None
-        return head + pkt.data[pkt.off :]
 
     # -- tables ------------------------------------------------------------------------------------
     def _table(self, name: str) -> Table:

@@ -220,8 +220,10 @@ class Table:
                 lst = groups.get(tuple([v & m for v, m in zip(key, masks, strict=True)]))
                 if lst:
                     c = lst[0]
-                    if best is None or c.priority > best.priority or (
-                        c.priority == best.priority and c.handle < best.handle
+                    if (
+                        best is None
+                        or c.priority > best.priority
+                        or (c.priority == best.priority and c.handle < best.handle)
                     ):
                         best = c
             return best
