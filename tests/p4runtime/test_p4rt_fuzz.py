@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import grpc
 from finsy.proto import p4d, p4i, p4r
 from hypothesis import HealthCheck, given, settings
@@ -29,6 +31,7 @@ from softp4.switch import Switch
 from softp4.switch.p4runtime.arbitration import Client
 from softp4.switch.p4runtime.errors import P4RuntimeError
 from softp4.switch.p4runtime.server import P4RuntimeService
+from softp4.switch.p4runtime.stream import StreamSession
 
 TABLES = [SMAC, DMAC, ROUTES, ACL, CONST_T, 0, 12345]
 ACTIONS = [NO_ACTION, DROP, FORWARD, DMAC_FORWARD, TO_CPU, 0, 777]
@@ -180,3 +183,50 @@ def test_mutated_p4info_is_refused_cleanly(flips: list[tuple[int, int]]) -> None
         SERVICE._set_pipeline(request)
     except P4RuntimeError as error:
         assert error.code != grpc.StatusCode.INTERNAL, error.message
+
+
+STREAM_SERVICE = _service()
+stream_request = st.one_of(
+    st.builds(
+        lambda device, high, low, role: p4r.StreamMessageRequest(
+            arbitration=p4r.MasterArbitrationUpdate(
+                device_id=device, election_id=p4r.Uint128(high=high, low=low), role=p4r.Role(name=role)
+            )
+        ),
+        st.sampled_from([0, 1, 2]),
+        st.integers(0, 2),
+        st.integers(0, 5),
+        st.sampled_from(["", "", "", "other"]),
+    ),
+    st.builds(
+        lambda payload, meta: p4r.StreamMessageRequest(
+            packet=p4r.PacketOut(
+                payload=payload, metadata=[p4r.PacketMetadata(metadata_id=i, value=v) for i, v in meta]
+            )
+        ),
+        st.binary(max_size=64),
+        st.lists(st.tuples(st.integers(0, 3), small_bytes), max_size=3),
+    ),
+    st.builds(
+        lambda digest_id, list_id: p4r.StreamMessageRequest(
+            digest_ack=p4r.DigestListAck(digest_id=digest_id, list_id=list_id)
+        ),
+        st.sampled_from([0, 385875969, 7]),
+        st.integers(0, 5),
+    ),
+    st.just(p4r.StreamMessageRequest()),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(stream_request, min_size=1, max_size=5))
+def test_random_stream_messages_get_p4runtime_codes(requests: list[p4r.StreamMessageRequest]) -> None:
+    session = StreamSession(STREAM_SERVICE, cast(grpc.ServicerContext, None))
+    try:
+        for request in requests:
+            try:
+                session._handle(request)
+            except P4RuntimeError as error:
+                assert error.code != grpc.StatusCode.INTERNAL, error.message
+    finally:
+        STREAM_SERVICE.arbitration.remove(session.client)
