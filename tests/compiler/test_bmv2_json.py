@@ -286,6 +286,20 @@ def test_exit_primitive_and_return() -> None:
     j = prog("exit_return")
     exits = [a for a in j["actions"] if "exit" in ops(a)]
     assert len(exits) == 1 and ops(exits[0])[-1] == "exit"
+    # the table running the exit action ends the pipeline
+    t = next(t for t in j["pipelines"][0]["tables"] if t["actions"] == [exits[0]["name"]])
+    assert t["base_default_next"] is None
+
+
+def test_exit_inside_action_skips_the_rest() -> None:
+    from softp4.compiler import compile_source
+
+    src = (CORPUS / "action_if.p4").read_text().replace("meta.res = 2;", "meta.res = 2;\n                exit;")
+    j = compile_source(src, filename="exit_in_action.p4").bmv2_json
+    a = action(j, "MyIngress.classify")
+    i = ops(a).index("exit")
+    assert a["primitives"][i + 1]["op"] == "_jump"
+    assert a["primitives"][i + 1]["parameters"] == [{"type": "hexstr", "value": f"0x{len(a['primitives']):08x}"}]
 
 
 def test_bare_action_call_gets_keyless_table_with_data() -> None:

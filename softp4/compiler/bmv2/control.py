@@ -179,7 +179,7 @@ class ControlLowerer:
                 else:
                     lw.statement(s)
             base = self.be.synth_action_base(first)
-            action = self.be.new_action(base, [], lw.prims)
+            action = self.be.new_action(base, [], lw.finish())
             tname = self.be.unique_table_name(f"tbl_{base}")
             data = []
         return self.keyless_table(tname, action, nxt, first, data)

@@ -25,6 +25,7 @@ from softp4.compiler.bmv2.storage import Storage, flat_fields
 from softp4.compiler.bmv2.values import (
     BlockInstance,
     Const,
+    DynField,
     Expr,
     ExternInstance,
     Field,
@@ -309,7 +310,7 @@ class Backend:
         lw = StmtLowerer(self, inner)
         lw.run_frame(_Frame(None), list(decl.body.statements))
         name = names.action_name(home.prefix, decl, id(decl) in self.top_level)
-        j = self.new_action(name, runtime, lw.prims, decl)
+        j = self.new_action(name, runtime, lw.finish(), decl)
         self._action_cache[key] = j
         return j
 
@@ -348,7 +349,7 @@ class Backend:
         lw = StmtLowerer(self, inner)
         lw.run_frame(_Frame(None), list(decl.body.statements))
         name = names.action_name(home.prefix, decl, id(decl) in self.top_level)
-        return self.new_action(name, [], lw.prims, decl), []
+        return self.new_action(name, [], lw.finish(), decl), []
 
     def inline_action(self, lw: StmtLowerer, decl: ast.ActionDecl, call: ast.MethodCall) -> None:
         """An action called from an action or a group of statements: its body inlined."""
@@ -371,12 +372,20 @@ class Backend:
         decl = call.callee
         assert isinstance(decl, ast.FunctionDecl)
         inner = Scope(self.global_scope, "")
+        copy_out: list[tuple[Value, Value, ast.Node]] = []
         for p, a in zip(decl.params, ordered_args(call.args, decl.params), strict=False):
             v = lw.value(a.value)
             ty = p.type_ref.resolved
             if p.direction in ("in", "") and not isinstance(v, Const) and ty is not None:
                 tmp = self.storage.alloc(self.unique_name(f"{decl.name}_{p.name}"), ty, p.loc)
                 lw.assign_value(tmp, v, a.value)
+                v = tmp
+            elif p.direction in ("out", "inout") and isinstance(v, Field | DynField) and ty is not None:
+                # copy-in/copy-out, so that aliasing arguments behave as the language says
+                tmp = self.storage.alloc(self.unique_name(f"{decl.name}_{p.name}"), ty, p.loc)
+                if p.direction == "inout":
+                    lw.assign_value(tmp, v, a.value)
+                copy_out.append((v, tmp, a.value))
                 v = tmp
             inner.bind(p, v)
         rty = decl.return_type.resolved
@@ -389,6 +398,8 @@ class Backend:
             lw.run_frame(_Frame(result), list(decl.body.statements))
         finally:
             lw.scope = saved
+        for dst, tmp, at in copy_out:
+            lw.assign_value(dst, tmp, at)
         return result if result is not None else Const(0, t.BitsType(1))
 
     # ------------------------------------------------------------ metadata field lists

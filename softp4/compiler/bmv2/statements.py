@@ -69,6 +69,7 @@ class StmtLowerer(ExprLowerer):
         self.prims: list[J] = []
         super().__init__(be, scope, self.prims.append, in_parser)
         self.frames: list[_Frame] = []
+        self.exit_jumps: list[J] = []
 
     # ------------------------------------------------------------ statements
 
@@ -96,6 +97,11 @@ class StmtLowerer(ExprLowerer):
             pass
         elif isinstance(s, ast.ExitStatement):
             self.prims.append(prim("exit", loc=None))
+            if not self.in_parser:
+                # nothing after exit runs: jump to the end of the whole action
+                jmp = prim("_jump", hexval(0, 32))
+                self.exit_jumps.append(jmp)
+                self.prims.append(jmp)
         elif isinstance(s, ast.ReturnStatement):
             self._return(s)
         elif isinstance(s, ast.SwitchStatement):
@@ -205,6 +211,22 @@ class StmtLowerer(ExprLowerer):
         jmp = prim("_jump", hexval(0, 32))
         frame.jumps.append(jmp)
         self.prims.append(jmp)
+
+    def finish(self) -> list[J]:
+        """The primitives, with the jumps after `exit` pointing past the last one."""
+        for j in self.exit_jumps:
+            j["parameters"][0] = hexval(len(self.prims), 32)
+        if self.exit_jumps and self.prims and self.prims[-1] is self.exit_jumps[-1]:
+            # `exit` as the last statement needs no jump; jumps to the end stay at the end
+            self.prims.pop()
+            end = hexval(len(self.prims), 32)
+            for p in self.prims:
+                if p["op"] in ("_jump", "_jump_if_zero"):
+                    target = p["parameters"][-1]
+                    if int(target["value"], 16) > len(self.prims):
+                        p["parameters"][-1] = end
+        self.exit_jumps.clear()
+        return self.prims
 
     def run_frame(self, frame: _Frame, body: list[ast.Node]) -> None:
         """Lower an inlined body; its `return`s jump to its end."""
