@@ -43,6 +43,8 @@ class Switch:
         self._ports: dict[int, Callable[[bytes], None]] = {}
         self._packet_in: list[Callable[[bytes], None]] = []
         self._digest_cbs: list[Callable[[str, list[tuple[int, ...]]], None]] = []
+        self._error_cbs: list[Callable[[str], None]] = []
+        self.internal_errors = 0  # packets dropped because of a fault of the switch itself
         self._flow = V1ModelFlow(self._rep, self.priority_queues)
         if config is not None:
             self.load(config)
@@ -108,6 +110,11 @@ class Switch:
         with self._lock:
             self._digest_cbs.append(cb)
 
+    def on_internal_error(self, cb: Callable[[str], None]) -> None:
+        """Called (outside the lock) with one line when a packet is dropped by a fault of the switch."""
+        with self._lock:
+            self._error_cbs.append(cb)
+
     def process(self, port: int, frame: bytes) -> list[tuple[int, bytes]]:
         """Run one frame to completion; the outputs as (port, bytes) in transmit order.
 
@@ -119,17 +126,26 @@ class Switch:
             if prog is None:
                 return []
             digests: list[tuple[str, tuple[int, ...]]] = []
+            error = None
             try:
                 flow = self._flow
                 flow.trace = self.trace
                 flow.priority_queues = self.priority_queues
                 outs = flow.run(prog, int(port), bytes(frame), digests)
             except Exception as e:
+                error = f"Internal error while processing packet: {type(e).__name__}: {e}; packet dropped"
+                self.internal_errors += 1
                 tr = self.trace
                 if tr is not None:
-                    tr(f"Internal error while processing packet: {type(e).__name__}: {e}; packet dropped")
+                    tr(error)
                 outs = []
             cbs = list(self._digest_cbs)
+            ecbs = list(self._error_cbs) if error is not None else []
+        for ecb in ecbs:
+            try:
+                ecb(str(error))
+            except Exception:
+                pass
         for name, values in digests:
             for cb in cbs:
                 try:

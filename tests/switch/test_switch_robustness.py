@@ -156,3 +156,12 @@ def test_load_failure_keeps_previous_program() -> None:
     assert sw.loaded
     assert "MyIngress.ipv4_lpm" in sw.objects["tables"]
     assert copy.deepcopy(j) == j
+
+
+def test_internal_errors_are_counted_and_reported_without_a_trace() -> None:
+    sw = Switch(FIXTURES / "basic_ipv4.json")
+    got: list[str] = []
+    sw.on_internal_error(got.append)
+    assert sw.process("not a port", b"abc") == []  # type: ignore[arg-type]
+    assert sw.internal_errors == 1
+    assert len(got) == 1 and got[0].startswith("Internal error while processing packet: ValueError")
