@@ -197,6 +197,9 @@ class DigestEngine:
 
 
 def _p4data(spec: DigestSpec, sample: tuple[int, ...]) -> p4d.P4Data:
-    if not spec.struct:
-        return p4d.P4Data(bitstring=canonical(sample[0]))
-    return p4d.P4Data(struct=p4d.P4StructLike(members=[p4d.P4Data(bitstring=canonical(v)) for v in sample]))
+    members = p4d.P4StructLike(members=[p4d.P4Data(bitstring=canonical(v)) for v in sample])
+    if spec.kind == "struct":
+        return p4d.P4Data(struct=members)
+    if spec.kind == "tuple":
+        return p4d.P4Data(tuple=members)
+    return p4d.P4Data(bitstring=canonical(sample[0]))

@@ -229,7 +229,7 @@ class DigestSpec:
     id: int
     name: str
     widths: list[int]
-    struct: bool
+    kind: str  # "struct", "tuple" or "bitstring": the shape of each sample's P4Data
 
 
 @dataclass(slots=True)
@@ -297,7 +297,7 @@ class P4InfoIndex:
                 d.preamble.id,
                 d.preamble.name,
                 _digest_widths(p4info, d),
-                d.type_spec.WhichOneof("type_spec") == "struct",
+                d.type_spec.WhichOneof("type_spec") or "bitstring",
             )
             for d in p4info.digests
         }
@@ -490,4 +490,6 @@ def _digest_widths(p4info: p4i.P4Info, digest: p4i.Digest) -> list[int]:
             raise invalid(f"p4info: digest '{digest.preamble.name}' uses struct '{struct_name}' missing from type_info")
         members = p4info.type_info.structs[struct_name].members
         return [_bitstring_width(m.type_spec, f"{digest.preamble.name}.{m.name}") for m in members]
+    if spec.WhichOneof("type_spec") == "tuple":
+        return [_bitstring_width(m, f"{digest.preamble.name}[{i}]") for i, m in enumerate(spec.tuple.members)]
     return [_bitstring_width(spec, digest.preamble.name)]
