@@ -457,3 +457,10 @@ def test_scalars_are_padded_to_bytes() -> None:
     assert scalars["name"] == "scalars_0"
     assert sum(f[1] for f in scalars["fields"]) % 8 == 0
     assert scalars["fields"][0] == ["meta.acl_hit", 1, False]
+
+
+def test_v1model_20200408_typed_register_index() -> None:
+    j = prog("v1model_2020_typed_index")
+    assert j["register_arrays"] == [{"name": "MyIngress.packets_per_port", "id": 0, "size": 512, "bitwidth": 32}]
+    read = action(j, "MyIngress.bump")["primitives"][0]
+    assert read["parameters"][2] == {"type": "field", "value": ["standard_metadata", "ingress_port"]}
