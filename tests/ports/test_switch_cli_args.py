@@ -37,6 +37,11 @@ def test_full_command_line(prog: str) -> None:
     assert str(args.program) == prog
 
 
+def test_simple_switch_flags_are_accepted(prog: str) -> None:
+    args = parse_args([prog, "--thrift-port", "9090", "-L", "debug", "--log-console", "-i", "1@s1-eth1"])
+    assert (args.thrift_port, args.log_level, args.log_console) == (9090, "debug", True)
+
+
 def test_defaults_with_no_p4() -> None:
     args = parse_args(["--no-p4"])
     assert (args.device_id, args.grpc_server_addr, args.cpu_port, args.priority_queues) == (0, "0.0.0.0:9559", 0, 1)
@@ -66,6 +71,9 @@ def test_defaults_with_no_p4() -> None:
         (["/nonexistent/prog.json"], "no such file: '/nonexistent/prog.json'"),
         (["--no-p4", "--grpc-server-ssl"], "--grpc-server-ssl needs --grpc-server-cert and --grpc-server-key"),
         (["--no-p4", "--bogus"], "unrecognized arguments: --bogus"),
+        (["--no-p4", "-L", "loud"], "argument -L/--log-level: invalid choice: 'loud'"),
+        (["--no-p4", "--pcap", "/nonexistent/dir"], "no such directory: '/nonexistent/dir'"),
+        (["--no-p4", "--thrift-port", "x"], "'x' is not a number"),
     ],
 )
 def test_bad_flags(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -59,6 +59,30 @@ def test_nanomsg_ports_with_ptf_peer(tmp_path: Path, prog: Path) -> None:
         process.stop()
 
 
+def test_pcap_capture_and_log_file(tmp_path: Path, prog: Path) -> None:
+    url = f"ipc://{tmp_path}/cap.ipc"
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    log = tmp_path / "trace.log"
+    process, lines = start([str(prog), "--packet-in", url, "--pcap", str(dump), "--log-file", str(log)])
+    ptf = DataPlanePacketSourceNN(0, url, 5000, 1000)
+    try:
+        ptf.port_add(2)
+        ptf.send(0, FRAME)
+        got = ptf.recv()
+        assert got is not None and got[1] == 2
+    finally:
+        ptf.close()
+        process.stop()
+    assert read_pcap(dump / "0_in.pcap") == [FRAME]
+    assert read_pcap(dump / "2_out.pcap") == [FRAME]
+    assert not (dump / "2_in.pcap").exists()
+    assert lines == []  # no --log-console: nothing on the console
+    trace = log.read_text()
+    assert "Processing packet received on port 0" in trace
+    assert "out of port 2" in trace
+
+
 def test_pcap_files(tmp_path: Path, prog: Path) -> None:
     write_pcap(tmp_path / "0_in.pcap", [FRAME, FRAME[::-1]])
     process, _ = start([str(prog), "--use-files", str(tmp_path)])
@@ -79,6 +103,11 @@ def test_startup_errors_are_clear(tmp_path: Path, prog: Path) -> None:
     bad.write_text('{"pipelines": 3}')
     with pytest.raises(StartupError, match=r"bad\.json: cannot load the program: 'pipelines' must be a list"):
         start([str(bad)])
+
+
+def test_log_file_in_missing_directory(tmp_path: Path, prog: Path) -> None:
+    with pytest.raises(StartupError, match=r"--log-file .*nodir/x\.log: No such file or directory"):
+        start([str(prog), "--log-file", str(tmp_path / "nodir" / "x.log")])
 
 
 def test_grpc_address_in_use(prog: Path) -> None:

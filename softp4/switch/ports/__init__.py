@@ -8,7 +8,7 @@ ports of two in-process switches.
 
 from softp4.switch.ports.inproc import InProcessPorts, Link
 from softp4.switch.ports.nanomsg import NanomsgError, NanomsgPorts
-from softp4.switch.ports.pcap import PcapError, PcapPorts, read_pcap, write_pcap
+from softp4.switch.ports.pcap import PcapCapture, PcapError, PcapPorts, read_pcap, write_pcap
 from softp4.switch.ports.veth import PortError, VethPort
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "Link",
     "NanomsgError",
     "NanomsgPorts",
+    "PcapCapture",
     "PcapError",
     "PcapPorts",
     "PortError",

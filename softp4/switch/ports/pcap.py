@@ -185,3 +185,36 @@ class PcapPorts:
             self._out.clear()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
+
+
+class PcapCapture:
+    """Records every frame a port receives and sends, like BMv2's `--pcap DIR`:
+    `<name>_in.pcap` and `<name>_out.pcap` per port, written as the frames pass."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        if not self.directory.is_dir():
+            raise PcapError(f"{self.directory}: not a directory")
+        self._files: dict[tuple[str, str], BinaryIO] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def record(self, name: str, direction: str, frame: bytes) -> None:
+        """Append `frame` to `<name>_<direction>.pcap` (direction "in" or "out")."""
+        with self._lock:
+            if self._closed:
+                return
+            stream = self._files.get((name, direction))
+            if stream is None:
+                stream = (self.directory / f"{name}_{direction}.pcap").open("wb")
+                write_header(stream)
+                self._files[(name, direction)] = stream
+            write_record(stream, frame)
+            stream.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            for stream in self._files.values():
+                stream.close()
+            self._files.clear()
