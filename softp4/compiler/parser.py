@@ -66,6 +66,9 @@ class Parser:
         self.type_scopes: list[set[str]] = []
         #: declarations found inside another one (typedef of an inline type), placed before it
         self.pending: list[ast.Declaration] = []
+        #: names of parameters and locals in the open scopes that hide a type name, and counts
+        self.value_scopes: list[list[str]] = []
+        self.shadowed: dict[str, int] = {}
 
     # ------------------------------------------------------------ token helpers
 
@@ -126,9 +129,25 @@ class Parser:
     # ------------------------------------------------------------ type names
 
     def is_type_name(self, name: str) -> bool:
-        if name in self.type_names:
+        if self.type_scopes and any(name in scope for scope in self.type_scopes):
             return True
-        return any(name in scope for scope in self.type_scopes)
+        if self.shadowed.get(name):
+            return False  # a parameter or local of that name hides the type, as in p4c
+        return name in self.type_names
+
+    def open_values(self) -> None:
+        """Start a scope of parameters and locals (they may hide type names)."""
+        self.value_scopes.append([])
+
+    def close_values(self) -> None:
+        for name in self.value_scopes.pop():
+            self.shadowed[name] -= 1
+
+    def declare_value(self, name: str) -> None:
+        """A parameter or local named `name`: inside its scope, `name` is not a type."""
+        if self.value_scopes and name in self.type_names:
+            self.value_scopes[-1].append(name)
+            self.shadowed[name] = self.shadowed.get(name, 0) + 1
 
     def declare_type(self, name: str) -> None:
         self.type_names.add(name)
@@ -195,6 +214,8 @@ class Parser:
                 and self.peek(2).kind in ("(", "<"):
             # R f<R>(...) { } with a generic return type declared after it
             return self.function_decl(annos)
+        if k == "void":
+            return self.function_decl(annos)
         if self.starts_type():
             return self.typed_declaration(annos, top=True)
         if k == "table":
@@ -217,12 +238,14 @@ class Parser:
         if self.accept("="):
             init = self.expression()
         self.expect(";")
+        self.declare_value(name.text)
         return ast.VariableDecl(loc=name.loc, name=name.text, annotations=annos, type_ref=type_ref, init=init)
 
     def instantiation(self, annos: list[ast.Annotation], type_ref: ast.TypeRef,
                       loc: SourceLocation) -> ast.Instantiation:
         args = self.arguments()
         name = self.expect_name("an instance name")
+        self.declare_value(name.text)
         initializer: list[ast.Declaration] | None = None
         if self.accept("="):
             self.expect("{")
@@ -452,6 +475,7 @@ class Parser:
             default = None
             if self.accept("="):
                 default = self.expression()
+            self.declare_value(name.text)
             out.append(ast.Param(loc=name.loc, name=name.text, annotations=annos,
                                  direction=direction, type_ref=type_ref, default=default))
             if not self.accept(","):
@@ -468,6 +492,7 @@ class Parser:
         self.expect("=")
         value = self.expression()
         self.expect(";")
+        self.declare_value(name.text)
         return ast.ConstantDecl(loc=name.loc, name=name.text, annotations=annos, type_ref=type_ref, value=value)
 
     def struct_like_decl(self, annos: list[ast.Annotation]) -> ast.StructLikeDecl:
@@ -671,10 +696,12 @@ class Parser:
         name = self.expect_name("a function name")
         tparams = self.type_params()
         self.push_type_params(tparams)
+        self.open_values()
         try:
             params = self.params()
             body = self.block()
         finally:
+            self.close_values()
             self.type_scopes.pop()
         return ast.FunctionDecl(loc=name.loc, name=name.text, annotations=annos, return_type=ret, body=body,
                                 params=params, type_params=tparams)
@@ -682,8 +709,12 @@ class Parser:
     def action_decl(self, annos: list[ast.Annotation]) -> ast.ActionDecl:
         self.advance()
         name = self.expect_name("an action name")
-        params = self.params()
-        body = self.block()
+        self.open_values()
+        try:
+            params = self.params()
+            body = self.block()
+        finally:
+            self.close_values()
         return ast.ActionDecl(loc=name.loc, name=name.text, annotations=annos, params=params, body=body)
 
     def parser_decl(self, annos: list[ast.Annotation]) -> ast.Declaration:
@@ -692,6 +723,7 @@ class Parser:
         self.declare_type(name.text)
         tparams = self.type_params()
         self.push_type_params(tparams)
+        self.open_values()
         try:
             params = self.params()
             if self.accept(";"):
@@ -718,6 +750,7 @@ class Parser:
                 else:
                     raise self.unknown_type_or_expected("a state or a declaration")
         finally:
+            self.close_values()
             self.type_scopes.pop()
         return ast.ParserDecl(loc=name.loc, name=name.text, annotations=annos, params=params, type_params=tparams,
                               ctor_params=ctor_params, locals=locals_, states=states)
@@ -736,6 +769,13 @@ class Parser:
         return ast.ValueSetDecl(loc=name.loc, name=name.text, annotations=annos, element_type=elems[0], size=size)
 
     def parser_state(self, annos: list[ast.Annotation]) -> ast.ParserState:
+        self.open_values()
+        try:
+            return self.parser_state_body(annos)
+        finally:
+            self.close_values()
+
+    def parser_state_body(self, annos: list[ast.Annotation]) -> ast.ParserState:
         self.advance()
         name = self.expect_name("a state name")
         self.expect("{")
@@ -821,6 +861,7 @@ class Parser:
         self.declare_type(name.text)
         tparams = self.type_params()
         self.push_type_params(tparams)
+        self.open_values()
         try:
             params = self.params()
             if self.accept(";"):
@@ -855,6 +896,7 @@ class Parser:
             if body is None:
                 raise CompileError(f"control {name.text} has no apply block", name.loc)
         finally:
+            self.close_values()
             self.type_scopes.pop()
         return ast.ControlDecl(loc=name.loc, name=name.text, annotations=annos, params=params,
                                type_params=tparams, ctor_params=ctor_params, locals=locals_, body=body)
@@ -960,10 +1002,14 @@ class Parser:
         annos = self.annotations()
         open_ = self.expect("{")
         stmts: list[ast.Node] = []
-        while not self.accept("}"):
-            if self.at("EOF"):
-                raise self.error_expected("'}'")
-            stmts.append(self.statement_or_declaration())
+        self.open_values()
+        try:
+            while not self.accept("}"):
+                if self.at("EOF"):
+                    raise self.error_expected("'}'")
+                stmts.append(self.statement_or_declaration())
+        finally:
+            self.close_values()
         return ast.BlockStatement(loc=open_.loc, statements=stmts, annotations=annos)
 
     def statement_or_declaration(self) -> ast.Node:

@@ -436,3 +436,21 @@ def test_unstructured_annotation_with_key_value_pairs() -> None:
     assert not ann.structured and ann.kv is not None
     assert [(k, v.value) for k, v in ann.kv if isinstance(v, ast.StringLiteral)] == [
         ("name", "prog"), ("version", "1.0")]
+
+
+def test_a_parameter_or_local_hides_a_type_name_in_its_scope() -> None:
+    ds = decls("""
+        header data { bit<8> f; }
+        control c(inout data data) {
+            apply { data.f = 1; }
+        }
+        control d(inout bit<8> x) {
+            apply { data y; y.f = x; }
+        }
+    """)
+    c = ds[1]
+    assert isinstance(c, ast.ControlDecl)
+    (assign,) = c.body.statements
+    assert isinstance(assign, ast.AssignmentStatement) and show(assign.left) == "data.f"
+    d = ds[2]
+    assert isinstance(d, ast.ControlDecl) and isinstance(d.body.statements[0], ast.VariableDecl)

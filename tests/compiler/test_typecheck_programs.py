@@ -369,7 +369,57 @@ control cc(inout headers_t hdr, inout meta_t meta) { apply { } }
 V1Switch(ParserImpl(), vc(), ingress(), egress(), cc(), DeparserImpl()) main;
 """
 
-PROGRAMS = {"forwarding": FORWARDING, "parsing_and_externs": PARSING_AND_EXTERNS, "control_flow": CONTROL_FLOW}
+GENERICS_AND_SHADOWING = """\
+#include <core.p4>
+#include <v1model.p4>
+typedef standard_metadata_t std_meta_t;
+header hdr { bit<32> a; bit<32> b; bit<32> c; }
+header T { bit<32> y; }
+struct H { T[2] hstack; hdr h; }
+struct M { bit<32> x; }
+T2 fun<T2>(in T2 x){ return x; }
+void fun_caller(in bool b, in int<32> i, in hdr h, out bool br, out int<32> ir, out hdr hr){
+    br = fun<bool>(b);
+    ir = fun<int<32>>(i);
+    hr = fun<hdr>(h);
+}
+A lambda<A,B>(in A x, in B y, out B z){ z = y; return x; }
+parser ParserI(packet_in b, out H parsedHdr, inout M meta, inout std_meta_t std_meta) {
+    state start { transition p0; }
+    state p0 {
+      b.extract(hdr = parsedHdr.hstack.next);
+      b.extract<hdr>(parsedHdr.h);
+      transition select(parsedHdr.hstack.last.y) { 0: p0; _: accept; }
+    }
+}
+control VerifyChecksumI(inout H hdr, inout M meta) { apply { } }
+control ctrl(inout M meta) { apply { } }
+control IngressI(inout H hdr, inout M meta, inout std_meta_t std_meta) {
+    ctrl() do_ctrl;
+    action modify_data() { hdr.h.a = 32w0x1; }
+    action noop() { }
+    @name(".test2") table test2_0 {
+        actions = { modify_data(); noop(); @defaultonly NoAction(); }
+        key = { hdr.h.a: exact @name("data.f1") ; }
+        default_action = NoAction();
+    }
+    apply {
+        do_ctrl.apply(meta);
+        bool br; int<32> ir;
+        fun_caller(true, 5, hdr.h, br, ir, hdr.h);
+        ir = lambda<int<32>, bool>(ir, br, br);
+        meta.x = lambda(meta.x, true, br);
+        test2_0.apply();
+    }
+}
+control EgressI(inout H hdr, inout M meta, inout std_meta_t std_meta) { apply { } }
+control ComputeChecksumI(inout H hdr, inout M meta) { apply { } }
+control DeparserI(packet_out b, in H hdr) { apply { } }
+V1Switch(ParserI(), VerifyChecksumI(), IngressI(), EgressI(), ComputeChecksumI(), DeparserI()) main;
+"""
+
+PROGRAMS = {"forwarding": FORWARDING, "parsing_and_externs": PARSING_AND_EXTERNS, "control_flow": CONTROL_FLOW,
+            "generics_and_shadowing": GENERICS_AND_SHADOWING}
 
 
 def checked(source: str, name: str) -> ast.Program:
@@ -414,3 +464,22 @@ def test_forwarding_program_details() -> None:
     assert [a.value.const_value for a in first_action.args] == [1, 2]
     reg = next(d for d in ingress.locals if isinstance(d, ast.Instantiation) and d.name == "reg")
     assert str(reg.type_ref.resolved) == "register<bit<32>>"
+
+
+def test_generic_functions_and_a_parameter_hiding_a_type_name() -> None:
+    program = checked(GENERICS_AND_SHADOWING, "generics")
+    calls = {(n.loc.line, n.callee.name): [str(t) for t in n.inferred_type_args or []]
+             for n in ast.walk(program)
+             if isinstance(n, ast.MethodCall) and isinstance(n.callee, ast.FunctionDecl | ast.MethodDecl)}
+    assert calls[(10, "fun")] == ["bool"]
+    assert calls[(12, "fun")] == ["hdr"]
+    assert calls[(38, "lambda")] == ["int<32>", "bool"]
+    assert calls[(39, "lambda")] == ["bit<32>", "bool"]
+    assert calls[(18, "extract")] == ["T"]
+    ingress = next(d for d in program.declarations if isinstance(d, ast.ControlDecl) and d.name == "IngressI")
+    action = ingress.locals[1]
+    assert isinstance(action, ast.ActionDecl)
+    assign = action.body.statements[0]
+    assert isinstance(assign, ast.AssignmentStatement) and isinstance(assign.left, ast.Member)
+    base = assign.left.expr.expr  # type: ignore[attr-defined]
+    assert isinstance(base, ast.PathExpr) and isinstance(base.decl, ast.Param) and base.decl.name == "hdr"
