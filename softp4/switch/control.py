@@ -86,13 +86,20 @@ class TableNode(Node):
 
     def apply(self, p: PHV) -> Node | None:
         t = self.table
-        r = t.lookup(t.key_fn(p))
+        # an empty table (p4c's keyless tbl_<action> wrappers among them) needs no key
+        r = t.lookup(t.key_fn(p)) if t.recs else None
         if r is None:
             a = t.default_action
-            if a is not None:
-                a.run(p, t.default_data)
-            return self._next(False, a)
-        self._hit(p, r)
+            if self.hitmiss:
+                if a is not None:
+                    a.run(p, t.default_data)
+                return self.miss_next
+            if a is None:
+                return self.base_default_next
+            a.run(p, t.default_data)
+            return self.next_by_action.get(a.id, self.base_default_next)
+        if t.with_counters or r.meter is not None:
+            self._hit(p, r)
         a = r.action
         a.run(p, r.data)
         if self.hitmiss:
