@@ -83,6 +83,19 @@ def test_pcap_capture_and_log_file(tmp_path: Path, prog: Path) -> None:
     assert "out of port 2" in trace
 
 
+def test_p4runtime_server_is_served(prog: Path) -> None:
+    import grpc
+    from finsy.proto import p4r, p4r_grpc
+
+    process, _ = start([str(prog), "--device-id", "7"])
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{process.grpc_port}") as channel:
+            reply = p4r_grpc.P4RuntimeStub(channel).Capabilities(p4r.CapabilitiesRequest(), timeout=10)
+        assert reply.p4runtime_api_version.startswith("1.")
+    finally:
+        process.stop()
+
+
 def test_pcap_files(tmp_path: Path, prog: Path) -> None:
     write_pcap(tmp_path / "0_in.pcap", [FRAME, FRAME[::-1]])
     process, _ = start([str(prog), "--use-files", str(tmp_path)])
