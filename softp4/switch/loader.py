@@ -36,7 +36,12 @@ def read_config(config: Any) -> dict[str, Any]:
         elif isinstance(config, bytes | bytearray):
             text = bytes(config).decode()
         elif isinstance(config, str):
-            text = config
+            # JSON text; a path given as a string is read too
+            stripped = config.lstrip()
+            if stripped[:1] not in ("{", "[", "") and pathlib.Path(config).is_file():
+                text = pathlib.Path(config).read_text()
+            else:
+                text = config
         else:
             raise ConfigError(f"config must be a dict, JSON text or a path, not {type(config).__name__}")
         obj = json.loads(text)

@@ -165,3 +165,10 @@ def test_internal_errors_are_counted_and_reported_without_a_trace() -> None:
     assert sw.process("not a port", b"abc") == []  # type: ignore[arg-type]
     assert sw.internal_errors == 1
     assert len(got) == 1 and got[0].startswith("Internal error while processing packet: ValueError")
+
+
+def test_config_from_a_path_string_and_missing_file() -> None:
+    sw = Switch(str(FIXTURES / "basic_ipv4.json"))
+    assert "MyIngress.ipv4_lpm" in sw.objects["tables"]
+    with pytest.raises(ConfigError, match="cannot read config"):
+        Switch(FIXTURES / "missing.json")
