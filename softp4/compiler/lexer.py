@@ -43,7 +43,7 @@ _PUNCT = [
 _TOKEN_RE = re.compile(
     r"""
     (?P<nl>\n)
-  | (?P<ws>[ \t\r\f\v]+)
+  | (?P<ws>[ \t\r\f\v\ufeff]+)
   | (?P<lc>//[^\n]*)
   | (?P<bc>/\*[^*]*\*+(?:[^/*][^*]*\*+)*/)
   | (?P<ubc>/\*)
