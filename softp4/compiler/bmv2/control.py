@@ -522,7 +522,17 @@ class ControlLowerer:
         name = prop.name
         lw = ExprLowerer(be, scope)
         if name in ("counters", "meters"):
-            v = lw.value(prop.value)
+            if isinstance(prop.value, ast.ConstructorCall):
+                try:
+                    pname = names.property_instance_name(decl, prop)
+                except names.NamingError as exc:
+                    raise CompileError(exc.message, exc.loc) from None
+                inst = ast.Instantiation(
+                    name=pname, type_ref=prop.value.type_ref, args=prop.value.args, loc=prop.value.loc
+                )
+                v: Value = be.externs.instantiate(inst, pname, scope)
+            else:
+                v = lw.value(prop.value)
             if not isinstance(v, ExternInstance) or v.kind not in (
                 "direct_counter",
                 "direct_meter",
