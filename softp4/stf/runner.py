@@ -9,6 +9,7 @@ accepts any packets on that port. A higher STF priority wins.
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -147,7 +148,8 @@ def describe_match(match: Match) -> str:
 def _show(pattern: str, received: bytes, bad: list[int], exact: bool) -> list[str]:
     got = received.hex().upper()
     width = max(len(pattern), len(got))
-    marks = "".join("^" if i in set(bad) else " " for i in range(width)).rstrip()
+    wrong = set(bad)
+    marks = "".join("^" if i in wrong else " " for i in range(width)).rstrip()
     notes = []
     if len(got) < len(pattern):
         notes.append(f"received {len(received)} bytes, expected at least {(len(pattern) + 1) // 2}")
@@ -195,7 +197,7 @@ class StfRunner:
                 KeySpec(k.name, k.match_type, k.width or int(info.keys[i][2]) if i < len(info.keys) else k.width)
                 for i, k in enumerate(spec.keys)
             )
-            self.names.tables[name] = TableSpec(spec.name, keys, spec.actions)
+            self.names.tables[name] = dataclasses.replace(spec, keys=keys)
 
     def where(self, command: Command) -> str:
         return f"{self.filename}:{command.line}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -47,6 +48,9 @@ PROGRAM: dict[str, Any] = {
             {"name": "MyEgress.ecmp", "type": "indirect_ws", "action_profile": "MyEgress.sel", "key": [
                 {"name": "meta.f8", "match_type": "exact", "target": ["scalars", "f8"]}],
              "action_ids": [3, 2]},
+            {"name": "MyEgress.hashed", "type": "indirect", "action_profile": "MyEgress.prof", "key": [
+                {"name": "expr", "match_type": "lpm", "target": ["nosuchheader", "x"]}],
+             "action_ids": [3]},
         ]},
     ],
     "counter_arrays": [{"name": "MyIngress.hits", "size": 4, "is_direct": False}],
@@ -117,6 +121,11 @@ class FakeSwitch:
 
     def clone_session_delete(self, session_id: int) -> None:
         self.calls.append(("clone_del", session_id))
+
+    def table_info(self, table: str) -> Any:
+        if table != "MyEgress.hashed":
+            raise InvalidArgument(f"no table {table}")
+        return SimpleNamespace(keys=[("expr", "lpm", 12)])
 
     def table_entry_meter_set(self, table: str, handle: int, rates: list[tuple[float, int]]) -> None:
         self.calls.append(("entry_meter", table, handle, rates))
@@ -227,6 +236,13 @@ def test_direct_meter_by_entry_handle_and_profiles() -> None:
         run("add ecmp f8:5 member(x:1)")
     with pytest.raises(StfError, match=r"meter 'MyIngress\.dm' is direct: give the entry handle"):
         run("meter_array_set_rates dm 1:1")
+
+
+def test_unknown_key_width_comes_from_the_switch() -> None:
+    sw, _ = run("add hashed expr:2748 member(id:4)")
+    # width 12 from table_info: a decimal LPM value without /len is a full-width (/12) prefix;
+    # the table stays indirect
+    assert sw.calls == [("add_indirect", "MyEgress.hashed", (Lpm(0xABC, 12),), 4, None, 0)]
 
 
 def test_multicast_nodes_groups_and_mirroring() -> None:
