@@ -507,6 +507,17 @@ class Backend:
             scope = scope_for(decl, ["H", "M"])
             self.externs.checksum_control(StmtLowerer(self, scope), list(decl.body.statements), verify)
         deparser_json = DeparserLowerer(self).deparser(scope_for(deparser, ["pout", "H"]), deparser)
+        # the graphs were built from the end: list their nodes in program order
+        table_id = conditional_id = 0
+        for pipe in pipelines:
+            pipe["tables"].reverse()
+            pipe["conditionals"].reverse()
+            for tj in pipe["tables"]:
+                tj["id"] = table_id
+                table_id += 1
+            for cj in pipe["conditionals"]:
+                cj["id"] = conditional_id
+                conditional_id += 1
         for ext in self.direct_meters:
             targets = ext.info.get("result_targets") or []
             entry = ext.info.get("json")
