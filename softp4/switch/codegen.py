@@ -191,13 +191,3 @@ def fuse_action(
     exec(compile("\n".join(lines) + "\n", f"<action {name}>", "exec"), namespace)
     action: Callable[[PHV, Any], None] = namespace["action"]
     return action
-
-
-def compile_condition(gen: SourceGen, e: Any, name: str) -> Callable[[PHV, Any], Any] | None:
-    src = gen.expr(e)
-    if src is None:
-        return None
-    namespace: dict[str, Any] = dict(HELPERS)
-    exec(compile(f"def cond(p, d):\n    return {src}\n", f"<condition {name}>", "exec"), namespace)
-    fn: Callable[[PHV, Any], Any] = namespace["cond"]
-    return fn

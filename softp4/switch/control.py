@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from softp4.switch.codegen import HELPERS
 from softp4.switch.packet import PHV
 from softp4.switch.tables import ActionDef, Lpm, Optional, Range, Rec, Table, Ternary
 
@@ -48,6 +49,11 @@ def _dump_entry(t: Table, r: Rec) -> str:
 
 class Node:
     name: str
+    step: Callable[[PHV], Node | None]  # the fast path: apply, or a generated function (conditions)
+
+    def finish(self) -> None:
+        """Called once the graph is linked."""
+        self.step = self.apply
 
     def apply(self, p: PHV) -> Node | None:
         raise NotImplementedError
@@ -172,11 +178,23 @@ class IndirectTableNode(TableNode):
 
 
 class CondNode(Node):
-    def __init__(self, name: str, expr: Callable[[PHV, Any], Any]) -> None:
+    def __init__(self, name: str, expr: Callable[[PHV, Any], Any], source: str | None = None) -> None:
         self.name = name
         self.expr = expr
+        self.source = source  # generated Python for the condition, if any
         self.true_next: Node | None = None
         self.false_next: Node | None = None
+
+    def finish(self) -> None:
+        if self.source is None:
+            self.step = self.apply
+            return
+        namespace: dict[str, Any] = dict(HELPERS)
+        namespace["T"] = self.true_next
+        namespace["F"] = self.false_next
+        src = f"def step(p):\n    d = None\n    return T if {self.source} else F\n"
+        exec(compile(src, f"<condition {self.name}>", "exec"), namespace)
+        self.step = namespace["step"]
 
     def apply(self, p: PHV) -> Node | None:
         return self.true_next if self.expr(p, None) else self.false_next
@@ -212,7 +230,7 @@ class Pipeline:
         pkt = p[0]
         pkt.exit = False
         while node is not None:
-            node = node.apply(p)
+            node = node.step(p)
             if pkt.exit:
                 break
         pkt.exit = False

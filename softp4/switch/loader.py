@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from softp4.switch.calculations import Calculation, make_algorithm, make_input_builder
-from softp4.switch.codegen import SourceGen, compile_condition, fuse_action
+from softp4.switch.codegen import SourceGen, fuse_action
 from softp4.switch.control import ActionCallNode, CondNode, IndirectTableNode, Node, Pipeline, TableNode
 from softp4.switch.deparser import Deparser
 from softp4.switch.errors import ConfigError
@@ -331,8 +331,8 @@ class _Loader:
         for cj in self._each(cjs, "conditional"):
             name = str(cj.get("name"))
             expr = prog.exprs.compile(cj.get("expression"), f"conditional '{name}'")
-            fast = compile_condition(SourceGen(prog.layout), cj.get("expression"), name)
-            nodes[name] = CondNode(name, fast or expr)
+            source = SourceGen(prog.layout).expr(cj.get("expression"))
+            nodes[name] = CondNode(name, expr, source)
         for acj in ajs:
             name = str(acj.get("name"))
             aid = acj.get("action_id")
@@ -384,6 +384,8 @@ class _Loader:
             an.next = ref(acj.get("next_node"), f"action call '{an.name}'")
         init = ref(pj.get("init_table"), f"pipeline '{pname}'")
         _check_acyclic(pname, init)
+        for each in nodes.values():
+            each.finish()
         return Pipeline(pname, init)
 
     def _profile(self, prog: Program, apj: dict[str, Any]) -> ActionProfile:
