@@ -599,6 +599,8 @@ class Checker:
         t = self.resolve_type(d.type_ref, scope)
         if d.initializer is not None:
             raise unsupported("an instance with abstract method implementations", d.loc)
+        if isinstance(t, T.PackageType) and scope is not self.globals:
+            raise self.error(f"package {t.decl.name} can only be instantiated at the top level", d.loc)
         inst = self.construct(t, d.args, scope, d.type_ref.loc, d.name, d)
         self.decl_types[d] = inst
         d.instance_type = inst

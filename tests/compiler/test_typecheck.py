@@ -626,3 +626,76 @@ def test_header_size_methods() -> None:
     """)
     consts = {d.name: d.value.const_value for d in prog.declarations if isinstance(d, ast.ConstantDecl)}
     assert (consts["A"], consts["B"], consts["C"], consts["D"], consts["E"]) == (16, 2, 48, 6, 14)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("parser P2(packet_in p) { state start { transition accept; } state start { transition accept; } }",
+         "state 'start' is declared twice in parser P2"),
+        ("parser P2(packet_in p) { state accept { transition reject; } state start { transition accept; } }",
+         "state 'accept' is predefined"),
+        ("control C2(inout bit<8> x) { table t { key = { x: exact; } } apply { t.apply(); } }",
+         "table t has no 'actions' property"),
+        ("control C2(inout bit<8> x) { action a() {} table t { actions = { a; } const entries = { 1: a(); } }"
+         " apply { t.apply(); } }", "table t has entries but no key"),
+        ("control C2(inout bit<8> x) { action a() {} table t { actions = { a; a; } } apply { t.apply(); } }",
+         "action 'a' is listed twice in table t"),
+        ("control C2(inout bit<8> x) { action a() {} table t { actions = { a; } size = 1; size = 2; }"
+         " apply { t.apply(); } }", "table t has two 'size' properties"),
+        ("control C2(inout bit<8> x) { action a() {} action b() {} table t { key = { x: exact; }"
+         " actions = { a; } const entries = { 1: b(); } } apply { t.apply(); } }",
+         "action 'b' is not in the actions of table t"),
+        ("control C2(inout bit<8> x) { action a() {} table t { actions = { a; } }"
+         " apply { switch (t.apply().action_run) { a: {} a: {} } } }", "duplicate switch label 'a'"),
+        ("control C2(inout bit<8> x) { apply { switch (x) { default: {} 1: {} } } }",
+         "'default' must be the last switch label"),
+        ("control C2(inout bit<8> x, in bit<8> y) { apply { switch (x) { y: {} } } }",
+         "a switch label must be a compile-time constant"),
+        ("bit<8> f(in bit<8> x) { return x == 1; }", "return value: cannot use a value of type bool"),
+        ("void f(in bit<8> x) { return x; }", "a void function cannot return a value"),
+        ("bit<8> f(in bit<8> x) { return; }", "this function must return a value of type bit<8>"),
+        ("control C2(inout headers h) { apply { h.vlans.next.vid = 1; } }", "'next' can only be used in a parser"),
+        ("control C2(inout bit<8> x) { apply { x = (bit<8>)(1 << x); } }",
+         "shifting an integer without width by a non-constant amount"),
+        ("const int N = 3 |+| 4;", "'|+|' needs operands with a width"),
+        ("const bit<8> X = 8w1 << -1;", "the shift amount must not be negative"),
+        ("const bit<8> X = ~3;", "operand of '~' needs a width"),
+        ("const bool B = !8w1;", "operand of '!' must be bool, not bit<8>"),
+        ("const int<8> X = 8s4 / 8s2;", "'/' is not defined on signed int<8>"),
+        ("const bit<8> X = true ? 8w1 : true;", "the branches of '?:' have different types: bit<8> and bool"),
+        ("control C2(inout bit<8> x) { apply { x = x[3:5]; } }", "invalid slice [3:5]"),
+        ("const bit<8> X = 8w1 ++ true;", "operands of '++' must be bit<W> or int<W>, not bool"),
+        ("header h2_t { bit<8> a; }\nheader_union u2_t { h2_t a; bit<8> b; }",
+         "field 'b' of header_union u2_t must be a header, not bit<8>"),
+        ("header h2_t { varbit<8> a; varbit<8> b; }", "header h2_t has more than one varbit field"),
+        ("enum bit<8> E2 { A = 1, B }", "member 'B' of serializable enum E2 needs a value"),
+        ("enum E2 { A = 1 }", "enum E2 has no underlying type; its members take no values"),
+        ("struct s2_t { bit<8> a; }\nconst s2_t S = {a = 1, b = 2};",
+         "cannot use a value of type {a: int, b: int} where s2_t is expected"),
+        ("error { NoError }", "error member 'NoError' is declared twice"),
+        ("match_kind { exact }", "match_kind 'exact' is declared twice"),
+        ("control C2(inout bit<8> x) { apply { x = x.y; } }", "a value of type bit<8> has no member 'y'"),
+        ("control C2(inout bit<8> x) { apply { x(); } }", "'x' is not a function or action"),
+        ("control C2(inout bit<8> x) { apply { accept = 1; } }", "state 'accept' can only be used in a transition"),
+        ("control C2(inout bit<8> x) { apply { x = ethernet_t; } }", "cannot use a value of type type ethernet_t"),
+        ("control C2(inout bit<8> x) { register<bit<8>>(4) r; apply { r.read(x); } }",
+         "wrong number of arguments for method 'read' of register"),
+        ("control C2(inout bit<8> x) { apply { mark_to_drop(x); } }",
+         "cannot use a value of type bit<8> where standard_metadata_t is expected"),
+        ("control C2(inout bit<8> x) { apply { random(x, lo = 0, hi = 1); } }",
+         "arguments must be all named or all positional"),
+        ("control C2(inout bit<8> x) { apply { random(result = x, lo = 0, hi = 1, hi = 2); } }",
+         "wrong number of arguments for 'random'"),
+        ("parser P2(packet_in p, out ethernet_t e) { state start { p.extract(e); p.extract(e, 8); transition s2; }"
+         " }", "no state 's2' in this parser"),
+        ("control C2(inout bit<8> x) { V1Switch(1) v; apply { } }",
+         "package V1Switch can only be instantiated at the top level"),
+        ("V1Switch(1) v;", "V1Switch: missing argument for parameter 'vr'"),
+    ],
+)
+def test_more_errors(source: str, message: str) -> None:
+    with pytest.raises(CompileError) as info:
+        check(source)
+    msgs = [d.message for d in info.value.diagnostics]
+    assert any(message in m for m in msgs), msgs
