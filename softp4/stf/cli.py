@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--suite", type=_existing_dir, metavar="DIR", help="run every <name>.stf in DIR on <name>.p4 (or .json)"
     )
+    parser.add_argument(
+        "--match", default="*.stf", metavar="GLOB", help="with --suite: the STF files to run (e.g. '*-bmv2.stf')"
+    )
     parser.add_argument("-I", dest="include_dirs", action="append", default=[], metavar="DIR")
     parser.add_argument("-D", dest="defines", action="append", type=_define, default=[], metavar="NAME[=VALUE]")
     parser.add_argument(
@@ -92,9 +95,12 @@ def run_one(args: argparse.Namespace, program_path: Path, stf: Path) -> tuple[bo
 
 
 def run_suite(args: argparse.Namespace) -> int:
-    pairs = suite_tests(args.suite)
+    pairs = suite_tests(args.suite, args.match)
     if not pairs:
-        print(f"softp4 stf: error: no <name>.stf with <name>.p4 or <name>.json in {args.suite}", file=sys.stderr)
+        print(
+            f"softp4 stf: error: no {args.match} with <name>.p4 or <name>.json beside it in {args.suite}",
+            file=sys.stderr,
+        )
         return 1
     failed = []
     for program, stf in pairs:

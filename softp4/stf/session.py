@@ -62,10 +62,11 @@ def run_test(
     return StfRunner(program, switch, filename=str(stf), log=log).run(commands)
 
 
-def suite_tests(directory: Path) -> list[tuple[Path, Path]]:
-    """(program, stf) pairs of a directory: each `<name>.stf` with `<name>.p4` (or `<name>.json`)."""
+def suite_tests(directory: Path, pattern: str = "*.stf") -> list[tuple[Path, Path]]:
+    """(program, stf) pairs of a directory: each `<name>.stf` matching `pattern` with `<name>.p4`
+    (or `<name>.json`); p4c's corpus pairs `x-bmv2.p4` with `x-bmv2.stf` the same way."""
     pairs = []
-    for stf in sorted(directory.glob("*.stf")):
+    for stf in sorted(directory.glob(pattern)):
         for suffix in (".p4", ".json"):
             program = stf.with_suffix(suffix)
             if program.is_file():

@@ -189,6 +189,8 @@ def test_suite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "c_alone.stf").write_text("wait\n")  # no program beside it: not a test
     assert main(["--suite", str(tmp_path)]) == 1
     out = capsys.readouterr().out.splitlines()
+    assert main(["--suite", str(tmp_path), "--match", "a_*.stf"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["PASS a_ok", "1/1 passed"]
     assert out == [
         "PASS a_ok",
         "FAIL b_bad: port 2: expected 1 packet(s), received 0",
@@ -198,4 +200,4 @@ def test_suite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_suite_needs_tests(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--suite", str(tmp_path)]) == 1
-    assert "no <name>.stf with <name>.p4 or <name>.json in" in capsys.readouterr().err
+    assert "no *.stf with <name>.p4 or <name>.json beside it in" in capsys.readouterr().err
