@@ -74,6 +74,27 @@ class TableNode(Node):
         self.direct_meter: Any = None  # MeterArray
         self.meter_setter: Callable[[PHV, Any, Any], None] | None = None
 
+    def finish(self) -> None:
+        t = self.table
+        a = t.default_action
+        if t.keys or a is None or not (t.default_const and t.default_entry_const):
+            self.step = self.apply
+            return
+        # p4c's keyless tbl_<action>: runs its const default action unless an entry was added
+        recs = t.recs
+        slow = self.apply
+        run = a.run
+        data = t.default_data
+        nxt = self.miss_next if self.hitmiss else self.next_by_action.get(a.id, self.base_default_next)
+
+        def step(p: PHV) -> Node | None:
+            if recs:
+                return slow(p)
+            run(p, data)
+            return nxt
+
+        self.step = step
+
     def _next(self, hit: bool, a: ActionDef | None) -> Node | None:
         if self.hitmiss:
             return self.hit_next if hit else self.miss_next
