@@ -1,0 +1,484 @@
+"""softp4 against p4c's own BMv2 test corpus: compile, P4Info against p4c's golden files, STF tests.
+
+Run: .venv/bin/python benchmarks/p4c_corpus.py --p4c-testdata P4C/testdata [--jobs N] [--filter RE]
+     [--report FILE] [--timeout SECONDS]
+
+For every DIR/p4_16_samples/*-bmv2.p4 (in a subprocess of its own with a timeout, so a hang or a
+crash stops one program, not the run):
+  1. compile it with softp4 (include dirs as p4c's tests have them: the program's own directory);
+  2. compare its P4Info with DIR/p4_16_samples_outputs/<name>.p4info.txtpb, both parsed as
+     p4.config.v1.P4Info messages, naming the first field path that differs;
+  3. run DIR/p4_16_samples/<name>.stf, when there is one, through softp4's STF runner.
+Prints a pass/fail table, the three percentages and the failures grouped by their first error
+line (numbers and quoted names blanked) so the most common causes come first. Prints figures;
+asserts nothing (exit 0 whatever the figures; 2 for a usage error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+SAMPLES = "p4_16_samples"
+OUTPUTS = "p4_16_samples_outputs"
+GLOB = "*-bmv2.p4"
+
+# Outcomes of one stage.
+PASS = "pass"
+FAIL = "FAIL"
+SKIP = "-"  # not run: an earlier stage failed, or there is nothing to compare with
+
+# Lines of error text kept per failing stage (the report shows them under the program).
+DETAIL_LINES = 12
+
+
+# ---------------------------------------------------------------------------------------------
+# P4Info comparison
+
+
+def first_difference(expected: Any, actual: Any, path: str = "") -> str | None:
+    """The first field path where two protobuf messages differ, with both values; None if equal.
+
+    Fields are visited in field-number order, repeated fields element by element, so the path
+    names the first place a reader of the golden file would find a difference, e.g.
+    `tables[1].match_fields[0].name: expected "hdr.ipv4.dstAddr", got "dstAddr"`.
+    """
+    if expected == actual:
+        return None
+    descriptor = expected.DESCRIPTOR
+    for fd in sorted(descriptor.fields, key=lambda f: f.number):
+        name = f"{path}.{fd.name}" if path else fd.name
+        exp_value = getattr(expected, fd.name)
+        act_value = getattr(actual, fd.name)
+        if _is_repeated(fd):
+            exp_items, act_items = list(exp_value), list(act_value)
+            if _is_map(fd):
+                exp_items = sorted(exp_value.items())
+                act_items = sorted(act_value.items())
+            for index, (e, a) in enumerate(zip(exp_items, act_items, strict=False)):
+                found = _compare_value(fd, e, a, f"{name}[{index}]")
+                if found is not None:
+                    return found
+            if len(exp_items) != len(act_items):
+                return f"{name}: expected {len(exp_items)} element(s), got {len(act_items)}"
+            continue
+        if fd.message_type is not None:
+            exp_has, act_has = expected.HasField(fd.name), actual.HasField(fd.name)
+            if exp_has != act_has:
+                return f"{name}: {'missing' if exp_has else 'unexpected'}"
+        found = _compare_value(fd, exp_value, act_value, name)
+        if found is not None:
+            return found
+    return f"{path or '<message>'}: differs (unknown fields)"
+
+
+def _is_repeated(fd: Any) -> bool:
+    if hasattr(fd, "is_repeated"):  # protobuf >= 5.28; `label` is deprecated there
+        return bool(fd.is_repeated)
+    return bool(fd.label == fd.LABEL_REPEATED)
+
+
+def _is_map(fd: Any) -> bool:
+    mt = fd.message_type
+    return mt is not None and mt.GetOptions().map_entry
+
+
+def _compare_value(fd: Any, expected: Any, actual: Any, path: str) -> str | None:
+    if expected == actual:
+        return None
+    if _is_map(fd):
+        return f"{path}: expected {expected!r}, got {actual!r}"
+    if fd.message_type is not None:
+        return first_difference(expected, actual, path)
+    return f"{path}: expected {_show(expected)}, got {_show(actual)}"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return repr(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Golden P4Info files
+
+# Notes on goldens written by other p4c versions than the one whose P4Info schema softp4 uses
+# (p4.config.v1.Table.initial_default_action, a TableActionCall message).
+ID_GOLDEN = "golden has initial_default_action_id: read as initial_default_action { action_id }"
+OLD_GOLDEN = "golden predates initial_default_action: that field is not compared"
+
+_INITIAL_ID = re.compile(r"^(\s*)initial_default_action_id:\s*(\d+)\s*$", re.MULTILINE)
+
+
+def golden_path(testdata: Path, name: str) -> Path | None:
+    """p4c's golden P4Info of program `name`: `<name>.p4.p4info.txtpb` (or `<name>.p4info.txtpb`)."""
+    for candidate in (f"{name}.p4.p4info.txtpb", f"{name}.p4info.txtpb"):
+        path = testdata / OUTPUTS / candidate
+        if path.is_file():
+            return path
+    return None
+
+
+def golden_text(text: str) -> tuple[str, str]:
+    """The golden text to parse and a note when it is in an older p4c's form ("" when current).
+
+    Some p4c versions wrote `initial_default_action_id: N` (a field the P4Runtime schema never
+    kept); it becomes `initial_default_action { action_id: N }`. Goldens older than the field
+    have tables and no initial default action at all: the field is left out of the comparison.
+    """
+    if _INITIAL_ID.search(text):
+        return _INITIAL_ID.sub(r"\1initial_default_action {\n\1  action_id: \2\n\1}", text), ID_GOLDEN
+    if re.search(r"^tables\s*\{", text, re.MULTILINE) and "initial_default_action" not in text:
+        return text, OLD_GOLDEN
+    return text, ""
+
+
+# ---------------------------------------------------------------------------------------------
+# One program (runs in a subprocess of its own: `--one PROGRAM`)
+
+
+def first_line(text: str) -> str:
+    """The first non-blank line of an error text."""
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return "(no message)"
+
+
+def _detail(text: str) -> str:
+    lines = text.rstrip().splitlines()
+    if len(lines) > DETAIL_LINES:
+        lines = [*lines[:DETAIL_LINES], f"... ({len(lines) - DETAIL_LINES} more line(s))"]
+    return "\n".join(lines)
+
+
+def run_one(program: Path, testdata: Path, emit: Callable[[dict[str, Any]], None]) -> None:
+    """Compile, compare P4Info, run the STF of one program; `emit` gets one record per stage."""
+    from google.protobuf import text_format
+
+    from softp4.compiler import CompileError, compile_file
+
+    name = program.stem
+    started = time.perf_counter()
+    try:
+        result = compile_file(program, include_dirs=[program.parent])
+    except CompileError as exc:
+        emit({"stage": "compile", "ok": False, "error": _detail(str(exc))})
+        return
+    except RecursionError:
+        emit({"stage": "compile", "ok": False, "error": "internal compiler error: RecursionError"})
+        return
+    except Exception as exc:
+        emit({"stage": "compile", "ok": False, "error": f"internal compiler error: {type(exc).__name__}: {exc}"})
+        return
+    emit({"stage": "compile", "ok": True, "seconds": round(time.perf_counter() - started, 3)})
+
+    golden = golden_path(testdata, name)
+    if golden is None:
+        emit({"stage": "p4info", "ok": None, "error": f"no golden file {name}.p4.p4info.txtpb"})
+    else:
+        expected = type(result.p4info)()
+        try:
+            text, note = golden_text(golden.read_text(encoding="utf-8"))
+            text_format.Parse(text, expected)
+        except (text_format.ParseError, UnicodeDecodeError) as exc:
+            emit({"stage": "p4info", "ok": None, "error": f"golden file {golden.name} does not parse: {exc}"})
+        else:
+            actual = result.p4info
+            if note == OLD_GOLDEN:
+                actual = type(result.p4info)()
+                actual.CopyFrom(result.p4info)
+                for table in actual.tables:
+                    table.ClearField("initial_default_action")
+            diff = first_difference(expected, actual)
+            record: dict[str, Any] = {"stage": "p4info", "ok": diff is None}
+            if diff is not None:
+                record["error"] = f"P4Info differs at {diff}"
+            if note:
+                record["note"] = note
+            emit(record)
+
+    stf = program.with_suffix(".stf")
+    if not stf.is_file():
+        return
+    emit({"stage": "stf", "ok": None, "error": "started"})  # a timeout from here on is the STF's
+    from softp4.stf.runner import StfError
+    from softp4.stf.session import run_test
+    from softp4.stf.syntax import StfSyntaxError
+
+    try:
+        outcome = run_test(result.bmv2_json, stf, None, str(program))
+    except (StfError, StfSyntaxError) as exc:
+        emit({"stage": "stf", "ok": False, "error": _detail(str(exc))})
+        return
+    except Exception as exc:
+        emit({"stage": "stf", "ok": False, "error": f"internal error: {type(exc).__name__}: {exc}"})
+        return
+    if outcome.passed:
+        emit({"stage": "stf", "ok": True})
+    else:
+        emit({"stage": "stf", "ok": False, "error": _detail(outcome.report())})
+
+
+def _one_main(program: Path, testdata: Path) -> int:
+    def emit(record: dict[str, Any]) -> None:
+        print(json.dumps(record), flush=True)
+
+    run_one(program, testdata, emit)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+@dataclass
+class Outcome:
+    """What happened to one program."""
+
+    name: str
+    has_stf: bool
+    compile: str = SKIP
+    p4info: str = SKIP
+    stf: str = SKIP
+    errors: dict[str, str] = field(default_factory=dict)  # stage -> error text
+    notes: list[str] = field(default_factory=list)  # how the golden P4Info was read
+    seconds: float = 0.0
+
+    def failures(self) -> list[tuple[str, str]]:
+        return [(stage, self.errors[stage]) for stage in ("compile", "p4info", "stf") if stage in self.errors]
+
+
+def discover(testdata: Path, pattern: str | None) -> list[Path]:
+    """The corpus programs, sorted by name, those matching `pattern` (re.search) only."""
+    programs = sorted((testdata / SAMPLES).glob(GLOB))
+    if pattern is not None:
+        regex = re.compile(pattern)
+        programs = [p for p in programs if regex.search(p.stem)]
+    return programs
+
+
+def collect(program: Path, records: Iterable[dict[str, Any]], crash: str | None) -> Outcome:
+    """Fold the records a worker printed (and how it ended) into an Outcome."""
+    outcome = Outcome(program.stem, program.with_suffix(".stf").is_file())
+    last = None
+    for record in records:
+        stage, ok = record["stage"], record["ok"]
+        last = stage
+        if "note" in record:
+            outcome.notes.append(record["note"])
+        if stage == "compile":
+            outcome.seconds = record.get("seconds", 0.0)
+        if ok is True:
+            setattr(outcome, stage, PASS)
+            outcome.errors.pop(stage, None)
+        elif ok is False:
+            setattr(outcome, stage, FAIL)
+            outcome.errors[stage] = record["error"]
+        elif stage == "stf":
+            outcome.stf = FAIL
+            outcome.errors[stage] = "started, never finished"
+        else:  # nothing to compare with: neither pass nor fail of softp4
+            outcome.errors[f"{stage} (not judged)"] = record["error"]
+    if crash is not None:
+        # the stage that was running: the one after the last that reported
+        stage = {None: "compile", "compile": "p4info", "p4info": "stf", "stf": "stf"}[last]
+        setattr(outcome, stage, FAIL)
+        outcome.errors[stage] = crash
+    return outcome
+
+
+def run_program(program: Path, testdata: Path, timeout: float) -> Outcome:
+    """Run one program in a fresh interpreter, killed after `timeout` seconds."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--one", str(program), "--p4c-testdata", str(testdata)]
+    crash: str | None = None
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        out, err, code = done.stdout, done.stderr, done.returncode
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        err, code = "", 0
+        crash = f"timeout: no result after {timeout:g} s"
+    records = []
+    for line in out.splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # something the program printed itself
+    if crash is None and code != 0:
+        tail = [line for line in err.strip().splitlines() if line.strip()]
+        crash = f"worker died (exit {code}): {tail[-1] if tail else 'no message'}"
+    outcome = collect(program, records, crash)
+    if not records and crash is None:
+        outcome.compile = FAIL
+        outcome.errors["compile"] = "worker printed no result"
+    if outcome.seconds == 0.0:
+        outcome.seconds = round(time.perf_counter() - started, 3)
+    return outcome
+
+
+def run_all(programs: Sequence[Path], testdata: Path, jobs: int, timeout: float) -> list[Outcome]:
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(lambda p: run_program(p, testdata, timeout), programs))
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+_LOCATION = re.compile(r"^\S*?:\d+(?::\d+)?:\s*")
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_NUMBER = re.compile(r"\b(?:0x[0-9a-fA-F]+|\d+(?:\.\d+)?)\b")
+_INDEX = re.compile(r"\[\d+\]")
+_PORT = re.compile(r"^port \d+: expected (\d+) packet\(s\), received (\d+)$")
+
+
+def cause(stage: str, text: str) -> str:
+    """The group a failure belongs to: its first error line with the particulars blanked."""
+    line = first_line(text)
+    if stage == "stf":
+        port = _PORT.match(line)
+        if port is not None:
+            expected, received = int(port.group(1)), int(port.group(2))
+            if received < expected:
+                return "stf: fewer packets than expected on a port"
+            if received > expected:
+                return "stf: more packets than expected on a port"
+            return "stf: packet contents differ"
+    if stage == "p4info":
+        # "P4Info differs at tables[1].match_fields[0].name: expected ..." -> the path only
+        head = line.split(": expected", 1)[0].split(": missing", 1)[0].split(": unexpected", 1)[0]
+        return "p4info: " + _INDEX.sub("[]", head)
+    line = _LOCATION.sub("", line)
+    line = _QUOTED.sub("'…'", line)
+    line = _NUMBER.sub("N", line)
+    return f"{stage}: {line}"
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{part}/{whole} ({100.0 * part / whole:.1f}%)" if whole else f"{part}/0 (n/a)"
+
+
+def render(outcomes: Sequence[Outcome], testdata: Path, seconds: float) -> str:
+    """The whole report: table, percentages, grouped failures, per-program details."""
+    out: list[str] = []
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    out.append(f"softp4 on p4c's BMv2 corpus: {testdata} ({len(outcomes)} program(s), {when}, {seconds:.0f} s)")
+    out.append("")
+    width = max([len(o.name) for o in outcomes] + [7])
+    out.append(f"{'program':<{width}}  compile  p4info  stf")
+    for o in outcomes:
+        out.append(f"{o.name:<{width}}  {o.compile:<7}  {o.p4info:<6}  {o.stf if o.has_stf else '':<4}".rstrip())
+    out.append("")
+    total = len(outcomes)
+    compiled = sum(o.compile == PASS for o in outcomes)
+    equal = sum(o.compile == PASS and o.p4info == PASS for o in outcomes)
+    judged = sum(o.p4info in (PASS, FAIL) for o in outcomes)
+    with_stf = [o for o in outcomes if o.has_stf]
+    stf_pass = sum(o.stf == PASS for o in with_stf)
+    out.append(f"compile:               {_percent(compiled, total)}")
+    out.append(f"compile + P4Info equal: {_percent(equal, total)}   (golden files present for {judged} compiled)")
+    out.append(f"STF pass:              {_percent(stf_pass, len(with_stf))}")
+    out.append("")
+
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for o in outcomes:
+        for stage, text in o.failures():
+            groups.setdefault(cause(stage, text), []).append((o.name, first_line(text)))
+    out.append(f"failure causes ({sum(len(v) for v in groups.values())} failure(s) in {len(groups)} group(s)):")
+    for key, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        out.append(f"{len(members):4d}  {key}")
+        names = ", ".join(name for name, _ in members)
+        out.append(f"      programs: {names}")
+        out.append(f"      e.g. {members[0][1]}")
+    not_judged = [(o.name, k, v) for o in outcomes for k, v in o.errors.items() if "not judged" in k]
+    if not_judged:
+        out.append("")
+        out.append("not judged (nothing to compare with):")
+        out += [f"  {name}: {text}" for name, _, text in not_judged]
+    noted: dict[str, list[str]] = {}
+    for o in outcomes:
+        for note in o.notes:
+            noted.setdefault(note, []).append(o.name)
+    if noted:
+        out.append("")
+        out.append("golden files of other p4c versions:")
+        for note, programs in sorted(noted.items()):
+            out.append(f"{len(programs):4d}  {note}: {', '.join(programs)}")
+    out.append("")
+    out.append("details of every failure:")
+    for o in outcomes:
+        for stage, text in o.failures():
+            out.append(f"--- {o.name} [{stage}]")
+            out.append(text)
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="p4c_corpus.py",
+        description="Measure softp4 on p4c's testdata/p4_16_samples/*-bmv2.p4 (compile, P4Info, STF).",
+    )
+    parser.add_argument(
+        "--p4c-testdata", type=Path, required=True, metavar="DIR", help="p4c's testdata directory"
+    )
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N", help="programs run at once")
+    parser.add_argument("--filter", metavar="RE", help="only programs whose name matches this regular expression")
+    parser.add_argument("--report", type=Path, metavar="FILE", help="also write the full report to FILE")
+    parser.add_argument(
+        "--timeout", type=float, default=120.0, metavar="S", help="seconds one program may take (default 120)"
+    )
+    parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)  # the per-program worker
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    testdata: Path = args.p4c_testdata
+    if args.one is not None:
+        return _one_main(args.one, testdata)
+    if not (testdata / SAMPLES).is_dir():
+        parser.error(f"no {SAMPLES}/ directory in '{testdata}' (give p4c's testdata directory)")
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    if args.timeout <= 0:
+        parser.error("--timeout must be positive")
+    try:
+        programs = discover(testdata, args.filter)
+    except re.error as exc:
+        parser.error(f"bad --filter '{args.filter}': {exc}")
+    if not programs:
+        parser.error(f"no {SAMPLES}/{GLOB} in '{testdata}'" + (f" matching '{args.filter}'" if args.filter else ""))
+    started = time.perf_counter()
+    outcomes = run_all(programs, testdata, args.jobs, args.timeout)
+    text = render(outcomes, testdata, time.perf_counter() - started)
+    print(text, end="")
+    if args.report is not None:
+        try:
+            args.report.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"p4c_corpus.py: error: cannot write '{args.report}': {exc.strerror or exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
