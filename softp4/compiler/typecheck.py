@@ -1077,6 +1077,8 @@ class Checker:
             if isinstance(dst, T.TupleType):
                 return len(src.elements) == len(dst.elements) and all(
                     self.assignable(s, d) for s, d in zip(src.elements, dst.elements, strict=True))
+            if isinstance(dst, T.StackType):
+                return len(src.elements) == dst.size and all(self.assignable(s, dst.element) for s in src.elements)
         if isinstance(src, T.StructInitType) and isinstance(dst, T.StructLikeType) and \
                 dst.kind in ("struct", "header"):
             names = {n for n, _ in src.fields}
@@ -1122,6 +1124,10 @@ class Checker:
         elif isinstance(src, T.TupleType) and isinstance(dst, T.TupleType) and isinstance(e, ast.ListExpr):
             for el, dt in zip(e.elements, dst.elements, strict=True):
                 self.retype(el, dt)
+            e.type = dst
+        elif isinstance(src, T.TupleType) and isinstance(dst, T.StackType) and isinstance(e, ast.ListExpr):
+            for el in e.elements:
+                self.retype(el, dst.element)
             e.type = dst
 
     def set_int_type(self, e: ast.Expression, t: T.BitsType) -> None:

@@ -699,3 +699,24 @@ def test_more_errors(source: str, message: str) -> None:
         check(source)
     msgs = [d.message for d in info.value.diagnostics]
     assert any(message in m for m in msgs), msgs
+
+
+def test_list_initializers_for_headers_stacks_and_tuples() -> None:
+    prog, _ = check("""
+        header p_t { bit<8> a; bit<16> b; }
+        control C2(out bit<8> r) {
+            apply {
+                p_t[2] s = { {1, 2}, {3, 4} };
+                tuple<bit<8>, bool> t = {5, true};
+                r = s[1].a + t[0];
+            }
+        }
+    """)
+    c2 = next(d for d in prog.declarations if isinstance(d, ast.ControlDecl) and d.name == "C2")
+    stack, tup, _ = c2.body.statements
+    assert isinstance(stack, ast.VariableDecl) and isinstance(stack.init, ast.ListExpr)
+    assert isinstance(stack.init.type, T.StackType) and str(stack.init.elements[1].type) == "p_t"
+    inner = stack.init.elements[1]
+    assert isinstance(inner, ast.ListExpr) and [e.type for e in inner.elements] == [T.BitsType(8), T.BitsType(16)]
+    assert isinstance(tup, ast.VariableDecl) and tup.init is not None
+    assert tup.init.type == T.TupleType((T.BitsType(8), T.BOOL))
