@@ -30,6 +30,17 @@ What the checker fills in (the back ends rely on these):
 Scopes: global; parser/control (parameters, constructor parameters,
 locals); action and function (parameters, then block scopes); generic type
 parameters.  Declaration before use is required, as in P4.
+
+Implicit conversions (the spec's only ones): an integer without width to
+``bit<W>``/``int<W>`` (and, leniently, to a ``type`` of them), and a
+serializable enum to its underlying type.  Keysets for serializable enum keys
+also accept values of the underlying type, as p4c does.
+
+Not supported, each reported as "<construct> is not supported by softp4":
+generic headers/structs and generic parser/control declarations, instances
+with abstract method implementations (``= { ... }``), functions declared
+inside parsers or controls, ``for``/``break``/``continue``, ``this``,
+``{#}`` and ``...`` expressions, integers as type arguments.
 """
 
 from __future__ import annotations
