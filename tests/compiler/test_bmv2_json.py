@@ -464,3 +464,18 @@ def test_v1model_20200408_typed_register_index() -> None:
     assert j["register_arrays"] == [{"name": "MyIngress.packets_per_port", "id": 0, "size": 512, "bitwidth": 32}]
     read = action(j, "MyIngress.bump")["primitives"][0]
     assert read["parameters"][2] == {"type": "field", "value": ["standard_metadata", "ingress_port"]}
+
+
+def test_dynamic_stack_index() -> None:
+    j = prog("header_stack_dynamic_index")
+    prims = [p for a in j["actions"] for p in a["primitives"]]
+    read = next(p for p in prims if p["op"] == "assign" and p["parameters"][0]["value"] == ["idx", "x"])
+    access = read["parameters"][1]["value"]["value"]
+    assert access["op"] == "access_field" and access["right"] == 0
+    assert access["left"]["value"] == {
+        "op": "dereference_header_stack",
+        "left": {"type": "header_stack", "value": "s"},
+        "right": {"type": "field", "value": ["idx", "i"]},
+    }
+    remove = next(p for p in prims if p["op"] == "remove_header")
+    assert remove["parameters"][0]["value"]["value"]["op"] == "dereference_header_stack"

@@ -61,6 +61,8 @@ def as_param(e: J) -> J:
     if kind == "local":
         return {"type": "runtime_data", "value": e["value"]}
     if kind == "expression":
+        if isinstance(e["value"], dict) and e["value"].get("type") == "expression":
+            return e  # already in parameter form
         return {"type": "expression", "value": e}
     return e
 

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 
 def prim(name: str, *params: J, loc: ast.Node | None = None) -> J:
-    j: J = {"op": name, "parameters": list(params)}
+    j: J = {"op": name, "parameters": [as_param(p) for p in params]}
     if loc is not None and loc.loc.line > 0:
         j["source_info"] = {
             "filename": loc.loc.file,
