@@ -128,7 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--use-files", type=existing_dir, metavar="DIR", help="pcap files as ports")
     parser.add_argument("--priority-queues", type=queue_count, default=1, metavar="N", help="queues per port")
     parser.add_argument("--log-console", action="store_true", help="print a per-packet trace")
-    parser.add_argument("--log-file", type=Path, metavar="FILE", help="append the per-packet trace to FILE")
+    parser.add_argument(
+        "--log-file", type=Path, metavar="FILE", help="append the per-packet trace to FILE.txt (as simple_switch)"
+    )
     parser.add_argument(
         "-L",
         "--log-level",
@@ -237,10 +239,11 @@ class SwitchProcess:
         if args.log_console:
             sinks.append(self.out)
         if args.log_file is not None:
+            path = args.log_file.with_name(args.log_file.name + ".txt")  # simple_switch appends .txt too
             try:
-                self.log_stream = args.log_file.open("a")
+                self.log_stream = path.open("a")
             except OSError as exc:
-                raise StartupError(f"--log-file {args.log_file}: {exc.strerror or exc}") from None
+                raise StartupError(f"--log-file {path}: {exc.strerror or exc}") from None
             stream = self.log_stream
             sinks.append(lambda line: print(line, file=stream, flush=True))
         if not sinks:

@@ -65,6 +65,7 @@ def test_pcap_capture_and_log_file(tmp_path: Path, prog: Path) -> None:
     dump.mkdir()
     log = tmp_path / "trace.log"
     process, lines = start([str(prog), "--packet-in", url, "--pcap", str(dump), "--log-file", str(log)])
+    log = tmp_path / "trace.log.txt"  # the name simple_switch would use
     ptf = DataPlanePacketSourceNN(0, url, 5000, 1000)
     try:
         ptf.port_add(2)
@@ -119,7 +120,7 @@ def test_startup_errors_are_clear(tmp_path: Path, prog: Path) -> None:
 
 
 def test_log_file_in_missing_directory(tmp_path: Path, prog: Path) -> None:
-    with pytest.raises(StartupError, match=r"--log-file .*nodir/x\.log: No such file or directory"):
+    with pytest.raises(StartupError, match=r"--log-file .*nodir/x\.log\.txt: No such file or directory"):
         start([str(prog), "--log-file", str(tmp_path / "nodir" / "x.log")])
 
 
