@@ -107,6 +107,30 @@ def test_outgoing_frames_are_skipped(veth_pair: tuple[str, str]) -> None:
         other.close()
 
 
+def test_vlan_tags_arrive_as_sent(veth_pair: tuple[str, str]) -> None:
+    """The kernel strips VLAN tags on receive (offload); the port puts them back."""
+    a, b = veth_pair
+    got: queue.Queue[bytes] = queue.Queue()
+    port = VethPort(1, a)
+    peer = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    peer.bind((b, 0))
+    port.start(lambda p, f: got.put(f))
+    try:
+        macs = b"\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02"
+        frames = [
+            macs + bytes.fromhex("8100 e064 88b5") + bytes(46),  # pcp 7, vid 100
+            macs + bytes.fromhex("8100 0000 88b5") + bytes(46),  # priority tag, vid 0
+            macs + bytes.fromhex("88a8 0005 8100 0064 88b5") + bytes(42),  # QinQ
+            macs + bytes.fromhex("88b5") + bytes(50),  # untagged
+        ]
+        for frame in frames:
+            peer.send(frame)
+        assert [got.get(timeout=5) for _ in frames] == frames
+    finally:
+        port.close()
+        peer.close()
+
+
 def test_short_frame_is_padded_not_fatal(veth_pair: tuple[str, str]) -> None:
     a, b = veth_pair
     port = VethPort(0, a)

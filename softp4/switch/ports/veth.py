@@ -2,7 +2,9 @@
 
 The socket sees every frame on the interface, including the ones this process transmits
 (the kernel loops outgoing frames back to packet sockets); those carry PACKET_OUTGOING and are
-skipped, so the switch never receives its own transmissions.
+skipped, so the switch never receives its own transmissions. The kernel takes VLAN tags out of
+received frames (VLAN offload) and reports them beside the frame (PACKET_AUXDATA); they are put
+back, so the switch sees the frame as it was on the wire, as libpcap (and so BMv2) does.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import os
 import select
 import socket
+import struct
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +23,26 @@ RECV_SIZE = 65535 + 64
 SOCKET_BUFFER = 4 * 1024 * 1024
 POLL_SECONDS = 0.2
 MIN_FRAME = 14
+SOL_PACKET = 263
+PACKET_AUXDATA = 8
+TP_STATUS_VLAN_VALID = 1 << 4
+TP_STATUS_VLAN_TPID_VALID = 1 << 6
+AUXDATA = struct.Struct("=IIIHHHH")  # status, len, snaplen, mac, net, vlan_tci, vlan_tpid
+ANCILLARY_SIZE = socket.CMSG_SPACE(AUXDATA.size) if hasattr(socket, "CMSG_SPACE") else 64
+ETH_P_8021Q = 0x8100
+
+
+def restore_vlan_tag(frame: bytes, ancillary: list[tuple[int, int, bytes]]) -> bytes:
+    """The frame with the VLAN tag the kernel reported in PACKET_AUXDATA put back after the MACs."""
+    for level, kind, data in ancillary:
+        if level != SOL_PACKET or kind != PACKET_AUXDATA or len(data) < AUXDATA.size:
+            continue
+        status, _, _, _, _, tci, tpid = AUXDATA.unpack_from(data)
+        if status & TP_STATUS_VLAN_VALID and len(frame) >= 12:
+            if not status & TP_STATUS_VLAN_TPID_VALID or tpid == 0:
+                tpid = ETH_P_8021Q
+            return frame[:12] + struct.pack("!HH", tpid, tci) + frame[12:]
+    return frame
 
 
 class PortError(Exception):
@@ -67,6 +90,7 @@ class VethPort:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
+            sock.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
             sock.bind((self.ifname, 0))
         except OSError as exc:
             sock.close()
@@ -88,7 +112,7 @@ class VethPort:
             try:
                 while not self._stop.is_set():
                     try:
-                        frame, address = sock.recvfrom(RECV_SIZE)
+                        frame, ancillary, _, address = sock.recvmsg(RECV_SIZE, ANCILLARY_SIZE)
                     except BlockingIOError:
                         select.select([sock.fileno(), wake_r], [], [], POLL_SECONDS)
                         continue
@@ -98,6 +122,8 @@ class VethPort:
                         return
                     if address[2] == PACKET_OUTGOING:
                         continue
+                    if ancillary:
+                        frame = restore_vlan_tag(frame, ancillary)
                     self.rx_frames += 1
                     try:
                         deliver(port, frame)
