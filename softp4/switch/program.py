@@ -100,6 +100,8 @@ class Program:
     meta_slots: list[int] = field(default_factory=list)  # every slot of metadata headers
     source: dict[str, Any] = field(default_factory=dict)
     std: StdSlots = field(init=False)
+    egress_spec_start: int = field(init=False)  # BMv2: drop port + 1, masked to the field's width
 
     def __post_init__(self) -> None:
         self.std = StdSlots(self.sm)
+        self.egress_spec_start = 512 & ((1 << self.sm_widths["egress_spec"]) - 1)

@@ -256,7 +256,7 @@ class V1ModelFlow:
         pkt.digest = 0
         p[sm.egress_port] = port
         # BMv2 starts egress with egress_spec = drop port + 1 (masked to the field's width)
-        p[sm.egress_spec] = (DROP_PORT + 1) & ((1 << prog.sm_widths["egress_spec"]) - 1)
+        p[sm.egress_spec] = prog.egress_spec_start
         p[sm.packet_length] = pkt.length
         now = int((time.monotonic() - self._t0) * 1e6)
         p[sm.egress_global_timestamp] = now
