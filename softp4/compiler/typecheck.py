@@ -1512,6 +1512,12 @@ class Checker:
         if bound_out is not None:
             bound_out.extend(bound)
         unbound = unbound or set()
+        if unbound:
+            # bind type variables from typed arguments first: f<T>(1, x) takes T from x, not int
+            for a, p in zip(args, bound, strict=True):
+                at = self.etype(a.value)
+                if not isinstance(at, T.InfIntType):
+                    self.infer(self.resolved(p.type_ref), at, env, unbound)
         for a, p in zip(args, bound, strict=True):
             pt = self.resolved(p.type_ref)
             v = a.value

@@ -720,3 +720,16 @@ def test_list_initializers_for_headers_stacks_and_tuples() -> None:
     assert isinstance(inner, ast.ListExpr) and [e.type for e in inner.elements] == [T.BitsType(8), T.BitsType(16)]
     assert isinstance(tup, ast.VariableDecl) and tup.init is not None
     assert tup.init.type == T.TupleType((T.BitsType(8), T.BOOL))
+
+
+def test_generic_parameters_prefer_typed_arguments_over_integer_literals() -> None:
+    prog, _ = check("""
+        T pick<T>(in T a, in T b) { return a; }
+        control C2(inout bit<8> x) { apply { x = pick(1, x); } }
+    """)
+    c2 = next(d for d in prog.declarations if isinstance(d, ast.ControlDecl) and d.name == "C2")
+    assign = c2.body.statements[0]
+    assert isinstance(assign, ast.AssignmentStatement) and isinstance(assign.right, ast.MethodCall)
+    call = assign.right
+    assert call.inferred_type_args == [T.BitsType(8)]
+    assert call.args[0].value.type == T.BitsType(8) and call.type == T.BitsType(8)
