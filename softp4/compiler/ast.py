@@ -12,9 +12,10 @@ Annotations
     `Annotation`: ``@name`` with its body kept exactly as written (`body`,
     the text between the parentheses or brackets, and `tokens`, the body's
     token texts) plus parsed `args` (unstructured expressions) or `kv`
-    (``key=value`` pairs) where the body parses as such.  Every declaration,
-    parameter, field, key element, action reference, table property and
-    const entry has an `annotations` list.
+    (``key=value`` pairs) where the body parses as such.  ``@pragma NAME
+    rest-of-line`` is the annotation NAME with `pragma` set.  Every
+    declaration, parameter, field, key element, action reference, table
+    property and const entry has an `annotations` list.
 
 Type references (`TypeRef`)
     Types as written in the source: `BaseTypeRef` (``bool``, ``bit<W>``,
@@ -69,6 +70,13 @@ Tables
 
 `Program` is the root: the top-level declarations in order.  `walk(node)`
 yields a node and all nodes below it; `children(node)` the direct ones.
+
+Semantic slots (filled by `typecheck.check_program`, skipped by `walk`):
+`Expression.type` and `.const_value`, `TypeRef.resolved`, `decl` on
+`PathExpr`/`Member`/`NamedTypeRef`, `MethodCall.callee`/`.param_decls`/
+`.inferred_type_args`, `Instantiation.instance_type`/`.constructor`/
+`.param_decls`, `ConstructorCall.constructor`/`.param_decls`,
+`KeyElement.match_kind_decl`.
 """
 
 from __future__ import annotations
