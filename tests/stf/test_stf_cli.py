@@ -201,3 +201,28 @@ def test_suite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_suite_needs_tests(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--suite", str(tmp_path)]) == 1
     assert "no *.stf with <name>.p4 or <name>.json beside it in" in capsys.readouterr().err
+
+
+CORPUS = Path(__file__).parents[1] / "p4programs"
+
+
+@pytest.mark.skipif(not (CORPUS / "basic_forward.p4").exists(), reason="corpus program missing")
+def test_p4_program_is_compiled_and_verbose_traces(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main([str(CORPUS / "basic_forward.p4"), str(CORPUS / "basic_forward.stf"), "-v"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.out + captured.err
+    assert captured.out.startswith("PASS ")
+    assert "basic_forward.stf:2: MyIngress.mac_fwd: 0x2 => MyIngress.forward(0x2)" in captured.err
+    assert "Applying table 'MyIngress.mac_fwd'" in captured.err  # the switch's own trace
+
+
+def test_compile_error_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    prog = tmp_path / "bad.p4"
+    prog.write_text("#include <core.p4>\ncontrol c() { apply { x = ; } }\n")
+    stf = tmp_path / "bad.stf"
+    stf.write_text("")
+    assert main([str(prog), str(stf)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"{prog}:2:" in captured.err and "error:" in captured.err
+    assert "Traceback" not in captured.err
