@@ -126,11 +126,13 @@ def main(argv: list[str] | None = None) -> int:
             print(w, file=sys.stderr)
     out = Path(args.output) if args.output else source.with_suffix(".json")
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result.bmv2_json, indent=2) + "\n", encoding="utf-8")
         for path, fmt in outputs:
             if result.p4info is None:
                 print("softp4 compile: error: P4Info generation is not available", file=sys.stderr)
                 return 1
+            path.parent.mkdir(parents=True, exist_ok=True)
             _write_p4info(result.p4info, path, fmt)
     except OSError as exc:
         print(f"softp4 compile: error: cannot write output: {exc}", file=sys.stderr)
