@@ -1345,6 +1345,9 @@ class Checker:
                 method.decl = fn
                 method.type = T.FunctionType(fn)
                 e.callee = fn
+                if fn.name == "verify" and isinstance(fn, ast.ExternFunctionDecl) and \
+                        self.ctx.kind not in ("parser", "state"):
+                    raise self.error("verify() can only be called in a parser", e.loc)
                 return self.generic_call(e, fn.type_params, fn.params, fn.return_type, targs, {}, scope)
             raise self.error(f"'{method.name}' is not a function or action", method.loc)
         if isinstance(method, ast.Member):

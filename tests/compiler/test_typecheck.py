@@ -689,6 +689,8 @@ def test_header_size_methods() -> None:
          "wrong number of arguments for 'random'"),
         ("parser P2(packet_in p, out ethernet_t e) { state start { p.extract(e); p.extract(e, 8); transition s2; }"
          " }", "no state 's2' in this parser"),
+        ("control C2(inout bit<8> x) { apply { verify(x == 1, error.NoMatch); } }",
+         "verify() can only be called in a parser"),
         ("control C2(inout bit<8> x) { V1Switch(1) v; apply { } }",
          "package V1Switch can only be instantiated at the top level"),
         ("V1Switch(1) v;", "V1Switch: missing argument for parameter 'vr'"),
