@@ -2,12 +2,13 @@
 
     softp4 switch [prog.json] -i 0@veth0 -i 1@veth2 --device-id 1 --grpc-server-addr 127.0.0.1:9559
                   --cpu-port 255 [--no-p4] [--packet-in ipc://...] [--log-console] [--log-file F]
-                  [--use-files DIR] [--pcap DIR] [--priority-queues N]
+                  [--use-files DIR|N] [--pcap DIR] [--priority-queues N]
                   [--grpc-server-ssl --grpc-server-cert F --grpc-server-key F]
 
 Options after a bare `--` (where simple_switch_grpc wants its gRPC options) are accepted too.
 Ports: `-i N@IFACE` binds switch port N to a Linux interface; `--packet-in URL` carries every
-other port over nanomsg (PTF's `--platform nn`); `--use-files DIR` reads `<name>_in.pcap` and
+other port over nanomsg (PTF's `--platform nn`); `--use-files DIR` (or simple_switch's `--use-files N`:
+the current directory after N seconds) reads `<name>_in.pcap` and
 writes `<name>_out.pcap` for each `-i N@name` (or for every `<N>_in.pcap` there when no `-i`).
 SIGINT or SIGTERM stops the switch cleanly.
 """
@@ -97,6 +98,13 @@ def existing_dir(text: str) -> Path:
     return path
 
 
+def pcap_files(text: str) -> tuple[Path, float]:
+    """`--use-files DIR`, or simple_switch's `--use-files N`: the current directory, N seconds' wait."""
+    if text.isdigit():
+        return Path.cwd(), float(text)
+    return existing_dir(text), 0.0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="softp4 switch",
@@ -125,7 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-p4", action="store_true", help="start without a program; wait for P4Runtime")
     parser.add_argument("--packet-in", type=nanomsg_url, metavar="URL", help="nanomsg packet interface (PTF nn)")
-    parser.add_argument("--use-files", type=existing_dir, metavar="DIR", help="pcap files as ports")
+    parser.add_argument(
+        "--use-files", type=pcap_files, metavar="DIR|N",
+        help="pcap files as ports: in DIR, or (simple_switch's form) in the current directory after N seconds",
+    )
     parser.add_argument("--priority-queues", type=queue_count, default=1, metavar="N", help="queues per port")
     parser.add_argument("--log-console", action="store_true", help="print a per-packet trace")
     parser.add_argument(
@@ -230,8 +241,14 @@ class SwitchProcess:
             self.stop()
             raise StartupError(f"P4Runtime server: cannot listen on {args.grpc_server_addr}: {exc}") from None
         self.grpc_port = self.server.port
-        for port in self.port_objects:
-            port.start(self._deliver)
+        from softp4.switch.ports import NanomsgError, PcapError, PortError
+
+        try:
+            for port in self.port_objects:
+                port.start(self._deliver)
+        except (PcapError, PortError, NanomsgError) as exc:
+            self.stop()
+            raise StartupError(str(exc)) from None
 
     def _make_trace(self) -> Callable[[str], None] | None:
         args = self.args
@@ -293,8 +310,9 @@ class SwitchProcess:
             self.capture = PcapCapture(args.pcap)
         if args.use_files is not None:
             names = {p: n for p, n in args.interfaces} if args.interfaces else None
+            directory, delay = args.use_files
             try:
-                pcap = PcapPorts(args.use_files, names)
+                pcap = PcapPorts(directory, names, delay)
             except PcapError as exc:
                 raise StartupError(str(exc)) from None
             self.port_objects.append(pcap)
@@ -331,7 +349,7 @@ class SwitchProcess:
         if args.packet_in:
             parts.append(f"nanomsg {args.packet_in}")
         if args.use_files:
-            parts.append(f"pcap files in {args.use_files}")
+            parts.append(f"pcap files in {args.use_files[0]}")
         host = args.grpc_server_addr.rpartition(":")[0]
         tls = " (TLS)" if args.grpc_server_ssl else ""
         parts.append(f"P4Runtime on {host}:{self.grpc_port}{tls}")

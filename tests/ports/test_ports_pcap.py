@@ -98,3 +98,14 @@ def test_named_ports_ignore_unknown_outputs(tmp_path: Path) -> None:
 def test_missing_directory(tmp_path: Path) -> None:
     with pytest.raises(PcapError, match="not a directory"):
         PcapPorts(tmp_path / "nope")
+
+
+def test_delay_before_input_and_close_during_it(tmp_path: Path) -> None:
+    write_pcap(tmp_path / "0_in.pcap", [b"x" * 20])
+    seen: list[bytes] = []
+    ports = PcapPorts(tmp_path, delay=30)
+    ports.start(lambda p, f: seen.append(f))
+    assert not ports.wait_input(0.2)  # still waiting out the delay
+    ports.close()  # ends the wait at once
+    assert ports.wait_input(5)
+    assert seen == []

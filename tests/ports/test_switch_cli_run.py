@@ -110,6 +110,28 @@ def test_pcap_files(tmp_path: Path, prog: Path) -> None:
     assert read_pcap(tmp_path / "2_out.pcap") == [FRAME, FRAME[::-1]]
 
 
+def test_use_files_simple_switch_form(tmp_path: Path, prog: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--use-files 0 -i 0@pcap0`: files named after the interfaces, in the current directory."""
+    monkeypatch.chdir(tmp_path)
+    write_pcap(tmp_path / "pcap0_in.pcap", [FRAME])
+    process, _ = start([str(prog), "--use-files", "0", "-i", "0@pcap0", "-i", "2@pcap2"])
+    try:
+        out = tmp_path / "pcap2_out.pcap"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and out.stat().st_size < 24 + 16 + len(FRAME):
+            time.sleep(0.05)
+    finally:
+        process.stop()
+    assert read_pcap(tmp_path / "pcap2_out.pcap") == [FRAME]
+    assert read_pcap(tmp_path / "pcap0_out.pcap") == []
+
+
+def test_corrupt_input_pcap_is_a_startup_error(tmp_path: Path, prog: Path) -> None:
+    (tmp_path / "0_in.pcap").write_bytes(b"not a pcap file at all, really")
+    with pytest.raises(StartupError, match=r"0_in\.pcap: not a pcap file"):
+        start([str(prog), "--use-files", str(tmp_path)])
+
+
 def test_startup_errors_are_clear(tmp_path: Path, prog: Path) -> None:
     with pytest.raises(StartupError, match="interface nosuchif9: no such network interface"):
         start([str(prog), "-i", "0@nosuchif9"])

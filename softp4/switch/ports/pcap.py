@@ -96,8 +96,11 @@ class PcapPorts:
     Output files of the named (or discovered) ports are created, empty, at start, as BMv2 does.
     """
 
-    def __init__(self, directory: str | Path, names: Mapping[int, str] | None = None) -> None:
+    def __init__(
+        self, directory: str | Path, names: Mapping[int, str] | None = None, delay: float = 0.0
+    ) -> None:
         self.directory = Path(directory)
+        self.delay = delay  # seconds to wait before reading the inputs (BMv2's --use-files N)
         if not self.directory.is_dir():
             raise PcapError(f"{self.directory}: not a directory")
         self._names: dict[int, str] = dict(names) if names is not None else {}
@@ -106,6 +109,7 @@ class PcapPorts:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
+        self._stop = threading.Event()
         self._closed = False
         self.error: str | None = None
         if not self._fixed:
@@ -139,6 +143,8 @@ class PcapPorts:
 
         def run() -> None:
             try:
+                if self.delay > 0 and self._stop.wait(self.delay):
+                    return
                 for _, port, _, frame in inputs:
                     if self._closed:
                         break
@@ -178,6 +184,7 @@ class PcapPorts:
             stream.flush()
 
     def close(self) -> None:
+        self._stop.set()
         with self._lock:
             self._closed = True
             for stream in self._out.values():
