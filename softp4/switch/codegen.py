@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from softp4.switch.expressions import parse_hexstr
+from softp4.switch.expressions import MAX_SHIFT, parse_hexstr, shl
 from softp4.switch.layout import Layout
 from softp4.switch.packet import PHV, to_signed
 
@@ -59,6 +59,7 @@ HELPERS: dict[str, Any] = {
     "_sat": _sat,
     "_usat": _usat,
     "_tcm": to_signed,
+    "_shl": shl,
 }
 
 
@@ -100,6 +101,8 @@ class SourceGen:
             a, b = self.expr(left), self.expr(right)
             if a is None or b is None:
                 return None
+            if op == "<<" and not (b.isdigit() and int(b) <= MAX_SHIFT):
+                return f"_shl({a}, {b})"
             return f"({a} {_BINARY_SRC[op]} {b})"
         if op in ("/", "%"):
             a, b = self.expr(left), self.expr(right)

@@ -34,11 +34,21 @@ def parse_hexstr(value: Any, where: str) -> int:
         raise ConfigError(f"{where}: bad hexstr {value!r}") from None
 
 
+MAX_SHIFT = 1 << 16  # bits; a left shift by more leaves nothing in any field (and would exhaust memory)
+
+
+def shl(a: int, b: int) -> int:
+    """`a << b` with BMv2's unbounded arithmetic, but no gigantic integers from packet-controlled shifts."""
+    if b > MAX_SHIFT:
+        return 0
+    return a << b if b >= 0 else a >> -b
+
+
 _BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add,
     "-": operator.sub,
     "*": operator.mul,
-    "<<": operator.lshift,
+    "<<": shl,
     ">>": operator.rshift,
     "==": operator.eq,
     "!=": operator.ne,

@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+DENSE_LIMIT = 1 << 20  # cells; bigger arrays are stored sparsely (a program may declare 2**32 cells)
+
+
+class SparseCells(dict[int, int]):
+    """Cells of a huge array: absent cells read as 0 and are not created by reading."""
+
+    def __missing__(self, key: int) -> int:
+        return 0
+
+
+def new_cells(size: int) -> Any:
+    return [0] * size if size <= DENSE_LIMIT else SparseCells()
+
 
 class RegisterArray:
     """`register<T>(size)`: cells of `bitwidth` bits; out-of-range reads give 0, writes are ignored."""
@@ -13,7 +28,7 @@ class RegisterArray:
         self.size = size
         self.bitwidth = bitwidth
         self.mask = (1 << bitwidth) - 1
-        self.cells = [0] * size
+        self.cells = new_cells(size)
 
     def read(self, index: int) -> int:
         if 0 <= index < self.size:
@@ -25,7 +40,7 @@ class RegisterArray:
             self.cells[index] = int(value) & self.mask
 
     def reset(self) -> None:
-        self.cells = [0] * self.size
+        self.cells = new_cells(self.size)
 
 
 class CounterArray:
@@ -38,8 +53,8 @@ class CounterArray:
         self.size = size
         self.is_direct = is_direct
         self.binding = binding
-        self.bytes = [0] * size
-        self.packets = [0] * size
+        self.bytes = new_cells(size)
+        self.packets = new_cells(size)
 
     def count(self, index: int, nbytes: int) -> None:
         if 0 <= index < self.size:
@@ -47,5 +62,5 @@ class CounterArray:
             self.packets[index] += 1
 
     def reset(self) -> None:
-        self.bytes = [0] * self.size
-        self.packets = [0] * self.size
+        self.bytes = new_cells(self.size)
+        self.packets = new_cells(self.size)

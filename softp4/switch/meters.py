@@ -69,12 +69,19 @@ class MeterArray:
         self.is_direct = is_direct
         self.binding = binding
         self.result_target: tuple[int, int] | None = None  # (slot, width) of a direct meter's result
-        self.meters = [Meter() for _ in range(size)]
+        self.meters: dict[int, Meter] = {}  # only the configured cells: the others are GREEN
+
+    def meter(self, index: int) -> Meter:
+        m = self.meters.get(index)
+        if m is None:
+            m = self.meters[index] = Meter()
+        return m
 
     def execute(self, index: int, nbytes: int) -> int:
-        if 0 <= index < self.size:
-            return self.meters[index].execute(1 if self.packets else nbytes)
-        return GREEN
+        m = self.meters.get(index)
+        if m is None:
+            return GREEN
+        return m.execute(1 if self.packets else nbytes)
 
     def reset(self) -> None:
-        self.meters = [Meter() for _ in range(self.size)]
+        self.meters = {}

@@ -439,7 +439,7 @@ class Switch:
             if m is None or m.is_direct:
                 raise NotFound(f"no indirect meter '{name}'")
             self._index("meter", name, m.size, index)
-            m.meters[index].configure(self._check_rates(rates))
+            m.meter(index).configure(self._check_rates(rates))
 
     def meter_get(self, name: str, index: int) -> list[tuple[float, int]]:
         with self._lock:
@@ -447,7 +447,8 @@ class Switch:
             if m is None or m.is_direct:
                 raise NotFound(f"no indirect meter '{name}'")
             self._index("meter", name, m.size, index)
-            return list(m.meters[index].rates)
+            cell = m.meters.get(index)
+            return [] if cell is None else list(cell.rates)
 
     def register_read(self, name: str, index: int) -> int:
         with self._lock:

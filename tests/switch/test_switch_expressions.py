@@ -99,3 +99,10 @@ def test_action_parameters_and_locals() -> None:
     p.table("t", [], ["set"], default=("set", [0x1233]))
     sw = Switch(p.build())
     assert sw.process(0, bytes(2)) == [(0, bytes.fromhex("1234"))]
+
+
+def test_packet_controlled_left_shift_stays_cheap() -> None:
+    # h.r = h.a << (h.b * 0x1000000): a shift by billions of bits would exhaust memory; the field gets 0
+    big = OP("*", B_, C(0x1000000, 32))
+    assert run_expr(OP("<<", A, big), 1, 0xFF) == 0
+    assert run_expr(OP("<<", A, B_), 1, 4) == 16

@@ -232,3 +232,21 @@ def test_custom_crc_parameters() -> None:
         sw.set_crc_parameters("calc", 1 << 16, 0, 0, False, False)
     with pytest.raises(NotFound):
         sw.set_crc_parameters("nope", 1, 0, 0, False, False)
+
+
+def test_huge_arrays_are_sparse() -> None:
+    p = Program()
+    p.header_type("h_t", [("k", 8)])
+    p.header("h", "h_t")
+    p.states = [state("start", [extract("h")])]
+    p.j["register_arrays"] = [{"name": "reg", "id": 0, "size": 1 << 32, "bitwidth": 8}]
+    p.j["counter_arrays"] = [{"name": "ctr", "id": 0, "size": 1 << 32, "is_direct": False}]
+    p.j["meter_arrays"] = [
+        {"name": "m", "id": 0, "is_direct": False, "size": 1 << 32, "rate_count": 2, "type": "bytes"}
+    ]
+    sw = Switch(p.build())
+    sw.register_write("reg", (1 << 32) - 1, 7)
+    assert sw.register_read("reg", (1 << 32) - 1) == 7
+    assert sw.register_read("reg", 5) == 0
+    assert sw.counter_read("ctr", 1 << 31) == (0, 0)
+    assert sw.meter_get("m", 1 << 31) == []
