@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import socket
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,6 +48,27 @@ def test_ptf_round_trip(url: str, switch_side: tuple[NanomsgPorts, queue.Queue[t
         assert (port_, bytes(data)) == (1, b"\x01\x02\x03" * 20)
     finally:
         ptf.close()
+
+
+def test_tcp_transport() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"tcp://127.0.0.1:{port}"
+    got: queue.Queue[tuple[int, bytes]] = queue.Queue()
+    ports = NanomsgPorts(url)
+    ports.start(lambda p, f: got.put((p, f)))
+    ptf = DataPlanePacketSourceNN(0, url, 5000, 1000)
+    try:
+        ptf.port_add(5)
+        ptf.send(5, b"\x11" * 64)
+        assert got.get(timeout=5) == (5, b"\x11" * 64)
+        ports.send(5, b"\x22" * 64)
+        received = ptf.recv()
+        assert received is not None and (received[1], bytes(received[2])) == (5, b"\x22" * 64)
+    finally:
+        ptf.close()
+        ports.close()
 
 
 def test_info_request_is_answered_not_supported(
