@@ -1,0 +1,472 @@
+"""`softp4 switch` over veth pairs: packets/s and per-packet latency (p50, p99), L2 and IPv4 LPM.
+
+Needs root (it creates two veth pairs and opens packet sockets).  For each program under
+benchmarks/programs/ (compiled here with softp4) it starts `softp4 switch --no-p4` on the
+switch ends of the pairs, pushes the program and a fixed set of entries over P4Runtime (as a
+controller would), and then, from AF_PACKET sockets in this process on the host ends:
+
+  * checks that one frame comes out exactly as the program must rewrite it;
+  * latency: one frame in flight at a time, send to receive, --latency-samples frames;
+  * throughput: a burst of --packets frames sent as fast as this process can, then counts what
+    arrives (kernel receive timestamps) until the port stays idle; packets/s is frames received
+    over the time from the first send to the last arrival, median of --repeat bursts.  Frames the switch could not keep
+    up with are lost in its socket buffer, as with BMv2, and reported.
+
+Goals (issue 3; simple_switch_grpc on 2 cores, IPv4 LPM over veth, sender on the same machine):
+-O2 with logging macros about 25 k packets/s, p50 about 80 us; -O3 release about 110 k packets/s,
+p50 about 66 us.  The interfaces are removed afterwards, also on errors and Ctrl-C.
+
+    sudo .venv/bin/python benchmarks/switch_veth.py [--packets 20000] [--repeat 3] [--latency-samples 3000]
+                                                    [--entries 1000] [--only l2|ipv4-lpm]
+
+Prints figures; asserts nothing (it stops with a message if a frame is not forwarded right).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+SO_TIMESTAMPNS = 35
+SO_RCVBUFFORCE = 33
+RECEIVE_BUFFER = 64 * 1024 * 1024
+MAGIC = b"SP4B"
+IDLE_SECONDS = 1.0
+BATCH = 250
+ROUTE_PORT, ROUTE_MAC = 1, 0x02_00_00_00_01_01
+
+
+class BenchError(Exception):
+    """The benchmark cannot run or the switch did not forward as it must; the message says why."""
+
+
+# --------------------------------------------------------------------------------------------
+# veth pairs
+
+
+@dataclass(frozen=True)
+class Pair:
+    switch_end: str
+    host_end: str
+
+
+def _ip(*args: str) -> None:
+    result = subprocess.run(["ip", *args], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BenchError(f"ip {' '.join(args)}: {result.stderr.strip()}")
+
+
+def _disable_ipv6(ifname: str) -> None:
+    """No router solicitations or MLD reports on the benchmark's links."""
+    path = Path("/proc/sys/net/ipv6/conf") / ifname / "disable_ipv6"
+    if path.exists():
+        path.write_text("1")
+
+
+@contextmanager
+def veth_pairs(count: int) -> Iterator[list[Pair]]:
+    """`count` veth pairs with names unique to this process, up and quiet; removed on exit."""
+    tag = f"sp4b{os.getpid() % 100000}"
+    pairs = [Pair(f"{tag}s{i}", f"{tag}h{i}") for i in range(count)]
+    created: list[Pair] = []
+    try:
+        for pair in pairs:
+            if Path("/sys/class/net", pair.switch_end).exists():
+                _ip("link", "del", pair.switch_end)
+            _ip("link", "add", pair.switch_end, "type", "veth", "peer", "name", pair.host_end)
+            created.append(pair)
+            for end in (pair.switch_end, pair.host_end):
+                _disable_ipv6(end)
+                _ip("link", "set", end, "up")
+        yield pairs
+    finally:
+        for pair in created:
+            subprocess.run(["ip", "link", "del", pair.switch_end], capture_output=True)
+
+
+# --------------------------------------------------------------------------------------------
+# the switch process and its P4Runtime client
+
+
+def _free_tcp_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def softp4_switch(pairs: list[Pair], log: Path) -> Iterator[str]:
+    """`softp4 switch --no-p4` with port i on pairs[i]; yields its P4Runtime address once ready."""
+    softp4 = shutil.which("softp4") or str(Path(sys.executable).parent / "softp4")
+    address = f"127.0.0.1:{_free_tcp_port()}"
+    cmd = [softp4, "switch", "--no-p4", "--device-id", "1", "--grpc-server-addr", address]
+    for i, pair in enumerate(pairs):
+        cmd += ["-i", f"{i}@{pair.switch_end}"]
+    with log.open("w") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        deadline = time.monotonic() + 30
+        while "ready" not in log.read_text():
+            if proc.poll() is not None:
+                raise BenchError(f"softp4 switch exited: {log.read_text().strip()}")
+            if time.monotonic() > deadline:
+                raise BenchError("softp4 switch did not become ready in 30 s")
+            time.sleep(0.05)
+        yield address
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+class P4RuntimeClient:
+    """Just enough P4Runtime to become primary, push a pipeline and insert table entries."""
+
+    def __init__(self, address: str) -> None:
+        import grpc
+        from finsy.proto import p4r, p4r_grpc
+
+        self.p4r = p4r
+        self.channel = grpc.insecure_channel(address)
+        self.stub = p4r_grpc.P4RuntimeStub(self.channel)
+        self.election = p4r.Uint128(low=1)
+        self._closed = False
+        hello = p4r.StreamMessageRequest(
+            arbitration=p4r.MasterArbitrationUpdate(device_id=1, election_id=self.election)
+        )
+
+        def requests() -> Iterator[Any]:
+            yield hello
+            while not self._closed:
+                time.sleep(0.1)
+
+        self.stream = self.stub.StreamChannel(requests())
+        next(self.stream)  # the arbitration reply
+        self.p4info: Any = None
+
+    def set_pipeline(self, p4info: Any, device_config: bytes) -> None:
+        p4r = self.p4r
+        self.p4info = p4info
+        self.stub.SetForwardingPipelineConfig(
+            p4r.SetForwardingPipelineConfigRequest(
+                device_id=1,
+                election_id=self.election,
+                action=p4r.SetForwardingPipelineConfigRequest.VERIFY_AND_COMMIT,
+                config=p4r.ForwardingPipelineConfig(p4info=p4info, p4_device_config=device_config),
+            )
+        )
+
+    def _id(self, kind: str, name: str) -> int:
+        for obj in getattr(self.p4info, kind):
+            if obj.preamble.name == name:
+                return int(obj.preamble.id)
+        raise BenchError(f"no {kind[:-1]} named {name} in the P4Info")
+
+    def insert(self, table: str, entries: list[tuple[list[Any], str, list[bytes]]]) -> None:
+        """Entries as (matches, action, param values); matches are p4r.FieldMatch messages."""
+        p4r = self.p4r
+        table_id = self._id("tables", table)
+        updates = []
+        for matches, action, params in entries:
+            act = p4r.Action(
+                action_id=self._id("actions", action),
+                params=[p4r.Action.Param(param_id=i + 1, value=v) for i, v in enumerate(params)],
+            )
+            entry = p4r.TableEntry(table_id=table_id, match=matches, action=p4r.TableAction(action=act))
+            updates.append(p4r.Update(type=p4r.Update.INSERT, entity=p4r.Entity(table_entry=entry)))
+        for start in range(0, len(updates), BATCH):
+            self.stub.Write(
+                p4r.WriteRequest(device_id=1, election_id=self.election, updates=updates[start : start + BATCH])
+            )
+
+    def close(self) -> None:
+        self._closed = True
+        self.stream.cancel()
+        self.channel.close()
+
+
+# --------------------------------------------------------------------------------------------
+# the two workloads
+
+
+@dataclass
+class Workload:
+    name: str
+    program: str
+    install: Callable[[P4RuntimeClient, int], None]
+    frame: Callable[[int], bytes]  # the frame with sequence number n, sent on port 0
+    expect: Callable[[bytes], bytes]  # what port 1 must receive for a sent frame
+
+
+def _exact(value: int, width_bytes: int) -> Any:
+    from finsy.proto import p4r
+
+    return p4r.FieldMatch(field_id=1, exact=p4r.FieldMatch.Exact(value=value.to_bytes(width_bytes, "big")))
+
+
+def _lpm(value: int, prefix: int) -> Any:
+    from finsy.proto import p4r
+
+    return p4r.FieldMatch(field_id=1, lpm=p4r.FieldMatch.LPM(value=value.to_bytes(4, "big"), prefix_len=prefix))
+
+
+HOST_MAC, SWITCH_MAC = 0x02_00_00_00_00_01, 0x02_00_00_00_00_02
+
+
+def _l2_install(client: P4RuntimeClient, entries: int) -> None:
+    rows = [
+        ([_exact(0x02_00_00_10_00_00 + i, 6)], "L2Ingress.forward", [(i % 2).to_bytes(2, "big")])
+        for i in range(entries)
+    ]
+    rows.append(([_exact(SWITCH_MAC, 6)], "L2Ingress.forward", [ROUTE_PORT.to_bytes(2, "big")]))
+    client.insert("L2Ingress.dmac", rows)
+
+
+def _l2_frame(n: int) -> bytes:
+    head = SWITCH_MAC.to_bytes(6, "big") + HOST_MAC.to_bytes(6, "big") + b"\x88\xb5"
+    return head + MAGIC + struct.pack("!I", n) + bytes(46)
+
+
+def _ipv4_install(client: P4RuntimeClient, entries: int) -> None:
+    rows = []
+    for i in range(entries):  # /24s in 10.0.0.0/8, the benchmark's own route among them
+        port = ROUTE_PORT if i == 1 else i % 2
+        rows.append(
+            (
+                [_lpm(0x0A00_0000 + (i << 8), 24)],
+                "RouterIngress.route",
+                [(0x02_00_00_20_00_00 + i).to_bytes(6, "big"), port.to_bytes(2, "big")],
+            )
+        )
+    rows[1] = (
+        [_lpm(0x0A00_0100, 24)],
+        "RouterIngress.route",
+        [ROUTE_MAC.to_bytes(6, "big"), ROUTE_PORT.to_bytes(2, "big")],
+    )
+    for prefix in (8, 16):  # shorter prefixes covering the route: the longest must win
+        rows.append(([_lpm(0x0A00_0000, prefix)], "RouterIngress.route", [bytes(6), (0).to_bytes(2, "big")]))
+    client.insert("RouterIngress.routes", rows)
+
+
+def _ipv4_frame(n: int) -> bytes:
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+
+    mac = ":".join(f"{b:02x}" for b in SWITCH_MAC.to_bytes(6, "big"))
+    host = ":".join(f"{b:02x}" for b in HOST_MAC.to_bytes(6, "big"))
+    pkt = Ether(dst=mac, src=host) / IP(src="192.168.0.1", dst="10.0.1.5", ttl=64) / UDP(sport=5000, dport=6000)
+    return bytes(pkt / (MAGIC + struct.pack("!I", n) + bytes(22)))
+
+
+def _ipv4_expect(frame: bytes) -> bytes:
+    from scapy.layers.l2 import Ether
+
+    pkt = Ether(frame)
+    pkt.src, pkt.dst = pkt.dst, ":".join(f"{b:02x}" for b in ROUTE_MAC.to_bytes(6, "big"))
+    pkt["IP"].ttl -= 1
+    del pkt["IP"].chksum
+    return bytes(pkt)
+
+
+WORKLOADS = [
+    Workload("l2", "l2_forward", _l2_install, _l2_frame, lambda f: f),
+    Workload("ipv4-lpm", "ipv4_lpm", _ipv4_install, _ipv4_frame, _ipv4_expect),
+]
+
+
+# --------------------------------------------------------------------------------------------
+# packet sockets and measurements
+
+
+def packet_socket(ifname: str, receive_buffer: int = 0) -> socket.socket:
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    if receive_buffer:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, receive_buffer)
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    sock.bind((ifname, 0))
+    return sock
+
+
+def _sequence(frame: bytes) -> int | None:
+    i = frame.find(MAGIC)
+    return struct.unpack_from("!I", frame, i + 4)[0] if i >= 0 and len(frame) >= i + 8 else None
+
+
+def drain(sock: socket.socket) -> None:
+    sock.setblocking(False)
+    try:
+        while True:
+            sock.recv(65536)
+    except BlockingIOError:
+        pass
+    finally:
+        sock.setblocking(True)
+
+
+def receive_one(sock: socket.socket, want: int, timeout: float) -> bytes | None:
+    """The frame with sequence number `want`, or None after `timeout` seconds."""
+    deadline = time.perf_counter() + timeout
+    while True:
+        left = deadline - time.perf_counter()
+        if left <= 0 or not select.select([sock], [], [], left)[0]:
+            return None
+        frame, address = sock.recvfrom(65536)
+        if address[2] != PACKET_OUTGOING and _sequence(frame) == want:
+            return frame
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))]
+
+
+def latency(tx: socket.socket, rx: socket.socket, workload: Workload, samples: int) -> tuple[list[float], int]:
+    """Round trips in microseconds, one frame in flight at a time; and how many were lost."""
+    frames = [workload.frame(1_000_000 + n) for n in range(samples)]
+    clock = time.perf_counter_ns
+    times: list[float] = []
+    lost = 0
+    for n, frame in enumerate(frames):
+        t0 = clock()
+        tx.send(frame)
+        if receive_one(rx, 1_000_000 + n, 0.5) is None:
+            lost += 1
+            continue
+        times.append((clock() - t0) / 1000)
+    times.sort()
+    return times, lost
+
+
+def burst(tx: socket.socket, rx: socket.socket, workload: Workload, packets: int) -> tuple[int, float, float]:
+    """Send `packets` frames back to back; (received, seconds to the last arrival, seconds sending)."""
+    frames = [workload.frame(n) for n in range(packets)]
+    drain(rx)
+    send = tx.send
+    t_start = time.time()
+    for frame in frames:
+        send(frame)
+    t_sent = time.time()
+    received = 0
+    last = t_start
+    rx.settimeout(IDLE_SECONDS)
+    cmsg_space = socket.CMSG_SPACE(16)
+    try:
+        while True:
+            try:
+                data, ancdata, _, address = rx.recvmsg(65536, cmsg_space)
+            except TimeoutError:
+                break
+            if address[2] == PACKET_OUTGOING or _sequence(data) is None:
+                continue
+            received += 1
+            for level, kind, value in ancdata:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                    sec, nsec = struct.unpack("qq", value[:16])
+                    last = max(last, sec + nsec / 1e9)
+    finally:
+        rx.settimeout(None)
+    return received, last - t_start, t_sent - t_start
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def compile_program(name: str) -> tuple[Any, bytes]:
+    from softp4.compiler import compile_file
+
+    result = compile_file(PROGRAMS / f"{name}.p4")
+    return result.p4info, json.dumps(result.bmv2_json).encode()
+
+
+def run_workload(workload: Workload, pairs: list[Pair], args: argparse.Namespace, tmp: Path) -> None:
+    p4info, config = compile_program(workload.program)
+    with softp4_switch(pairs, tmp / f"{workload.name}.log") as address:
+        client = P4RuntimeClient(address)
+        try:
+            client.set_pipeline(p4info, config)
+            workload.install(client, args.entries)
+        finally:
+            client.close()
+        tx = packet_socket(pairs[0].host_end)
+        rx = packet_socket(pairs[1].host_end, RECEIVE_BUFFER)
+        try:
+            probe = workload.frame(999_999)
+            tx.send(probe)
+            got = receive_one(rx, 999_999, 5.0)
+            if got is None:
+                raise BenchError(f"{workload.name}: the switch did not forward the benchmark frame to port 1")
+            want = workload.expect(probe)
+            if got[: len(want)] != want:
+                raise BenchError(f"{workload.name}: port 1 received {got.hex()}\n  expected {want.hex()}")
+            latency(tx, rx, workload, min(500, args.latency_samples))  # warm-up
+            times, lost = latency(tx, rx, workload, args.latency_samples)
+            bursts = [burst(tx, rx, workload, args.packets) for _ in range(args.repeat)]
+        finally:
+            tx.close()
+            rx.close()
+    if times:
+        p50, p99 = statistics.median(times), percentile(times, 0.99)
+        lat = f"p50 {p50:6.1f} us   p99 {p99:7.1f} us ({len(times)} frames, {lost} lost)"
+    else:
+        lat = "no latency sample"
+    rates = sorted(received / seconds for received, seconds, _ in bursts)
+    arrived = statistics.median(received for received, _, _ in bursts)
+    sent = statistics.median(args.packets / sending for _, _, sending in bursts)
+    print(
+        f"{workload.name:9s} {statistics.median(rates):9,.0f} packets/s (median of {len(rates)} bursts, "
+        f"{rates[0]:,.0f}..{rates[-1]:,.0f}; {arrived:.0f}/{args.packets} frames arrived, sent at {sent:,.0f}/s)",
+        flush=True,
+    )
+    print(f"{'':9s} latency {lat}", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--packets", type=int, default=20_000, help="frames in the throughput burst (default 20000)")
+    ap.add_argument("--latency-samples", type=int, default=3_000, help="one-at-a-time frames (default 3000)")
+    ap.add_argument("--entries", type=int, default=1_000, help="table entries installed (default 1000)")
+    ap.add_argument("--repeat", type=int, default=3, help="bursts; the median rate is printed (default 3)")
+    ap.add_argument("--only", choices=[w.name for w in WORKLOADS], help="run one workload")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("switch_veth.py: needs root (veth pairs and packet sockets)")
+    if shutil.which("ip") is None:
+        raise SystemExit("switch_veth.py: needs the `ip` command (iproute2)")
+    print(
+        f"softp4 switch over veth, {args.entries} entries, sender and receiver in this process "
+        f"(packet sockets); burst of {args.packets}, {args.latency_samples} latency samples"
+    )
+    try:
+        with tempfile.TemporaryDirectory(prefix="softp4-veth-bench-") as tmp, veth_pairs(2) as pairs:
+            for workload in WORKLOADS:
+                if args.only in (None, workload.name):
+                    run_workload(workload, pairs, args, Path(tmp))
+    except BenchError as exc:
+        raise SystemExit(f"switch_veth.py: {exc}") from None
+
+
+if __name__ == "__main__":
+    main()
