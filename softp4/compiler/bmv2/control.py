@@ -477,6 +477,9 @@ class ControlLowerer:
             j["entries"] = [
                 self._entry(scope, decl, en, i, key_kinds, key_widths, actions) for i, en in enumerate(ep.entries)
             ]
+            if any(en.priority is not None for en in ep.entries):
+                for ej, p in zip(j["entries"], self._entry_priorities(decl, ep.entries), strict=True):
+                    ej["priority"] = p
         self.tables.append(j)
         if pre.prims:
             action = be.new_action(f"{decl.name}_key", [], pre.prims)
@@ -602,18 +605,48 @@ class ControlLowerer:
         a = self.be.table_action(scope, adecl, args)
         if all(x["id"] != a["id"] for x in actions):
             raise CompileError(f"action '{adecl.name}' is not in the actions of table '{decl.name}'", en.loc)
-        prio = index + 1
-        if en.priority is not None:
-            c = const_int(en.priority.const_value, self.be)
-            if c is None:
-                raise CompileError("entry priority must be a compile-time constant", en.priority.loc)
-            prio = int(c)
+        prio = index + 1  # replaced by _entry_priorities when priorities are explicit
         return {
             "source_info": self.be.source_info(en, expr_text(ks)),
             "match_key": match_key,
             "action_entry": {"action_id": a["id"], "action_data": self.be.action_data(adecl, args, en.action.expr)},
             "priority": prio,
         }
+
+    def _entry_priorities(self, decl: ast.TableDecl, entries: list[ast.Entry]) -> list[int]:
+        """BMv2 priorities (lower wins) for entries with explicit P4 priorities.
+
+        P4 numbers entries without a priority from the previous one by
+        `priority_delta`; `largest_priority_wins` (default true) says which way wins.
+        """
+        largest = True
+        delta = 1
+        for name in ("largest_priority_wins", "priority_delta"):
+            v = decl.value(name)
+            c = const_int(v.const_value, self.be) if v is not None else None
+            if c is not None:
+                if name == "largest_priority_wins":
+                    largest = bool(c)
+                else:
+                    delta = int(c)
+        p4: list[int] = []
+        current: int | None = None
+        for en in entries:
+            if en.priority is not None:
+                c = const_int(en.priority.const_value, self.be)
+                if c is None:
+                    raise CompileError("entry priority must be a compile-time constant", en.priority.loc)
+                current = int(c)
+            elif current is None:
+                current = delta * len(entries) if largest else 1
+            else:
+                current = current - delta if largest else current + delta
+            p4.append(current)
+        if largest:
+            top = max(p4)
+            return [top - p + 1 for p in p4]
+        low = min(p4)
+        return [p - low + 1 for p in p4]
 
     def _const(self, e: ast.Expression) -> int:
         c = const_int(e.const_value, self.be)
