@@ -58,7 +58,8 @@ class VethPort:
 
     `start(deliver)` opens the socket and calls `deliver(port, frame)` from a receive thread for
     every frame arriving on the interface; `send(frame)` transmits; `close()` stops the thread.
-    Counters: `rx_frames`, `tx_frames`, `tx_errors` (frames the kernel refused, e.g. too short).
+    Counters: `rx_frames`, `tx_frames`, `tx_errors` (frames the kernel refused, e.g. over the MTU).
+    Frames shorter than an Ethernet header are zero-padded to 14 bytes, which the kernel requires.
     """
 
     def __init__(self, port: int, ifname: str) -> None:
