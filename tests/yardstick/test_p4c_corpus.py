@@ -238,7 +238,7 @@ def test_golden_text_forms() -> None:
     )
     oldest = "tables {\n  size: 1\n}\n"
     assert corpus.golden_text(oldest) == (oldest, corpus.OLD_GOLDEN)
-    no_tables = 'actions {\n  preamble {\n    id: 1\n  }\n}\n'
+    no_tables = "actions {\n  preamble {\n    id: 1\n  }\n}\n"
     assert corpus.golden_text(no_tables) == (no_tables, "")
 
 
@@ -270,3 +270,16 @@ def test_golden_path_prefers_p4c_name(tmp_path: Path) -> None:
     full = tmp_path / "p4_16_samples_outputs" / "x-bmv2.p4.p4info.txtpb"
     full.write_text("")
     assert corpus.golden_path(tmp_path, "x-bmv2") == full
+
+
+def test_comparable_leaves_out_what_old_goldens_lack() -> None:
+    from finsy.proto import p4i
+
+    actual = _info("tables { preamble { id: 1 } initial_default_action { action_id: 2 } } type_info { }")
+    assert isinstance(actual, p4i.P4Info)
+    same, notes = corpus.comparable(_info("tables { preamble { id: 1 } }"), actual, corpus.OLD_GOLDEN)
+    assert same == _info("tables { preamble { id: 1 } }")
+    assert notes == [corpus.OLD_GOLDEN, corpus.NO_TYPE_INFO]
+    kept, notes = corpus.comparable(_info("type_info { }"), actual, "")
+    assert kept == actual and kept is not actual
+    assert notes == []
