@@ -4,6 +4,11 @@ The order of the steps and the metadata each copy carries follow BMv2's simple_s
 I2E clone, digest, resubmit, multicast or unicast (egress_spec 511 drops) at the end of
 ingress; E2E clone, drop, deparse, recirculate, truncate at the end of egress. One received
 frame runs to completion; the outputs come back in transmit order.
+
+Where BMv2 would loop or crash, softp4 bounds the work per received frame instead:
+MAX_PASSES ingress/egress passes (resubmit and recirculation loops), parser.MAX_STATES
+parser states, MAX_GROWTH bytes of growth, a failed assert drops the packet, and a
+header-stack index out of range in a control drops it too (each with a trace line).
 """
 
 from __future__ import annotations
