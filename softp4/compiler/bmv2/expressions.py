@@ -338,7 +338,9 @@ class ExprLowerer:
             lt, rt = e.left.type, e.right.type
             if is_bool(lt) or is_bool(rt):
                 return op(o, self.cond(e.left), self.cond(e.right))
-            if isinstance(lt, t.StructLikeType) or isinstance(rt, t.StructLikeType):
+            if isinstance(lt, t.StructLikeType | t.StackType | t.TupleType) or isinstance(
+                rt, t.StructLikeType | t.StackType | t.TupleType
+            ):
                 return self._compare_aggregate(e)
             return op(o, self.data(e.left), self.data(e.right))
         left = self.data(e.left)
@@ -373,47 +375,44 @@ class ExprLowerer:
 
     def _compare_aggregate(self, e: ast.Binary) -> J:
         lv, rv = self.value(e.left), self.value(e.right)
-        if isinstance(lv, Header) and isinstance(rv, Header):
-            parts: list[J] = [op("==", d2b(lv.valid_field()), d2b(rv.valid_field()))]
-            for f, g in zip(flat_fields(lv), flat_fields(rv), strict=True):
-                if isinstance(f.type, t.VarbitType):
-                    raise unsupported("comparing headers with varbit fields", e.loc)
-                parts.append(op("==", f.json(), g.json()))
-            j = parts[0]
-            for p in parts[1:]:
-                j = op("and", j, p)
-            return op("not", None, j) if e.op == "!=" else j
-        if isinstance(lv, Struct) and isinstance(rv, Struct) and len(lv.fields) == len(rv.fields):
-            parts = []
-            for a, b in zip(lv.fields.values(), rv.fields.values(), strict=True):
-                parts.append(self._equal_values(a, b, e))
-            j = parts[0] if parts else boolval(True)
-            for p in parts[1:]:
-                j = op("and", j, p)
-            return op("not", None, j) if e.op == "!=" else j
-        raise unsupported(f"comparison of '{_text(e.left)}' and '{_text(e.right)}'", e.loc)
+        aggregates = Header | Struct | Stack | Union | DynHeader
+        if not (isinstance(lv, aggregates) and isinstance(rv, aggregates)):
+            raise unsupported(f"comparison of '{_text(e.left)}' and '{_text(e.right)}'", e.loc)
+        j = self._equal_values(lv, rv, e)
+        return op("not", None, j) if e.op == "!=" else j
+
+    @staticmethod
+    def _all(parts: list[J]) -> J:
+        if not parts:
+            return boolval(True)
+        j = parts[0]
+        for p in parts[1:]:
+            j = op("and", j, p)
+        return j
 
     def _equal_values(self, a: Value, b: Value, e: ast.Expression) -> J:
-        """`a == b` for two members of structs being compared."""
+        """`a == b` for values of the same type: headers are equal when both are invalid,
+        or both valid with equal fields; stacks, unions and structs member by member."""
         if isinstance(a, Struct) and isinstance(b, Struct):
-            parts = [self._equal_values(x, y, e) for x, y in zip(a.fields.values(), b.fields.values(), strict=True)]
-            j = parts[0] if parts else boolval(True)
-            for p in parts[1:]:
-                j = op("and", j, p)
-            return j
+            return self._all(
+                [self._equal_values(x, y, e) for x, y in zip(a.fields.values(), b.fields.values(), strict=True)]
+            )
+        if isinstance(a, Stack) and isinstance(b, Stack):
+            return self._all([self._equal_values(x, y, e) for x, y in zip(a.elements, b.elements, strict=True)])
+        if isinstance(a, Union) and isinstance(b, Union):
+            return self._all(
+                [self._equal_values(x, y, e) for x, y in zip(a.members.values(), b.members.values(), strict=True)]
+            )
         if isinstance(a, Header) and isinstance(b, Header):
-            parts = [op("==", d2b(a.valid_field()), d2b(b.valid_field()))]
-            parts += [op("==", f.json(), g.json()) for f, g in zip(flat_fields(a), flat_fields(b), strict=True)]
-            j = parts[0]
-            for p in parts[1:]:
-                j = op("and", j, p)
-            return j
+            va, vb = d2b(a.valid_field()), d2b(b.valid_field())
+            fields = self._all(
+                [op("==", f.json(), g.json()) for f, g in zip(flat_fields(a), flat_fields(b), strict=True)]
+            )
+            return op("and", op("==", va, vb), op("or", op("not", None, va), fields))
+        if isinstance(a, Header | DynHeader) or isinstance(b, Header | DynHeader):
+            raise unsupported(f"comparing '{_text(e.left) if isinstance(e, ast.Binary) else _text(e)}' here", e.loc)
         ta = getattr(a, "type", None)
-        if is_bool(ta):
-            return op("==", self.value_json(a, ta, e), self.value_json(b, ta, e))
-        left = self.value_json(a, ta, e)
-        right = self.value_json(b, ta, e)
-        return op("==", left, right)
+        return op("==", self.value_json(a, ta, e), self.value_json(b, ta, e))
 
     def _unary(self, e: ast.Unary) -> J:
         if e.op == "!":
