@@ -172,3 +172,38 @@ def test_config_from_a_path_string_and_missing_file() -> None:
     assert "MyIngress.ipv4_lpm" in sw.objects["tables"]
     with pytest.raises(ConfigError, match="cannot read config"):
         Switch(FIXTURES / "missing.json")
+
+
+def test_packets_and_runtime_calls_from_several_threads() -> None:
+    import threading
+
+    sw = Switch(FIXTURES / "basic_ipv4.json")
+    ok = bytes.fromhex("00000000000100000000000908004500002100010000401165c60a0000010a000105") + b"x" * 13
+    failures: list[BaseException] = []
+
+    def sender() -> None:
+        try:
+            for _ in range(400):
+                sw.process(1, ok)
+        except BaseException as e:
+            failures.append(e)
+
+    def writer() -> None:
+        try:
+            for i in range(200):
+                h = sw.table_add(
+                    "MyIngress.ipv4_lpm", [Lpm(0x0A000000 + (i << 8), 24)], "MyIngress.ipv4_forward", [i, 1]
+                )
+                if i % 2:
+                    sw.table_delete("MyIngress.ipv4_lpm", h)
+        except BaseException as e:
+            failures.append(e)
+
+    threads = [threading.Thread(target=sender) for _ in range(3)] + [threading.Thread(target=writer)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert sw.internal_errors == 0
+    assert len(sw.table_entries("MyIngress.ipv4_lpm")) == 100
