@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from softp4.stf.parser import parse_stf_file
 from softp4.stf.runner import StfError
-from softp4.stf.session import compile_p4, load_json, run_test, suite_tests
+from softp4.stf.session import compile_p4, load_json, run_commands, suite_tests
 from softp4.stf.syntax import StfSyntaxError
 
 
@@ -69,29 +70,36 @@ def load_program(args: argparse.Namespace, program: Path | None = None) -> dict[
     return compile_p4(path, args.include_dirs, dict(args.defines), warn)
 
 
-def run_one(args: argparse.Namespace, program_path: Path, stf: Path) -> tuple[bool, str]:
-    """Run one test; (passed, text to show)."""
+def run_one(args: argparse.Namespace, program_path: Path, stf: Path) -> tuple[str, str]:
+    """Run one test: (outcome, text to show); outcome is pass, packets (a mismatch), stf (the STF
+    file cannot be read or names what the program lacks), compile, or internal."""
 
     def log(line: str) -> None:
         print(line, file=sys.stderr)
 
     try:
+        commands = parse_stf_file(stf)
+    except StfSyntaxError as exc:
+        return "stf", str(exc)
+    try:
         program = load_program(args, program_path)
-        result = run_test(program, stf, log if args.verbose else None, str(program_path))
-    except (StfSyntaxError, StfError) as exc:
-        return False, str(exc)
+    except StfError as exc:
+        return "compile", str(exc)
     except Exception as exc:  # a bug of ours: one line, not a traceback
-        return False, f"{stf}: error: internal error: {type(exc).__name__}: {exc}"
+        return "internal", f"{program_path}: error: internal error: {type(exc).__name__}: {exc}"
+    try:
+        result = run_commands(program, commands, stf, log if args.verbose else None, str(program_path))
+    except StfError as exc:
+        return "stf", str(exc)
+    except Exception as exc:
+        return "internal", f"{stf}: error: internal error: {type(exc).__name__}: {exc}"
     if not args.verbose:
         for warning in result.warnings:
             print(warning, file=sys.stderr)
-    lines: list[str] = []
     if result.passed:
         received = sum(len(p.received) for p in result.ports)
-        lines.append(f"PASS {stf}: {received} packet(s) checked on {len(result.ports)} port(s)")
-        return True, "\n".join(lines)
-    lines += [f"FAIL {stf}", result.report()]
-    return False, "\n".join(lines)
+        return "pass", f"PASS {stf}: {received} packet(s) checked on {len(result.ports)} port(s)"
+    return "packets", f"FAIL {stf}\n{result.report()}"
 
 
 def run_suite(args: argparse.Namespace) -> int:
@@ -102,18 +110,23 @@ def run_suite(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    failed = []
+    outcomes: dict[str, int] = {}
     for program, stf in pairs:
-        ok, text = run_one(args, program, stf)
-        if ok:
+        outcome, text = run_one(args, program, stf)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        if outcome == "pass":
             print(f"PASS {stf.stem}")
         else:
-            failed.append(stf.stem)
             lines = text.splitlines() or [""]
             first = lines[1] if lines[0].startswith("FAIL") and len(lines) > 1 else lines[0]
             print(f"FAIL {stf.stem}: {first}")
-    print(f"{len(pairs) - len(failed)}/{len(pairs)} passed")
-    return 0 if not failed else 1
+    passed = outcomes.pop("pass", 0)
+    summary = f"{passed}/{len(pairs)} passed"
+    if outcomes:
+        kinds = {"packets": "packet mismatch", "compile": "program error (compile or load)", "stf": "STF error", "internal": "internal"}
+        summary += "; failed: " + ", ".join(f"{n} {kinds[k]}" for k, n in sorted(outcomes.items()))
+    print(summary)
+    return 0 if passed == len(pairs) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give the program: prog.p4 before the STF file, or --json prog.json")
     if args.json is not None and args.program is not None:
         parser.error("give either prog.p4 or --json prog.json, not both")
-    ok, text = run_one(args, args.json or args.program, args.stf)
-    if ok:
+    outcome, text = run_one(args, args.json or args.program, args.stf)
+    if outcome == "pass":
         print(text)
         return 0
     print(text, file=sys.stdout if text.startswith("FAIL") else sys.stderr)

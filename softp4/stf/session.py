@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from softp4.stf.parser import parse_stf_file
 from softp4.stf.runner import StfError, StfResult, StfRunner
+from softp4.stf.syntax import Command
 
 
 def load_json(path: Path) -> dict[str, Any]:
@@ -51,10 +52,20 @@ def run_test(
     where: str = "program",
 ) -> StfResult:
     """Run the STF file `stf` on a fresh switch loaded with `program`."""
+    return run_commands(program, parse_stf_file(stf), stf, log, where)
+
+
+def run_commands(
+    program: dict[str, Any],
+    commands: Sequence[Command],
+    stf: Path,
+    log: Callable[[str], None] | None = None,
+    where: str = "program",
+) -> StfResult:
+    """Run parsed STF commands (from the file `stf`) on a fresh switch loaded with `program`."""
     from softp4.switch.errors import SwitchError
     from softp4.switch.switch import Switch
 
-    commands = parse_stf_file(stf)
     try:
         switch = Switch(program, trace=log)
     except SwitchError as exc:

@@ -187,6 +187,10 @@ def test_suite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "b_bad.json").write_text(program)
     (tmp_path / "b_bad.stf").write_text("packet 0 000000000001 000000000002 0800\nexpect 2 000000000001\n")
     (tmp_path / "c_alone.stf").write_text("wait\n")  # no program beside it: not a test
+    (tmp_path / "c_broken.json").write_text(program)
+    (tmp_path / "c_broken.stf").write_text("frobnicate\n")
+    (tmp_path / "d_noprog.json").write_text("[1, 2]")
+    (tmp_path / "d_noprog.stf").write_text("wait\n")
     assert main(["--suite", str(tmp_path)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert main(["--suite", str(tmp_path), "--match", "a_*.stf"]) == 0
@@ -194,7 +198,9 @@ def test_suite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert out == [
         "PASS a_ok",
         "FAIL b_bad: port 2: expected 1 packet(s), received 0",
-        "1/2 passed",
+        f"FAIL c_broken: {tmp_path / 'c_broken.stf'}:1: error: unknown command 'frobnicate'",
+        f"FAIL d_noprog: {tmp_path / 'd_noprog.json'}: error: not a BMv2 JSON program (top level is not an object)",
+        "1/4 passed; failed: 1 program error (compile or load), 1 packet mismatch, 1 STF error",
     ]
 
 
