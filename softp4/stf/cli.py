@@ -123,7 +123,12 @@ def run_suite(args: argparse.Namespace) -> int:
     passed = outcomes.pop("pass", 0)
     summary = f"{passed}/{len(pairs)} passed"
     if outcomes:
-        kinds = {"packets": "packet mismatch", "compile": "program error (compile or load)", "stf": "STF error", "internal": "internal"}
+        kinds = {
+            "packets": "packet mismatch",
+            "compile": "program error (compile or load)",
+            "stf": "STF error",
+            "internal": "internal",
+        }
         summary += "; failed: " + ", ".join(f"{n} {kinds[k]}" for k, n in sorted(outcomes.items()))
     print(summary)
     return 0 if passed == len(pairs) else 1
