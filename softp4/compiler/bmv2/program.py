@@ -335,35 +335,59 @@ class Backend:
 
     def direct_action(self, scope: Scope, decl: ast.ActionDecl, call: ast.MethodCall) -> tuple[J, list[str]]:
         """The action (and its action data) of an action called directly in an apply block."""
+        args = ordered_args(call.args, decl.params)
         ndir = len([p for p in decl.params if p.direction])
-        consts = all(
-            const_int(a.value.const_value, self) is not None for a in ordered_args(call.args, decl.params)[ndir:]
+        consts = all(const_int(a.value.const_value, self) is not None for a in args[ndir:])
+        lw0 = ExprLowerer(self, scope)
+        scalar_out = any(
+            p.direction in ("out", "inout") and isinstance(lw0.value(a.value), Field | DynField)
+            for p, a in zip(decl.params, args, strict=False)
         )
-        if consts:
+        if consts and not scalar_out:
             return self.table_action(scope, decl, call.args), self.action_data(decl, call.args, call)
-        home = self._home(scope, decl)
-        values = self._bind_args(scope, decl, call.args)
-        inner = Scope(home, home.prefix)
-        for p, v in zip(decl.params, values, strict=False):
-            inner.bind(p, v)
-        lw = StmtLowerer(self, inner)
-        lw.run_frame(_Frame(None), list(decl.body.statements))
-        name = names.action_name(home.prefix, decl, id(decl) in self.top_level)
+        # arguments that are not constants, or scalars copied in and out: a specialized copy
+        lw = StmtLowerer(self, scope)
+        self.inline_action(lw, decl, call)
+        name = names.action_name(self._home(scope, decl).prefix, decl, id(decl) in self.top_level)
         return self.new_action(name, [], lw.finish(), decl), []
+
+    def bind_call(
+        self, lw: StmtLowerer, inner: Scope, params: list[ast.Param], args: list[ast.Argument], prefix: str
+    ) -> list[tuple[Value, Value, ast.Node]]:
+        """Bind parameters to arguments with the language's copy semantics for scalars:
+        `in` arguments are copied in, `out`/`inout` scalar arguments copied in and out.
+        Returns the copies to make after the body ran."""
+        copy_out: list[tuple[Value, Value, ast.Node]] = []
+        for p, a in zip(params, ordered_args(args, params), strict=False):
+            v = lw.value(a.value)
+            ty = p.type_ref.resolved
+            scalar = isinstance(v, Field | DynField | Expr | RuntimeData)
+            if p.direction == "in" and scalar and ty is not None:
+                tmp = self.storage.alloc(self.unique_name(f"{prefix}_{p.name}"), ty, p.loc)
+                lw.assign_value(tmp, v, a.value)
+                v = tmp
+            elif p.direction in ("out", "inout") and isinstance(v, Field | DynField) and ty is not None:
+                tmp = self.storage.alloc(self.unique_name(f"{prefix}_{p.name}"), ty, p.loc)
+                if p.direction == "inout":
+                    lw.assign_value(tmp, v, a.value)
+                copy_out.append((v, tmp, a.value))
+                v = tmp
+            inner.bind(p, v)
+        return copy_out
 
     def inline_action(self, lw: StmtLowerer, decl: ast.ActionDecl, call: ast.MethodCall) -> None:
         """An action called from an action or a group of statements: its body inlined."""
         home = self._home(lw.scope, decl)
-        values = self._bind_args(lw.scope, decl, call.args)
         inner = Scope(home, home.prefix)
-        for p, v in zip(decl.params, values, strict=False):
-            inner.bind(p, v)
+        copy_out = self.bind_call(lw, inner, decl.params, call.args, decl.name)
         saved = lw.scope
         lw.scope = inner
         try:
             lw.run_frame(_Frame(None), list(decl.body.statements))
         finally:
             lw.scope = saved
+        for dst, tmp, at in copy_out:
+            lw.assign_value(dst, tmp, at)
 
     def inline_function(self, lw: ExprLowerer, call: ast.MethodCall) -> Value:
         """A function call: its body inlined; returns where its result is."""
@@ -372,22 +396,7 @@ class Backend:
         decl = call.callee
         assert isinstance(decl, ast.FunctionDecl)
         inner = Scope(self.global_scope, "")
-        copy_out: list[tuple[Value, Value, ast.Node]] = []
-        for p, a in zip(decl.params, ordered_args(call.args, decl.params), strict=False):
-            v = lw.value(a.value)
-            ty = p.type_ref.resolved
-            if p.direction in ("in", "") and not isinstance(v, Const) and ty is not None:
-                tmp = self.storage.alloc(self.unique_name(f"{decl.name}_{p.name}"), ty, p.loc)
-                lw.assign_value(tmp, v, a.value)
-                v = tmp
-            elif p.direction in ("out", "inout") and isinstance(v, Field | DynField) and ty is not None:
-                # copy-in/copy-out, so that aliasing arguments behave as the language says
-                tmp = self.storage.alloc(self.unique_name(f"{decl.name}_{p.name}"), ty, p.loc)
-                if p.direction == "inout":
-                    lw.assign_value(tmp, v, a.value)
-                copy_out.append((v, tmp, a.value))
-                v = tmp
-            inner.bind(p, v)
+        copy_out = self.bind_call(lw, inner, decl.params, call.args, decl.name)
         rty = decl.return_type.resolved
         result: Value | None = None
         if rty is not None and not isinstance(rty, t.VoidType):
