@@ -216,7 +216,7 @@ class V1ModelFlow:
             return
         spec = p[sm.egress_spec]
         if spec == DROP_PORT:
-            self._log(p, "Dropping packet at the end of ingress")
+            self._log(p, "Dropping packet at the end of ingress (egress_spec is the drop port 511)")
             return
         if self.trace is not None:
             self._log(p, f"Egress port is {spec}")
@@ -303,7 +303,7 @@ class V1ModelFlow:
                         self._log(p, f"Cloning packet at egress to port {out_port}")
                     self._enqueue(prog, c, out_port, egress_q)
         if p[sm.egress_spec] == DROP_PORT:
-            self._log(p, "Dropping packet at the end of egress")
+            self._log(p, "Dropping packet at the end of egress (egress_spec is the drop port 511)")
             return
         data = self._deparse(prog, p)
         if data is None:

@@ -55,8 +55,8 @@ def test_trace_of_a_miss_drop_and_parser_error() -> None:
     sw = Switch(FIXTURES / "basic_ipv4.json", trace=lines.append)
     sw.process(0, FRAME)
     assert "[1.0] Table 'MyIngress.ipv4_lpm': miss" in lines
-    assert "[1.0] Basic.p4(97) Primitive mark_to_drop(standard_metadata)".replace("Basic", "basic") in lines
-    assert lines[-1] == "[1.0] Dropping packet at the end of ingress"
+    assert "[1.0] basic.p4(97) Primitive mark_to_drop(standard_metadata)" in lines
+    assert lines[-1] == "[1.0] Dropping packet at the end of ingress (egress_spec is the drop port 511)"
     lines.clear()
     sw.process(0, FRAME[:20])
     assert "[2.0] Exception while parsing: PacketTooShort" in lines
