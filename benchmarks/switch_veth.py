@@ -17,7 +17,10 @@ Goals (issue 3; simple_switch_grpc on 2 cores, IPv4 LPM over veth, sender on the
 p50 about 66 us.  The interfaces are removed afterwards, also on errors and Ctrl-C.
 
     sudo .venv/bin/python benchmarks/switch_veth.py [--packets 20000] [--repeat 3] [--latency-samples 3000]
-                                                    [--entries 1000] [--only l2|ipv4-lpm]
+                                                    [--entries 1000] [--only l2|ipv4-lpm] [--profile N]
+
+--profile N runs the switch under cProfile (all its threads) and prints its N costliest functions;
+the figures of such a run are slower than the real ones.
 
 Prints figures; asserts nothing (it stops with a message if a frame is not forwarded right).
 """
@@ -115,11 +118,18 @@ def _free_tcp_port() -> int:
 
 
 @contextmanager
-def softp4_switch(pairs: list[Pair], log: Path) -> Iterator[str]:
-    """`softp4 switch --no-p4` with port i on pairs[i]; yields its P4Runtime address once ready."""
-    softp4 = shutil.which("softp4") or str(Path(sys.executable).parent / "softp4")
+def softp4_switch(pairs: list[Pair], log: Path, profile: Path | None = None) -> Iterator[str]:
+    """`softp4 switch --no-p4` with port i on pairs[i]; yields its P4Runtime address once ready.
+
+    With `profile`, the switch runs under cProfile (every thread) and writes its stats there on exit.
+    """
     address = f"127.0.0.1:{_free_tcp_port()}"
-    cmd = [softp4, "switch", "--no-p4", "--device-id", "1", "--grpc-server-addr", address]
+    if profile is None:
+        softp4 = shutil.which("softp4") or str(Path(sys.executable).parent / "softp4")
+        cmd = [softp4, "switch"]
+    else:
+        cmd = [sys.executable, str(Path(__file__).resolve()), PROFILED_SWITCH, str(profile)]
+    cmd += ["--no-p4", "--device-id", "1", "--grpc-server-addr", address]
     for i, pair in enumerate(pairs):
         cmd += ["-i", f"{i}@{pair.switch_end}"]
     with log.open("w") as err:
@@ -141,6 +151,65 @@ def softp4_switch(pairs: list[Pair], log: Path) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+PROFILED_SWITCH = "--profiled-switch"
+
+
+def profiled_switch(stats_file: str, argv: list[str]) -> int:
+    """Run `softp4 switch argv` with a cProfile profiler in every thread; merged stats to `stats_file`."""
+    import cProfile
+    import pstats
+    import threading
+    from types import FrameType
+
+    from softp4.switch import cli
+
+    profiles: list[cProfile.Profile] = []
+
+    def start(frame: FrameType, event: str, arg: Any) -> None:  # the first event of a new thread
+        profiler = cProfile.Profile()
+        profiles.append(profiler)
+        profiler.enable()
+
+    threading.setprofile(start)
+    status = cli.main(argv)
+    threading.setprofile(None)
+    stats: pstats.Stats | None = None
+    for profiler in profiles:
+        if stats is None:
+            stats = pstats.Stats(profiler)
+        else:
+            stats.add(profiler)
+    if stats is not None:
+        stats.dump_stats(stats_file)
+    return status
+
+
+# calls in which the switch's threads wait for work rather than do it
+IDLE_CALLS = ("select.select", "_queue.SimpleQueue", "_thread.lock", "grpc/_server.py", "threading.py")
+
+
+def print_profile(stats_file: Path, top: int) -> None:
+    """The `top` functions by own time, waiting calls left out; times per received frame."""
+    import pstats
+
+    stats: dict[Any, Any] = pstats.Stats(str(stats_file)).stats  # type: ignore[attr-defined]
+    frames = max((calls for (path, _, name), (calls, *_) in stats.items() if name == "receive"), default=0)
+    rows = []
+    for (path, line, name), (_, calls, own, cumulative, _) in stats.items():
+        where = f"{path}:{line}({name})" if line else name
+        short = where.replace(str(Path(__file__).resolve().parent.parent) + "/", "")
+        short = short.split("site-packages/")[-1]
+        if not any(idle in where for idle in IDLE_CALLS):
+            rows.append((own, cumulative, calls, short))
+    rows.sort(reverse=True)
+    busy = sum(own for own, *_ in rows)
+    print(f"  switch process under cProfile: {busy:.2f} s busy for {frames} received frames; top {top} by own time")
+    print(f"  {'own us/frame':>12s} {'cum us/frame':>12s} {'calls':>8s}  function")
+    for own, cumulative, calls, short in rows[:top]:
+        per = 1e6 / frames if frames else 0.0
+        print(f"  {own * per:12.2f} {cumulative * per:12.2f} {calls:8d}  {short}")
 
 
 class P4RuntimeClient:
@@ -403,7 +472,8 @@ def compile_program(name: str) -> tuple[Any, bytes]:
 
 def run_workload(workload: Workload, pairs: list[Pair], args: argparse.Namespace, tmp: Path) -> None:
     p4info, config = compile_program(workload.program)
-    with softp4_switch(pairs, tmp / f"{workload.name}.log") as address:
+    profile = tmp / f"{workload.name}.prof" if args.profile else None
+    with softp4_switch(pairs, tmp / f"{workload.name}.log", profile) as address:
         client = P4RuntimeClient(address)
         try:
             client.set_pipeline(p4info, config)
@@ -441,6 +511,8 @@ def run_workload(workload: Workload, pairs: list[Pair], args: argparse.Namespace
         flush=True,
     )
     print(f"{'':9s} latency {lat}", flush=True)
+    if profile is not None:
+        print_profile(profile, args.profile)
 
 
 def main() -> None:
@@ -449,6 +521,13 @@ def main() -> None:
     ap.add_argument("--latency-samples", type=int, default=3_000, help="one-at-a-time frames (default 3000)")
     ap.add_argument("--entries", type=int, default=1_000, help="table entries installed (default 1000)")
     ap.add_argument("--repeat", type=int, default=3, help="bursts; the median rate is printed (default 3)")
+    ap.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run the switch under cProfile (slower) and print its top N functions",
+    )
     ap.add_argument("--only", choices=[w.name for w in WORKLOADS], help="run one workload")
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -469,4 +548,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == PROFILED_SWITCH:
+        sys.exit(profiled_switch(sys.argv[2], sys.argv[3:]))
     main()
