@@ -698,6 +698,3 @@ def synth_base(loc_file: str, line: int) -> str:
     if stem[0].isdigit():
         stem = "_" + stem
     return f"{stem}l{line}"
-
-
-_unused: list[Value] = []

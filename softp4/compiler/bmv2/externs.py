@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from softp4.compiler import ast
 from softp4.compiler import types as t
-from softp4.compiler.bmv2.expressions import call_args, const_int, expr_text, is_bool, scalar_width
-from softp4.compiler.bmv2.jsonutil import J, as_param, b2d, hexval
+from softp4.compiler.bmv2.expressions import call_args, const_int, expr_text, scalar_width
+from softp4.compiler.bmv2.jsonutil import J, as_param, hexval
 from softp4.compiler.bmv2.statements import StmtLowerer, prim
 from softp4.compiler.bmv2.storage import flat_fields
 from softp4.compiler.bmv2.values import (
@@ -25,9 +25,7 @@ from softp4.compiler.bmv2.values import (
     Field,
     Header,
     RuntimeData,
-    Stack,
     Struct,
-    Union,
     Value,
 )
 from softp4.compiler.errors import CompileError, unsupported
@@ -452,4 +450,3 @@ class Externs:
 
 
 __all__ = ["ALGORITHMS", "Externs", "algorithm"]
-_ = (Union, Stack, is_bool, b2d)

@@ -25,7 +25,7 @@ from softp4.compiler.bmv2.expressions import (
     is_bool,
     scalar_width,
 )
-from softp4.compiler.bmv2.jsonutil import J, b2d, hexstr, hexval, mask
+from softp4.compiler.bmv2.jsonutil import J, b2d, hexstr, mask
 from softp4.compiler.bmv2.statements import StmtLowerer
 from softp4.compiler.bmv2.values import (
     BlockInstance,
@@ -456,6 +456,3 @@ class DeparserLowerer:
                     self._emit(sub, at)
         else:
             raise unsupported("emitting this value (only headers, stacks, unions and structs of them)", at.loc)
-
-
-_ = hexval
