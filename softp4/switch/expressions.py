@@ -280,6 +280,8 @@ class ExprCompiler:
                 same = not va and not vb
             else:
                 same = all(p[fa.slot] == p[fb.slot] for fa, fb in zip(ha.fields, hb.fields, strict=False))
+                if same and ha.vlen_slot >= 0 and hb.vlen_slot >= 0:
+                    same = p[ha.vlen_slot] == p[hb.vlen_slot]
             return same if eq else not same
 
         return compare
