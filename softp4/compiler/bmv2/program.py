@@ -617,3 +617,13 @@ def to_bmv2_json(program: ast.Program, *, program_name: str = "", warnings: list
         return Backend(program, program_name, sink).run()
     except names.NamingError as exc:
         raise CompileError(exc.message, exc.loc) from None
+    except CompileError:
+        raise
+    except RecursionError:
+        raise CompileError("program nested too deeply for the BMv2 back end") from None
+    except (AssertionError, KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        # a construct the lowering did not expect: say so rather than crash
+        raise CompileError(
+            f"internal error in the BMv2 back end ({type(exc).__name__}: {exc}); "
+            "please report the program that caused it"
+        ) from exc
