@@ -3,7 +3,7 @@
 What the JSON holds (behavioral-model docs/JSON_format.md, version 2.23):
 
 - Storage: headers of the program's header struct are instances named by
-  their field (`ethernet`), nested structs joined with `_`, stack elements
+  their field (`ethernet`), nested structs joined with `.`, stack elements
   `name[i]`, union members `union.member`.  Every scalar that is not in a
   header (user metadata, locals, temporaries) is a field of the metadata
   instance `scalars` (type `scalars_0`), named by its path (`meta.fwd.port`)
