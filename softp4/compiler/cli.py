@@ -50,16 +50,12 @@ def build_arg_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--p4runtime-format", choices=["text", "json", "binary"], help="(p4c compatibility)")
     p.add_argument("--p4runtime-file", metavar="FILE", help="(p4c compatibility) one P4Info output")
-    p.add_argument(
-        "-I", dest="include_dirs", action="append", default=[], metavar="DIR", help="include directory"
-    )
+    p.add_argument("-I", dest="include_dirs", action="append", default=[], metavar="DIR", help="include directory")
     p.add_argument("-D", dest="defines", action="append", default=[], type=_define, metavar="NAME[=VALUE]")
     p.add_argument("--std", default="p4-16", help="language: only p4-16 (p4_16) is supported")
     p.add_argument("--arch", default="v1model", help="architecture: only v1model is supported")
     p.add_argument("--target", default="bmv2", help="target: only bmv2 is supported")
-    p.add_argument(
-        "-W", "--Wdisable", "--Wwarn", dest="wflags", action="append", default=[], help=argparse.SUPPRESS
-    )
+    p.add_argument("-W", "--Wdisable", "--Wwarn", dest="wflags", action="append", default=[], help=argparse.SUPPRESS)
     p.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
     return p
 
