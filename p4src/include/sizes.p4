@@ -12,6 +12,7 @@
 
 /* ToR */
 #define PORT_COUNT 512
+#define QUEUE_COUNT 8
 #define L2_TABLE_SIZE 4096
 
 #endif

@@ -55,6 +55,18 @@ def test_nic_frames_are_forwarded_unchanged(tor: Any) -> None:
     assert (tc(tor, c.TC_JS_DATA), tc(tor, c.TC_JS_CONTROL), tc(tor, c.TC_OTHER)) == (1, 1, 0)
 
 
+def queue(sw: Any, prio: int) -> int:
+    return int(sw.counter_read("TorEgress.port_tx.queue", prio)[1])
+
+
+def test_protocol_frames_get_the_strict_priority_queue(tor: Any) -> None:
+    tor.process(2, data_frame(0, write(0x8000_0000, b"abcd")))
+    tor.process(1, control_frame(c.MSG_NACK, 1, src=1, dst=2, stream_dst=1, src_mac=MAC_A, dst_mac=MAC_B))
+    tor.process(1, bytes(Ether(dst=mac_str(MAC_B), src=mac_str(MAC_A)) / IP() / UDP()))
+    assert [queue(tor, p) for p in range(8)] == [1, 0, 0, 0, 0, 0, 0, 2]
+    assert c.PRIO_JS == 7 and c.PRIO_OTHER == 0
+
+
 def test_other_traffic_is_switched_too(tor: Any) -> None:
     frame = bytes(Ether(dst=mac_str(MAC_B), src=mac_str(MAC_A)) / IP() / UDP())
     assert tor.process(1, frame) == [(2, frame)]
