@@ -30,6 +30,9 @@ from controller.protocol import constants as c
 ROOT = Path(__file__).resolve().parents[1]
 PORTS = {"nic": (1, 2, c.NIC_UPLINK_PORT), "tor": (1, 2, 3, 4)}
 DEVICE_ID = 1
+# tor.p4 gives the protocol's frames standard_metadata.priority 7 (PRIO_JS); simple_switch drops a packet
+# whose priority is not below its number of queues per port, so the ToR runs with 8 of them
+PRIORITY_QUEUES = {"nic": 1, "tor": 8}
 
 
 class RunnerError(RuntimeError):
@@ -64,10 +67,12 @@ def ptf_command() -> str:
 
 
 @contextlib.contextmanager
-def softp4_switch(ports: tuple[int, ...], workdir: Path, grpc_addr: str, log: Path) -> Iterator[list[str]]:
+def softp4_switch(
+    ports: tuple[int, ...], queues: int, workdir: Path, grpc_addr: str, log: Path
+) -> Iterator[list[str]]:
     url = f"ipc://{workdir}/dataplane.ipc"
     cmd = [sys.executable, "-m", "softp4", "switch", "--no-p4", "--packet-in", url, "--grpc-server-addr", grpc_addr,
-           "--device-id", str(DEVICE_ID), "--cpu-port", str(c.CPU_PORT)]
+           "--device-id", str(DEVICE_ID), "--cpu-port", str(c.CPU_PORT), "--priority-queues", str(queues)]
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
         try:
@@ -83,7 +88,7 @@ def softp4_switch(ports: tuple[int, ...], workdir: Path, grpc_addr: str, log: Pa
 
 
 @contextlib.contextmanager
-def bmv2_switch(ports: tuple[int, ...], grpc_addr: str, log: Path) -> Iterator[list[str]]:
+def bmv2_switch(ports: tuple[int, ...], queues: int, grpc_addr: str, log: Path) -> Iterator[list[str]]:
     binary = shutil.which("simple_switch_grpc")
     if binary is None:
         raise RunnerError("TARGET=bmv2 needs simple_switch_grpc on PATH")
@@ -98,7 +103,8 @@ def bmv2_switch(ports: tuple[int, ...], grpc_addr: str, log: Path) -> Iterator[l
             for name in (sw, peer):
                 subprocess.run(["ip", "link", "set", name, "up"], check=True)
                 subprocess.run(["sysctl", "-qw", f"net.ipv6.conf.{name}.disable_ipv6=1"], check=False)
-        cmd = [binary, "--no-p4", "--device-id", str(DEVICE_ID), "--log-file", str(log.with_suffix(""))]
+        cmd = [binary, "--no-p4", "--device-id", str(DEVICE_ID), "--priority-queues", str(queues),
+               "--log-file", str(log.with_suffix(""))]
         for port in ports:
             cmd += ["-i", f"{port}@sw{port}"]
         cmd += ["--", "--grpc-server-addr", grpc_addr, "--cpu-port", str(c.CPU_PORT)]
@@ -135,9 +141,9 @@ def run_group(program: str, target: str, build_dir: Path, extra: list[str]) -> i
     params = f"grpcaddr='{grpc_addr}';device_id={DEVICE_ID};p4info='{p4info}';config='{config}';cpu_port={c.CPU_PORT}"
     with tempfile.TemporaryDirectory(prefix="ptf-") as tmp:
         switch = (
-            softp4_switch(ports, Path(tmp), grpc_addr, logs / f"{program}-switch.log")
+            softp4_switch(ports, PRIORITY_QUEUES[program], Path(tmp), grpc_addr, logs / f"{program}-switch.log")
             if target == "softp4"
-            else bmv2_switch(ports, grpc_addr, logs / f"{program}-switch.log")
+            else bmv2_switch(ports, PRIORITY_QUEUES[program], grpc_addr, logs / f"{program}-switch.log")
         )
         with switch as dataplane:
             cmd = [ptf_command(), "--test-dir", str(ROOT / "ptf_tests"), *dataplane, "--test-params", params,
