@@ -103,11 +103,11 @@ def bmv2_switch(ports: tuple[int, ...], queues: int, grpc_addr: str, log: Path) 
             for name in (sw, peer):
                 subprocess.run(["ip", "link", "set", name, "up"], check=True)
                 subprocess.run(["sysctl", "-qw", f"net.ipv6.conf.{name}.disable_ipv6=1"], check=False)
-        cmd = [binary, "--no-p4", "--device-id", str(DEVICE_ID), "--priority-queues", str(queues),
-               "--log-file", str(log.with_suffix(""))]
+        cmd = [binary, "--no-p4", "--device-id", str(DEVICE_ID), "--log-file", str(log.with_suffix(""))]
         for port in ports:
             cmd += ["-i", f"{port}@sw{port}"]
-        cmd += ["--", "--grpc-server-addr", grpc_addr, "--cpu-port", str(c.CPU_PORT)]
+        # target options of simple_switch_grpc come after `--`
+        cmd += ["--", "--grpc-server-addr", grpc_addr, "--cpu-port", str(c.CPU_PORT), "--priority-queues", str(queues)]
         with log.open("w") as out:
             proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
             try:
