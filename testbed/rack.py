@@ -48,7 +48,7 @@ class Rack:
             tor = tor or load_artifacts(build_dir, "tor")
         the_plan = compute(topo)
         rack = cls(topo, the_plan, Fabric())
-        rack.tor = Device(topo.tor_name, tor)
+        rack.tor = Device(topo.tor_name, tor, priority_queues=8)  # PRIO_JS is 7: 8 queues, as on BMv2
         rack.tor.install(entries.tor_config(the_plan.tor))
         rack.fabric.add_switch(topo.tor_name, rack.tor)
         for server in topo.servers:
