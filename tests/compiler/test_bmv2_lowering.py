@@ -129,3 +129,32 @@ def test_saturating_and_signed_ops() -> None:
     assert expr["op"] == "usat_cast"
     assert expr["right"] == {"type": "hexstr", "value": "0x00000010"}
     assert expr["left"]["value"]["op"] == "+"
+
+
+def test_sub_control_scalar_arguments_are_copied_in_and_out() -> None:
+    src = (
+        PRELUDE
+        + "control Inc(inout bit<16> v, in bit<16> by) { apply { v = v + by; } }\n"
+        + "control MyIngress(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t std) {\n"
+        + "    Inc() inc;\n"
+        + "    apply { inc.apply(meta.x, hdr.ethernet.ether_type + 1); }\n}\n"
+        + MAIN
+    )
+    j = compile_source(src, filename="c.p4").bmv2_json
+    pipe = j["pipelines"][0]
+    order = []
+    node = pipe["init_table"]
+    tables = {t["name"]: t for t in pipe["tables"]}
+    while node is not None:
+        t = tables[node]
+        (aid,) = t["action_ids"]
+        order.append(next(a for a in j["actions"] if a["id"] == aid))
+        node = t["base_default_next"]
+    # copy in, body, copy out
+    assert len(order) == 3
+    copy_in = [p["parameters"][0]["value"][1] for p in order[0]["primitives"]]
+    assert copy_in == ["inc_v", "inc_by"]
+    body = order[1]["primitives"][0]["parameters"][0]["value"][1]
+    assert body == "inc_v"
+    out = order[2]["primitives"][0]["parameters"]
+    assert out == [{"type": "field", "value": ["scalars", "meta.x"]}, {"type": "field", "value": ["scalars", "inc_v"]}]

@@ -243,9 +243,26 @@ class ControlLowerer:
     def inline_control(self, scope: Scope, inst: BlockInstance, call: ast.MethodCall, nxt: str | None) -> str | None:
         decl = inst.decl
         assert isinstance(decl, ast.ControlDecl)
-        inner = self.be.bind_block(scope, inst, call)
+        copies = StmtLowerer(self.be, scope)
+        copy_out: list[tuple[Value, Value, ast.Node]] = []
+        inner = self.be.bind_block(scope, inst, call, copies, copy_out)
+        after = nxt
+        if copy_out:
+            post = StmtLowerer(self.be, scope)
+            for dst, tmp, at in copy_out:
+                post.assign_value(dst, tmp, at)
+            base = self.be.synth_action_base(call)
+            after = self.keyless_table(
+                self.be.unique_table_name(f"tbl_{base}"), self.be.new_action(base, [], post.finish()), nxt, call
+            )
         body = self.be.block_prologue(inner, decl) + list(decl.body.statements)
-        return self.seq(inner, body, nxt, nxt)
+        first = self.seq(inner, body, after, after)
+        if copies.prims:
+            base = self.be.synth_action_base(call)
+            first = self.keyless_table(
+                self.be.unique_table_name(f"tbl_{base}"), self.be.new_action(base, [], copies.finish()), first, call
+            )
+        return first
 
     def _if(self, scope: Scope, s: ast.IfStatement, nxt: str | None, end: str | None) -> str | None:
         cond = s.cond

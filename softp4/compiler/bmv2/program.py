@@ -232,11 +232,21 @@ class Backend:
                 out.append(ast.AssignmentStatement(left=left, right=local.init, loc=local.loc))
         return out
 
-    def bind_block(self, outer: Scope, inst: BlockInstance, call: ast.MethodCall) -> Scope:
-        """A scope for an inlined parser/control: parameters bound to the call's arguments."""
+    def bind_block(
+        self,
+        outer: Scope,
+        inst: BlockInstance,
+        call: ast.MethodCall,
+        copies: StmtLowerer | None = None,
+        copy_out: list[tuple[Value, Value, ast.Node]] | None = None,
+    ) -> Scope:
+        """A scope for an inlined parser/control: parameters bound to the call's arguments.
+
+        With `copies`, scalar arguments are copied in (primitives added to it) and
+        `copy_out` receives the copies to make after the block; otherwise they are aliased."""
         inner = Scope(self.global_scope, inst.prefix)
         decl = inst.decl
-        lw = ExprLowerer(self, outer)
+        lw = copies if copies is not None else ExprLowerer(self, outer)
         params = decl.params
         args = ordered_args(call.args, params)
         if len(args) != len(params):
@@ -247,6 +257,18 @@ class Backend:
                 inner.bind(p, PacketObj(ty.name == "packet_out"))
                 continue
             v = lw.value(a.value)
+            if copies is not None and copy_out is not None and ty is not None:
+                prefix = f"{inst.inst.name}_{p.name}"
+                if p.direction in ("in", "") and isinstance(v, Field | DynField | Expr | RuntimeData):
+                    tmp = self.storage.alloc(self.unique_name(prefix), ty, p.loc)
+                    copies.assign_value(tmp, v, a.value)
+                    v = tmp
+                elif p.direction in ("out", "inout") and isinstance(v, Field | DynField):
+                    tmp = self.storage.alloc(self.unique_name(prefix), ty, p.loc)
+                    if p.direction == "inout":
+                        copies.assign_value(tmp, v, a.value)
+                    copy_out.append((v, tmp, a.value))
+                    v = tmp
             inner.bind(p, v)
         for p, v in zip(decl.ctor_params, inst.ctor_args, strict=False):
             inner.bind(p, v)
