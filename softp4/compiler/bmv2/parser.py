@@ -138,10 +138,12 @@ class ParserLowerer:
 
         return tail
 
-    def state(self, scope: Scope, name: str, stmts: list[ast.Node], tail: Tail) -> None:
-        """Emit state `name` running `stmts` then `tail`, splitting it where needed."""
+    def state(
+        self, scope: Scope, name: str, stmts: list[ast.Node], tail: Tail, first_ops: list[J] | None = None
+    ) -> None:
+        """Emit state `name` running `first_ops`, `stmts` then `tail`, splitting it where needed."""
         lw = StmtLowerer(self.be, scope, in_parser=True)
-        ops: list[J] = []
+        ops: list[J] = list(first_ops or [])
         entry: J = {"name": name, "id": self.be.next_id("parse_state"), "parser_ops": ops, "transition_key": []}
         self.states.append(entry)
         flat = self._flatten(stmts)
@@ -154,7 +156,14 @@ class ParserLowerer:
                 sub = self._subparser(lw, s.call)
                 if sub is not None:
                     cont = self._state_name(f"{name}_0")
-                    inner = self.be.bind_block(scope, sub, s.call)
+                    self._flush(lw, ops, s)
+                    copy_out: list[tuple[Value, Value, ast.Node]] = []
+                    inner = self.be.bind_block(scope, sub, s.call, lw, copy_out)
+                    self._flush(lw, ops, s)
+                    for dst, tmp, at in copy_out:
+                        lw.assign_value(dst, tmp, at)
+                    after: list[J] = []
+                    self._flush(lw, after, s)
                     assert isinstance(sub.decl, ast.ParserDecl)
                     start = self.inline(
                         inner,
@@ -164,7 +173,7 @@ class ParserLowerer:
                         cont,
                     )
                     self._goto(start)(entry, ops)
-                    self.state(scope, cont, rest, tail)
+                    self.state(scope, cont, rest, tail, after)
                     return
             self._op(lw, ops, s)
         tail(entry, ops)
