@@ -265,7 +265,7 @@ class Outcome:
     stf: str = SKIP
     errors: dict[str, str] = field(default_factory=dict)  # stage -> error text
     notes: list[str] = field(default_factory=list)  # how the golden P4Info was read
-    seconds: float = 0.0
+    seconds: float | None = None  # compile time, when it compiled
 
     def failures(self) -> list[tuple[str, str]]:
         return [(stage, self.errors[stage]) for stage in ("compile", "p4info", "stf") if stage in self.errors]
@@ -289,7 +289,7 @@ def collect(program: Path, records: Iterable[dict[str, Any]], crash: str | None)
         last = stage
         outcome.notes += record.get("notes", [])
         if stage == "compile":
-            outcome.seconds = record.get("seconds", 0.0)
+            outcome.seconds = record.get("seconds")
         if ok is True:
             setattr(outcome, stage, PASS)
             outcome.errors.pop(stage, None)
@@ -313,7 +313,6 @@ def run_program(program: Path, testdata: Path, timeout: float) -> Outcome:
     """Run one program in a fresh interpreter, killed after `timeout` seconds."""
     command = [sys.executable, str(Path(__file__).resolve()), "--one", str(program), "--p4c-testdata", str(testdata)]
     crash: str | None = None
-    started = time.perf_counter()
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
         out, err, code = done.stdout, done.stderr, done.returncode
@@ -335,8 +334,6 @@ def run_program(program: Path, testdata: Path, timeout: float) -> Outcome:
     if not records and crash is None:
         outcome.compile = FAIL
         outcome.errors["compile"] = "worker printed no result"
-    if outcome.seconds == 0.0:
-        outcome.seconds = round(time.perf_counter() - started, 3)
     return outcome
 
 
@@ -388,9 +385,12 @@ def render(outcomes: Sequence[Outcome], testdata: Path, seconds: float) -> str:
     out.append(f"softp4 on p4c's BMv2 corpus: {testdata} ({len(outcomes)} program(s), {when}, {seconds:.0f} s)")
     out.append("")
     width = max([len(o.name) for o in outcomes] + [7])
-    out.append(f"{'program':<{width}}  compile  p4info  stf")
+    out.append(f"{'program':<{width}}  compile  p4info  stf   compile s")
     for o in outcomes:
-        out.append(f"{o.name:<{width}}  {o.compile:<7}  {o.p4info:<6}  {o.stf if o.has_stf else '':<4}".rstrip())
+        took = "" if o.seconds is None else f"{o.seconds:9.2f}"
+        out.append(
+            f"{o.name:<{width}}  {o.compile:<7}  {o.p4info:<6}  {o.stf if o.has_stf else '':<4}  {took}".rstrip()
+        )
     out.append("")
     total = len(outcomes)
     compiled = sum(o.compile == PASS for o in outcomes)
@@ -403,6 +403,10 @@ def render(outcomes: Sequence[Outcome], testdata: Path, seconds: float) -> str:
     if len(judged) != total:
         out.append(f"                        ({total - len(judged)} program(s) without a golden file not counted)")
     out.append(f"STF pass:               {_percent(stf_pass, len(with_stf))}")
+    times = sorted((o.seconds, o.name) for o in outcomes if o.seconds is not None)
+    if times:
+        median = times[len(times) // 2][0]
+        out.append(f"compile time:           median {median:.2f} s, longest {times[-1][0]:.2f} s ({times[-1][1]})")
     out.append("")
 
     groups: dict[str, list[tuple[str, str]]] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -111,8 +112,14 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, str]:
 
 def rows(text: str) -> dict[str, list[str]]:
     table = text.split("\n\n")[1].splitlines()
-    assert table[0].split() == ["program", "compile", "p4info", "stf"]
-    return {line.split()[0]: line.split()[1:] for line in table[1:]}
+    assert table[0].split() == ["program", "compile", "p4info", "stf", "compile", "s"]
+    result = {}
+    for line in table[1:]:
+        name, *cells = line.split()
+        if cells[0] == "pass":  # the compile time, a figure that is only checked to be a number
+            assert float(cells.pop()) >= 0
+        result[name] = cells
+    return result
 
 
 def test_table_has_one_row_per_bmv2_program(report: tuple[str, Path, str]) -> None:
@@ -130,6 +137,7 @@ def test_percentages(report: tuple[str, Path, str]) -> None:
     assert "compile + P4Info equal: 2/3 (66.7%)   (programs with a golden P4Info file)\n" in text
     assert "                        (1 program(s) without a golden file not counted)\n" in text
     assert "STF pass:               2/3 (66.7%)\n" in text
+    assert re.search(r"^compile time: +median [0-9.]+ s, longest [0-9.]+ s \((good|badinfo|badstf)-bmv2\)$", text, re.M)
 
 
 def test_failures_grouped_by_cause(report: tuple[str, Path, str]) -> None:
