@@ -479,3 +479,14 @@ def test_dynamic_stack_index() -> None:
     }
     remove = next(p for p in prims if p["op"] == "remove_header")
     assert remove["parameters"][0]["value"]["value"]["op"] == "dereference_header_stack"
+
+
+def test_void_functions_are_inlined_with_copies() -> None:
+    j = prog("functions_void")
+    count = action(j, "MyIngress.count_src")
+    kinds = ops(count)
+    # two inlined calls of bump, each: copy in counter and by, early-return test, add, copy out
+    assert kinds.count("_jump_if_zero") == 2
+    assert kinds.count("_jump") == 2
+    last = count["primitives"][-1]["parameters"][0]
+    assert last == {"type": "field", "value": ["scalars", "meta.hits"]}
