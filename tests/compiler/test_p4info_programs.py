@@ -94,7 +94,7 @@ def test_router() -> None:
     # top-level actions the control uses come first, then its own in declaration order
     assert [a.preamble.name for a in info.actions] == ["NoAction", "Ing.drop", "Ing.forward"]
     assert [(p.id, p.name, p.bitwidth) for p in info.actions[2].params] == [(1, "dmac", 48), (2, "port", 9)]
-    assert list(info.actions[0].preamble.annotations) == ['@noWarn("unused")']
+    assert list(info.actions[0].preamble.annotations) == ["@corelib", '@noWarn("unused")']
 
 
 FEATURES = program(

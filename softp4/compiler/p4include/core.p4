@@ -40,8 +40,9 @@ extern packet_out {
 /* In a parser: when check is false, stop parsing with the given error. */
 extern void verify(in bool check, in error toSignal);
 
-/* The action that does nothing. */
-@noWarn("unused")
+/* The action that does nothing. Current p4c marks it as part of the core library (P4Info lists
+   "@corelib" then "@noWarn(\"unused\")"); P4Info files written by older p4c releases lack "@corelib". */
+@corelib @noWarn("unused")
 action NoAction() {}
 
 /* Match kinds every target knows. */
