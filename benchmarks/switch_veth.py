@@ -17,7 +17,7 @@ Goals (issue 3; simple_switch_grpc on 2 cores, IPv4 LPM over veth, sender on the
 p50 about 66 us.  The interfaces are removed afterwards, also on errors and Ctrl-C.
 
     sudo .venv/bin/python benchmarks/switch_veth.py [--packets 20000] [--repeat 3] [--latency-samples 3000]
-                                                    [--entries 1000] [--only l2|ipv4-lpm] [--profile N]
+                                                    [--entries 1000] [--only l2|ipv4-lpm] [--pin] [--profile N]
 
 --profile N runs the switch under cProfile (all its threads) and prints its N costliest functions;
 the figures of such a run are slower than the real ones.
@@ -118,10 +118,11 @@ def _free_tcp_port() -> int:
 
 
 @contextmanager
-def softp4_switch(pairs: list[Pair], log: Path, profile: Path | None = None) -> Iterator[str]:
+def softp4_switch(pairs: list[Pair], log: Path, profile: Path | None = None, cpu: int | None = None) -> Iterator[str]:
     """`softp4 switch --no-p4` with port i on pairs[i]; yields its P4Runtime address once ready.
 
-    With `profile`, the switch runs under cProfile (every thread) and writes its stats there on exit.
+    With `profile`, the switch runs under cProfile (every thread) and writes its stats there on exit;
+    with `cpu`, it runs on that CPU only.
     """
     address = f"127.0.0.1:{_free_tcp_port()}"
     if profile is None:
@@ -134,6 +135,8 @@ def softp4_switch(pairs: list[Pair], log: Path, profile: Path | None = None) -> 
         cmd += ["-i", f"{i}@{pair.switch_end}"]
     with log.open("w") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+    if cpu is not None:
+        os.sched_setaffinity(proc.pid, {cpu})
     try:
         deadline = time.monotonic() + 30
         while "ready" not in log.read_text():
@@ -473,7 +476,8 @@ def compile_program(name: str) -> tuple[Any, bytes]:
 def run_workload(workload: Workload, pairs: list[Pair], args: argparse.Namespace, tmp: Path) -> None:
     p4info, config = compile_program(workload.program)
     profile = tmp / f"{workload.name}.prof" if args.profile else None
-    with softp4_switch(pairs, tmp / f"{workload.name}.log", profile) as address:
+    cpu = 1 if args.pin else None
+    with softp4_switch(pairs, tmp / f"{workload.name}.log", profile, cpu) as address:
         client = P4RuntimeClient(address)
         try:
             client.set_pipeline(p4info, config)
@@ -528,12 +532,17 @@ def main() -> None:
         metavar="N",
         help="run the switch under cProfile (slower) and print its top N functions",
     )
+    ap.add_argument("--pin", action="store_true", help="run the switch on CPU 1 and this process on CPU 0")
     ap.add_argument("--only", choices=[w.name for w in WORKLOADS], help="run one workload")
     args = ap.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("switch_veth.py: needs root (veth pairs and packet sockets)")
     if shutil.which("ip") is None:
         raise SystemExit("switch_veth.py: needs the `ip` command (iproute2)")
+    if args.pin:
+        if len(os.sched_getaffinity(0)) < 2:
+            raise SystemExit("switch_veth.py: --pin needs two CPUs")
+        os.sched_setaffinity(0, {0})
     print(
         f"softp4 switch over veth, {args.entries} entries, sender and receiver in this process "
         f"(packet sockets); burst of {args.packets}, {args.latency_samples} latency samples"
