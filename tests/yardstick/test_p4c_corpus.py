@@ -292,3 +292,15 @@ def test_comparable_leaves_out_what_old_goldens_lack() -> None:
     kept, notes = corpus.comparable(_info("type_info { }"), actual, "")
     assert kept == actual and kept is not actual
     assert notes == []
+
+
+def test_comparable_leaves_out_corelib_for_goldens_without_it() -> None:
+    actual = _info('actions { preamble { id: 1 name: "NoAction" annotations: "@corelib" annotations: "@x" } }')
+    old = _info('actions { preamble { id: 1 name: "NoAction" annotations: "@x" } }')
+    same, notes = corpus.comparable(old, actual, "")
+    assert same == old
+    assert notes == [corpus.NO_CORELIB]
+    new = _info('actions { preamble { id: 1 name: "NoAction" annotations: "@corelib" } }')
+    kept, notes = corpus.comparable(new, actual, "")
+    assert kept == actual
+    assert notes == []
