@@ -1,0 +1,86 @@
+"""Which device is which: topology roles (a NIC per server, the ToR) and where to reach them over gRPC.
+
+A topology file carries no gRPC addresses; the operator gives them as `NAME=HOST:PORT[@DEVICE_ID]`
+(`server1=127.0.0.1:9559`, `tor=10.0.0.5:9559@2`), where NAME is a server's name (its NIC) or the ToR's
+name. The P4Runtime device id defaults to 1.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from controller.entries import DeviceConfig, nic_config, tor_config
+from controller.plan import Plan
+from controller.runtime.errors import ControllerError
+from controller.topology import Topology
+
+NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+DEVICE_ID_MAX = (1 << 64) - 1
+
+
+@dataclass(frozen=True)
+class DeviceAddress:
+    name: str
+    address: str  # a gRPC target, HOST:PORT
+    device_id: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.address}, device {self.device_id})"
+
+
+def parse_device(text: str) -> DeviceAddress:
+    """`NAME=HOST:PORT[@DEVICE_ID]` -> DeviceAddress; a malformed one raises ValueError saying why."""
+    name, sep, rest = text.partition("=")
+    if not sep or not name or not rest:
+        raise ValueError(f"'{text}': expected NAME=HOST:PORT[@DEVICE_ID]")
+    if not NAME_RE.match(name):
+        raise ValueError(f"'{text}': device name '{name}' may hold letters, digits, '_', '.', '-' only")
+    address, at, device = rest.partition("@")
+    device_id = 1
+    if at:
+        if not device.isdigit() or int(device) > DEVICE_ID_MAX:
+            raise ValueError(f"'{text}': device id '{device}' is not an integer from 0 to 2^64-1")
+        device_id = int(device)
+    host, colon, port = address.rpartition(":")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"'{text}': address '{address}' is not HOST:PORT with a port from 1 to 65535")
+    return DeviceAddress(name, address, device_id)
+
+
+@dataclass(frozen=True)
+class Role:
+    """What one device of the topology runs and must hold."""
+
+    name: str
+    program: str  # "nic" or "tor"
+    config: DeviceConfig
+
+
+def roles(topology: Topology, plan: Plan) -> dict[str, Role]:
+    """Every device of the topology by name: each server's NIC, then the ToR."""
+    result = {name: Role(name, "nic", nic_config(nic)) for name, nic in plan.nics.items()}
+    result[topology.tor_name] = Role(topology.tor_name, "tor", tor_config(plan.tor))
+    return result
+
+
+def select(topology: Topology, plan: Plan, devices: list[DeviceAddress]) -> list[tuple[DeviceAddress, Role]]:
+    """Pair every given device with its role; an unknown or repeated name is a `ControllerError`."""
+    known = roles(topology, plan)
+    seen: set[str] = set()
+    result = []
+    for device in devices:
+        if device.name in seen:
+            raise ControllerError(f"--device {device.name}: given twice")
+        seen.add(device.name)
+        role = known.get(device.name)
+        if role is None:
+            close = difflib.get_close_matches(device.name, list(known), n=1, cutoff=0.5)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ControllerError(
+                f"--device {device.name}: topology '{topology.name}' has no device '{device.name}'{hint}; "
+                f"its devices are {', '.join(known)}"
+            )
+        result.append((device, role))
+    return result

@@ -1,0 +1,139 @@
+"""The controller's operations over the devices of a topology: apply (reconcile), counters, watch.
+
+Each operation takes the topology, its plan and the devices the operator named (`devices.DeviceAddress`),
+loads the programs from the build directory, and works on every device concurrently. A device that fails
+does not stop the others: its error is reported in its `Outcome`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from controller.p4names import NameResolutionError
+from controller.plan import Plan
+from controller.runtime.counters import Row, nic_counters, tor_counters
+from controller.runtime.desired import wanted
+from controller.runtime.devices import DeviceAddress, Role, select
+from controller.runtime.errors import ControllerError
+from controller.runtime.packet_in import describe_packet_in
+from controller.runtime.program import Program, load_program
+from controller.runtime.reconcile import Report, reconcile
+from controller.runtime.session import DEFAULT_TIMEOUT, Session, open_session
+from controller.topology import Topology
+
+
+@dataclass
+class Outcome:
+    """What happened on one device: a result, or the error that stopped it."""
+
+    device: DeviceAddress
+    result: Any = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Options:
+    build_dir: Path = Path("build")
+    timeout: float = DEFAULT_TIMEOUT
+    election_id: int | None = None
+    force: bool = False
+
+
+def _programs(pairs: list[tuple[DeviceAddress, Role]], build_dir: Path) -> dict[str, Program]:
+    programs = {name: load_program(build_dir, name) for name in sorted({role.program for _, role in pairs})}
+    for _, role in pairs:  # every entry must resolve before anything is written anywhere
+        names = programs[role.program].names
+        for entry in role.config.entries:
+            try:
+                names.resolve_entry(entry)
+            except NameResolutionError as exc:
+                raise ControllerError(f"{role.name} ({role.program}): {exc}") from None
+    return programs
+
+
+async def _each(
+    pairs: list[tuple[DeviceAddress, Role]], work: Callable[[DeviceAddress, Role], Awaitable[Any]]
+) -> list[Outcome]:
+    async def one(device: DeviceAddress, role: Role) -> Outcome:
+        try:
+            return Outcome(device, await work(device, role))
+        except ControllerError as exc:
+            return Outcome(device, error=str(exc))
+
+    return list(await asyncio.gather(*(one(device, role) for device, role in pairs)))
+
+
+async def apply(topology: Topology, plan: Plan, devices: list[DeviceAddress], options: Options) -> list[Outcome]:
+    """Push pipelines where needed and reconcile every device; each Outcome.result is a `Report`."""
+    pairs = select(topology, plan, devices)
+    programs = _programs(pairs, options.build_dir)
+
+    async def work(device: DeviceAddress, role: Role) -> Report:
+        program = programs[role.program]
+        async with open_session(
+            device, program, force=options.force, timeout=options.timeout, election_id=options.election_id
+        ) as session:
+            return await reconcile(session, wanted(role.config, program.names, session.schema))
+
+    return await _each(pairs, work)
+
+
+async def counters(
+    topology: Topology, plan: Plan, devices: list[DeviceAddress], options: Options
+) -> list[Outcome]:
+    """Read every device's counters; each Outcome.result is a dict of sections of `Row`s."""
+    pairs = select(topology, plan, devices)
+    programs = _programs(pairs, options.build_dir)
+    port_names = {server.tor_port: server.name for server in topology.servers}
+
+    async def work(device: DeviceAddress, role: Role) -> dict[str, list[Row]]:
+        async with open_session(
+            device, programs[role.program], push=False, primary=False, timeout=options.timeout,
+            election_id=options.election_id,
+        ) as session:
+            if role.program == "nic":
+                return await nic_counters(session, plan.nics[role.name])
+            return await tor_counters(session, plan.tor, port_names)
+
+    return await _each(pairs, work)
+
+
+async def watch(
+    topology: Topology,
+    plan: Plan,
+    devices: list[DeviceAddress],
+    options: Options,
+    show: Callable[[str], None],
+    limit: int | None = None,
+) -> list[Outcome]:
+    """Print every packet-in, decoded, until cancelled (or until `limit` packet-ins in all)."""
+    pairs = select(topology, plan, devices)
+    programs = _programs(pairs, options.build_dir)
+    done = asyncio.Event()
+    seen = 0
+
+    async def listen(session: Session) -> None:
+        nonlocal seen
+        async for packet in session.switch.read_packets():
+            show(describe_packet_in(session.device.name, packet.payload, packet.metadata))
+            seen += 1
+            if limit is not None and seen >= limit:
+                done.set()
+
+    async def work(device: DeviceAddress, role: Role) -> int:
+        async with open_session(
+            device, programs[role.program], push=False, timeout=options.timeout, election_id=options.election_id
+        ) as session:
+            show(f"{device}: watching packet-ins")
+            task = asyncio.create_task(listen(session))
+            try:
+                await done.wait()
+            finally:
+                task.cancel()
+            return seen
+
+    return await _each(pairs, work)

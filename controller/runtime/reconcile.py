@@ -1,0 +1,173 @@
+"""Reconcile one device with the plan: read what it holds, delete what is not wanted, write what is missing.
+
+The order keeps traffic safe while it runs: multicast groups are created or fixed first (entries point to
+them), then unwanted table entries go, then the registers of the streams being created are zeroed, then
+entries are modified and inserted, and unwanted groups go last. An entry that creates a stream (see
+`desired.STREAM_REGISTERS`) zeroes that stream's registers when it is inserted, or modified to another
+stream index; a stream that already exists keeps its sequence numbers, so a controller restart does not
+disturb traffic. Const entries are never touched. A device that refuses updates raises `ControllerError`
+naming every refused entry and the device's reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import finsy
+from finsy.proto import p4r
+
+from controller.runtime.desired import Wanted, action_bytes, describe_entry, entry_key, replicas_of
+from controller.runtime.errors import ControllerError
+from controller.runtime.session import Session
+
+BATCH = 500  # updates per WriteRequest
+
+
+@dataclass
+class Report:
+    """What reconciling one device did."""
+
+    device: str
+    pushed: bool = False
+    inserted: list[str] = field(default_factory=list)
+    modified: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    groups_inserted: list[int] = field(default_factory=list)
+    groups_modified: list[int] = field(default_factory=list)
+    groups_deleted: list[int] = field(default_factory=list)
+    zeroed: list[tuple[str, int]] = field(default_factory=list)  # (register, index)
+
+    @property
+    def changed(self) -> bool:
+        return any((self.inserted, self.modified, self.deleted, self.groups_inserted, self.groups_modified,
+                    self.groups_deleted, self.zeroed, self.pushed))
+
+    def summary(self) -> str:
+        pipeline = "pipeline pushed" if self.pushed else "pipeline kept"
+        return (
+            f"{self.device}: {pipeline}; entries: {len(self.inserted)} inserted, {len(self.modified)} modified, "
+            f"{len(self.deleted)} deleted; multicast groups: {len(self.groups_inserted)} inserted, "
+            f"{len(self.groups_modified)} modified, {len(self.groups_deleted)} deleted; "
+            f"stream registers zeroed: {len(self.zeroed)}"
+        )
+
+
+async def read_state(session: Session) -> tuple[dict[Any, Any], dict[int, Any]]:
+    """The device's table entries (by key, const ones left out) and multicast groups (by id), as messages."""
+    schema = session.schema
+    entries: dict[Any, Any] = {}
+    groups: dict[int, Any] = {}
+    try:
+        async for item in session.switch.read([finsy.P4TableEntry(), finsy.P4MulticastGroupEntry()]):
+            message = item.encode(schema)
+            if isinstance(item, finsy.P4TableEntry):
+                if not item.is_const and not item.is_default_action:
+                    entries[entry_key(message.table_entry)] = message.table_entry
+            elif isinstance(item, finsy.P4MulticastGroupEntry):
+                group = message.packet_replication_engine_entry.multicast_group_entry
+                groups[group.multicast_group_id] = group
+    except finsy.P4ClientError as exc:
+        raise ControllerError(f"{session.device}: reading its state: {exc.code.name}: {exc.message}") from None
+    return entries, groups
+
+
+def _table_update(kind: int, message: Any) -> Any:
+    return p4r.Update(type=kind, entity=p4r.Entity(table_entry=message))
+
+
+def _group_update(kind: int, message: Any) -> Any:
+    pre = p4r.PacketReplicationEngineEntry(multicast_group_entry=message)
+    return p4r.Update(type=kind, entity=p4r.Entity(packet_replication_engine_entry=pre))
+
+
+def _register_update(session: Session, register: str, index: int) -> Any:
+    entity = finsy.P4RegisterEntry(register, index=index, data=0).encode(session.schema)
+    return p4r.Update(type=p4r.Update.MODIFY, entity=entity)
+
+
+KIND_NAMES = {p4r.Update.INSERT: "INSERT", p4r.Update.MODIFY: "MODIFY", p4r.Update.DELETE: "DELETE"}
+
+
+async def write(session: Session, updates: list[tuple[Any, str]]) -> None:
+    """Write (update, description) pairs in batches; refused updates raise ControllerError naming each."""
+    for start in range(0, len(updates), BATCH):
+        batch = updates[start : start + BATCH]
+        try:
+            await session.switch.write([update for update, _ in batch])
+        except finsy.P4ClientError as exc:
+            if not exc.details:
+                raise ControllerError(f"{session.device}: write refused: {exc.code.name}: {exc.message}") from None
+            lines = [f"{session.device}: the device refused {len(exc.details)} of {len(batch)} updates:"]
+            for index, error in sorted(exc.details.items()):
+                update, description = batch[index]
+                lines.append(
+                    f"  {KIND_NAMES.get(update.type, '?')} {description}: "
+                    f"{error.canonical_code.name}: {error.message}"
+                )
+            raise ControllerError("\n".join(lines)) from None
+
+
+async def reconcile(session: Session, wanted: Wanted) -> Report:
+    """Make the device hold exactly `wanted`; returns what changed."""
+    report = Report(str(session.device), pushed=session.pushed)
+    schema = session.schema
+    held_entries, held_groups = await read_state(session)
+
+    group_writes: list[tuple[Any, str]] = []
+    for group_id, group in wanted.groups.items():
+        held = held_groups.get(group_id)
+        if held is None:
+            group_writes.append((_group_update(p4r.Update.INSERT, group), f"multicast group {group_id}"))
+            report.groups_inserted.append(group_id)
+        elif replicas_of(held) != replicas_of(group):
+            group_writes.append((_group_update(p4r.Update.MODIFY, group), f"multicast group {group_id}"))
+            report.groups_modified.append(group_id)
+    group_deletes = [
+        (_group_update(p4r.Update.DELETE, group), f"multicast group {group_id}")
+        for group_id, group in held_groups.items()
+        if group_id not in wanted.groups
+    ]
+    report.groups_deleted = [group_id for group_id in held_groups if group_id not in wanted.groups]
+
+    deletes: list[tuple[Any, str]] = []
+    for key, message in held_entries.items():
+        if key not in wanted.entries:
+            description = describe_entry(message, schema)
+            deletes.append((_table_update(p4r.Update.DELETE, message), description))
+            report.deleted.append(description)
+    modifies: list[tuple[Any, str]] = []
+    inserts: list[tuple[Any, str]] = []
+    zero: list[tuple[str, int]] = []
+    for key, item in wanted.entries.items():
+        held = held_entries.get(key)
+        if held is None:
+            inserts.append((_table_update(p4r.Update.INSERT, item.message), item.description))
+            report.inserted.append(item.description)
+            zero.extend(item.stream_registers)
+        elif action_bytes(held) != item.action:
+            modifies.append((_table_update(p4r.Update.MODIFY, item.message), item.description))
+            report.modified.append(item.description)
+            if item.stream_registers and _stream_of(held, schema) != item.stream_registers[0][1]:
+                zero.extend(item.stream_registers)
+    zero = sorted(set(zero))
+    report.zeroed = zero
+    zero_writes = [(_register_update(session, reg, index), f"register {reg}[{index}] = 0") for reg, index in zero]
+
+    await write(session, group_writes)
+    await write(session, deletes)
+    await write(session, zero_writes)
+    await write(session, modifies)
+    await write(session, inserts)
+    await write(session, group_deletes)
+    return report
+
+
+def _stream_of(message: Any, schema: Any) -> int | None:
+    """The `stream` parameter of a held entry's action, if it has one."""
+    entry = finsy.P4TableEntry.decode_entry(message, schema)
+    action = entry.action
+    if isinstance(action, finsy.P4TableAction):
+        value = action.args.get("stream")
+        return int(value) if value is not None else None
+    return None
