@@ -430,7 +430,7 @@ class ControlLowerer:
         size_e = decl.value("size")
         size = DEFAULT_TABLE_SIZE
         if size_e is not None:
-            c = const_int(size_e.const_value, be)
+            c = be.const_of(size_e, scope)
             if c is None:
                 raise CompileError("table size must be a compile-time constant", size_e.loc)
             size = int(c)
@@ -462,7 +462,7 @@ class ControlLowerer:
                 raise CompileError(
                     f"default action '{adecl.name}' is not in the actions of table '{decl.name}'", dp.loc
                 )
-            data = be.action_data(adecl, args, dp.value)
+            data = be.action_data(adecl, args, dp.value, scope)
             j["default_entry"] = {
                 "action_id": a["id"],
                 "action_const": dp.is_const,
@@ -626,7 +626,10 @@ class ControlLowerer:
         return {
             "source_info": self.be.source_info(en, expr_text(ks)),
             "match_key": match_key,
-            "action_entry": {"action_id": a["id"], "action_data": self.be.action_data(adecl, args, en.action.expr)},
+            "action_entry": {
+                "action_id": a["id"],
+                "action_data": self.be.action_data(adecl, args, en.action.expr, scope),
+            },
             "priority": prio,
         }
 

@@ -336,7 +336,21 @@ class Backend:
         self._action_cache[key] = j
         return j
 
-    def action_data(self, decl: ast.ActionDecl, args: list[ast.Argument], at: ast.Node) -> list[str]:
+    def const_of(self, e: ast.Expression, scope: Scope | None) -> int | bool | None:
+        """The constant value of `e`: folded by the checker, or a constructor parameter's value."""
+        c = const_int(e.const_value, self)
+        if c is None and scope is not None and isinstance(e, ast.PathExpr | ast.Cast):
+            try:
+                v = ExprLowerer(self, scope).value(e)
+            except CompileError:
+                return None
+            if isinstance(v, Const):
+                return v.value
+        return c
+
+    def action_data(
+        self, decl: ast.ActionDecl, args: list[ast.Argument], at: ast.Node, scope: Scope | None = None
+    ) -> list[str]:
         """The hex strings of the directionless arguments of an action call (default action, entries)."""
         ndir = len([p for p in decl.params if p.direction])
         data_params = [p for p in decl.params if not p.direction]
@@ -348,7 +362,7 @@ class Backend:
             )
         out: list[str] = []
         for p, a in zip(data_params, data_args, strict=True):
-            c = const_int(a.value.const_value, self)
+            c = self.const_of(a.value, scope)
             if c is None:
                 raise CompileError(f"argument '{expr_text(a.value)}' must be a compile-time constant", a.value.loc)
             w = scalar_width(p.type_ref.resolved) or 32
@@ -359,14 +373,14 @@ class Backend:
         """The action (and its action data) of an action called directly in an apply block."""
         args = ordered_args(call.args, decl.params)
         ndir = len([p for p in decl.params if p.direction])
-        consts = all(const_int(a.value.const_value, self) is not None for a in args[ndir:])
+        consts = all(self.const_of(a.value, scope) is not None for a in args[ndir:])
         lw0 = ExprLowerer(self, scope)
         scalar_out = any(
             p.direction in ("out", "inout") and isinstance(lw0.value(a.value), Field | DynField)
             for p, a in zip(decl.params, args, strict=False)
         )
         if consts and not scalar_out:
-            return self.table_action(scope, decl, call.args), self.action_data(decl, call.args, call)
+            return self.table_action(scope, decl, call.args), self.action_data(decl, call.args, call, scope)
         # arguments that are not constants, or scalars copied in and out: a specialized copy
         lw = StmtLowerer(self, scope)
         self.inline_action(lw, decl, call)
@@ -483,6 +497,10 @@ class Backend:
         if isinstance(pkg_decl, ast.PackageTypeDecl):
             main_args = ordered_args(main.args, pkg_decl.params)
         blocks = [self._main_arg(a.value) for a in main_args]
+        ctor_args: dict[int, list[ast.Argument]] = {}
+        for a, b in zip(main_args, blocks, strict=False):
+            if b is not None:
+                ctor_args[id(b)] = self._main_ctor_args(a.value)
         if len(blocks) != 6:
             raise CompileError("V1Switch takes 6 blocks", main.loc)
         prs, vrfy, ingress, egress, compute, deparser = blocks
@@ -517,6 +535,11 @@ class Backend:
 
         def scope_for(decl: ast.ControlDecl | ast.ParserDecl, layout: list[str]) -> Scope:
             scope = Scope(self.global_scope, decl.name)
+            glw = ExprLowerer(self, self.global_scope)
+            for p, a in zip(
+                decl.ctor_params, ordered_args(ctor_args.get(id(decl), []), decl.ctor_params), strict=False
+            ):
+                scope.bind(p, glw.value(a.value))
             if len(decl.params) != len(layout):
                 raise CompileError(f"'{decl.name}' must have {len(layout)} parameters for V1Switch", decl.loc)
             for p, what in zip(decl.params, layout, strict=True):
@@ -584,6 +607,14 @@ class Backend:
             "program": self.program_name,
             "__meta__": {"version": [2, 23], "compiler": "softp4"},
         }
+
+    def _main_ctor_args(self, e: ast.Expression) -> list[ast.Argument]:
+        """The constructor arguments of one of main's blocks (`ingress(32w5)` or a top-level instance)."""
+        if isinstance(e, ast.ConstructorCall):
+            return e.args
+        if isinstance(e, ast.PathExpr) and isinstance(e.decl, ast.Instantiation):
+            return e.decl.args
+        return []
 
     def _main_arg(self, e: ast.Expression) -> ast.Node | None:
         if isinstance(e, ast.ConstructorCall):
