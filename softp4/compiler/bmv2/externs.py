@@ -80,7 +80,7 @@ class Externs:
         args = [a.value for a in inst.args]
 
         def const_arg(i: int) -> int:
-            c = const_int(args[i].const_value, self.be) if i < len(args) else None
+            c = self.be.const_of(args[i], scope) if i < len(args) else None
             if c is None:
                 raise CompileError(f"argument {i + 1} of '{inst.name}' must be a compile-time constant", inst.loc)
             return int(c)
