@@ -150,3 +150,14 @@ def test_program_json_is_consistent(name: str) -> None:
         assert m.preamble.name in refs.arrays["meter_array"]
     for r in p4info.registers:
         assert r.preamble.name in refs.arrays["register_array"]
+    profiles = {ap["name"] for pipe in j["pipelines"] for ap in pipe["action_profiles"]}
+    for ap in p4info.action_profiles:
+        assert ap.preamble.name in profiles
+    assert {v.preamble.name for v in p4info.value_sets} == {v["name"] for v in j["parse_vsets"]}
+    assert {d.preamble.name for d in p4info.digests} == {d["name"] for d in j["learn_lists"]}
+    for t in p4info.tables:
+        jt = next(x for p in j["pipelines"] for x in p["tables"] if x["name"] == t.preamble.name)
+        assert [mf.name for mf in t.match_fields] == [k["name"] for k in jt["key"]]
+        assert {a.id for a in t.action_refs} == {
+            next(x.preamble.id for x in p4info.actions if x.preamble.name == n) for n in jt["actions"]
+        }
