@@ -318,7 +318,6 @@ class ControlLowerer:
                 raise unsupported("switch on this action_run", e.loc)
             bodies: dict[str, str | None] = {}
             default: str | None = nxt
-            has_default = False
             pending: list[ast.Expression] = []
             for case in s.cases:
                 pending.append(case.label)
@@ -328,7 +327,6 @@ class ControlLowerer:
                 for lb in pending:
                     if isinstance(lb, ast.DefaultExpr):
                         default = node
-                        has_default = True
                     else:
                         decl = lb.decl if isinstance(lb, ast.PathExpr) else None
                         if not isinstance(decl, ast.ActionDecl):
@@ -339,7 +337,6 @@ class ControlLowerer:
                 decl = lb.decl if isinstance(lb, ast.PathExpr) else None
                 if decl is not None:
                     bodies[str(id(decl))] = nxt
-            _ = has_default
 
             def next_tables(acts: dict[str, str]) -> dict[str, str | None]:
                 return {name: bodies.get(key, default) for name, key in acts.items()}
