@@ -253,11 +253,25 @@ def run_one(program: Path, testdata: Path, emit: Callable[[dict[str, Any]], None
         emit({"stage": "stf", "ok": False, "error": _detail(outcome.report())})
 
 
+# One program may use this much memory (the machine is shared; a runaway program must not take it).
+MEMORY_LIMIT = 2 << 30
+
+
 def _one_main(program: Path, testdata: Path) -> int:
     def emit(record: dict[str, Any]) -> None:
         print(json.dumps(record), flush=True)
 
-    run_one(program, testdata, emit)
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    except (ImportError, ValueError, OSError):
+        pass  # no limit where the platform has none to give
+    try:
+        run_one(program, testdata, emit)
+    except MemoryError:
+        print(f"out of memory ({MEMORY_LIMIT >> 30} GiB limit)", file=sys.stderr)
+        return 3
     return 0
 
 

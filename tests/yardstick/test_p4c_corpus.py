@@ -304,3 +304,29 @@ def test_comparable_leaves_out_corelib_for_goldens_without_it() -> None:
     kept, notes = corpus.comparable(new, actual, "")
     assert kept == actual
     assert notes == []
+
+
+def test_collect_names_the_stage_that_was_running(tmp_path: Path) -> None:
+    program = tmp_path / "x-bmv2.p4"
+    (tmp_path / "x-bmv2.stf").write_text("")
+    compiled = {"stage": "compile", "ok": True, "seconds": 0.5}
+    compared = {"stage": "p4info", "ok": True, "notes": []}
+    started = {"stage": "stf", "ok": None, "error": "started"}
+    cases = [
+        ([], ["FAIL", "-", "-"], "compile"),
+        ([compiled], ["pass", "FAIL", "-"], "p4info"),
+        ([compiled, compared], ["pass", "pass", "FAIL"], "stf"),
+        ([compiled, compared, started], ["pass", "pass", "FAIL"], "stf"),
+    ]
+    for records, cells, stage in cases:
+        outcome = corpus.collect(program, records, "worker died (exit 3): out of memory")
+        assert [outcome.compile, outcome.p4info, outcome.stf] == cells
+        assert outcome.errors == {stage: "worker died (exit 3): out of memory"}
+        assert outcome.has_stf
+    finished = corpus.collect(program, [compiled, compared, started, {"stage": "stf", "ok": True}], None)
+    assert [finished.compile, finished.p4info, finished.stf, finished.errors] == ["pass", "pass", "pass", {}]
+    assert finished.seconds == 0.5
+    unjudged = corpus.collect(program, [compiled, {"stage": "p4info", "ok": None, "error": "no golden file"}], None)
+    assert unjudged.p4info == "-"
+    assert unjudged.failures() == []
+    assert unjudged.errors == {"p4info (not judged)": "no golden file"}
