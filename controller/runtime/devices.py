@@ -2,14 +2,20 @@
 
 A topology file carries no gRPC addresses; the operator gives them as `NAME=HOST:PORT[@DEVICE_ID]`
 (`server1=127.0.0.1:9559`, `tor=10.0.0.5:9559@2`), where NAME is a server's name (its NIC) or the ToR's
-name. The P4Runtime device id defaults to 1.
+name. The P4Runtime device id defaults to 1. A deployment file (TOML) lists them once for all:
+
+    [devices]
+    server1 = "127.0.0.1:9559"                               # NAME = "HOST:PORT[@DEVICE_ID]"
+    tor = { address = "127.0.0.1:9560", device_id = 2 }     # or a table
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 
 from controller.entries import DeviceConfig, nic_config, tor_config
 from controller.plan import Plan
@@ -47,6 +53,44 @@ def parse_device(text: str) -> DeviceAddress:
     if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"'{text}': address '{address}' is not HOST:PORT with a port from 1 to 65535")
     return DeviceAddress(name, address, device_id)
+
+
+def load_deployment(path: str | Path) -> list[DeviceAddress]:
+    """The devices of a deployment file; any mistake is a ControllerError naming the file and the key."""
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except OSError as exc:
+        raise ControllerError(f"{path}: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ControllerError(f"{path}: not TOML: {exc}") from None
+    unknown = sorted(set(data) - {"devices"})
+    if unknown:
+        raise ControllerError(f"{path}: unknown key '{unknown[0]}' (expected [devices])")
+    table = data.get("devices")
+    if not isinstance(table, dict) or not table:
+        raise ControllerError(f"{path}: devices: expected a table of NAME = \"HOST:PORT[@DEVICE_ID]\"")
+    result = []
+    for name, value in table.items():
+        where = f"{path}: devices.{name}"
+        if isinstance(value, str):
+            text = f"{name}={value}"
+        elif isinstance(value, dict):
+            extra = sorted(set(value) - {"address", "device_id"})
+            if extra:
+                raise ControllerError(f"{where}: unknown key '{extra[0]}' (expected address, device_id)")
+            address, device_id = value.get("address"), value.get("device_id", 1)
+            if not isinstance(address, str):
+                raise ControllerError(f"{where}.address: expected a string HOST:PORT")
+            if isinstance(device_id, bool) or not isinstance(device_id, int):
+                raise ControllerError(f"{where}.device_id: expected an integer")
+            text = f"{name}={address}@{device_id}"
+        else:
+            raise ControllerError(f"{where}: expected \"HOST:PORT[@DEVICE_ID]\" or a table")
+        try:
+            result.append(parse_device(text))
+        except ValueError as exc:
+            raise ControllerError(f"{where}: {exc}") from None
+    return result
 
 
 @dataclass(frozen=True)
