@@ -121,33 +121,69 @@ def _mac(value: int) -> str:
     return ":".join(f"{b:02x}" for b in value.to_bytes(6, "big"))
 
 
+def add_entry(sw: Switch, config: dict[str, Any], table: str, keys: dict[str, Any], action: str, **params: int) -> None:
+    """`table_add` with key fields and action parameters by name: the order the program gives them
+    does not matter, names it does not have are left out, and one this configuration does not
+    know fails the test naming it."""
+    key_names = [name for name, _, _ in sw.table_info(table).keys]
+    missing = [name for name in key_names if name not in keys]
+    assert not missing, f"{table}: tests/fuzz/targets.py has no value for key {missing}"
+    runtime = next((a["runtime_data"] for a in config["actions"] if a["name"] == action), None)
+    assert runtime is not None, f"{table}: no action {action} in the program"
+    param_names = [p["name"] for p in runtime]
+    missing = [name for name in param_names if name not in params]
+    assert not missing, f"{action}: tests/fuzz/targets.py has no value for parameter {missing}"
+    sw.table_add(table, [keys[name] for name in key_names], action, [params[name] for name in param_names])
+
+
 def nic_target() -> Target:
     config = _compiled(ROOT / "p4src" / "nic.p4", ROOT / "p4src")
     assert config is not None, "p4src/nic.p4 does not compile"
     sw = Switch(config, cpu_port=c.CPU_PORT)
     tx, rx, ack = "NicIngress.tx_path.", "NicIngress.rx_path.", "NicIngress.ack_path."
-    sw.table_add(tx + "pcie_port", [Exact(PCIE_PORT)], tx + "set_source", [ACCEL, NIC_MAC])
-    sw.table_add(
+    add_entry(sw, config, tx + "pcie_port", {"port": Exact(PCIE_PORT)}, tx + "set_source", accel=ACCEL, nic_mac=NIC_MAC)
+    add_entry(
+        sw,
+        config,
         tx + "window",
-        [Exact(ACCEL), Lpm(TX_WINDOW, 44)],
+        {"accel": Exact(ACCEL), "addr": Lpm(TX_WINDOW, 44)},
         tx + "to_peer",
-        [PEER_MAC, PEER_ACCEL, 7, TX_WINDOW, TX_REMOTE, TX_SIZE, TX_STREAM, c.FLAG_ACK_REQ],
+        dst_mac=PEER_MAC,
+        dst=PEER_ACCEL,
+        window=7,
+        local_base=TX_WINDOW,
+        remote_base=TX_REMOTE,
+        size=TX_SIZE,
+        stream=TX_STREAM,
+        flags=c.FLAG_ACK_REQ,
     )
-    sw.table_add(
+    peer = {"src": Exact(PEER_ACCEL), "dst": Exact(ACCEL), "src_mac": Exact(PEER_MAC)}
+    add_entry(
+        sw,
+        config,
         rx + "peer",
-        [Exact(PEER_ACCEL), Exact(ACCEL)],
+        peer,
         rx + "accept_stream",
-        [RX_STREAM, ACCEL, PCIE_PORT, 101, NIC_MAC],
+        stream=RX_STREAM,
+        accel=ACCEL,
+        port=PCIE_PORT,
+        ack_group=ACK_GROUP,
+        nic_mac=NIC_MAC,
     )
-    sw.table_add(
-        rx + "window", [Exact(PEER_ACCEL), Exact(ACCEL), Exact(RX_WINDOW)], rx + "exported", [RX_BASE, RX_SIZE, RX_BASE]
-    )
+    window = {"src": Exact(PEER_ACCEL), "accel": Exact(ACCEL), "window": Exact(RX_WINDOW)}
+    add_entry(sw, config, rx + "window", window, rx + "exported", base=RX_BASE, size=RX_SIZE, local_base=RX_BASE)
     sw.mc_group_set(ACK_GROUP, [(c.RID_DELIVER, [PCIE_PORT]), (c.RID_ACK, [c.NIC_UPLINK_PORT])])
-    sw.table_add(
+    mailbox = {"peer": Exact(PEER_ACCEL), "accel": Exact(ACCEL), "stream_dst": Exact(PEER_ACCEL)}
+    add_entry(
+        sw,
+        config,
         ack + "mailbox",
-        [Exact(PEER_ACCEL), Exact(ACCEL), Exact(PEER_ACCEL)],
+        mailbox,
         ack + "to_mailbox",
-        [PCIE_PORT, MAILBOX, 0x0100, TX_STREAM],
+        port=PCIE_PORT,
+        addr=MAILBOX,
+        requester_id=0x0100,
+        stream=TX_STREAM,
     )
     eth = Ether(dst=_mac(NIC_MAC), src=_mac(PEER_MAC))
     tlp = mwr(TX_WINDOW + 0x40, bytes(range(64)), requester_id=0x0A00, tag=0x11)
@@ -173,8 +209,8 @@ def tor_target() -> Target:
     sw = Switch(config)
     l2 = "TorIngress.l2_forward."
     for mac, port in ((NIC_MAC, 1), (PEER_MAC, 2)):
-        sw.table_add(l2 + "l2", [Exact(mac)], l2 + "forward", [port])
-    sw.table_add(l2 + "l2", [Exact(GROUP_MAC)], l2 + "multicast", [TOR_GROUP])
+        add_entry(sw, config, l2 + "l2", {"dst_mac": Exact(mac)}, l2 + "forward", port=port)
+    add_entry(sw, config, l2 + "l2", {"dst_mac": Exact(GROUP_MAC)}, l2 + "multicast", group=TOR_GROUP)
     sw.mc_group_set(c.TOR_FLOOD_GROUP, [(0, list(TOR_PORTS))])
     sw.mc_group_set(TOR_GROUP, [(0, [1, 3, 4])])
     to_nic = Ether(dst=_mac(NIC_MAC), src=_mac(PEER_MAC))
