@@ -15,8 +15,10 @@ valid frames its program handles, on a random port of the program's ports (somet
   handling depends on random(), still forwarded if it always was), and at least one valid frame
   of each nic.p4, tor.p4 and STF-configured program is forwarded.
 
-The full run (about 104,000 frames) takes well under 60 s on two cores, so it is the suite's run;
-FUZZ_FRAMES_SCALE=N multiplies the frames per target for a longer storm.
+1,500 frames per corpus program and 10,000 each for nic.p4 and tor.p4 come to over 100,000 (108,500
+with the 59 corpus programs of November 2026); that takes 5 to 15 s on two cores, well under the
+60 s budget, so the full run is the suite's run. FUZZ_FRAMES_SCALE=N multiplies the frames per
+target for a longer storm (N=5: about 540,000 frames in under 30 s).
 """
 
 from __future__ import annotations
