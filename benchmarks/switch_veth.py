@@ -519,6 +519,10 @@ def run_workload(workload: Workload, pairs: list[Pair], args: argparse.Namespace
         print_profile(profile, args.profile)
 
 
+def _stop_on_signal(signum: int, frame: Any) -> None:
+    raise SystemExit(f"switch_veth.py: stopped by signal {signum}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--packets", type=int, default=20_000, help="frames in the throughput burst (default 20000)")
@@ -550,6 +554,7 @@ def main() -> None:
         f"softp4 switch over veth, {args.entries} entries, sender and receiver in this process "
         f"(packet sockets); burst of {args.packets}, {args.latency_samples} latency samples"
     )
+    signal.signal(signal.SIGTERM, _stop_on_signal)  # clean up the interfaces on SIGTERM too
     try:
         with tempfile.TemporaryDirectory(prefix="softp4-veth-bench-") as tmp, veth_pairs(2) as pairs:
             for workload in WORKLOADS:
