@@ -20,10 +20,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="session")
 def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A build directory holding nic/ and tor/: the configured one, or one softp4 fills now."""
-    configured = Path(os.environ.get("JETSTREAM_BUILD_DIR", ROOT / "build"))
-    if all((configured / p / f"{p}.json").is_file() for p in ("nic", "tor")):
-        return configured
+    """A build directory holding nic/ and tor/: JETSTREAM_BUILD_DIR as given, `build/` if it is newer than
+    every file of p4src/ (a stale build would test old programs), or one softp4 fills now."""
+    explicit = os.environ.get("JETSTREAM_BUILD_DIR")
+    configured = Path(explicit) if explicit else ROOT / "build"
+    built = [configured / p / f"{p}.json" for p in ("nic", "tor")]
+    if all(path.is_file() for path in built):
+        newest_source = max(f.stat().st_mtime for f in (ROOT / "p4src").rglob("*.p4"))
+        if explicit or min(path.stat().st_mtime for path in built) >= newest_source:
+            return configured
     from softp4.compiler import compile_file
 
     out = tmp_path_factory.mktemp("build")

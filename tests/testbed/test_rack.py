@@ -109,3 +109,20 @@ def test_entry_naming_a_missing_field_is_refused(programs: tuple[Artifacts, Arti
     worse = Entry("NicIngress.tx_path.pcie_prt", (), "NicIngress.tx_path.set_source", ())
     with pytest.raises(InstallError, match=r"did you mean 'NicIngress.tx_path.pcie_port'"):
         rack.nics["server1"].add_entry(worse)
+
+
+RACK8 = ROOT / "topologies" / "rack8.toml"
+
+
+def test_rack8_all_to_all_under_loss(build_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = demo.main(["--build-dir", str(build_dir), "--topology", str(RACK8), "--all-to-all", "--bytes", "512"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "8 servers, 8 accelerators, 8 windows" in out
+    assert "OK: every byte of every write landed exactly once" in out
+
+
+def test_all_to_all_detects_a_corrupted_byte(programs: tuple[Artifacts, Artifacts]) -> None:
+    rack = rack_for(programs, RACK8)
+    rack.accelerators["acc3"].memory[0x10] = 0xEE  # a byte no write puts there
+    assert demo.all_to_all(rack, 256, loss=0.0) == 1
