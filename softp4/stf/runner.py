@@ -399,6 +399,12 @@ class StfRunner:
             high = num.value if num.mask is None else num.value | (~num.mask & full)
             return Range(low, high)
         if match_type == "optional":
+            if num.has_wildcards:
+                if num.mask == 0:
+                    return Optional(None)  # all digits `*`: the field is left out (a don't-care)
+                raise UnknownName(
+                    f"optional key '{km.field}' value {num.text}: write every digit or none ('*' for a don't-care)"
+                )
             return Optional(num.value)
         return Exact(num.value)
 

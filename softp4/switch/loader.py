@@ -484,7 +484,7 @@ class _Loader:
             elif mt == "range":
                 key.append(Range(parse_hexstr(mk.get("start"), where), parse_hexstr(mk.get("end"), where)))
             elif mt == "optional":
-                key.append(Optional(parse_hexstr(mk.get("key"), where)))
+                key.append(self._optional_match(kf, mk, where))
             else:
                 raise ConfigError(f"{where}: unsupported match type '{mt}' for key '{kf.name}'")
         ae = ej.get("action_entry", {})
@@ -506,6 +506,23 @@ class _Loader:
             t.insert(tuple(norm), a, data, prio, const=True)
         except Exception as e:
             raise ConfigError(f"{where}: {e}") from None
+
+    @staticmethod
+    def _optional_match(kf: KeyField, mk: dict[str, Any], where: str) -> Optional:
+        """An optional const-entry field: p4c writes `key` and `mask`, all ones for a value, 0 for `_`."""
+        value = parse_hexstr(mk.get("key"), where)
+        if "mask" not in mk:
+            return Optional(value)
+        mask = parse_hexstr(mk.get("mask"), where)
+        full = (1 << kf.width) - 1
+        if mask & full == 0:
+            return Optional(None)
+        if mask & full == full:
+            return Optional(value & full)
+        raise ConfigError(
+            f"{where}: optional key '{kf.name}' has mask {mk.get('mask')!r}; "
+            f"an optional field is matched in full (all ones) or not at all (0)"
+        )
 
     def _checksums(self, prog: Program) -> None:
         for cj in self._each("checksums", "checksum"):

@@ -12,7 +12,7 @@ from softp4.stf.parser import parse_stf
 from softp4.stf.program import UnknownName, resolve_suffix
 from softp4.stf.runner import StfError, StfRunner, match_packet
 from softp4.switch.errors import InvalidArgument
-from softp4.switch.tables import Exact, Lpm, Match, Range, Ternary
+from softp4.switch.tables import Exact, Lpm, Match, Optional, Range, Ternary
 
 PROGRAM: dict[str, Any] = {
     "header_types": [
@@ -357,3 +357,45 @@ def test_match_packet() -> None:
     assert match_packet("0A*B", True, b"\x0a\xcb\xff") == [4, 5]
     assert match_packet("0A0B", False, b"\x0a") == [2, 3]
     assert match_packet("0A0C", False, b"\x0a\x0b") == [3]
+
+
+OPTIONAL_PROGRAM: dict[str, Any] = {
+    "header_types": [{"name": "h_t", "fields": [["e", 8, False], ["t", 16, False]]}],
+    "headers": [{"name": "h", "header_type": "h_t"}],
+    "actions": [{"id": 0, "name": "ingress.a", "runtime_data": [{"name": "x", "bitwidth": 9}]}],
+    "pipelines": [
+        {"name": "ingress", "tables": [
+            {"name": "ingress.t_optional", "key": [
+                {"name": "h.h.e", "match_type": "optional", "target": ["h", "e"]},
+                {"name": "h.h.t", "match_type": "optional", "target": ["h", "t"]}],
+             "action_ids": [0]}]},
+        {"name": "egress", "tables": []},
+    ],
+}
+
+
+def run_optional(text: str) -> FakeSwitch:
+    sw = FakeSwitch()
+    StfRunner(OPTIONAL_PROGRAM, sw, filename="t.stf").run(parse_stf(text, "t.stf"))
+    return sw
+
+
+def test_optional_keys_value_wildcard_and_left_out() -> None:
+    sw = run_optional(
+        """
+        add t_optional 3 h.e:0xaa h.t:0x1111 a(x:1)
+        add t_optional 2 h.e:0x** h.t:0x1111 a(x:2)
+        add t_optional 1 h.e:0xaa a(x:3)
+        """
+    )
+    assert [call[2] for call in sw.calls] == [
+        (Optional(0xAA), Optional(0x1111)),
+        (Optional(None), Optional(0x1111)),
+        (Optional(0xAA), Optional(None)),
+    ]
+    assert [call[5] for call in sw.calls] == [4, 3, 2]
+
+
+def test_optional_key_with_some_wildcard_digits_is_an_error() -> None:
+    with pytest.raises(StfError, match=r"t.stf:1: error: optional key 'h.e' value 0xa\*: write every digit or none"):
+        run_optional("add t_optional 1 h.e:0xa* a(x:1)")

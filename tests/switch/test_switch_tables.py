@@ -216,3 +216,55 @@ def test_table_info() -> None:
     assert info.size == 64
     assert "set_tag" in info.actions
     assert info.const is False
+
+
+def _optional_entry(key: str, mask: str | None, tag_value: int, priority: int) -> dict:
+    mk = {"match_type": "optional", "key": key}
+    if mask is not None:
+        mk["mask"] = mask
+    return {
+        "match_key": [mk],
+        "action_entry": {"action_id": 1, "action_data": [f"{tag_value:#04x}"]},
+        "priority": priority,
+    }
+
+
+def test_const_optional_entries_dont_care_is_a_wildcard() -> None:
+    # p4c writes `_` in an optional const entry as key 0, mask 0; a given value with an all-ones mask
+    entries = [
+        _optional_entry("0x1234", "0xffff", 1, 1),
+        _optional_entry("0x0000", "0x0000", 2, 2),
+    ]
+    sw = Switch(prog("optional", entries=entries).build())
+    assert [tag(sw, k) for k in (0x1234, 0x0000, 0x4321)] == [1, 2, 2]
+    assert [e.key for e in sw.table_entries("t")] == [(Optional(0x1234),), (Optional(None),)]
+
+
+def test_const_optional_entry_without_mask_is_exact() -> None:
+    sw = Switch(prog("optional", entries=[_optional_entry("0x0007", None, 3, 1)]).build())
+    assert [tag(sw, k) for k in (7, 0)] == [3, 0xEE]
+
+
+def test_const_optional_entry_with_partial_mask_is_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"table 't', entry 0: optional key 'h.k' has mask '0x00ff'"):
+        Switch(prog("optional", entries=[_optional_entry("0x0007", "0x00ff", 3, 1)]).build())
+
+
+def test_runtime_optional_entries_wildcard_and_value_in_one_key() -> None:
+    p = Program()
+    p.header_type("h_t", [("a", 8), ("b", 16), ("tag", 8)])
+    p.header("h", "h_t")
+    p.states = [state("start", [extract("h")])]
+    p.action("set_tag", [("tag", 8)], [assign(F("h", "tag"), {"type": "runtime_data", "value": 0})])
+    p.table("t", [("h.a", F("h", "a"), "optional"), ("h.b", F("h", "b"), "optional")], ["set_tag"],
+            default=("set_tag", [0xEE]))
+    sw = Switch(p.build())
+    sw.table_add("t", [Optional(0xAA), Optional(0x1111)], "set_tag", [1], priority=4)
+    sw.table_add("t", [Optional(None), Optional(0x1111)], "set_tag", [2], priority=3)
+    sw.table_add("t", [Optional(0xAA), Optional(None)], "set_tag", [3], priority=2)
+    sw.table_add("t", [Optional(None), Optional(None)], "set_tag", [4], priority=1)
+
+    def tag2(a: int, b: int) -> int:
+        return sw.process(0, bytes([a]) + b.to_bytes(2, "big") + b"\x00")[0][1][3]
+
+    assert [tag2(0xAA, 0x1111), tag2(0xAB, 0x1111), tag2(0xAA, 0x1112), tag2(0xA9, 0x1110)] == [1, 2, 3, 4]
