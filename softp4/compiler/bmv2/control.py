@@ -42,6 +42,24 @@ def _apply_target(e: ast.Expression) -> ast.Expression | None:
     return None
 
 
+def _is_hit(e: ast.Node) -> bool:
+    """`t.apply().hit` or `t.apply().miss`."""
+    return isinstance(e, ast.Member) and e.member in ("hit", "miss") and _apply_target(e.expr) is not None
+
+
+def _ref(decl: ast.VariableDecl, at: ast.Node) -> ast.PathExpr:
+    ty = decl.type_ref.resolved
+    return ast.PathExpr(name=decl.name, decl=decl, type=ty, loc=at.loc)
+
+
+def _bool(value: bool, at: ast.Node) -> ast.BoolLiteral:
+    return ast.BoolLiteral(value=value, type=t.BOOL, const_value=value, loc=at.loc)
+
+
+def _set(decl: ast.VariableDecl, value: ast.Expression) -> ast.AssignmentStatement:
+    return ast.AssignmentStatement(left=_ref(decl, value), right=value, loc=value.loc)
+
+
 class ControlLowerer:
     """Builds one pipeline (`ingress` or `egress`)."""
 
@@ -108,7 +126,12 @@ class ControlLowerer:
         return result
 
     def _hoist_applies(self, scope: Scope, s: ast.Node) -> list[ast.Node]:
-        """`x = f(t.apply().hit)`: apply the table first into a boolean, as p4c does."""
+        """`x = f(t.apply().hit)`: apply the table first into a boolean, as p4c does.
+
+        An apply on the right of `&&`/`||` or in a branch of `?:` runs only when
+        that operand is evaluated: the operator becomes an `if` computing a
+        temporary, so the table is applied exactly when P4 evaluates it.
+        """
         roots: list[ast.Node] = []
         if isinstance(s, ast.AssignmentStatement):
             roots = [s.left, s.right]
@@ -120,36 +143,62 @@ class ControlLowerer:
             c = s.cond
             while isinstance(c, ast.Unary) and c.op == "!":
                 c = c.operand
-            direct = isinstance(c, ast.Member) and c.member in ("hit", "miss") and _apply_target(c.expr) is not None
-            roots = [] if direct else [s.cond]
+            roots = [] if _is_hit(c) else [s.cond]
         elif isinstance(s, ast.SwitchStatement):
             e = s.expr
             roots = [] if isinstance(e, ast.Member) and e.member == "action_run" else [e]
-        found = [
-            n
-            for r in roots
-            for n in ast.walk(r)
-            if isinstance(n, ast.Member) and n.member in ("hit", "miss") and _apply_target(n.expr) is not None
-        ]
-        if not found:
-            return [s]
         out: list[ast.Node] = []
-        for m in found:
-            tmp = self.be.storage.scalar(self.be.unique_name("tmp_hit"), t.BOOL, m.loc)
-            decl = ast.VariableDecl(
-                name=tmp.field, type_ref=ast.BaseTypeRef(name="bool", resolved=t.BOOL, loc=m.loc), loc=m.loc
-            )
-            scope.bind(decl, tmp)
-            self.be.subst[id(m)] = tmp
-
-            def flag(value: bool, d: ast.VariableDecl = decl, at: ast.Member = m) -> ast.Statement:
-                left = ast.PathExpr(name=d.name, decl=d, type=t.BOOL, loc=at.loc)
-                right = ast.BoolLiteral(value=value, type=t.BOOL, const_value=value, loc=at.loc)
-                return ast.AssignmentStatement(left=left, right=right, loc=at.loc)
-
-            out.append(ast.IfStatement(cond=m, then=flag(True), else_=flag(False), loc=m.loc))
+        for r in roots:
+            self._hoist_expr(scope, r, out)
+        if not out:
+            return [s]
         out.append(s)
         return out
+
+    def _temp(self, scope: Scope, ty: t.Type, at: ast.Expression) -> ast.VariableDecl:
+        """A fresh scalar temporary standing for the value of `at` (hoisted ahead of its statement)."""
+        tmp = self.be.storage.scalar(self.be.unique_name("tmp_hit" if ty == t.BOOL else "tmp"), ty, at.loc)
+        decl = ast.VariableDecl(
+            name=tmp.field, type_ref=ast.BaseTypeRef(name="bool", resolved=ty, loc=at.loc), loc=at.loc
+        )
+        scope.bind(decl, tmp)
+        self.be.subst[id(at)] = tmp
+        return decl
+
+    def _hoist_expr(self, scope: Scope, e: ast.Node, out: list[ast.Node]) -> None:
+        """Append to `out` the statements computing every table apply inside `e` ahead of it."""
+        if not any(_is_hit(n) for n in ast.walk(e)):
+            return
+        if _is_hit(e):
+            assert isinstance(e, ast.Member)
+            decl = self._temp(scope, t.BOOL, e)
+            out.append(
+                ast.IfStatement(cond=e, then=_set(decl, _bool(True, e)), else_=_set(decl, _bool(False, e)), loc=e.loc)
+            )
+            return
+        if isinstance(e, ast.Binary) and e.op in ("&&", "||") and any(_is_hit(n) for n in ast.walk(e.right)):
+            decl = self._temp(scope, t.BOOL, e)
+            first = _set(decl, e.left)
+            out.extend(self._hoist_applies(scope, first))
+            cond: ast.Expression = _ref(decl, e)
+            if e.op == "||":
+                cond = ast.Unary(op="!", operand=cond, type=t.BOOL, loc=e.loc)
+            then = ast.BlockStatement(statements=[_set(decl, e.right)], loc=e.loc)
+            out.append(ast.IfStatement(cond=cond, then=then, loc=e.loc))
+            return
+        if isinstance(e, ast.Mux) and any(_is_hit(n) for x in (e.then, e.else_) for n in ast.walk(x)):
+            if e.type is None or scalar_width(e.type) is None:
+                raise unsupported("a table apply inside a '?:' of this type", e.loc)
+            decl = self._temp(scope, e.type, e)
+            cond_stmts: list[ast.Node] = []
+            self._hoist_expr(scope, e.cond, cond_stmts)
+            out.extend(cond_stmts)
+            then = ast.BlockStatement(statements=[_set(decl, e.then)], loc=e.loc)
+            else_ = ast.BlockStatement(statements=[_set(decl, e.else_)], loc=e.loc)
+            out.append(ast.IfStatement(cond=e.cond, then=then, else_=else_, loc=e.loc))
+            return
+        for c in ast.children(e):
+            self._hoist_expr(scope, c, out)
 
     def simple(self, scope: Scope, stmts: list[ast.Node], nxt: str | None) -> str | None:
         real = [s for s in stmts if not isinstance(s, ast.EmptyStatement | ast.ConstantDecl)]
@@ -283,7 +332,7 @@ class ControlLowerer:
                     nxt,
                     lambda acts: {"__HIT__": hit_n, "__MISS__": miss_n},
                 )
-        for node in ast.walk(s.cond):
+        for node in self._unhoisted(s.cond):
             if isinstance(node, ast.MethodCall) and _apply_target(node) is not None:
                 raise unsupported("a table apply inside a complex condition", node.loc)
         then_n = self.seq(scope, [s.then], nxt, end)
@@ -309,6 +358,18 @@ class ControlLowerer:
             action = self.be.new_action(base, [], pre.prims)
             return self.keyless_table(self.be.unique_table_name(f"tbl_{base}"), action, name, s)
         return name
+
+    def _unhoisted(self, e: ast.Node) -> list[ast.Node]:
+        """The nodes of `e` not replaced by a hoisted temporary."""
+        found: list[ast.Node] = []
+        stack = [e]
+        while stack:
+            n = stack.pop()
+            if id(n) in self.be.subst:
+                continue
+            found.append(n)
+            stack.extend(ast.children(n))
+        return found
 
     def _switch(self, scope: Scope, s: ast.SwitchStatement, nxt: str | None, end: str | None) -> str | None:
         e = s.expr

@@ -290,6 +290,9 @@ class ExprLowerer:
     def rv(self, e: ast.Expression) -> J:
         """`e` as an operand of a BMv2 expression."""
         ty = e.type
+        hoisted = self.be.subst.get(id(e))
+        if hoisted is not None:
+            return self.value_json(hoisted, ty, e)
         if e.const_value is not None and not isinstance(e, ast.StringLiteral):
             c = const_int(e.const_value, self.be)
             if c is not None:
