@@ -6,8 +6,9 @@ mutation seeds and the known-good probes), the internal-error lines the switch r
 that probes can be replayed on the same state after the storm.
 
 Corpus programs with an STF file are configured by running that file (table entries, groups,
-sessions, value sets; its packets are the valid frames); the others run with their default
-actions. nic.p4 and tor.p4 get a few entries, as a controller would install them.
+sessions, value sets; its packets are the valid frames, and when it expects a packet some valid
+frame must be forwarded); the others run with their default actions. nic.p4 and tor.p4 get a
+few entries, as a controller would install them.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from controller.protocol.tlp import mwr
 from softp4.compiler import CompileError, compile_file
 from softp4.stf.parser import parse_stf_file
 from softp4.stf.runner import StfRunner
-from softp4.stf.syntax import Packet
+from softp4.stf.syntax import Expect, Packet
 from softp4.switch import Exact, Lpm, Switch
 
 from .frames import generic_frames
@@ -58,6 +59,7 @@ class Target:
     config: dict[str, Any]
     valid: list[tuple[int, bytes]]  # (ingress port, frame) the program handles normally
     ports: list[int]
+    forwards: bool = True  # some valid frame must come out (False: the program may drop them all)
     errors: list[str] = field(default_factory=list)  # internal-error lines (callback and trace)
     registers: dict[str, list[int]] = field(default_factory=dict)
 
@@ -107,14 +109,16 @@ def corpus_target(path: Path) -> Target:
     assert config is not None
     sw = Switch(config)
     valid: list[tuple[int, bytes]] = []
+    forwards = False
     stf = path.with_suffix(".stf")
     if stf.is_file():
         commands = parse_stf_file(stf)
         StfRunner(config, sw, filename=str(stf)).run(commands)
         valid = [(cmd.port, cmd.data) for cmd in commands if isinstance(cmd, Packet)]
+        forwards = any(isinstance(cmd, Expect) and cmd.pattern for cmd in commands)
     ports = sorted({p for p, _ in valid} | {0, 1, 2})
     valid += [(ports[i % len(ports)], f) for i, f in enumerate(generic_frames())]
-    return Target(path.stem, sw, config, valid, ports)
+    return Target(path.stem, sw, config, valid, ports, forwards)
 
 
 def _mac(value: int) -> str:
@@ -173,7 +177,12 @@ def nic_target() -> Target:
     window = {"src": Exact(PEER_ACCEL), "accel": Exact(ACCEL), "window": Exact(RX_WINDOW)}
     add_entry(sw, config, rx + "window", window, rx + "exported", base=RX_BASE, size=RX_SIZE, local_base=RX_BASE)
     sw.mc_group_set(ACK_GROUP, [(c.RID_DELIVER, [PCIE_PORT]), (c.RID_ACK, [c.NIC_UPLINK_PORT])])
-    mailbox = {"peer": Exact(PEER_ACCEL), "accel": Exact(ACCEL), "stream_dst": Exact(PEER_ACCEL)}
+    mailbox = {
+        "peer": Exact(PEER_ACCEL),
+        "accel": Exact(ACCEL),
+        "stream_dst": Exact(PEER_ACCEL),
+        "peer_mac": Exact(PEER_MAC),
+    }
     add_entry(
         sw,
         config,
