@@ -120,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _devices(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[DeviceAddress]:
+    seen: set[str] = set()
+    for device in args.devices:
+        if device.name in seen:
+            parser.error(f"--device {device.name}: given twice")
+        seen.add(device.name)
     given: list[DeviceAddress] = list(args.deployment or [])
     names = {device.name: i for i, device in enumerate(given)}
     for device in args.devices:  # the command line overrides the deployment file
