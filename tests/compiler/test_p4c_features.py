@@ -35,3 +35,14 @@ def test_apply_hit_left_of_and_and_short_circuit_right_of_or() -> None:
     assert sw.process(0, eth("AA0000000000" "000000000001" "0800")) == [(2, eth("AA0000002211" "000000000001" "0800"))]
     assert sw.process(0, eth("00BB00000000" "000000000001" "0800")) == [(1, eth("00BB00000011" "000000000033" "0800"))]
     assert sw.process(0, eth("AA0000000000" "000000000002" "0806")) == [(1, eth("AA0000000000" "000000000033" "0806"))]
+
+
+def test_dont_care_out_arguments_get_temporaries() -> None:
+    sw, j = _switch("dont_care_out_arg")
+    pre = [h["name"] for h in j["headers"] if h["header_type"] == "pre_t"]
+    assert len(pre) == 1
+    start = j["parsers"][0]["parse_states"][0]
+    assert start["parser_ops"][0] == {"op": "extract", "parameters": [{"type": "regular", "value": pre[0]}]}
+    assert pre[0] not in j["deparsers"][0]["order"]
+    frame = bytes.fromhex("FFFF" "000000000001" "000000000002" "0803" "C0FFEE")
+    assert sw.process(0, frame) == [(3, bytes.fromhex("000000000001" "00000000005A" "0803" "C0FFEE"))]

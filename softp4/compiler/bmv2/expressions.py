@@ -145,6 +145,13 @@ class ExprLowerer:
             return self.lookup(e.decl, e)
         if isinstance(e, ast.Member):
             return self._member(e)
+        if isinstance(e, ast.DontCareExpr):
+            # `_` as an out argument: a fresh temporary nobody reads (p4c's RemoveDontcareArgs)
+            if e.type is None or isinstance(e.type, t.DontCareType | t.TypeVar):
+                raise CompileError("the type of '_' here cannot be inferred", e.loc)
+            tmp = self.be.storage.alloc("tmp", e.type, e.loc)
+            self.be.subst[id(e)] = tmp
+            return tmp
         if isinstance(e, ast.Index):
             base = self.value(e.expr)
             if isinstance(base, Struct):
