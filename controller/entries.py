@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from controller.plan import NIC_REQUESTER_ID, NicPlan, TorPlan
 from controller.protocol import constants as c
 
+NIC_STATION = "NicIngress.station."
 NIC_TX = "NicIngress.tx_path."
 NIC_RX = "NicIngress.rx_path."
 NIC_ACK = "NicIngress.ack_path."
 TOR_L2 = "TorIngress.l2_forward."
+TOR_SECURITY = "TorIngress.port_security."
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ def nic_config(nic: NicPlan) -> DeviceConfig:
     config = DeviceConfig()
     add = config.entries.append
     mac = mac_to_int(nic.mac)
+    # the NIC's receive filter: unicast frames for any other MAC are dropped before the peer check
+    add(Entry(NIC_STATION + "own_mac", (Match("dst_mac", mac),), NIC_STATION + "for_us", ()))
     for acc in nic.accelerators:
         add(Entry(NIC_TX + "pcie_port", (Match("port", acc.pcie_port),), NIC_TX + "set_source",
                   (("accel", acc.id), ("nic_mac", mac))))
@@ -88,7 +92,8 @@ def nic_config(nic: NicPlan) -> DeviceConfig:
         ))
         add(Entry(
             NIC_ACK + "mailbox",
-            (Match("peer", stream.dst.id), Match("accel", stream.src.id), Match("stream_dst", stream.dst.id)),
+            (Match("peer", stream.dst.id), Match("accel", stream.src.id), Match("stream_dst", stream.dst.id),
+             Match("peer_mac", mac_to_int(stream.dst_mac))),
             NIC_ACK + "to_mailbox",
             (("port", stream.src.pcie_port), ("addr", stream.mailbox_address),
              ("requester_id", NIC_REQUESTER_ID), ("stream", stream.stream)),
@@ -96,7 +101,7 @@ def nic_config(nic: NicPlan) -> DeviceConfig:
     for rx in nic.rx_streams:
         add(Entry(
             NIC_RX + "peer",
-            (Match("src", rx.src.id), Match("dst", rx.dst.id)),
+            (Match("src", rx.src.id), Match("dst", rx.dst.id), Match("src_mac", mac_to_int(rx.src_mac))),
             NIC_RX + "accept_stream",
             (("stream", rx.stream), ("accel", rx.dst.id), ("port", rx.dst.pcie_port),
              ("ack_group", nic.ack_group(rx.dst)), ("nic_mac", mac)),
@@ -116,6 +121,12 @@ def tor_config(tor: TorPlan) -> DeviceConfig:
     for mac, port in tor.l2:
         config.entries.append(
             Entry(TOR_L2 + "l2", (Match("dst_mac", mac_to_int(mac)),), TOR_L2 + "forward", (("port", port),))
+        )
+    # port security: a NIC may send protocol frames only from the port it is cabled to
+    for mac, port in tor.l2:
+        config.entries.append(
+            Entry(TOR_SECURITY + "binding", (Match("port", port), Match("src_mac", mac_to_int(mac))),
+                  TOR_SECURITY + "bound", ())
         )
     config.groups.append(McGroup(c.TOR_FLOOD_GROUP, tuple((port, 0) for port in tor.flood_ports)))
     for group_id, ports in tor.groups:

@@ -63,6 +63,7 @@ class TxStream:
     stream: int
     rewind_address: int  # in src's BAR space
     mailbox_address: int  # in src's memory
+    dst_mac: str  # the NIC of dst: its ACKs and NACKs come from this MAC only
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,12 @@ def compute(topology: Topology) -> Plan:
                 if index >= min(STREAM_COUNT, MAILBOX_AREA // MAILBOX_BYTES):
                     raise PlanError(f"server '{src.server}' would send more than {STREAM_COUNT} streams")
                 tx[pair] = TxStream(
-                    src, owner, index, REWIND_BASE + 4 * index, mailbox_base(src) + MAILBOX_BYTES * index
+                    src,
+                    owner,
+                    index,
+                    REWIND_BASE + 4 * index,
+                    mailbox_base(src) + MAILBOX_BYTES * index,
+                    dst_mac=mac_of[owner.name],
                 )
             rx = rx_streams[owner.server]
             if pair not in rx:

@@ -17,6 +17,7 @@
 #include "include/control/tlp_check.p4"
 #include "include/control/tlp_address.p4"
 #include "include/control/tx_path.p4"
+#include "include/control/station.p4"
 #include "include/control/uplink_check.p4"
 #include "include/control/rx_path.p4"
 #include "include/control/ack_path.p4"
@@ -31,6 +32,7 @@ control NicIngress(inout nic_headers_t hdr,
                    inout nic_meta_t meta,
                    inout standard_metadata_t standard_metadata) {
     TxPath() tx_path;
+    Station() station;
     UplinkCheck() uplink_check;
     RxPath() rx_path;
     AckPath() ack_path;
@@ -38,7 +40,13 @@ control NicIngress(inout nic_headers_t hdr,
 
     apply {
         mark_to_drop(standard_metadata);
-        if (standard_metadata.parser_error != error.NoError) {
+        if (standard_metadata.ingress_port == NIC_UPLINK_PORT && hdr.ethernet.isValid()) {
+            /* a unicast frame for another NIC is not ours to judge, whatever it holds */
+            station.apply(hdr, meta);
+        }
+        if (meta.drop_reason != DROP_NONE) {
+            /* not for this NIC: counted by accounting, nothing else */
+        } else if (standard_metadata.parser_error != error.NoError) {
             meta.drop_reason = DROP_PARSE;
         } else if (standard_metadata.ingress_port == NIC_UPLINK_PORT) {
             uplink_check.apply(hdr, meta);

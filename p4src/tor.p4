@@ -1,7 +1,8 @@
 /*
  * tor.p4: the top-of-rack switch (v1model). An ordinary L2 switch for every
  * frame, NIC frames included; it adds multicast group writes, counters per
- * port and per traffic class, and strict priority for the protocol's frames.
+ * port and per traffic class, strict priority for the protocol's frames, and
+ * source-port binding of the protocol's frames (port security).
  */
 #include <core.p4>
 #include <v1model.p4>
@@ -10,6 +11,7 @@
 #include "include/sizes.p4"
 #include "include/headers.p4"
 #include "include/parser.p4"
+#include "include/control/port_security.p4"
 #include "include/control/l2_forward.p4"
 #include "include/control/traffic_class.p4"
 #include "include/control/port_counters.p4"
@@ -22,14 +24,18 @@ control TorIngress(inout tor_headers_t hdr,
                    inout tor_meta_t meta,
                    inout standard_metadata_t standard_metadata) {
     PortRxCounter() port_rx;
+    PortSecurity() port_security;
     TrafficClass() traffic_class;
     L2Forward() l2_forward;
 
     apply {
         port_rx.apply(standard_metadata);
         if (hdr.ethernet.isValid()) {
-            traffic_class.apply(hdr, meta, standard_metadata);
-            l2_forward.apply(hdr, meta, standard_metadata);
+            port_security.apply(hdr, meta, standard_metadata);
+            if (meta.forged == 0) {
+                traffic_class.apply(hdr, meta, standard_metadata);
+                l2_forward.apply(hdr, meta, standard_metadata);
+            }
         } else {
             mark_to_drop(standard_metadata);
         }

@@ -1,4 +1,5 @@
-"""PTF tests of nic.p4: transmit translation, window protection, in-order receive, NACK and ACK.
+"""PTF tests of nic.p4: transmit translation, window protection, in-order receive, NACK and ACK, peer
+binding to its NIC MAC and the receive filter on the destination MAC.
 
 Run by `make ptf` (group `nic`), against softp4 or BMv2 with the NIC program loaded.
 """
@@ -122,3 +123,52 @@ class RxRefusesUnknownPeer(NicTest):
         metadata = {m.metadata_id: int.from_bytes(m.value, "big") for m in packet_in.metadata}
         self.assertEqual(metadata, {1: self.uplink, 2: c.PUNT_UNKNOWN_PEER})
         self.assertEqual(bytes(packet_in.payload), bytes(stranger))
+
+
+@group("nic")
+class RxRefusesPeerFromForgedMac(NicTest):
+    """A frame naming the known peer accelerator, but from a MAC other than its NIC's, is an unknown peer."""
+
+    def runTest(self) -> None:
+        (rx,) = self.nic.rx_streams
+        (win,) = self.nic.rx_windows
+        forged = Ether(dst=self.nic.mac, src="02:00:00:00:00:99") / JetStream(
+            msg_type=c.MSG_DATA, src=rx.src.id, dst=rx.dst.id, window=win.window_id, seq=0
+        ) / self.write(win.base, b"evil")
+        before = self.drops(c.DROP_UNKNOWN_PEER)
+        send_packet(self, self.uplink, bytes(forged))
+        verify_no_other_packets(self)
+        self.assertEqual(self.drops(c.DROP_UNKNOWN_PEER), before + 1)
+        packet_in = self.packet_in()
+        assert packet_in is not None, "no packet-in for a frame from a forged source MAC"
+        metadata = {m.metadata_id: int.from_bytes(m.value, "big") for m in packet_in.metadata}
+        self.assertEqual(metadata, {1: self.uplink, 2: c.PUNT_UNKNOWN_PEER})
+        self.assertEqual(bytes(packet_in.payload), bytes(forged))
+        # the forgery consumed nothing: the genuine frame 0 from the peer's NIC is delivered
+        tlp = self.write(win.base, b"good")
+        send_packet(self, self.uplink, bytes(self.data_frame(rx, 0, tlp, win.window_id)))
+        verify_packet(self, tlp, self.local.pcie_port)
+        verify_no_other_packets(self)
+
+
+@group("nic")
+class RxDropsFrameForAnotherNic(NicTest):
+    """A unicast frame for another NIC's MAC (as a flooding switch delivers it) is dropped, never punted."""
+
+    def runTest(self) -> None:
+        (rx,) = self.nic.rx_streams
+        (win,) = self.nic.rx_windows
+        other = next(s.nic_mac for s in self.topology.servers if s.nic_mac != self.nic.mac)
+        frame = self.data_frame(rx, 0, self.write(win.base, b"lost"), win.window_id)
+        frame[Ether].dst = other
+        stranger = Ether(dst=other, src="02:00:00:00:00:99") / JetStream(
+            msg_type=c.MSG_DATA, src=99, dst=rx.dst.id, window=win.window_id, seq=0
+        ) / self.write(win.base, b"junk")
+        before = self.drops(c.DROP_NOT_MY_MAC)
+        peer_before = self.drops(c.DROP_UNKNOWN_PEER)
+        for f in (frame, stranger):
+            send_packet(self, self.uplink, bytes(f))
+        verify_no_other_packets(self)
+        self.assertEqual(self.drops(c.DROP_NOT_MY_MAC), before + 2)
+        self.assertEqual(self.drops(c.DROP_UNKNOWN_PEER), peer_before)
+        self.assertIsNone(self.packet_in(timeout=0.5), "a frame for another NIC reached the controller")

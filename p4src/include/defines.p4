@@ -86,7 +86,8 @@
 #define DROP_NOT_JS 15
 #define DROP_ACK_UNKNOWN 16
 #define DROP_REWIND 17
-#define DROP_REASON_COUNT 18
+#define DROP_NOT_MY_MAC 18
+#define DROP_REASON_COUNT 19
 
 /* packet-in reasons (packet_in_t.reason) */
 #define PUNT_UNKNOWN_PEER 1

@@ -125,6 +125,7 @@ struct tor_headers_t {
 
 struct tor_meta_t {
     bit<8> tc;                /* TC_* */
+    bit<1> forged;            /* a protocol frame whose source MAC is not bound to its ingress port */
 }
 
 #endif

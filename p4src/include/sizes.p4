@@ -3,6 +3,7 @@
 #define JS_SIZES_P4
 
 /* NIC */
+#define OWN_MAC_TABLE_SIZE 8
 #define PCIE_PORT_TABLE_SIZE 64
 #define TX_WINDOW_TABLE_SIZE 1024
 #define RX_PEER_TABLE_SIZE 1024
@@ -14,5 +15,6 @@
 #define PORT_COUNT 512
 #define QUEUE_COUNT 8
 #define L2_TABLE_SIZE 4096
+#define PORT_BINDING_TABLE_SIZE 4096
 
 #endif

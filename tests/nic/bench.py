@@ -29,6 +29,7 @@ BUILD_ENV = "JETSTREAM_BUILD_DIR"
 # --- the reference configuration ---------------------------------------------------------------
 MAC_A = 0x02_00_00_00_00_0A  # the NIC under test
 MAC_B = 0x02_00_00_00_00_0B  # its peer NIC
+MAC_C = 0x02_00_00_00_00_0C  # the NIC of accelerator 4
 MAC_GROUP = 0x03_00_00_00_80_01  # multicast bit set
 ACCEL_A1, ACCEL_A3, ACCEL_B2, ACCEL_C4 = 1, 3, 2, 4
 GROUP = 0x8001
@@ -105,7 +106,10 @@ def new_switch(name: str) -> Any:
         from softp4.switch import Switch
     except (ToolchainMissing, ImportError) as exc:
         pytest.skip(str(exc))
-    sw = Switch(config, cpu_port=c.CPU_PORT)
+    # the ToR gives the protocol's frames priority PRIO_JS, which needs PRIO_JS + 1 queues per port (as
+    # `simple_switch --priority-queues 8`); a target with fewer drops them
+    queues = c.PRIO_JS + 1 if name == "tor" else 1
+    sw = Switch(config, cpu_port=c.CPU_PORT, priority_queues=queues)
     errors: list[str] = []
     sw.trace = lambda line: errors.append(line) if line.startswith("Internal error") else None
     _INTERNAL_ERRORS[id(sw)] = errors
@@ -118,6 +122,16 @@ _INTERNAL_ERRORS: dict[int, list[str]] = {}
 def internal_errors(sw: Any) -> list[str]:
     """Trace lines of packets on which `sw` failed internally (the switch drops those silently)."""
     return _INTERNAL_ERRORS.setdefault(id(sw), [])
+
+
+def bind_tor(sw: Any, l2: tuple[tuple[int, int], ...]) -> None:
+    """Program a ToR as the controller does: each NIC MAC forwarded to its port and bound to it."""
+    from softp4.switch import Exact
+
+    for mac, port in l2:
+        sw.table_add("TorIngress.l2_forward.l2", [Exact(mac)], "TorIngress.l2_forward.forward", [port])
+        sw.table_add("TorIngress.port_security.binding", [Exact(port), Exact(mac)],
+                     "TorIngress.port_security.bound", [])
 
 
 def mac_str(mac: int) -> str:
@@ -169,10 +183,12 @@ class NicBench:
         sw.table_add(t + "window", [Exact(ACCEL_A1), Lpm(TXW_REWIND, 62)], t + "rewind_window",
                      [TXW_REWIND, TX_STREAM_TO_B2])
 
+        sw.table_add("NicIngress.station.own_mac", [Exact(MAC_A)], "NicIngress.station.for_us", [])
         r = "NicIngress.rx_path."
-        for src, dst, stream in ((ACCEL_B2, ACCEL_A1, RX_STREAM_FROM_B2), (ACCEL_B2, GROUP, RX_STREAM_GROUP),
-                                 (ACCEL_C4, ACCEL_A1, RX_STREAM_FROM_C4)):
-            sw.table_add(r + "peer", [Exact(src), Exact(dst)], r + "accept_stream",
+        for src, dst, src_mac, stream in ((ACCEL_B2, ACCEL_A1, MAC_B, RX_STREAM_FROM_B2),
+                                          (ACCEL_B2, GROUP, MAC_B, RX_STREAM_GROUP),
+                                          (ACCEL_C4, ACCEL_A1, MAC_C, RX_STREAM_FROM_C4)):
+            sw.table_add(r + "peer", [Exact(src), Exact(dst), Exact(src_mac)], r + "accept_stream",
                          [stream, ACCEL_A1, PORT_A1, ACK_GROUP_A1, MAC_A])
         sw.table_add(r + "window", [Exact(ACCEL_B2), Exact(ACCEL_A1), Exact(RXW_ID)], r + "exported",
                      [RXW_BASE, RXW_SIZE, RXW_BASE])
@@ -184,8 +200,8 @@ class NicBench:
 
         a = "NicIngress.ack_path."
         for stream_dst, slot, stream in ((ACCEL_B2, 0, TX_STREAM_TO_B2), (GROUP, 8, TX_STREAM_TO_GROUP)):
-            sw.table_add(a + "mailbox", [Exact(ACCEL_B2), Exact(ACCEL_A1), Exact(stream_dst)], a + "to_mailbox",
-                         [PORT_A1, MAILBOX_A1 + slot, NIC_REQUESTER, stream])
+            sw.table_add(a + "mailbox", [Exact(ACCEL_B2), Exact(ACCEL_A1), Exact(stream_dst), Exact(MAC_B)],
+                         a + "to_mailbox", [PORT_A1, MAILBOX_A1 + slot, NIC_REQUESTER, stream])
 
     # --- packets --------------------------------------------------------------------------------
     def send(self, port: int, frame: bytes | Packet) -> list[tuple[int, bytes]]:

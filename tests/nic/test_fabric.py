@@ -30,6 +30,7 @@ from .bench import (
     TXW_REWIND,
     UPLINK,
     NicBench,
+    bind_tor,
     internal_errors,
     new_switch,
     write,
@@ -47,7 +48,8 @@ def configure_nic_b(sw: Any) -> None:
 
     t, r = "NicIngress.tx_path.", "NicIngress.rx_path."
     sw.table_add(t + "pcie_port", [Exact(PORT_B2)], t + "set_source", [ACCEL_B2, MAC_B])
-    sw.table_add(r + "peer", [Exact(ACCEL_A1), Exact(ACCEL_B2)], r + "accept_stream",
+    sw.table_add("NicIngress.station.own_mac", [Exact(MAC_B)], "NicIngress.station.for_us", [])
+    sw.table_add(r + "peer", [Exact(ACCEL_A1), Exact(ACCEL_B2), Exact(MAC_A)], r + "accept_stream",
                  [RX_STREAM_B, ACCEL_B2, PORT_B2, ACK_GROUP_B2, MAC_B])
     for window, base, size in ((7, TXW_DATA_REMOTE, TXW_DATA_SIZE), (8, TXW_FLAG_REMOTE, TXW_FLAG_SIZE)):
         sw.table_add(r + "window", [Exact(ACCEL_A1), Exact(ACCEL_B2), Exact(window)], r + "exported",
@@ -56,10 +58,7 @@ def configure_nic_b(sw: Any) -> None:
 
 
 def configure_tor(sw: Any) -> None:
-    from softp4.switch import Exact
-
-    for mac, port in ((MAC_A, TOR_PORT_A), (MAC_B, TOR_PORT_B)):
-        sw.table_add("TorIngress.l2_forward.l2", [Exact(mac)], "TorIngress.l2_forward.forward", [port])
+    bind_tor(sw, ((MAC_A, TOR_PORT_A), (MAC_B, TOR_PORT_B)))
     sw.mc_group_set(c.TOR_FLOOD_GROUP, [(0, [TOR_PORT_A, TOR_PORT_B])])
 
 

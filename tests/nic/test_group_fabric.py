@@ -15,6 +15,7 @@ from .bench import (
     GROUP,
     MAC_A,
     MAC_B,
+    MAC_C,
     MAC_GROUP,
     MAILBOX_A1,
     NIC_REQUESTER,
@@ -24,13 +25,13 @@ from .bench import (
     TXW_GROUP_SIZE,
     UPLINK,
     NicBench,
+    bind_tor,
     internal_errors,
     new_switch,
     write,
 )
 
 ACCEL_C5 = 5
-MAC_C = 0x02_00_00_00_00_0C
 TOR_GROUP = 0x8001
 MEMBERS = {  # name: (accelerator, NIC MAC, ToR port, where the member keeps the gathered buffer)
     "b": (ACCEL_B2, MAC_B, 2, 0x5000_0000),
@@ -44,7 +45,9 @@ def member_nic(accel: int, mac: int, local: int) -> Any:
 
     sw = new_switch("nic")
     r = "NicIngress.rx_path."
-    sw.table_add(r + "peer", [Exact(ACCEL_A1), Exact(GROUP)], r + "accept_stream", [7, accel, PCIE, 300, mac])
+    sw.table_add("NicIngress.station.own_mac", [Exact(mac)], "NicIngress.station.for_us", [])
+    sw.table_add(r + "peer", [Exact(ACCEL_A1), Exact(GROUP), Exact(MAC_A)], r + "accept_stream",
+                 [7, accel, PCIE, 300, mac])
     sw.table_add(r + "window", [Exact(ACCEL_A1), Exact(accel), Exact(9)], r + "exported",
                  [TXW_GROUP_REMOTE, TXW_GROUP_SIZE, local])
     sw.mc_group_set(300, [(c.RID_DELIVER, [PCIE]), (c.RID_ACK, [UPLINK])])
@@ -55,11 +58,10 @@ def test_group_write_lands_in_every_member_and_each_acks(nic: NicBench) -> None:
     from softp4.switch import Exact
 
     a = "NicIngress.ack_path."
-    nic.sw.table_add(a + "mailbox", [Exact(ACCEL_C5), Exact(ACCEL_A1), Exact(GROUP)], a + "to_mailbox",
+    nic.sw.table_add(a + "mailbox", [Exact(ACCEL_C5), Exact(ACCEL_A1), Exact(GROUP), Exact(MAC_C)], a + "to_mailbox",
                      [PORT_A1, MAILBOX_A1 + 16, NIC_REQUESTER, 6])
     tor = new_switch("tor")
-    for mac, port in ((MAC_A, 1), (MAC_B, 2), (MAC_C, 3)):
-        tor.table_add("TorIngress.l2_forward.l2", [Exact(mac)], "TorIngress.l2_forward.forward", [port])
+    bind_tor(tor, ((MAC_A, 1), (MAC_B, 2), (MAC_C, 3)))
     tor.table_add("TorIngress.l2_forward.l2", [Exact(MAC_GROUP)], "TorIngress.l2_forward.multicast", [TOR_GROUP])
     tor.mc_group_set(TOR_GROUP, [(0, [1, 2, 3])])
     nics = {name: member_nic(accel, mac, local) for name, (accel, mac, _, local) in MEMBERS.items()}

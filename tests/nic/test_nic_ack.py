@@ -13,6 +13,7 @@ from .bench import (
     GROUP,
     MAC_A,
     MAC_B,
+    MAC_C,
     MAILBOX_A1,
     NIC_REQUESTER,
     PORT_A1,
@@ -76,3 +77,13 @@ def test_ack_for_an_unknown_stream_is_dropped(nic: NicBench) -> None:
 def test_truncated_ack_is_dropped(nic: NicBench) -> None:
     assert nic.from_network(from_b2(c.MSG_ACK, 1)[:20]) == []
     assert nic.drops(c.DROP_PARSE) == 1
+
+
+def test_ack_claimed_from_another_nics_mac_is_dropped(nic: NicBench) -> None:
+    """Accelerator 2's ACKs come from MAC_B only: a forged one must not free the sender's kept writes."""
+    forged = control_frame(c.MSG_ACK, 0x100, src=ACCEL_B2, dst=ACCEL_A1, stream_dst=ACCEL_B2, src_mac=MAC_C,
+                           dst_mac=MAC_A)
+    assert nic.from_network(forged) == []
+    assert nic.all_drops() == {c.DROP_ACK_UNKNOWN: 1}
+    assert nic.counter("NicIngress.ack_path.acks", TX_STREAM_TO_B2) == 0
+    assert nic.outputs(c.OUT_MAILBOX) == 0

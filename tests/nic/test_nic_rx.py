@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from scapy.layers.inet import IP, UDP
+from scapy.layers.l2 import Ether
+
 from controller.protocol import constants as c
 
 from .bench import (
@@ -11,6 +14,7 @@ from .bench import (
     GROUP,
     MAC_A,
     MAC_B,
+    MAC_C,
     MAC_GROUP,
     PORT_A1,
     RX_STREAM_FROM_B2,
@@ -20,10 +24,12 @@ from .bench import (
     RXW_GROUP_ID,
     RXW_GROUP_LOCAL,
     RXW_SIZE,
+    TX_STREAM_TO_B2,
     UPLINK,
     NicBench,
     control_frame,
     data_frame,
+    mac_str,
     write,
 )
 
@@ -140,7 +146,7 @@ def test_known_peer_writing_to_another_local_accelerator_is_unknown(nic: NicBenc
 def test_window_not_exported_to_that_peer(nic: NicBench) -> None:
     assert nic.from_network(data_frame(0, write(RXW_BASE, b"evil"), window=5)) == []
     # accelerator 4 is a known peer, but window 4 was exported to accelerator 2 only
-    assert nic.from_network(data_frame(0, write(RXW_BASE, b"evil"), src=ACCEL_C4)) == []
+    assert nic.from_network(data_frame(0, write(RXW_BASE, b"evil"), src=ACCEL_C4, src_mac=MAC_C)) == []
     assert nic.drops(c.DROP_NO_RX_WINDOW) == 2
     assert nic.register(EXPECTED, RX_STREAM_FROM_B2) == 0
 
@@ -207,3 +213,49 @@ def test_non_memory_write_tlp_from_the_network_is_dropped(nic: NicBench) -> None
     poisoned.ep = 1
     assert nic.from_network(data_frame(0, poisoned)) == []
     assert nic.drops(c.DROP_TLP_ATTR) == 1
+
+
+def test_peer_claimed_from_another_nics_mac_is_unknown(nic: NicBench) -> None:
+    """Accelerator 2 sits behind MAC_B: the same stream header from MAC_C (accelerator 4's NIC) is forged."""
+    frame = data_frame(0, write(RXW_BASE, b"evil"), src_mac=MAC_C)
+    out = nic.from_network(frame)
+    assert out == [(c.CPU_PORT, UPLINK.to_bytes(2, "big") + bytes([c.PUNT_UNKNOWN_PEER]) + frame)]
+    assert nic.all_drops() == {c.DROP_UNKNOWN_PEER: 1}
+    assert nic.register(EXPECTED, RX_STREAM_FROM_B2) == 0
+    assert nic.counter("NicIngress.rx_path.frames", RX_STREAM_FROM_B2) == 0
+    # the genuine frame from MAC_B is then the next one, so the forgery consumed nothing
+    tlp = write(RXW_BASE, b"good")
+    assert nic.from_network(data_frame(0, tlp)) == [(PORT_A1, bytes(tlp))]
+
+
+def test_unicast_for_another_nic_is_dropped_before_any_check(nic: NicBench) -> None:
+    """Frames the ToR flooded to every port: dropped as not ours, never punted, whatever they hold."""
+    frames = [
+        data_frame(0, write(RXW_BASE, b"good"), dst_mac=MAC_B),  # a valid write, but for NIC B
+        data_frame(0, write(RXW_BASE, b"evil"), src=9, dst_mac=MAC_C),  # would be an unknown peer
+        control_frame(c.MSG_NACK, 0, src=ACCEL_B2, dst=ACCEL_A1, stream_dst=ACCEL_B2, src_mac=MAC_B, dst_mac=MAC_C),
+        bytes(Ether(dst=mac_str(MAC_B), src=mac_str(MAC_C)) / IP() / UDP()),  # another EtherType
+        data_frame(0, write(RXW_BASE, b"good"), dst_mac=MAC_A + 1)[:20],  # truncated, for someone else
+    ]
+    for frame in frames:
+        assert nic.from_network(frame) == [], frame.hex()
+    assert nic.all_drops() == {c.DROP_NOT_MY_MAC: len(frames)}
+    assert nic.outputs(c.OUT_CPU) == 0
+    assert nic.register(EXPECTED, RX_STREAM_FROM_B2) == 0
+
+
+def test_group_and_broadcast_frames_go_on_to_the_peer_check(nic: NicBench) -> None:
+    group = data_frame(0, write(RXW_GROUP_BASE, b"grp!"), src=9, dst=GROUP, window=RXW_GROUP_ID,
+                       flags=c.FLAG_GROUP, dst_mac=MAC_GROUP)
+    assert [p for p, _ in nic.from_network(group)] == [c.CPU_PORT]  # unknown peer, not "not my MAC"
+    broadcast = bytes(Ether(dst="ff:ff:ff:ff:ff:ff", src=mac_str(MAC_B)) / IP() / UDP())
+    assert nic.from_network(broadcast) == []
+    assert nic.all_drops() == {c.DROP_UNKNOWN_PEER: 1, c.DROP_NOT_JS: 1}
+
+
+def test_ack_for_another_nic_does_not_reach_the_mailbox(nic: NicBench) -> None:
+    acked = control_frame(c.MSG_ACK, 3, src=ACCEL_B2, dst=ACCEL_A1, stream_dst=ACCEL_B2, src_mac=MAC_B,
+                          dst_mac=MAC_C)
+    assert nic.from_network(acked) == []
+    assert nic.all_drops() == {c.DROP_NOT_MY_MAC: 1}
+    assert nic.counter("NicIngress.ack_path.acks", TX_STREAM_TO_B2) == 0

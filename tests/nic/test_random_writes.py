@@ -13,6 +13,9 @@ from controller.protocol.tlp import TLP, mwr_bytes
 from .bench import (
     ACCEL_B2,
     ACCEL_C4,
+    MAC_A,
+    MAC_B,
+    MAC_C,
     PORT_A1,
     RX_STREAM_FROM_B2,
     RX_STREAM_FROM_C4,
@@ -32,6 +35,8 @@ from .bench import (
     data_frame,
     write,
 )
+
+MAC_STRANGER = 0x02_00_00_00_00_99  # a MAC no NIC of the reference configuration has
 
 
 def test_random_transmit_writes_stay_inside_their_window(nic: NicBench) -> None:
@@ -61,13 +66,15 @@ def test_random_transmit_writes_stay_inside_their_window(nic: NicBench) -> None:
 
 
 def test_random_writes_never_land_outside_an_exported_window(nic: NicBench) -> None:
-    """Thousands of writes from known and unknown peers, at and around window edges."""
+    """Thousands of writes from known and unknown peers, at and around window edges, some from the wrong
+    NIC MAC or for another NIC's MAC."""
 
     exported = {  # (src, window) -> (base, size, local_base)
         (ACCEL_B2, RXW_ID): (RXW_BASE, RXW_SIZE, RXW_BASE),
         (ACCEL_C4, RXW_C4_ID): (0x9000_0000, 0x100, 0x9000_0000),
     }
     streams = {ACCEL_B2: RX_STREAM_FROM_B2, ACCEL_C4: RX_STREAM_FROM_C4}
+    nic_of = {ACCEL_B2: MAC_B, ACCEL_C4: MAC_C}
     expected = {ACCEL_B2: 0, ACCEL_C4: 0}
     rng = random.Random(2026)
     landed_bytes = 0
@@ -78,10 +85,14 @@ def test_random_writes_never_land_outside_an_exported_window(nic: NicBench) -> N
         addr = max(0, base + rng.choice([-8, -4, -1, 0, 1, 4, 0x80, 0xFC, 0x100, RXW_SIZE - 4, RXW_SIZE,
                                          RXW_SIZE + 4]) + rng.randrange(-8, 8))
         size = rng.choice([1, 2, 4, 7, 8, 64, 255, 256, 1024])
+        src_mac = rng.choice([MAC_B, MAC_C, MAC_STRANGER])
+        dst_mac = rng.choice([MAC_A, MAC_A, MAC_A, MAC_B])
         seq = expected.get(src, 0)
-        out = nic.from_network(data_frame(seq, write(addr, rng.randbytes(size)), src=src, window=window))
+        out = nic.from_network(data_frame(seq, write(addr, rng.randbytes(size)), src=src, window=window,
+                                          src_mac=src_mac, dst_mac=dst_mac))
         delivered = [f for p, f in out if p == PORT_A1]
         for f in delivered:
+            assert (src_mac, dst_mac) == (nic_of[src], MAC_A), (hex(src_mac), hex(dst_mac))
             lo_hi = exported.get((src, window))
             assert lo_hi is not None, (src, window)
             _, wsize, local = lo_hi

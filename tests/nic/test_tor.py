@@ -1,4 +1,4 @@
-"""tor.p4: L2 forwarding, flooding, group replication, counters per port and class."""
+"""tor.p4: L2 forwarding, flooding, group replication, counters per port and class, port security."""
 
 from __future__ import annotations
 
@@ -11,7 +11,18 @@ from scapy.layers.l2 import Ether
 
 from controller.protocol import constants as c
 
-from .bench import MAC_A, MAC_B, MAC_GROUP, control_frame, data_frame, internal_errors, mac_str, write
+from .bench import (
+    MAC_A,
+    MAC_B,
+    MAC_C,
+    MAC_GROUP,
+    bind_tor,
+    control_frame,
+    data_frame,
+    internal_errors,
+    mac_str,
+    write,
+)
 
 PORTS = (1, 2, 3, 4)
 GROUP_ID = 0x8001
@@ -23,10 +34,8 @@ def tor(tor_switch: Any) -> Iterator[Any]:
 
     sw = tor_switch
     sw.reset_state()
-    l2 = "TorIngress.l2_forward.l2"
-    sw.table_add(l2, [Exact(MAC_A)], "TorIngress.l2_forward.forward", [1])
-    sw.table_add(l2, [Exact(MAC_B)], "TorIngress.l2_forward.forward", [2])
-    sw.table_add(l2, [Exact(MAC_GROUP)], "TorIngress.l2_forward.multicast", [GROUP_ID])
+    bind_tor(sw, ((MAC_A, 1), (MAC_B, 2), (MAC_C, 3)))
+    sw.table_add("TorIngress.l2_forward.l2", [Exact(MAC_GROUP)], "TorIngress.l2_forward.multicast", [GROUP_ID])
     sw.mc_group_set(c.TOR_FLOOD_GROUP, [(0, list(PORTS))])
     sw.mc_group_set(GROUP_ID, [(0, [1, 3, 4])])
     internal_errors(sw).clear()
@@ -86,7 +95,9 @@ def test_group_write_is_replicated_to_members(tor: Any) -> None:
     frame = data_frame(0, write(0x1_0000, b"allgathr"), dst=GROUP_ID, flags=c.FLAG_GROUP, dst_mac=MAC_GROUP)
     out = tor.process(2, frame)
     assert sorted(out) == [(1, frame), (3, frame), (4, frame)]
-    out = tor.process(1, frame)  # a member sending to its own group does not get its frame back
+    own = data_frame(0, write(0x1_0000, b"allgathr"), dst=GROUP_ID, flags=c.FLAG_GROUP, dst_mac=MAC_GROUP,
+                     src_mac=MAC_A)
+    out = tor.process(1, own)  # a member sending to its own group does not get its frame back
     assert sorted(p for p, _ in out) == [3, 4]
 
 
@@ -103,6 +114,44 @@ def test_runt_frame_is_dropped_and_truncated_nic_frame_still_switched(tor: Any) 
     assert tor.process(1, bytes(10)) == []
     frame = data_frame(0, write(0x8000_0000, b"abcd"))[:20]  # stream header cut short
     assert tor.process(2, frame) == [(1, frame)]
+
+
+def forged(sw: Any, port: int) -> int:
+    return int(sw.counter_read("TorIngress.port_security.forged", port)[1])
+
+
+def test_protocol_frame_with_another_ports_source_mac_is_dropped(tor: Any) -> None:
+    """A server on port 3 (NIC C) forging NIC B's MAC: its DATA, ACK and even truncated frames stop here."""
+    frames = [
+        data_frame(0, write(0x8000_0000, b"evil")),  # from MAC_B, to MAC_A
+        control_frame(c.MSG_ACK, 9, src=2, dst=1, stream_dst=2, src_mac=MAC_B, dst_mac=MAC_A),
+        data_frame(0, write(0x8000_0000, b"evil"), dst_mac=MAC_GROUP),  # a group write
+        data_frame(0, write(0x8000_0000, b"evil"), dst_mac=0x02_99_00_00_00_01),  # would be flooded
+        data_frame(0, write(0x8000_0000, b"evil"))[:18],  # stream header cut short
+    ]
+    for frame in frames:
+        assert tor.process(3, frame) == [], frame.hex()
+    assert forged(tor, 3) == len(frames)
+    assert (forged(tor, 1), forged(tor, 2)) == (0, 0)
+    assert [tc(tor, k) for k in (c.TC_OTHER, c.TC_JS_DATA, c.TC_JS_CONTROL)] == [0, 0, 0]
+    assert (rx(tor, 3), tx(tor, 1), tx(tor, 2)) == (len(frames), 0, 0)
+    # NIC C's own MAC on its own port passes
+    frame = data_frame(0, write(0x8000_0000, b"fine"), src_mac=MAC_C)
+    assert tor.process(3, frame) == [(1, frame)]
+    assert forged(tor, 3) == len(frames)
+
+
+def test_unbound_source_mac_may_not_speak_the_protocol(tor: Any) -> None:
+    frame = data_frame(0, write(0x8000_0000, b"evil"), src_mac=0x02_00_00_00_00_77)
+    assert tor.process(4, frame) == []
+    assert forged(tor, 4) == 1
+
+
+def test_port_security_leaves_other_traffic_alone(tor: Any) -> None:
+    frame = bytes(Ether(dst=mac_str(MAC_A), src=mac_str(MAC_B)) / IP() / UDP())  # MAC_B, but from port 3
+    assert tor.process(3, frame) == [(1, frame)]
+    assert forged(tor, 3) == 0
+    assert tc(tor, c.TC_OTHER) == 1
 
 
 def _exact(v: int) -> Any:

@@ -28,6 +28,8 @@ control AckPath(inout nic_headers_t hdr,
             hdr.js.src: exact @name("peer");
             hdr.js.dst: exact @name("accel");
             hdr.js.stream_dst: exact @name("stream_dst");
+            /* an ACK or NACK counts only from the acknowledging accelerator's own NIC */
+            hdr.ethernet.src_addr: exact @name("peer_mac");
         }
         actions = {
             to_mailbox;

@@ -1,5 +1,5 @@
-/* rx_path.p4: a DATA frame from the network: TLP and length, known peer,
- * window exported to that peer, bounds, then exactly the next sequence number
+/* rx_path.p4: a DATA frame from the network: TLP and length, known peer
+ * (accelerator and its NIC's source MAC), window exported to that peer, bounds, then exactly the next sequence number
  * of the stream. Accepted writes are re-based into local memory and go to the
  * accelerator's PCIe port (with an ACK on the uplink when one is due); a gap
  * drops and NACKs once; a duplicate is dropped and re-ACKed. */
@@ -34,6 +34,9 @@ control RxPath(inout nic_headers_t hdr,
         key = {
             hdr.js.src: exact @name("src");
             hdr.js.dst: exact @name("dst");
+            /* the peer is bound to its NIC's MAC: a frame claiming accelerator `src`
+             * from any other MAC is an unknown peer */
+            hdr.ethernet.src_addr: exact @name("src_mac");
         }
         actions = {
             accept_stream;
