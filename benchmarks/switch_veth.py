@@ -55,6 +55,7 @@ RECEIVE_BUFFER = 64 * 1024 * 1024
 MAGIC = b"SP4B"
 IDLE_SECONDS = 1.0
 BATCH = 250
+MAX_ENTRIES = 4000  # l2_forward.p4's dmac table holds 4096
 ROUTE_PORT, ROUTE_MAC = 1, 0x02_00_00_00_01_01
 
 
@@ -324,21 +325,16 @@ def _l2_frame(n: int) -> bytes:
 
 
 def _ipv4_install(client: P4RuntimeClient, entries: int) -> None:
-    rows = []
-    for i in range(entries):  # /24s in 10.0.0.0/8, the benchmark's own route among them
-        port = ROUTE_PORT if i == 1 else i % 2
-        rows.append(
-            (
-                [_lpm(0x0A00_0000 + (i << 8), 24)],
-                "RouterIngress.route",
-                [(0x02_00_00_20_00_00 + i).to_bytes(6, "big"), port.to_bytes(2, "big")],
-            )
-        )
-    rows[1] = (
+    route = (
         [_lpm(0x0A00_0100, 24)],
         "RouterIngress.route",
         [ROUTE_MAC.to_bytes(6, "big"), ROUTE_PORT.to_bytes(2, "big")],
     )
+    rows = [route]
+    for i in range(entries - 1):  # other /24s in 10.0.0.0/8, around the benchmark's 10.0.1.0/24
+        network = 0x0A00_0000 + ((i if i < 1 else i + 1) << 8)
+        params = [(0x02_00_00_20_00_00 + i).to_bytes(6, "big"), (i % 2).to_bytes(2, "big")]
+        rows.append(([_lpm(network, 24)], "RouterIngress.route", params))
     for prefix in (8, 16):  # shorter prefixes covering the route: the longest must win
         rows.append(([_lpm(0x0A00_0000, prefix)], "RouterIngress.route", [bytes(6), (0).to_bytes(2, "big")]))
     client.insert("RouterIngress.routes", rows)
@@ -474,16 +470,21 @@ def compile_program(name: str) -> tuple[Any, bytes]:
 
 
 def run_workload(workload: Workload, pairs: list[Pair], args: argparse.Namespace, tmp: Path) -> None:
+    import grpc
+
     p4info, config = compile_program(workload.program)
     profile = tmp / f"{workload.name}.prof" if args.profile else None
     cpu = 1 if args.pin else None
     with softp4_switch(pairs, tmp / f"{workload.name}.log", profile, cpu) as address:
-        client = P4RuntimeClient(address)
         try:
-            client.set_pipeline(p4info, config)
-            workload.install(client, args.entries)
-        finally:
-            client.close()
+            client = P4RuntimeClient(address)
+            try:
+                client.set_pipeline(p4info, config)
+                workload.install(client, args.entries)
+            finally:
+                client.close()
+        except grpc.RpcError as exc:
+            raise BenchError(f"{workload.name}: P4Runtime: {exc.code().name}: {exc.details()}") from None
         tx = packet_socket(pairs[0].host_end)
         rx = packet_socket(pairs[1].host_end, RECEIVE_BUFFER)
         try:
@@ -539,6 +540,10 @@ def main() -> None:
     ap.add_argument("--pin", action="store_true", help="run the switch on CPU 1 and this process on CPU 0")
     ap.add_argument("--only", choices=[w.name for w in WORKLOADS], help="run one workload")
     args = ap.parse_args()
+    if args.packets < 1 or args.latency_samples < 1 or args.repeat < 1:
+        ap.error("--packets, --latency-samples and --repeat must be at least 1")
+    if not 1 <= args.entries <= MAX_ENTRIES:
+        ap.error(f"--entries must be 1..{MAX_ENTRIES} (the programs' table sizes)")
     # skipped, not failed, so that `make bench` runs the other benchmarks without root
     if os.geteuid() != 0:
         print("switch_veth.py: skipped: needs root (veth pairs and packet sockets)")
