@@ -207,7 +207,9 @@ class _Loader:
         h = layout.headers.get("standard_metadata")
         for fname in STANDARD_FIELDS:
             ref = aliases.get(f"standard_metadata.{fname}") or aliases.get(f"intrinsic_metadata.{fname}")
-            if ref is None and h is not None and fname in h.by_name:
+            # simple_switch reads the queue priority from `intrinsic_metadata.priority` only (p4c
+            # writes that alias of standard_metadata.priority); without it the priority is 0
+            if ref is None and h is not None and fname in h.by_name and fname != "priority":
                 ref = ["standard_metadata", fname]
             if ref is None and fname in ("mcast_grp", "egress_rid", "priority"):
                 im = layout.headers.get("intrinsic_metadata")

@@ -83,8 +83,6 @@ class V1ModelFlow:
                 best = -1
                 for i, (pe, _) in enumerate(egress_q):
                     pr = pe[sm.priority]
-                    if pr >= self.priority_queues:
-                        pr = 0
                     if pr > best:
                         best, idx = pr, i
             p, out_port = egress_q.pop(idx)
@@ -224,10 +222,18 @@ class V1ModelFlow:
         self._enqueue(prog, p, spec, egress_q)
 
     def _enqueue(self, prog: Program, p: PHV, port: int, egress_q: list[tuple[PHV, int]]) -> None:
-        if self.priority_queues > 1 and p[prog.std.priority] >= self.priority_queues:
-            self._log(p, "Priority out of range, dropping packet")
-            return
         sm = prog.std
+        # simple_switch drops a packet whose priority has no queue, also with one queue per port
+        # (the default): a nonzero priority needs --priority-queues above it
+        priority = p[sm.priority]
+        if priority >= self.priority_queues:
+            if self.trace is not None:
+                self._log(
+                    p,
+                    f"Priority {priority} out of range ({self.priority_queues} queue(s) per port, "
+                    f"see --priority-queues), dropping packet",
+                )
+            return
         p[sm.enq_timestamp] = int((time.monotonic() - self._t0) * 1e6) & 0xFFFFFFFF
         p[sm.enq_qdepth] = sum(1 for _, q in egress_q if q == port) if egress_q else 0
         egress_q.append((p, port))

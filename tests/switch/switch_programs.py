@@ -30,6 +30,18 @@ STANDARD_METADATA = [
     ["priority", 3, False],
     ["_padding", 3, False],
 ]
+# p4c's field_aliases for v1model: simple_switch finds these fields under the left-hand names
+FIELD_ALIASES = [
+    ["queueing_metadata.enq_timestamp", ["standard_metadata", "enq_timestamp"]],
+    ["queueing_metadata.enq_qdepth", ["standard_metadata", "enq_qdepth"]],
+    ["queueing_metadata.deq_timedelta", ["standard_metadata", "deq_timedelta"]],
+    ["queueing_metadata.deq_qdepth", ["standard_metadata", "deq_qdepth"]],
+    ["intrinsic_metadata.ingress_global_timestamp", ["standard_metadata", "ingress_global_timestamp"]],
+    ["intrinsic_metadata.egress_global_timestamp", ["standard_metadata", "egress_global_timestamp"]],
+    ["intrinsic_metadata.mcast_grp", ["standard_metadata", "mcast_grp"]],
+    ["intrinsic_metadata.egress_rid", ["standard_metadata", "egress_rid"]],
+    ["intrinsic_metadata.priority", ["standard_metadata", "priority"]],
+]
 ERRORS = [
     ["NoError", 0],
     ["PacketTooShort", 1],
@@ -165,7 +177,7 @@ class Program:
             "checksums": [],
             "force_arith": [],
             "extern_instances": [],
-            "field_aliases": [],
+            "field_aliases": copy.deepcopy(FIELD_ALIASES),
             "program": "t.p4",
             "__meta__": {"version": [2, 23], "compiler": "tests"},
         }

@@ -3,6 +3,7 @@ resubmit, recirculate, truncate, digests, priority queues, exit, the growth limi
 
 from __future__ import annotations
 
+import pytest
 from switch_programs import OP, RD, C, F, Program, assign, drop, egress_spec, extract, prim, state
 
 from softp4.switch import Exact, Switch
@@ -249,8 +250,46 @@ def test_priority_queues_serve_higher_priority_first() -> None:
         setup(sw)
         sw.clone_session_set(5, [(8, 0)])
         orders.append([port for port, _ in sw.process(0, data)])
-    # one queue: FIFO (the clone was enqueued first); 8 queues: the original has priority 3, the clone 0
-    assert orders == [[8, 1], [1, 8]]
+    # 8 queues: the original has priority 3, the clone 0 (metadata reset), so the original goes first;
+    # one queue (simple_switch's default): priority 3 has no queue and the original is dropped
+    assert orders == [[8], [1, 8]]
+
+
+def _prio_program(aliases: bool = True) -> dict:
+    p = prog()
+    p.action("prio", [], [assign(F(SM, "priority"), F("h", "x"))])
+    p.call("prio")
+    built = p.build()
+    if not aliases:
+        built["field_aliases"] = [a for a in built["field_aliases"] if a[0] != "intrinsic_metadata.priority"]
+    return built
+
+
+@pytest.mark.parametrize(
+    ("queues", "priority", "ports"), [(1, 0, [1]), (1, 1, []), (4, 3, [1]), (4, 4, []), (8, 7, [1])]
+)
+def test_priority_without_a_queue_drops_as_simple_switch_does(queues: int, priority: int, ports: list[int]) -> None:
+    lines: list[str] = []
+    sw = Switch(_prio_program(), priority_queues=queues, trace=lines.append)
+    setup(sw)
+    out = sw.process(0, bytes([4, 0, 0]) + bytes(5) + bytes([priority]) + b"payload")
+    assert [port for port, _ in out] == ports
+    dropped = [line for line in lines if "out of range" in line]
+    if ports:
+        assert dropped == []
+    else:
+        assert dropped == [
+            f"[1.0] Priority {priority} out of range ({queues} queue(s) per port, "
+            "see --priority-queues), dropping packet"
+        ]
+
+
+def test_priority_is_read_through_the_intrinsic_metadata_alias_only() -> None:
+    # without p4c's `intrinsic_metadata.priority` alias simple_switch sees priority 0: no drop
+    sw = Switch(_prio_program(aliases=False))
+    setup(sw)
+    out = sw.process(0, bytes([4, 0, 0]) + bytes(5) + bytes([5]) + b"payload")
+    assert [port for port, _ in out] == [1]
 
 
 def test_clone_session_0_is_a_session() -> None:

@@ -256,8 +256,12 @@ def test_runtime_optional_entries_wildcard_and_value_in_one_key() -> None:
     p.header("h", "h_t")
     p.states = [state("start", [extract("h")])]
     p.action("set_tag", [("tag", 8)], [assign(F("h", "tag"), {"type": "runtime_data", "value": 0})])
-    p.table("t", [("h.a", F("h", "a"), "optional"), ("h.b", F("h", "b"), "optional")], ["set_tag"],
-            default=("set_tag", [0xEE]))
+    p.table(
+        "t",
+        [("h.a", F("h", "a"), "optional"), ("h.b", F("h", "b"), "optional")],
+        ["set_tag"],
+        default=("set_tag", [0xEE]),
+    )
     sw = Switch(p.build())
     sw.table_add("t", [Optional(0xAA), Optional(0x1111)], "set_tag", [1], priority=4)
     sw.table_add("t", [Optional(None), Optional(0x1111)], "set_tag", [2], priority=3)
