@@ -113,11 +113,11 @@ async def tor_counters(session: Session, tor: TorPlan, port_names: dict[int, str
 
 def format_sections(device: str, sections: dict[str, list[Row]]) -> list[str]:
     lines = [f"{device}:"]
+    width = max((len(row.label) for rows in sections.values() for row in rows), default=0)
     for title, rows in sections.items():
         lines.append(f"  {title}:")
         if not rows:
             lines.append("    (none)")
-        width = max((len(row.label) for row in rows), default=0)
         for row in rows:
             lines.append(f"    {row.label:<{width}}  {row.packets:>10} packets  {row.bytes:>12} bytes")
     return lines
