@@ -19,6 +19,7 @@ from p4rt_harness import (
     SET_MCAST,
     TO_CPU,
     Client,
+    Running,
     action,
     delete,
     exact,
@@ -30,6 +31,8 @@ from p4rt_harness import (
     ternary,
     write_error,
 )
+
+from softp4.switch import Lpm
 
 MAC1 = b"\x00\x00\x00\x00\x00\x01"
 
@@ -189,3 +192,33 @@ def test_every_update_error_code_and_batch_details() -> None:
         )
 
     run(body)
+
+
+def test_lpm_host_bits_and_ternary_bits_outside_the_mask_are_rejected_not_masked() -> None:
+    """Switch.table_add masks them as BMv2's runtime CLI does; P4Runtime must refuse them (INVALID_ARGUMENT)."""
+    route = table_entry(ROUTES, [lpm(1, b"\x0a\x00\x00\x00\x00\x01", 8)], action(FORWARD, b"\x00\x07"))
+    acl = table_entry(ACL, [ternary(1, b"\x08\x03", b"\xff\x00")], action(DROP), priority=5)
+    lpm_message = "table_entry.match[0].lpm.value 0x0a0000000001: bits beyond the prefix length 8 must be zero"
+    ternary_message = "table_entry.match[0].ternary: value 0x0803 has bits set outside mask 0xff00"
+
+    async def main(running: Running) -> None:
+        async with Client(running.address) as client:
+            await client.arbitrate(1)
+            await client.set_pipeline()
+            for update in (insert, modify, delete):
+                error = await write_error(client, update(route), update(acl))
+                assert error.code == GRPCStatusCode.UNKNOWN
+                assert [(e.canonical_code, e.message) for _, e in sorted(error.details.items())] == [
+                    (GRPCStatusCode.INVALID_ARGUMENT, lpm_message),
+                    (GRPCStatusCode.INVALID_ARGUMENT, ternary_message),
+                ]
+            assert await client.read(table_entry(ROUTES, [])) == []
+            assert await client.read(table_entry(ACL, [])) == []
+        assert running.switch.table_entries("ingress.routes") == []
+        assert running.switch.table_entries("ingress.acl") == []
+        # the in-process API takes the same entries and clears the stray bits
+        running.switch.table_add("ingress.routes", [Lpm(0x0A0000000001, 8)], "ingress.forward", [7])
+        assert running.switch.table_entries("ingress.routes")[0].key == (Lpm(0x0A0000000000, 8),)
+
+    with running_server() as running:
+        asyncio.run(main(running))
