@@ -46,3 +46,14 @@ def test_dont_care_out_arguments_get_temporaries() -> None:
     assert pre[0] not in j["deparsers"][0]["order"]
     frame = bytes.fromhex("FFFF" "000000000001" "000000000002" "0803" "C0FFEE")
     assert sw.process(0, frame) == [(3, bytes.fromhex("000000000001" "00000000005A" "0803" "C0FFEE"))]
+
+
+def test_entry_priorities_as_p4c_writes_them() -> None:
+    sw, j = _switch("entry_priorities")
+    tables = {x["name"]: x for x in j["pipelines"][0]["tables"]}
+    # @priority(N) is the JSON priority as written; an entry without it gets its position (1-based)
+    assert [e["priority"] for e in tables["MyIngress.by_type"]["entries"]] == [3, 2, 1]
+    # priority = 10, (10 + delta 10 =) 20, 5 with the smallest winning: lowest first in JSON
+    assert [e["priority"] for e in tables["MyIngress.by_src"]["entries"]] == [6, 16, 1]
+    frame = bytes.fromhex("000000000000" "000000000011" "1001")
+    assert sw.process(0, frame) == [(3, bytes.fromhex("000000000006" "000000000011" "1001"))]

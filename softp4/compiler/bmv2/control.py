@@ -553,8 +553,19 @@ class ControlLowerer:
                 self._entry(scope, decl, en, i, key_kinds, key_widths, actions) for i, en in enumerate(ep.entries)
             ]
             if any(en.priority is not None for en in ep.entries):
+                if ep.is_const:
+                    at = next(en for en in ep.entries if en.priority is not None)
+                    raise CompileError("a table with 'const' entries cannot have priorities", at.loc)
                 for ej, p in zip(j["entries"], self._entry_priorities(decl, ep.entries), strict=True):
                     ej["priority"] = p
+            for ej, en in zip(j["entries"], ep.entries, strict=True):
+                # p4c's BMv2 back end writes an entry's @priority(N) as its JSON priority, as is
+                anno = ast.find_annotation(en.annotations, "priority")
+                if anno is not None:
+                    n = anno.int_arg()
+                    if n is None:
+                        raise CompileError("@priority of an entry takes one integer constant", anno.loc)
+                    ej["priority"] = n
         self.tables.append(j)
         if pre.prims:
             action = be.new_action(f"{decl.name}_key", [], pre.prims)
@@ -707,6 +718,10 @@ class ControlLowerer:
                     largest = bool(c)
                 else:
                     delta = int(c)
+        if all(el.match_kind in ("exact", "lpm") for el in decl.key):
+            raise CompileError(
+                f"entries of table '{decl.name}' have priorities but its keys (exact, lpm) do not use them", decl.loc
+            )
         p4: list[int] = []
         current: int | None = None
         for en in entries:
@@ -716,7 +731,7 @@ class ControlLowerer:
                     raise CompileError("entry priority must be a compile-time constant", en.priority.loc)
                 current = int(c)
             elif current is None:
-                current = delta * len(entries) if largest else 1
+                raise CompileError("the first entry must have a priority when other entries have one", en.loc)
             else:
                 current = current - delta if largest else current + delta
             p4.append(current)
