@@ -4,6 +4,7 @@
     jetstream-ctl apply TOPOLOGY --device NAME=HOST:PORT    push pipelines if needed, reconcile every device
     jetstream-ctl counters TOPOLOGY --device ...            drops by reason, streams, ToR ports and classes
     jetstream-ctl watch TOPOLOGY --device ...               print packet-ins, decoded, until Ctrl-C
+    jetstream-ctl serve TOPOLOGY --device ...               stay connected: reconcile on every (re)connect
 
 A device is a server's NIC (by the server's name) or the ToR (by its name in the topology); give its
 P4Runtime address with `--device NAME=HOST:PORT[@DEVICE_ID]` (device id 1 by default), or list them all in
@@ -23,7 +24,17 @@ from typing import Any, NoReturn
 
 from controller import topology
 from controller.plan import Plan, PlanError, compute
-from controller.runtime import ControllerError, DeviceAddress, Options, Outcome, apply, counters, parse_device, watch
+from controller.runtime import (
+    ControllerError,
+    DeviceAddress,
+    Options,
+    Outcome,
+    apply,
+    counters,
+    parse_device,
+    serve,
+    watch,
+)
 from controller.runtime.counters import format_sections
 from controller.runtime.devices import load_deployment
 from controller.runtime.plan_text import plan_lines
@@ -108,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = Parser(prog=PROG, description=__doc__.splitlines()[0],
                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                    epilog="\n".join(__doc__.splitlines()[2:7]))
+                    epilog="\n".join(__doc__.splitlines()[2:8]))
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     sub.add_parser("plan", parents=[topo], help="print the address plan and the entries of every device")
     p_apply = sub.add_parser("apply", parents=[topo, devices], help="push pipelines and reconcile every device")
@@ -116,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("counters", parents=[topo, devices], help="print the devices' counters by name")
     p_watch = sub.add_parser("watch", parents=[topo, devices], help="print packet-ins, decoded, until Ctrl-C")
     p_watch.add_argument("--count", type=_count, help="stop after this many packet-ins")
+    p_serve = sub.add_parser("serve", parents=[topo, devices],
+                             help="stay connected: reconcile each device whenever it (re)connects, print packet-ins")
+    p_serve.add_argument("--retry", type=_positive_seconds, default=2.0,
+                         help="seconds between attempts to reach a device that is down (default: 2)")
     return parser
 
 
@@ -188,13 +203,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(asyncio.run(apply(topo, plan, devices, options)), _show_apply, args.verbose)
         if args.command == "counters":
             return _report(asyncio.run(counters(topo, plan, devices, options)), _show_counters, args.verbose)
+        if args.command == "serve":
+            asyncio.run(serve(topo, plan, devices, options, _print_flush, retry=args.retry))
+            return 0
         outcomes = asyncio.run(watch(topo, plan, devices, options, _print_flush, args.count))
         return _report(outcomes, lambda outcome, verbose: None, args.verbose)
     except ControllerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        if args.command == "watch":  # the normal way to end it
+        if args.command in ("watch", "serve"):  # the normal way to end them
             return 0
         print(f"error: {args.command} interrupted; run it again to converge", file=sys.stderr)
         return 1

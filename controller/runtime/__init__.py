@@ -8,11 +8,12 @@ It talks P4Runtime only (through finsy), so it drives softp4 and BMv2's simple_s
     desired.py     the plan's entries and groups as canonical P4Runtime messages
     reconcile.py   read, diff, write: make a device hold exactly the plan
     counters.py    counters by name; packet_in.py: packet-ins decoded
-    operations.py  apply / counters / watch over every device of a topology
+    operations.py  apply / counters / watch / serve over every device of a topology
 """
 
 from controller.runtime.devices import DeviceAddress, parse_device
 from controller.runtime.errors import ControllerError
-from controller.runtime.operations import Options, Outcome, apply, counters, watch
+from controller.runtime.operations import Options, Outcome, apply, counters, serve, watch
 
-__all__ = ["ControllerError", "DeviceAddress", "Options", "Outcome", "apply", "counters", "parse_device", "watch"]
+__all__ = ["ControllerError", "DeviceAddress", "Options", "Outcome", "apply", "counters", "parse_device", "serve",
+           "watch"]

@@ -1,4 +1,4 @@
-"""The controller's operations over the devices of a topology: apply (reconcile), counters, watch.
+"""The controller's operations over the devices of a topology: apply (reconcile), counters, watch, serve.
 
 Each operation takes the topology, its plan and the devices the operator named (`devices.DeviceAddress`),
 loads the programs from the build directory, and works on every device concurrently. A device that fails
@@ -8,10 +8,13 @@ does not stop the others: its error is reported in its `Outcome`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import finsy
 
 from controller.p4names import NameResolutionError
 from controller.plan import Plan
@@ -137,3 +140,55 @@ async def watch(
             return seen
 
     return await _each(pairs, work)
+
+
+async def serve(
+    topology: Topology,
+    plan: Plan,
+    devices: list[DeviceAddress],
+    options: Options,
+    show: Callable[[str], None],
+    stop: asyncio.Event | None = None,
+    retry: float = 2.0,
+) -> None:
+    """Stay connected: reconcile every device each time its connection comes (back) up, print its packet-ins.
+
+    A device that is down, or goes down, is retried every `retry` seconds; a switch that restarted comes
+    back with its pipeline pushed again (if it lost it) and every entry in place. Runs until `stop` is set
+    or the task is cancelled.
+    """
+    pairs = select(topology, plan, devices)
+    programs = _programs(pairs, options.build_dir)
+    stop = stop or asyncio.Event()
+
+    async def listen(session: Session) -> None:
+        async for packet in session.switch.read_packets():
+            show(describe_packet_in(session.device.name, packet.payload, packet.metadata))
+
+    async def keep(device: DeviceAddress, role: Role) -> None:
+        program = programs[role.program]
+        while not stop.is_set():
+            try:
+                async with open_session(
+                    device, program, force=options.force, timeout=options.timeout, election_id=options.election_id
+                ) as session:
+                    down = session.switch.ee.event_future(finsy.SwitchEvent.CHANNEL_DOWN)
+                    report = await reconcile(session, wanted(role.config, program.names, session.schema))
+                    show(report.summary())
+                    listening = asyncio.create_task(listen(session))
+                    stopping = asyncio.create_task(stop.wait())
+                    try:
+                        await asyncio.wait([down, listening, stopping], return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        listening.cancel()
+                        stopping.cancel()
+                    if not stop.is_set():
+                        show(f"{device}: connection lost; reconnecting")
+            except ControllerError as exc:
+                show(f"error: {exc}; retrying in {retry:g} s")
+            except Exception as exc:  # a device dying mid-conversation must not end the service
+                show(f"error: {device}: {type(exc).__name__}: {exc}; retrying in {retry:g} s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), retry)
+
+    await asyncio.gather(*(keep(device, role) for device, role in pairs))

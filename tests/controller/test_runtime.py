@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from controller.plan import Plan, compute
 from controller.protocol import constants as c
 from controller.protocol.stream import JetStream
 from controller.protocol.tlp import TLP, TlpAddr32, mwr
-from controller.runtime import ControllerError, DeviceAddress, Options, apply, counters, watch
+from controller.runtime import ControllerError, DeviceAddress, Options, apply, counters, serve, watch
 from controller.runtime.packet_in import describe_packet_in
 from controller.runtime.program import load_program
 from controller.runtime.reconcile import Report
@@ -396,6 +396,58 @@ def test_packet_in_descriptions_for_odd_input() -> None:
     )
     assert describe_packet_in("n", b"\xab" * 4, {"reason": 77, "ingress_port": 0}) == (
         "n: port 0: reason 77 (unknown): 4 bytes: abababab"
+    )
+
+
+# --- serve: reconcile on every (re)connect ---------------------------------------------------------------------
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never happened: {what}")
+
+
+def test_serve_reconciles_a_switch_that_restarts(build_dir: Path) -> None:
+    topo = topology.load(PAIR)
+    plan = compute(topo)
+    address = f"127.0.0.1:{_closed_port()}"
+    lines: list[str] = []
+    first = Switch(cpu_port=c.CPU_PORT)
+    server = P4RuntimeServer(first, address=address)
+    server.start()
+    second = Switch(cpu_port=c.CPU_PORT)
+    restarted = P4RuntimeServer(second, address=address)
+    planned_entries = len(nic_config(plan.nics["server1"]).entries)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(serve(topo, plan, [DeviceAddress("server1", address)], Options(build_dir=build_dir),
+                                         lines.append, stop, retry=0.05))
+        await until(lambda: any("pipeline pushed" in line for line in lines), "first reconcile")
+        server.stop(grace=None)
+        await until(lambda: any("connection lost; reconnecting" in line for line in lines), "connection lost")
+        restarted.start()
+        await until(lambda: sum("pipeline pushed" in line for line in lines) == 2, "reconcile after restart")
+        second.receive(7, bytes(mwr(0x1000, b"\x00" * 4)))  # no accelerator on port 7: only a drop, no packet-in
+        second.receive(1, bytes(TLP(fmt=c.TLP_FMT_3DW_NO_DATA, tlp_type=0, length=1) / TlpAddr32(addr=4)))
+        await until(lambda: any("PUNT_NOT_MWR" in line for line in lines), "packet-in")
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+    try:
+        asyncio.run(run())
+    finally:
+        server.stop(grace=None)
+        restarted.stop(grace=None)
+    summaries = [line for line in lines if line.startswith("server1 (")]
+    assert summaries[0].startswith(f"server1 ({address}, device 1): pipeline pushed; entries: {planned_entries} ins")
+    assert summaries[1] == f"server1 ({address}, device 1): connection lost; reconnecting"
+    assert summaries[2].startswith(f"server1 ({address}, device 1): pipeline pushed; entries: {planned_entries} ins")
+    assert sum(len(second.table_entries(t)) for t in second.objects["tables"] if not second.table_info(t).const) == (
+        planned_entries
     )
 
 
