@@ -18,9 +18,12 @@ p50 about 66 us.  The interfaces are removed afterwards, also on errors and Ctrl
 
     sudo .venv/bin/python benchmarks/switch_veth.py [--packets 20000] [--repeat 3] [--latency-samples 3000]
                                                     [--entries 1000] [--only l2|ipv4-lpm] [--pin] [--profile N]
+                                                    [--fuzz N]
 
 --profile N runs the switch under cProfile (all its threads) and prints its N costliest functions;
-the figures of such a run are slower than the real ones.
+the figures of such a run are slower than the real ones.  --fuzz N then sends N seeded random and
+mutated frames (bit flips, cuts, extensions, VLAN tags) into port 0 of the running switch, paced so
+that it processes every one, and checks that it still runs and forwards the benchmark frame exactly.
 
 Prints figures; asserts nothing (it stops with a message if a frame is not forwarded right).
 """
@@ -30,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import select
 import shutil
 import signal
@@ -53,6 +57,9 @@ SO_TIMESTAMPNS = 35
 SO_RCVBUFFORCE = 33
 RECEIVE_BUFFER = 64 * 1024 * 1024
 MAGIC = b"SP4B"
+ETH_HEADER, MAX_FRAME = 14, 1514  # what a packet socket sends on a 1500-byte-MTU veth
+FUZZ_SYNC = 200  # fuzz frames between two benchmark frames that must come out
+FUZZ_SEQUENCE = 2_000_000  # sequence numbers of those benchmark frames
 IDLE_SECONDS = 1.0
 BATCH = 250
 MAX_ENTRIES = 4000  # l2_forward.p4's dmac table holds 4096
@@ -118,8 +125,21 @@ def _free_tcp_port() -> int:
         return port
 
 
+@dataclass
+class SwitchHandle:
+    address: str  # P4Runtime HOST:PORT
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def check_alive(self) -> None:
+        if self.process.poll() is not None:
+            raise BenchError(f"softp4 switch exited with status {self.process.returncode}: {self.log.read_text()}")
+
+
 @contextmanager
-def softp4_switch(pairs: list[Pair], log: Path, profile: Path | None = None, cpu: int | None = None) -> Iterator[str]:
+def softp4_switch(
+    pairs: list[Pair], log: Path, profile: Path | None = None, cpu: int | None = None
+) -> Iterator[SwitchHandle]:
     """`softp4 switch --no-p4` with port i on pairs[i]; yields its P4Runtime address once ready.
 
     With `profile`, the switch runs under cProfile (every thread) and writes its stats there on exit;
@@ -146,7 +166,7 @@ def softp4_switch(pairs: list[Pair], log: Path, profile: Path | None = None, cpu
             if time.monotonic() > deadline:
                 raise BenchError("softp4 switch did not become ready in 30 s")
             time.sleep(0.05)
-        yield address
+        yield SwitchHandle(address, proc, log)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -459,6 +479,60 @@ def burst(tx: socket.socket, rx: socket.socket, workload: Workload, packets: int
     return received, last - t_start, t_sent - t_start
 
 
+def check_forwarding(tx: socket.socket, rx: socket.socket, workload: Workload) -> None:
+    """One frame in, and on port 1 exactly the frame the program must make of it."""
+    probe = workload.frame(999_999)
+    tx.send(probe)
+    got = receive_one(rx, 999_999, 5.0)
+    if got is None:
+        raise BenchError(f"{workload.name}: the switch did not forward the benchmark frame to port 1")
+    want = workload.expect(probe)
+    if got[: len(want)] != want:
+        raise BenchError(f"{workload.name}: port 1 received {got.hex()}\n  expected {want.hex()}")
+
+
+def fuzz_frame(rng: random.Random, valid: bytes) -> bytes:
+    """Random bytes, or the valid frame with bits flipped, cut, extended or VLAN-tagged (14..1514 bytes)."""
+    if rng.random() < 1 / 3:
+        return rng.randbytes(rng.randint(ETH_HEADER, MAX_FRAME))
+    data = bytearray(valid)
+    for _ in range(rng.randint(1, 3)):
+        kind = rng.randrange(4)
+        if kind == 0:
+            for _ in range(rng.randint(1, 8)):
+                data[rng.randrange(min(len(data), 64))] ^= 1 << rng.randrange(8)
+        elif kind == 1:
+            del data[rng.randint(ETH_HEADER, len(data)) :]
+        elif kind == 2:
+            data += rng.randbytes(rng.randint(1, 400))
+        else:  # one or two 802.1Q / 802.1ad tags after the MAC addresses
+            for _ in range(rng.randint(1, 2)):
+                data[12:12] = rng.choice((b"\x81\x00", b"\x88\xa8")) + rng.randbytes(2)
+    return bytes(data[:MAX_FRAME])
+
+
+def fuzz(tx: socket.socket, rx: socket.socket, workload: Workload, frames: int) -> str:
+    """`frames` seeded fuzz frames into port 0; every FUZZ_SYNC frames a benchmark frame must come
+    out on port 1 before more are sent, so the switch processes every fuzz frame (none is lost
+    in a full socket buffer). A one-line report."""
+    rng = random.Random(f"switch_veth:{workload.name}")
+    seeds = [workload.frame(n) for n in range(16)]
+    refused = 0
+    t0 = time.perf_counter()
+    for n in range(frames):
+        try:
+            tx.send(fuzz_frame(rng, rng.choice(seeds)))
+        except OSError:
+            refused += 1
+        if n % FUZZ_SYNC == FUZZ_SYNC - 1 or n == frames - 1:
+            sync = FUZZ_SEQUENCE + n
+            tx.send(workload.frame(sync))
+            if receive_one(rx, sync, 5.0) is None:
+                raise BenchError(f"{workload.name}: the switch stopped forwarding after {n + 1} fuzz frames")
+    seconds = time.perf_counter() - t0
+    return f"{frames} random and mutated frames at {frames / seconds:,.0f}/s ({refused} refused by the kernel)"
+
+
 # --------------------------------------------------------------------------------------------
 
 
@@ -475,9 +549,9 @@ def run_workload(workload: Workload, pairs: list[Pair], args: argparse.Namespace
     p4info, config = compile_program(workload.program)
     profile = tmp / f"{workload.name}.prof" if args.profile else None
     cpu = 1 if args.pin else None
-    with softp4_switch(pairs, tmp / f"{workload.name}.log", profile, cpu) as address:
+    with softp4_switch(pairs, tmp / f"{workload.name}.log", profile, cpu) as switch:
         try:
-            client = P4RuntimeClient(address)
+            client = P4RuntimeClient(switch.address)
             try:
                 client.set_pipeline(p4info, config)
                 workload.install(client, args.entries)
@@ -488,17 +562,14 @@ def run_workload(workload: Workload, pairs: list[Pair], args: argparse.Namespace
         tx = packet_socket(pairs[0].host_end)
         rx = packet_socket(pairs[1].host_end, RECEIVE_BUFFER)
         try:
-            probe = workload.frame(999_999)
-            tx.send(probe)
-            got = receive_one(rx, 999_999, 5.0)
-            if got is None:
-                raise BenchError(f"{workload.name}: the switch did not forward the benchmark frame to port 1")
-            want = workload.expect(probe)
-            if got[: len(want)] != want:
-                raise BenchError(f"{workload.name}: port 1 received {got.hex()}\n  expected {want.hex()}")
+            check_forwarding(tx, rx, workload)
             latency(tx, rx, workload, min(500, args.latency_samples))  # warm-up
             times, lost = latency(tx, rx, workload, args.latency_samples)
             bursts = [burst(tx, rx, workload, args.packets) for _ in range(args.repeat)]
+            if args.fuzz:
+                fuzz_report = fuzz(tx, rx, workload, args.fuzz)
+                switch.check_alive()
+                check_forwarding(tx, rx, workload)
         finally:
             tx.close()
             rx.close()
@@ -516,6 +587,8 @@ def run_workload(workload: Workload, pairs: list[Pair], args: argparse.Namespace
         flush=True,
     )
     print(f"{'':9s} latency {lat}", flush=True)
+    if args.fuzz:
+        print(f"{'':9s} fuzz: {fuzz_report}; the switch still runs and forwards the benchmark frame exactly")
     if profile is not None:
         print_profile(profile, args.profile)
 
@@ -537,9 +610,18 @@ def main() -> None:
         metavar="N",
         help="run the switch under cProfile (slower) and print its top N functions",
     )
+    ap.add_argument(
+        "--fuzz",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then send N random and mutated frames into port 0 and check the switch still forwards",
+    )
     ap.add_argument("--pin", action="store_true", help="run the switch on CPU 1 and this process on CPU 0")
     ap.add_argument("--only", choices=[w.name for w in WORKLOADS], help="run one workload")
     args = ap.parse_args()
+    if args.fuzz < 0:
+        ap.error("--fuzz must not be negative")
     if args.packets < 1 or args.latency_samples < 1 or args.repeat < 1:
         ap.error("--packets, --latency-samples and --repeat must be at least 1")
     if not 1 <= args.entries <= MAX_ENTRIES:
