@@ -10,7 +10,8 @@ finsy client with the same build is recognised too.
 
 Election ids: by default the current time in milliseconds, so the latest controller is primary and a
 session never collides with the one just closed; the pipeline step uses `election_id`, the Switch
-`election_id + 1`.
+`election_id + 1`. A session that only reads (`primary=False`) bids `READER_ELECTION_ID`, low, so it never
+takes the device away from a running `serve` or `apply`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from controller.runtime.errors import ControllerError
 from controller.runtime.program import Program
 
 DEFAULT_TIMEOUT = 10.0
+READER_ELECTION_ID = 1000
 
 
 def default_election_id() -> int:
@@ -136,7 +138,10 @@ async def open_session(
     election_id: int | None = None,
 ) -> AsyncIterator[Session]:
     """Connect to `device` running `program` (pushed if `push` and needed); primary unless `primary=False`."""
-    election = default_election_id() if election_id is None else election_id
+    if election_id is not None:
+        election = election_id
+    else:
+        election = default_election_id() if primary else READER_ELECTION_ID
     try:
         pushed = await asyncio.wait_for(
             ensure_pipeline(device, program, push=push, force=force, election_id=election), timeout

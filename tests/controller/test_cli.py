@@ -50,7 +50,7 @@ def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def servers() -> Iterator[dict[str, tuple[Switch, P4RuntimeServer]]]:
     running = {}
     for name in ("server1", "server2", "tor"):
-        switch = Switch(cpu_port=c.CPU_PORT)
+        switch = Switch(cpu_port=c.CPU_PORT) if name != "tor" else Switch(priority_queues=8)
         server = P4RuntimeServer(switch, address="127.0.0.1:0")
         server.start()
         running[name] = (switch, server)

@@ -122,7 +122,8 @@ def device_holds_the_plan(rack: Rack, name: str) -> None:
 
 
 def start_device(name: str) -> Device:
-    switch = Switch(cpu_port=c.CPU_PORT)
+    """A NIC with its CPU port, or the ToR with the 8 priority queues its strict priority needs."""
+    switch = Switch(cpu_port=c.CPU_PORT) if name != "tor" else Switch(priority_queues=8)
     server = P4RuntimeServer(switch, address="127.0.0.1:0")
     server.start()
     return Device(name, switch, server)
@@ -315,18 +316,23 @@ def test_an_unknown_device_name_suggests_one(rack: Rack) -> None:
         asyncio.run(apply(rack.topo, rack.plan, [DeviceAddress("servr1", "127.0.0.1:1")], rack.options))
 
 
-def test_another_primary_controller_is_reported(rack: Rack) -> None:
+def test_another_primary_controller_is_reported_and_readers_leave_it_primary(rack: Rack) -> None:
     rack.apply("server1")
 
-    async def run() -> str | None:
+    async def run() -> tuple[str | None, str | None]:
         program = load_program(rack.options.build_dir, "nic")
-        async with open_session(rack.devices["server1"].address, program, election_id=1 << 100):
-            outcomes = await apply(rack.topo, rack.plan, rack.addresses("server1"),
-                                   Options(build_dir=rack.options.build_dir, election_id=5))
-            return outcomes[0].error
+        async with open_session(rack.devices["server1"].address, program, election_id=5000) as holder:
+            refused = await apply(rack.topo, rack.plan, rack.addresses("server1"),
+                                  Options(build_dir=rack.options.build_dir, election_id=5))
+            read = await counters(rack.topo, rack.plan, rack.addresses("server1"), rack.options)
+            assert holder.switch.is_primary
+            await holder.switch.insert([finsy.P4MulticastGroupEntry(77, replicas=[5])])  # still allowed to write
+            return refused[0].error, read[0].error
 
-    error = asyncio.run(run())
-    assert error is not None and "another controller is primary" in error and "--election-id" in error
+    refused, read = asyncio.run(run())
+    assert refused is not None and "another controller is primary (election id 5001)" in refused
+    assert "--election-id" in refused
+    assert read is None
 
 
 # --- counters and packet-ins ---------------------------------------------------------------------------------
