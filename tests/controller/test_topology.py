@@ -124,7 +124,7 @@ def test_plan_streams_mailboxes_and_entries() -> None:
     by_table: dict[str, list[entries.Entry]] = {}
     for e in config.entries:
         by_table.setdefault(e.table.rsplit(".", 1)[1], []).append(e)
-    assert sorted(by_table) == ["mailbox", "pcie_port", "peer", "window"]
+    assert sorted(by_table) == ["mailbox", "own_mac", "pcie_port", "peer", "window"]
     tx_rows = [e for e in config.entries if e.action.endswith("to_peer")]
     assert len(tx_rows) == 1 and dict(tx_rows[0].params)["remote_base"] == 0x1000
     rewind = next(e for e in config.entries if e.action.endswith("rewind_window"))
