@@ -137,7 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--use-files", type=pcap_files, metavar="DIR|N",
         help="pcap files as ports: in DIR, or (simple_switch's form) in the current directory after N seconds",
     )
-    parser.add_argument("--priority-queues", type=queue_count, default=1, metavar="N", help="queues per port")
+    parser.add_argument(
+        "--priority-queues",
+        type=queue_count,
+        default=1,
+        metavar="N",
+        help="queues per port, 1..8 (default 1); as in simple_switch, a packet whose "
+        "standard_metadata.priority is N or more is dropped",
+    )
     parser.add_argument("--log-console", action="store_true", help="print a per-packet trace")
     parser.add_argument(
         "--log-file", type=Path, metavar="FILE", help="append the per-packet trace to FILE.txt (as simple_switch)"
