@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -43,6 +43,16 @@ MAX_PORT = 511
 PROBE_RUNS = 8  # a valid frame is a known-good probe if it gives the same outputs this many times
 
 CORPUS = corpus_programs()
+
+
+@pytest.fixture(autouse=True)
+def seeded_global_random() -> Iterator[None]:
+    """The switch's random() and "random" hash algorithm draw from the random module: seed it for
+    each test (from building the target on) and give the other tests their state back."""
+    state = random.getstate()
+    random.seed(SEED)
+    yield
+    random.setstate(state)
 
 
 def storm(target: Target, frames: int) -> int:
@@ -69,7 +79,6 @@ def storm(target: Target, frames: int) -> int:
 
 
 def run_target(target: Target, frames: int) -> None:
-    random.seed(SEED)  # the switch's random() and hashes of "random" algorithm draw from here
     target.snapshot_registers()
     before = target.probe()
     runs = [target.probe() for _ in range(PROBE_RUNS)]
