@@ -172,6 +172,8 @@ def _report(outcomes: list[Outcome], show: Any, verbose: bool) -> int:
 def _show_apply(outcome: Outcome, verbose: bool) -> None:
     report: Report = outcome.result
     print(report.summary())
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if verbose:
         for title, items in (("inserted", report.inserted), ("modified", report.modified),
                              ("deleted", report.deleted)):

@@ -5,8 +5,11 @@ them), then unwanted table entries go, then the registers of the streams being c
 entries are modified and inserted, and unwanted groups go last. An entry that creates a stream (see
 `desired.STREAM_REGISTERS`) zeroes that stream's registers when it is inserted, or modified to another
 stream index; a stream that already exists keeps its sequence numbers, so a controller restart does not
-disturb traffic. Const entries are never touched. A device that refuses updates raises `ControllerError`
-naming every refused entry and the device's reason.
+disturb traffic. Right after a pipeline push the registers are already zero, so nothing is written.
+BMv2's P4Runtime server does not implement register writes (p4lang/PI#376): a device that answers
+UNIMPLEMENTED gets a warning in the report instead of an error (go-back-N's NACK then resynchronises the
+stream's sender with its receiver). Const entries are never touched. A device that refuses updates raises
+`ControllerError` naming every refused entry and the device's reason.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ class Report:
     groups_modified: list[int] = field(default_factory=list)
     groups_deleted: list[int] = field(default_factory=list)
     zeroed: list[tuple[str, int]] = field(default_factory=list)  # (register, index)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -89,15 +93,24 @@ def _register_update(session: Session, register: str, index: int) -> Any:
 KIND_NAMES = {p4r.Update.INSERT: "INSERT", p4r.Update.MODIFY: "MODIFY", p4r.Update.DELETE: "DELETE"}
 
 
+class Refused(ControllerError):
+    """Updates the device refused; `codes` holds the status code name of each refusal."""
+
+    def __init__(self, message: str, codes: set[str]) -> None:
+        super().__init__(message)
+        self.codes = codes
+
+
 async def write(session: Session, updates: list[tuple[Any, str]]) -> None:
-    """Write (update, description) pairs in batches; refused updates raise ControllerError naming each."""
+    """Write (update, description) pairs in batches; refused updates raise `Refused` naming each."""
     for start in range(0, len(updates), BATCH):
         batch = updates[start : start + BATCH]
         try:
             await session.switch.write([update for update, _ in batch])
         except finsy.P4ClientError as exc:
             if not exc.details:
-                raise ControllerError(f"{session.device}: write refused: {exc.code.name}: {exc.message}") from None
+                message = f"{session.device}: write refused: {exc.code.name}: {exc.message}"
+                raise Refused(message, {exc.code.name}) from None
             lines = [f"{session.device}: the device refused {len(exc.details)} of {len(batch)} updates:"]
             for index, error in sorted(exc.details.items()):
                 update, description = batch[index]
@@ -105,7 +118,22 @@ async def write(session: Session, updates: list[tuple[Any, str]]) -> None:
                     f"  {KIND_NAMES.get(update.type, '?')} {description}: "
                     f"{error.canonical_code.name}: {error.message}"
                 )
-            raise ControllerError("\n".join(lines)) from None
+            codes = {error.canonical_code.name for error in exc.details.values()}
+            raise Refused("\n".join(lines), codes) from None
+
+
+async def zero_registers(session: Session, cells: list[tuple[str, int]], report: Report) -> None:
+    """Zero stream registers; a device without P4Runtime register writes (BMv2) gets a warning."""
+    writes = [(_register_update(session, reg, index), f"register {reg}[{index}] = 0") for reg, index in cells]
+    try:
+        await write(session, writes)
+    except Refused as exc:
+        if exc.codes != {"UNIMPLEMENTED"}:
+            raise
+        report.warnings.append(
+            f"{session.device}: the device does not implement P4Runtime register writes, so "
+            f"{len(cells)} stream registers of new streams were not zeroed; go-back-N resynchronises them"
+        )
 
 
 async def reconcile(session: Session, wanted: Wanted) -> Report:
@@ -152,11 +180,11 @@ async def reconcile(session: Session, wanted: Wanted) -> Report:
                 zero.extend(item.stream_registers)
     zero = sorted(set(zero))
     report.zeroed = zero
-    zero_writes = [(_register_update(session, reg, index), f"register {reg}[{index}] = 0") for reg, index in zero]
 
     await write(session, group_writes)
     await write(session, deletes)
-    await write(session, zero_writes)
+    if zero and not session.pushed:  # a freshly pushed pipeline starts with every register at zero
+        await zero_registers(session, zero, report)
     await write(session, modifies)
     await write(session, inserts)
     await write(session, group_deletes)

@@ -235,6 +235,33 @@ def test_streams_keep_their_sequence_numbers_unless_created(rack: Rack) -> None:
     assert sw.register_read(NIC_TX + "next_seq", 0) == 0
 
 
+def test_a_device_without_register_writes_gets_a_warning_not_an_error(
+    rack: Rack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BMv2's P4Runtime server answers UNIMPLEMENTED to register writes (p4lang/PI#376): emulate it."""
+    import grpc
+
+    from softp4.switch.p4runtime.errors import P4RuntimeError
+    from softp4.switch.p4runtime.externs import Externs
+
+    def unimplemented(self: Externs, kind: int, entry: object) -> None:
+        raise P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED, "Register writes are not supported yet")
+
+    monkeypatch.setattr(Externs, "write_register", unimplemented)
+    (fresh,) = rack.apply("server2")  # a pipeline just pushed: its registers are zero, nothing is written
+    assert fresh.pushed and len(fresh.zeroed) == 3 and fresh.warnings == []
+    sw = rack.devices["server2"].switch
+    sw.reset_state()
+    sw.register_write(NIC_TX + "next_seq", 0, 41)
+    (report,) = rack.apply("server2")
+    assert len(report.inserted) == planned(rack, "server2")
+    assert report.warnings == [
+        f"{rack.devices['server2'].address}: the device does not implement P4Runtime register writes, so 3 stream "
+        "registers of new streams were not zeroed; go-back-N resynchronises them"
+    ]
+    assert sw.register_read(NIC_TX + "next_seq", 0) == 41
+
+
 def test_force_pushes_the_pipeline_again_and_reinstalls(rack: Rack) -> None:
     rack.apply()
     (report,) = rack.apply("server1", force=True)
