@@ -56,7 +56,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from softp4.compiler import ast
+from softp4.compiler import ast, consteval
 from softp4.compiler.errors import CompileError, SourceLocation
 
 __all__ = [
@@ -162,6 +162,8 @@ class Block:
     prefix: str
     instance: ast.Instantiation | None = None
     parent: Block | None = None
+    #: the constructor arguments it was created with (`main`'s argument or the instantiation's)
+    arguments: list[ast.Argument] | None = None
 
     @property
     def depth(self) -> int:
@@ -318,8 +320,44 @@ def blocks(program: ast.Program) -> list[Block]:
         decl = _argument_block(program, arg.value)
         if decl is not None:
             prefix = _fresh_name(program, decl.name, fresh) if _specialized(program, arg.value) else decl.name
-            visit(Block(decl, prefix))
+            visit(Block(decl, prefix, arguments=_argument_constructor_args(program, arg.value)))
     return out
+
+
+def _argument_constructor_args(program: ast.Program, value: ast.Expression) -> list[ast.Argument]:
+    if isinstance(value, ast.ConstructorCall):
+        return list(value.args)
+    if isinstance(value, ast.PathExpr):
+        target = value.decl if value.decl is not None else _top_level_instance(program, value.name)
+        if isinstance(target, ast.Instantiation):
+            return list(target.args)
+    return []
+
+
+def constructor_value(block: Block, expr: ast.Expression) -> int | bool | None:
+    """The compile-time value of `expr` written in `block`, where the block's constructor
+    parameters stand for the arguments it was created with (following enclosing blocks)."""
+
+    def lookup(p: ast.PathExpr) -> int | bool | None:
+        decl = p.decl
+        if not isinstance(decl, ast.Param) or decl not in block.decl.ctor_params:
+            return None
+        args = block.instance.args if block.instance is not None else (block.arguments or [])
+        named = {a.name: a.value for a in args if a.name is not None}
+        index = block.decl.ctor_params.index(decl)
+        if decl.name in named:
+            arg = named[decl.name]
+        elif not named and index < len(args):
+            arg = args[index].value
+        elif decl.default is not None:
+            return constructor_value(block, decl.default)
+        else:
+            return None
+        if block.parent is None:
+            return consteval.evaluate(arg, lambda _p: None)
+        return constructor_value(block.parent, arg)
+
+    return consteval.evaluate(expr, lookup)
 
 
 # ---------------------------------------------------------------- key names

@@ -57,3 +57,18 @@ def test_entry_priorities_as_p4c_writes_them() -> None:
     assert [e["priority"] for e in tables["MyIngress.by_src"]["entries"]] == [6, 16, 1]
     frame = bytes.fromhex("000000000000" "000000000011" "1001")
     assert sw.process(0, frame) == [(3, bytes.fromhex("000000000006" "000000000011" "1001"))]
+
+
+def test_constructor_parameters_as_default_action_arguments() -> None:
+    result = compile_file(CORPUS / "ctor_param_default_action.p4")
+    defaults = {
+        t.preamble.name: [(a.param_id, a.value) for a in t.initial_default_action.arguments]
+        for t in result.p4info.tables
+    }
+    assert defaults == {"MyIngress_0.mac_fwd": [(1, b"\x00\x07")], "MyIngress_0.tagger.tagging": [(1, b"\x17")]}
+    tables = {x["name"]: x for x in result.bmv2_json["pipelines"][0]["tables"]}
+    assert tables["MyIngress_0.mac_fwd"]["default_entry"]["action_data"] == ["0x0007"]
+    assert tables["MyIngress_0.tagger.tagging"]["default_entry"]["action_data"] == ["0x17"]
+    sw = Switch(result.bmv2_json)
+    frame = bytes.fromhex("000000000001" "000000000002" "0800")
+    assert sw.process(0, frame) == [(7, bytes.fromhex("000000000001" "000000000017" "0800"))]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from softp4.compiler import ast, names
+from softp4.compiler import ast, consteval, names
 from softp4.compiler import types as t
 from softp4.compiler.bmv2.control import ControlLowerer, synth_base
 from softp4.compiler.bmv2.expressions import ExprLowerer, Scope, const_int, expr_text, ordered_args, scalar_width
@@ -219,7 +219,10 @@ class Backend:
         if isinstance(tdecl, ast.ControlDecl | ast.ParserDecl):
             prefix = names.qualify(scope.prefix, names.declared_name(inst))
             lw = ExprLowerer(self, scope)
-            ctor = [lw.value(a.value) for a in inst.args]
+            ctor: list[Value] = []
+            for a in inst.args:
+                c = self.const_of(a.value, scope)
+                ctor.append(Const(c, a.value.type or t.INT) if c is not None else lw.value(a.value))
             return BlockInstance(tdecl, inst, prefix, ctor)
         return self.externs.instantiate(inst, names.local_name(scope.prefix, inst), scope)
 
@@ -339,13 +342,17 @@ class Backend:
     def const_of(self, e: ast.Expression, scope: Scope | None) -> int | bool | None:
         """The constant value of `e`: folded by the checker, or a constructor parameter's value."""
         c = const_int(e.const_value, self)
-        if c is None and scope is not None and isinstance(e, ast.PathExpr | ast.Cast):
-            try:
-                v = ExprLowerer(self, scope).value(e)
-            except CompileError:
-                return None
-            if isinstance(v, Const):
-                return v.value
+        if c is None and scope is not None and isinstance(e, ast.PathExpr | ast.Cast | ast.Binary | ast.Unary):
+            lw = ExprLowerer(self, scope)
+
+            def lookup(p: ast.PathExpr) -> int | bool | None:
+                try:
+                    v = lw.value(p)
+                except CompileError:
+                    return None
+                return v.value if isinstance(v, Const) else None
+
+            return consteval.evaluate(e, lookup)
         return c
 
     def action_data(
@@ -533,8 +540,15 @@ class Backend:
         self.user_meta, self.user_meta_type = meta, m_ty
         roots = {"H": hdr, "M": meta, "SM": sm}
 
+        # the names P4Info gives the top-level blocks (p4c specializes some: `MyIngress_0`)
+        try:
+            tops = [b for b in names.blocks(self.program) if b.parent is None]
+        except names.NamingError as exc:
+            raise CompileError(exc.message, exc.loc) from None
+        prefixes = {id(b.decl): b.prefix for b in tops}
+
         def scope_for(decl: ast.ControlDecl | ast.ParserDecl, layout: list[str]) -> Scope:
-            scope = Scope(self.global_scope, decl.name)
+            scope = Scope(self.global_scope, prefixes.get(id(decl), decl.name))
             glw = ExprLowerer(self, self.global_scope)
             for p, a in zip(
                 decl.ctor_params, ordered_args(ctor_args.get(id(decl), []), decl.ctor_params), strict=False

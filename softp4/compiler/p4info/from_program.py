@@ -604,7 +604,7 @@ class _Collector:
             aname = self.action_name(block, decl, top)
             if dprop.is_const:
                 mt.const_default_action = aname
-            mt.initial_default_action = m.ActionCall(aname, _control_plane_args(dprop.value, decl))
+            mt.initial_default_action = m.ActionCall(aname, _control_plane_args(dprop.value, decl, block))
         elif "NoAction" in self.top_actions:
             # no default_action: p4c lists `@defaultonly NoAction` (unless the table lists an
             # action called NoAction) and makes it the default action
@@ -918,8 +918,9 @@ def _constructor(value: ast.Expression) -> tuple[str, list[ast.Argument]] | None
     return None
 
 
-def _control_plane_args(value: ast.Expression, action: ast.ActionDecl) -> list[int]:
-    """The values of the directionless parameters in a default-action call."""
+def _control_plane_args(value: ast.Expression, action: ast.ActionDecl, block: names.Block) -> list[int]:
+    """The values of the directionless parameters in a default-action call (a constructor
+    parameter of the block stands for the argument it was created with)."""
     plane = [p for p in action.params if not p.direction]
     if not isinstance(value, ast.MethodCall):
         return []
@@ -939,6 +940,9 @@ def _control_plane_args(value: ast.Expression, action: ast.ActionDecl) -> list[i
     for p in plane:
         expr = bound.get(p.name, p.default)
         value_ = _const_int(expr) if expr is not None else None
+        if value_ is None and expr is not None:
+            c = names.constructor_value(block, expr)
+            value_ = int(c) if c is not None else None
         if value_ is None:
             if expr is not None and isinstance(expr.const_value, T.EnumValue):
                 value_ = expr.const_value.value or 0
