@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from controller.cli import main
 from controller.entries import nic_config, tor_config
 from controller.plan import compute
 from controller.protocol import constants as c
+from controller.protocol.tlp import TLP, TlpAddr64
 from controller.runtime import ControllerError
 from controller.runtime.devices import DeviceAddress, load_deployment, parse_device
 from softp4.switch import Switch
@@ -265,3 +267,28 @@ def test_counters_after_apply(
     assert lines[2].split() == ["DROP_UNKNOWN_PORT", "1", "packets", "16", "bytes"]
     assert "  traffic classes:" in lines
     assert any(line.split()[:3] == ["port", "2", "(server2):"] for line in lines)
+
+
+def test_watch_prints_packet_ins_until_its_count(
+    capsys: pytest.CaptureFixture[str], build_dir: Path, servers: dict[str, tuple[Switch, P4RuntimeServer]]
+) -> None:
+    assert run(capsys, "apply", str(PAIR), "--build-dir", str(build_dir), *device_args(servers, "server1"))[0] == 0
+    codes: list[int] = []
+    watcher = threading.Thread(target=lambda: codes.append(main(
+        ["watch", str(PAIR), "--build-dir", str(build_dir), "--count", "1", *device_args(servers, "server1")]
+    )), daemon=True)
+    watcher.start()
+    read_tlp = bytes(TLP(fmt=c.TLP_FMT_4DW_NO_DATA, tlp_type=0, length=2, requester_id=0x0100) / TlpAddr64(addr=8))
+    for _ in range(200):  # until watch is connected as primary and has seen one
+        servers["server1"][0].receive(1, read_tlp)
+        watcher.join(timeout=0.05)
+        if not watcher.is_alive():
+            break
+    assert codes == [0]
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert out.splitlines()[-1] == (
+        "server1: port 1: PUNT_NOT_MWR (a TLP from an accelerator that is not a memory write): "
+        "MRd (fmt 1, type 0x0), length 2 DW, requester 0x0100"
+    )
+    assert out.splitlines()[0].startswith("server1 (127.0.0.1:") and out.splitlines()[0].endswith("watching packet-ins")
