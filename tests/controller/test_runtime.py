@@ -323,6 +323,16 @@ def test_an_unreachable_device_is_an_error_and_the_others_are_still_programmed(r
     assert outcomes[1].error.startswith(f"server2 ({dead.address}, device 1): cannot reach the device: ")
 
 
+def test_a_device_that_never_answers_times_out(rack: Rack) -> None:
+    with socket.socket() as silent:  # accepts TCP connections, never speaks HTTP/2
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        device = DeviceAddress("server1", f"127.0.0.1:{silent.getsockname()[1]}")
+        options = dataclasses.replace(rack.options, timeout=0.3)
+        outcomes = asyncio.run(apply(rack.topo, rack.plan, [device], options))
+    assert outcomes[0].error == f"server1 ({device.address}, device 1): no answer within 0.3 s"
+
+
 def test_a_wrong_program_is_refused_before_anything_is_written(rack: Rack, build_dir: Path, tmp_path: Path) -> None:
     wrong = tmp_path / "build"
     (wrong / "nic").mkdir(parents=True)
