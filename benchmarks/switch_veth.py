@@ -6,6 +6,8 @@ switch ends of the pairs, pushes the program and a fixed set of entries over P4R
 controller would), and then, from AF_PACKET sockets in this process on the host ends:
 
   * checks that one frame comes out exactly as the program must rewrite it;
+  * for reference, runs the same program, entries and frame through Switch.process() in this
+    process (no ports, no sockets): what the pipeline alone costs;
   * latency: one frame in flight at a time, send to receive, --latency-samples frames;
   * throughput: a burst of --packets frames sent as fast as this process can, then counts what
     arrives (kernel receive timestamps) until the port stays idle; packets/s is frames received
@@ -279,17 +281,28 @@ class P4RuntimeClient:
                 return int(obj.preamble.id)
         raise BenchError(f"no {kind[:-1]} named {name} in the P4Info")
 
-    def insert(self, table: str, entries: list[tuple[list[Any], str, list[bytes]]]) -> None:
-        """Entries as (matches, action, param values); matches are p4r.FieldMatch messages."""
+    def insert(self, entries: list[Entry]) -> None:
+        """INSERT every entry, in batches of BATCH updates."""
         p4r = self.p4r
-        table_id = self._id("tables", table)
         updates = []
-        for matches, action, params in entries:
+        for e in entries:
+            matches = []
+            for i, key in enumerate(e.keys):
+                value = key.value.to_bytes(key.width, "big")
+                if key.prefix is None:
+                    matches.append(p4r.FieldMatch(field_id=i + 1, exact=p4r.FieldMatch.Exact(value=value)))
+                else:
+                    lpm = p4r.FieldMatch.LPM(value=value, prefix_len=key.prefix)
+                    matches.append(p4r.FieldMatch(field_id=i + 1, lpm=lpm))
             act = p4r.Action(
-                action_id=self._id("actions", action),
-                params=[p4r.Action.Param(param_id=i + 1, value=v) for i, v in enumerate(params)],
+                action_id=self._id("actions", e.action),
+                params=[
+                    p4r.Action.Param(param_id=i + 1, value=v.to_bytes(w, "big")) for i, (v, w) in enumerate(e.params)
+                ],
             )
-            entry = p4r.TableEntry(table_id=table_id, match=matches, action=p4r.TableAction(action=act))
+            entry = p4r.TableEntry(
+                table_id=self._id("tables", e.table), match=matches, action=p4r.TableAction(action=act)
+            )
             updates.append(p4r.Update(type=p4r.Update.INSERT, entity=p4r.Entity(table_entry=entry)))
         for start in range(0, len(updates), BATCH):
             self.stub.Write(
@@ -306,37 +319,42 @@ class P4RuntimeClient:
 # the two workloads
 
 
+@dataclass(frozen=True)
+class Key:
+    """One key field: an exact value or an IPv4 LPM prefix, `width` bytes on the wire."""
+
+    value: int
+    width: int
+    prefix: int | None = None  # LPM prefix length; None for exact
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A table entry as both the P4Runtime client and the in-process switch install it."""
+
+    table: str
+    keys: tuple[Key, ...]
+    action: str
+    params: tuple[tuple[int, int], ...]  # (value, width in bytes)
+
+
 @dataclass
 class Workload:
     name: str
     program: str
-    install: Callable[[P4RuntimeClient, int], None]
+    entries: Callable[[int], list[Entry]]  # the table entries, about N of them
     frame: Callable[[int], bytes]  # the frame with sequence number n, sent on port 0
     expect: Callable[[bytes], bytes]  # what port 1 must receive for a sent frame
-
-
-def _exact(value: int, width_bytes: int) -> Any:
-    from finsy.proto import p4r
-
-    return p4r.FieldMatch(field_id=1, exact=p4r.FieldMatch.Exact(value=value.to_bytes(width_bytes, "big")))
-
-
-def _lpm(value: int, prefix: int) -> Any:
-    from finsy.proto import p4r
-
-    return p4r.FieldMatch(field_id=1, lpm=p4r.FieldMatch.LPM(value=value.to_bytes(4, "big"), prefix_len=prefix))
 
 
 HOST_MAC, SWITCH_MAC = 0x02_00_00_00_00_01, 0x02_00_00_00_00_02
 
 
-def _l2_install(client: P4RuntimeClient, entries: int) -> None:
-    rows = [
-        ([_exact(0x02_00_00_10_00_00 + i, 6)], "L2Ingress.forward", [(i % 2).to_bytes(2, "big")])
-        for i in range(entries)
-    ]
-    rows.append(([_exact(SWITCH_MAC, 6)], "L2Ingress.forward", [ROUTE_PORT.to_bytes(2, "big")]))
-    client.insert("L2Ingress.dmac", rows)
+def _l2_entries(entries: int) -> list[Entry]:
+    def forward(mac: int, port: int) -> Entry:
+        return Entry("L2Ingress.dmac", (Key(mac, 6),), "L2Ingress.forward", ((port, 2),))
+
+    return [forward(SWITCH_MAC, ROUTE_PORT)] + [forward(0x02_00_00_10_00_00 + i, i % 2) for i in range(entries)]
 
 
 def _l2_frame(n: int) -> bytes:
@@ -344,20 +362,16 @@ def _l2_frame(n: int) -> bytes:
     return head + MAGIC + struct.pack("!I", n) + bytes(46)
 
 
-def _ipv4_install(client: P4RuntimeClient, entries: int) -> None:
-    route = (
-        [_lpm(0x0A00_0100, 24)],
-        "RouterIngress.route",
-        [ROUTE_MAC.to_bytes(6, "big"), ROUTE_PORT.to_bytes(2, "big")],
-    )
-    rows = [route]
+def _ipv4_entries(entries: int) -> list[Entry]:
+    def route(network: int, prefix: int, mac: int, port: int) -> Entry:
+        return Entry("RouterIngress.routes", (Key(network, 4, prefix),), "RouterIngress.route", ((mac, 6), (port, 2)))
+
+    rows = [route(0x0A00_0100, 24, ROUTE_MAC, ROUTE_PORT)]
     for i in range(entries - 1):  # other /24s in 10.0.0.0/8, around the benchmark's 10.0.1.0/24
-        network = 0x0A00_0000 + ((i if i < 1 else i + 1) << 8)
-        params = [(0x02_00_00_20_00_00 + i).to_bytes(6, "big"), (i % 2).to_bytes(2, "big")]
-        rows.append(([_lpm(network, 24)], "RouterIngress.route", params))
-    for prefix in (8, 16):  # shorter prefixes covering the route: the longest must win
-        rows.append(([_lpm(0x0A00_0000, prefix)], "RouterIngress.route", [bytes(6), (0).to_bytes(2, "big")]))
-    client.insert("RouterIngress.routes", rows)
+        rows.append(route(0x0A00_0000 + ((i if i < 1 else i + 1) << 8), 24, 0x02_00_00_20_00_00 + i, i % 2))
+    # shorter prefixes covering the route: the longest must win
+    rows += [route(0x0A00_0000, prefix, 0, 0) for prefix in (8, 16)]
+    return rows
 
 
 def _ipv4_frame(n: int) -> bytes:
@@ -381,8 +395,8 @@ def _ipv4_expect(frame: bytes) -> bytes:
 
 
 WORKLOADS = [
-    Workload("l2", "l2_forward", _l2_install, _l2_frame, lambda f: f),
-    Workload("ipv4-lpm", "ipv4_lpm", _ipv4_install, _ipv4_frame, _ipv4_expect),
+    Workload("l2", "l2_forward", _l2_entries, _l2_frame, lambda f: f),
+    Workload("ipv4-lpm", "ipv4_lpm", _ipv4_entries, _ipv4_frame, _ipv4_expect),
 ]
 
 
@@ -543,10 +557,44 @@ def compile_program(name: str) -> tuple[Any, bytes]:
     return result.p4info, json.dumps(result.bmv2_json).encode()
 
 
+def in_process(workload: Workload, config: dict[str, Any], args: argparse.Namespace) -> str:
+    """The same program, entries and frames through Switch.process() in this process: a one-line report.
+
+    The difference to the veth figures is what the ports, the sockets and the second process cost.
+    """
+    from softp4.switch import Exact, Lpm, Switch
+
+    sw = Switch(config)
+    for e in workload.entries(args.entries):
+        keys = [Exact(k.value) if k.prefix is None else Lpm(k.value, k.prefix) for k in e.keys]
+        sw.table_add(e.table, keys, e.action, [v for v, _ in e.params])
+    frame = workload.frame(1)
+    want = workload.expect(frame)
+    outs = sw.process(0, frame)
+    if len(outs) != 1 or outs[0][0] != ROUTE_PORT or outs[0][1][: len(want)] != want:
+        raise BenchError(f"{workload.name}: in process, the benchmark frame gave {outs}")
+    process = sw.process
+    for _ in range(1000):
+        process(0, frame)
+    t0 = time.perf_counter()
+    for _ in range(args.packets):
+        process(0, frame)
+    rate = args.packets / (time.perf_counter() - t0)
+    clock = time.perf_counter_ns
+    times = []
+    for _ in range(args.latency_samples):
+        a = clock()
+        process(0, frame)
+        times.append((clock() - a) / 1000)
+    times.sort()
+    return f"{rate:,.0f} packets/s, p50 {statistics.median(times):.1f} us, p99 {percentile(times, 0.99):.1f} us"
+
+
 def run_workload(workload: Workload, pairs: list[Pair], args: argparse.Namespace, tmp: Path) -> None:
     import grpc
 
     p4info, config = compile_program(workload.program)
+    reference = in_process(workload, json.loads(config), args)
     profile = tmp / f"{workload.name}.prof" if args.profile else None
     cpu = 1 if args.pin else None
     with softp4_switch(pairs, tmp / f"{workload.name}.log", profile, cpu) as switch:
@@ -554,7 +602,7 @@ def run_workload(workload: Workload, pairs: list[Pair], args: argparse.Namespace
             client = P4RuntimeClient(switch.address)
             try:
                 client.set_pipeline(p4info, config)
-                workload.install(client, args.entries)
+                client.insert(workload.entries(args.entries))
             finally:
                 client.close()
         except grpc.RpcError as exc:
@@ -587,6 +635,7 @@ def run_workload(workload: Workload, pairs: list[Pair], args: argparse.Namespace
         flush=True,
     )
     print(f"{'':9s} latency {lat}", flush=True)
+    print(f"{'':9s} same program in process (Switch.process): {reference}", flush=True)
     if args.fuzz:
         print(f"{'':9s} fuzz: {fuzz_report}; the switch still runs and forwards the benchmark frame exactly")
     if profile is not None:
