@@ -124,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("plan", parents=[topo], help="print the address plan and the entries of every device")
     p_apply = sub.add_parser("apply", parents=[topo, devices], help="push pipelines and reconcile every device")
     p_apply.add_argument("--force", action="store_true", help="push the pipeline even when the cookie matches")
+    p_apply.add_argument("--dry-run", "-n", action="store_true",
+                         help="only say what apply would change (with -v: every entry); write nothing")
     sub.add_parser("counters", parents=[topo, devices], help="print the devices' counters by name")
     p_watch = sub.add_parser("watch", parents=[topo, devices], help="print packet-ins, decoded, until Ctrl-C")
     p_watch.add_argument("--count", type=_count, help="stop after this many packet-ins")
@@ -155,7 +157,7 @@ def _devices(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[
 
 def _options(args: argparse.Namespace) -> Options:
     return Options(build_dir=args.build_dir, timeout=args.timeout, election_id=args.election_id,
-                   force=getattr(args, "force", False))
+                   force=getattr(args, "force", False), dry_run=getattr(args, "dry_run", False))
 
 
 def _report(outcomes: list[Outcome], show: Any, verbose: bool) -> int:

@@ -24,8 +24,8 @@ from controller.runtime.devices import DeviceAddress, Role, select
 from controller.runtime.errors import ControllerError
 from controller.runtime.packet_in import describe_packet_in
 from controller.runtime.program import Program, load_program
-from controller.runtime.reconcile import Report, reconcile
-from controller.runtime.session import DEFAULT_TIMEOUT, Session, open_session
+from controller.runtime.reconcile import Report, from_scratch, reconcile
+from controller.runtime.session import DEFAULT_TIMEOUT, Session, device_cookie, open_session, program_cookie
 from controller.topology import Topology
 
 
@@ -44,6 +44,7 @@ class Options:
     timeout: float = DEFAULT_TIMEOUT
     election_id: int | None = None
     force: bool = False
+    dry_run: bool = False  # apply: read and compare only, write nothing
 
 
 def _programs(pairs: list[tuple[DeviceAddress, Role]], build_dir: Path) -> dict[str, Program]:
@@ -77,12 +78,26 @@ async def apply(topology: Topology, plan: Plan, devices: list[DeviceAddress], op
 
     async def work(device: DeviceAddress, role: Role) -> Report:
         program = programs[role.program]
+        if options.dry_run:
+            return await _dry_run(device, role, program, options)
         async with open_session(
             device, program, force=options.force, timeout=options.timeout, election_id=options.election_id
         ) as session:
             return await reconcile(session, wanted(role.config, program.names, session.schema))
 
     return await _each(pairs, work)
+
+
+async def _dry_run(device: DeviceAddress, role: Role, program: Program, options: Options) -> Report:
+    """What apply would do on one device, without writing (and without taking the device from anyone)."""
+    cookie = await device_cookie(device, options.timeout)
+    if options.force or cookie != program_cookie(program):
+        schema = finsy.P4Schema(program.p4info, program.json_path.read_bytes())
+        return from_scratch(str(device), wanted(role.config, program.names, schema), dry_run=True)
+    async with open_session(
+        device, program, push=False, primary=False, timeout=options.timeout, election_id=options.election_id
+    ) as session:
+        return await reconcile(session, wanted(role.config, program.names, session.schema), dry_run=True)
 
 
 async def counters(

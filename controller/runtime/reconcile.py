@@ -41,6 +41,7 @@ class Report:
     groups_deleted: list[int] = field(default_factory=list)
     zeroed: list[tuple[str, int]] = field(default_factory=list)  # (register, index)
     warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False  # nothing was written: the report says what apply would do
 
     @property
     def changed(self) -> bool:
@@ -49,12 +50,13 @@ class Report:
 
     def summary(self) -> str:
         pipeline = "pipeline pushed" if self.pushed else "pipeline kept"
-        return (
+        text = (
             f"{self.device}: {pipeline}; entries: {len(self.inserted)} inserted, {len(self.modified)} modified, "
             f"{len(self.deleted)} deleted; multicast groups: {len(self.groups_inserted)} inserted, "
             f"{len(self.groups_modified)} modified, {len(self.groups_deleted)} deleted; "
             f"stream registers zeroed: {len(self.zeroed)}"
         )
+        return f"{text} (dry run: nothing written)" if self.dry_run else text
 
 
 async def read_state(session: Session) -> tuple[dict[Any, Any], dict[int, Any]]:
@@ -136,9 +138,18 @@ async def zero_registers(session: Session, cells: list[tuple[str, int]], report:
         )
 
 
-async def reconcile(session: Session, wanted: Wanted) -> Report:
-    """Make the device hold exactly `wanted`; returns what changed."""
-    report = Report(str(session.device), pushed=session.pushed)
+def from_scratch(device: str, wanted: Wanted, *, dry_run: bool) -> Report:
+    """What apply does on a device that gets the pipeline pushed (its state starts empty)."""
+    report = Report(device, pushed=True, dry_run=dry_run)
+    report.inserted = [item.description for item in wanted.entries.values()]
+    report.groups_inserted = list(wanted.groups)
+    report.zeroed = sorted({cell for item in wanted.entries.values() for cell in item.stream_registers})
+    return report
+
+
+async def reconcile(session: Session, wanted: Wanted, *, dry_run: bool = False) -> Report:
+    """Make the device hold exactly `wanted` (with `dry_run`, only say what that takes); returns the changes."""
+    report = Report(str(session.device), pushed=session.pushed, dry_run=dry_run)
     schema = session.schema
     held_entries, held_groups = await read_state(session)
 
@@ -181,6 +192,8 @@ async def reconcile(session: Session, wanted: Wanted) -> Report:
     zero = sorted(set(zero))
     report.zeroed = zero
 
+    if dry_run:
+        return report
     await write(session, group_writes)
     await write(session, deletes)
     if zero and not session.pushed:  # a freshly pushed pipeline starts with every register at zero

@@ -71,6 +71,46 @@ async def _arbitrate(client: finsy.P4Client, device: DeviceAddress, election_id:
         )
 
 
+def program_cookie(program: Program) -> int:
+    """The cookie a device running `program` carries (finsy's: SHA-256 of P4Info and device config)."""
+    return int(finsy.P4Schema(program.p4info, program.json_path.read_bytes()).p4cookie)
+
+
+async def _read_pipeline(client: finsy.P4Client, device: DeviceAddress) -> tuple[int | None, Any]:
+    """(cookie, P4Info) of the device's pipeline, each None when absent."""
+    request = p4r.GetForwardingPipelineConfigRequest(
+        device_id=device.device_id,
+        response_type=p4r.GetForwardingPipelineConfigRequest.P4INFO_AND_COOKIE,
+    )
+    try:
+        reply = await client.request(request)
+    except finsy.P4ClientError as exc:
+        if exc.code == finsy.GRPCStatusCode.FAILED_PRECONDITION:  # no pipeline yet
+            return None, None
+        raise _client_error(device, "reading the pipeline", exc) from None
+    cookie = reply.config.cookie.cookie if reply.config.HasField("cookie") else None
+    return cookie, (reply.config.p4info if reply.config.HasField("p4info") else None)
+
+
+async def device_cookie(device: DeviceAddress, timeout: float = DEFAULT_TIMEOUT) -> int | None:
+    """The cookie of the device's pipeline (None: no pipeline, or none set)."""
+
+    async def read() -> int | None:
+        client = finsy.P4Client(device.address, wait_for_ready=False)
+        await client.open()
+        try:
+            return (await _read_pipeline(client, device))[0]
+        except finsy.P4ClientError as exc:
+            raise _client_error(device, "pipeline", exc) from None
+        finally:
+            await client.close()
+
+    try:
+        return await asyncio.wait_for(read(), timeout)
+    except TimeoutError:
+        raise ControllerError(f"{device}: no answer within {timeout:g} s") from None
+
+
 async def ensure_pipeline(
     device: DeviceAddress, program: Program, *, push: bool, force: bool, election_id: int
 ) -> bool:
@@ -79,21 +119,7 @@ async def ensure_pipeline(
     client = finsy.P4Client(device.address, wait_for_ready=False)
     await client.open()
     try:
-        request = p4r.GetForwardingPipelineConfigRequest(
-            device_id=device.device_id,
-            response_type=p4r.GetForwardingPipelineConfigRequest.P4INFO_AND_COOKIE,
-        )
-        cookie: int | None = None
-        device_p4info: Any = None
-        try:
-            reply = await client.request(request)
-            if reply.config.HasField("cookie"):
-                cookie = reply.config.cookie.cookie
-            if reply.config.HasField("p4info"):
-                device_p4info = reply.config.p4info
-        except finsy.P4ClientError as exc:
-            if exc.code != finsy.GRPCStatusCode.FAILED_PRECONDITION:  # FAILED_PRECONDITION: no pipeline yet
-                raise _client_error(device, "reading the pipeline", exc) from None
+        cookie, device_p4info = await _read_pipeline(client, device)
         if cookie == schema.p4cookie and not force:
             return False
         if not push:

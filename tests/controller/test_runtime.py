@@ -85,8 +85,8 @@ class Rack:
     def addresses(self, *names: str) -> list[DeviceAddress]:
         return [self.devices[n].address for n in (names or self.devices)]
 
-    def apply(self, *names: str, force: bool = False) -> list[Report]:
-        options = dataclasses.replace(self.options, force=force)
+    def apply(self, *names: str, force: bool = False, dry_run: bool = False) -> list[Report]:
+        options = dataclasses.replace(self.options, force=force, dry_run=dry_run)
         outcomes = asyncio.run(apply(self.topo, self.plan, self.addresses(*names), options))
         errors = [o.error for o in outcomes if o.error]
         assert not errors, errors
@@ -219,6 +219,22 @@ def test_reconcile_restores_lost_entries_fixes_changed_ones_and_deletes_extras(r
     with pytest.raises(Exception, match="999"):
         sw.mc_group_get(999)
     assert not rack.apply("server1")[0].changed
+
+
+def test_dry_run_says_what_apply_would_do_and_writes_nothing(rack: Rack) -> None:
+    (empty,) = rack.apply("server1", dry_run=True)
+    assert empty.dry_run and empty.pushed and len(empty.inserted) == planned(rack, "server1")
+    assert empty.summary().endswith("stream registers zeroed: 3 (dry run: nothing written)")
+    sw = rack.devices["server1"].switch
+    assert not sw.loaded
+    rack.apply("server1")
+    (peer,) = sw.table_entries(NIC_RX + "peer")
+    sw.table_delete(NIC_RX + "peer", peer.handle)
+    (report,) = rack.apply("server1", dry_run=True)
+    assert not report.pushed and len(report.inserted) == 1 and report.inserted[0].startswith(NIC_RX + "peer [")
+    assert report.zeroed == [(NIC_RX + "expected", 0), (NIC_RX + "nacked", 0)]
+    assert sw.table_entries(NIC_RX + "peer") == []
+    assert len(rack.apply("server1")[0].inserted) == 1 and len(sw.table_entries(NIC_RX + "peer")) == 1
 
 
 def test_streams_keep_their_sequence_numbers_unless_created(rack: Rack) -> None:
