@@ -45,6 +45,7 @@ inside parsers or controls, ``for``/``break``/``continue``, ``this``,
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -186,6 +187,8 @@ class Checker:
         self.sink = DiagnosticSink()
         self.globals = Scope()
         self.decl_types: dict[ast.Node, T.Type] = {}
+        self.generic_sources: dict[ast.FunctionDecl, tuple[ast.FunctionDecl, Scope]] = {}
+        self.specializations: dict[tuple[int, str], ast.FunctionDecl] = {}
         self.errors: list[ast.DeclId] = []
         self.match_kinds: list[ast.DeclId] = []
         self.ctx = _Context()
@@ -804,6 +807,12 @@ class Checker:
             self.ctx = old
 
     def function_decl(self, d: ast.FunctionDecl, scope: Scope) -> None:
+        if d.type_params:
+            # a generic function's body is checked per specialization, at its calls (p4c's
+            # SpecializeGenericFunctions); keep the body as written for those copies
+            self.generic_sources[d] = (copy.deepcopy(d), scope)
+            self.check_signature(d.type_params, d.params, scope, d.return_type)
+            return
         s = self.check_signature(d.type_params, d.params, scope, d.return_type)
         ps = self.params_scope(d.params, s)
         old = self.ctx
@@ -1348,7 +1357,13 @@ class Checker:
                 if fn.name == "verify" and isinstance(fn, ast.ExternFunctionDecl) and \
                         self.ctx.kind not in ("parser", "state"):
                     raise self.error("verify() can only be called in a parser", e.loc)
-                return self.generic_call(e, fn.type_params, fn.params, fn.return_type, targs, {}, scope)
+                rt = self.generic_call(e, fn.type_params, fn.params, fn.return_type, targs, {}, scope)
+                if isinstance(fn, ast.FunctionDecl) and fn.type_params and e.inferred_type_args:
+                    spec = self.specialize(fn, e.inferred_type_args, e.loc)
+                    method.decl = spec
+                    e.callee = spec
+                    e.param_decls = [spec.params[fn.params.index(p)] for p in (e.param_decls or [])]
+                return rt
             raise self.error(f"'{method.name}' is not a function or action", method.loc)
         if isinstance(method, ast.Member):
             bt = self.expression(method.expr, scope)
@@ -1455,6 +1470,26 @@ class Checker:
             raise self.error(f"wrong number of arguments for {what}: {len(args)} given, {want} expected", loc)
         exact = [c for c in fitting if len(c.params) == len(args)]
         return (exact or fitting)[0]
+
+    def specialize(self, fn: ast.FunctionDecl, targs: list[T.Type], loc: SourceLocation) -> ast.FunctionDecl:
+        """The copy of generic function `fn` with its type parameters bound to `targs`, checked."""
+        key = (id(fn), "; ".join(str(t) for t in targs))
+        spec = self.specializations.get(key)
+        if spec is not None:
+            return spec
+        source, scope = self.generic_sources[fn]
+        spec = copy.deepcopy(source)
+        spec.type_params = []
+        inner = Scope(scope)
+        for tp, ty in zip(source.type_params, targs, strict=True):
+            if isinstance(ty, T.TypeVar | T.DontCareType):
+                raise self.error(f"cannot infer type argument {tp.name} of {fn.name}; write it with <...>", loc)
+            alias = ast.TypedefDecl(name=tp.name, type_ref=ast.DontCareTypeRef(loc=tp.loc), loc=tp.loc)
+            self.decl_types[alias] = ty
+            inner.types[tp.name] = alias
+        self.specializations[key] = spec
+        self.function_decl(spec, inner)
+        return spec
 
     def generic_call(self, e: ast.MethodCall, tparams: list[ast.TypeParam], params: list[ast.Param],
                      ret: ast.TypeRef, targs: list[T.Type], env: dict[ast.TypeParam, T.Type],

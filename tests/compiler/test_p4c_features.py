@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from softp4.compiler import compile_file
+import pytest
+
+from softp4.compiler import CompileError, compile_file, compile_source
 from softp4.switch import Exact, Switch
 
 CORPUS = Path(__file__).resolve().parents[1] / "p4programs"
@@ -72,3 +74,21 @@ def test_constructor_parameters_as_default_action_arguments() -> None:
     sw = Switch(result.bmv2_json)
     frame = bytes.fromhex("000000000001" "000000000002" "0800")
     assert sw.process(0, frame) == [(7, bytes.fromhex("000000000001" "000000000017" "0800"))]
+
+
+def test_generic_functions_are_specialized_per_type() -> None:
+    sw, _ = _switch("generic_function")
+    frame = bytes.fromhex("000000000001" "000000000002" "8001" "90")
+    assert sw.process(0, frame) == [(1, bytes.fromhex("000000000002" "000000000001" "0002" "20"))]
+    # verify() on hdr.tags.last: a failed check is a parser error
+    frame = bytes.fromhex("000000000001" "000000000002" "0800" "FF")
+    assert sw.process(0, frame) == [(5, frame)]
+
+
+def test_generic_function_body_is_checked_for_each_type() -> None:
+    source = (CORPUS / "generic_function.p4").read_text().replace(
+        "hdr.tags[0].v = twice<bit<8>>(hdr.tags[0].v);", "bool b = twice(true);"
+    )
+    with pytest.raises(CompileError) as info:
+        compile_source(source, filename="generic_bool.p4")
+    assert "'+' needs integer operands, not bool" in str(info.value)
