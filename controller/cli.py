@@ -195,8 +195,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     topo, plan = args.topology
     if args.command == "plan":
-        for line in plan_lines(topo, plan):
-            print(line)
+        try:
+            lines = plan_lines(topo, plan)
+        except ControllerError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print("\n".join(lines))
         return 0
     logging.basicConfig(format="%(name)s: %(levelname)s: %(message)s")
     logging.getLogger("finsy").setLevel(logging.INFO if args.verbose else logging.CRITICAL + 1)

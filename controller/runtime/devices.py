@@ -105,6 +105,11 @@ class Role:
 def roles(topology: Topology, plan: Plan) -> dict[str, Role]:
     """Every device of the topology by name: each server's NIC, then the ToR."""
     result = {name: Role(name, "nic", nic_config(nic)) for name, nic in plan.nics.items()}
+    if topology.tor_name in result:
+        raise ControllerError(
+            f"topology '{topology.name}': server '{topology.tor_name}' has the ToR's name, so --device "
+            f"{topology.tor_name}=... would be ambiguous; rename one of them"
+        )
     result[topology.tor_name] = Role(topology.tor_name, "tor", tor_config(plan.tor))
     return result
 

@@ -152,6 +152,14 @@ def test_a_bad_topology_is_named_with_file_and_key(capsys: pytest.CaptureFixture
     assert f"{bad}: servers[1].tor_port: ToR port 1 is already cabled to server 'server1'" in err
 
 
+def test_a_server_named_like_the_tor_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    clash = tmp_path / "clash.toml"
+    clash.write_text(PAIR.read_text().replace('name = "server2"', 'name = "tor"'))
+    code, out, err = run(capsys, "plan", str(clash))
+    assert (code, out) == (1, "")
+    assert "server 'tor' has the ToR's name" in err
+
+
 def test_a_missing_build_says_what_to_do(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run(capsys, "apply", str(PAIR), "--build-dir", str(tmp_path), "-d", "server1=127.0.0.1:1")
     assert code == 1
