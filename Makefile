@@ -88,8 +88,15 @@ pytest: $(STAMP) $(SHELL_STAMP)
 ptf: build
 	$(PY) -m testbed.ptf_runner --target $(TARGET) --build-dir $(BUILD_DIR)
 
+# switch_veth.py needs root (veth pairs); p4c_corpus.py runs only when P4C_TESTDATA names p4c's testdata/
+BENCHES := wire_efficiency compile_time switch_inprocess p4runtime_rates
 bench: build
-	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@for b in $(BENCHES); do echo "== benchmarks/$$b.py"; $(PY) benchmarks/$$b.py || exit 1; done
+	@if [ "$$(id -u)" = 0 ]; then echo "== benchmarks/switch_veth.py"; $(PY) benchmarks/switch_veth.py || exit 1; \
+	 else echo "(skipping benchmarks/switch_veth.py: it needs root for veth pairs)"; fi
+	@if [ -n "$(P4C_TESTDATA)" ]; then echo "== benchmarks/p4c_corpus.py"; \
+	   $(PY) benchmarks/p4c_corpus.py --p4c-testdata "$(P4C_TESTDATA)" || exit 1; \
+	 else echo "(skipping benchmarks/p4c_corpus.py: set P4C_TESTDATA=<p4c checkout>/testdata)"; fi
 
 clean:
 	rm -rf $(BUILD_DIR) .pytest_cache .mypy_cache .ruff_cache
