@@ -219,6 +219,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ControllerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # a defect of ours: one line, the traceback only on request
+        if args.verbose:
+            raise
+        print(f"error: {args.command} failed: {type(exc).__name__}: {exc} (run with --verbose for details)",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         if args.command in ("watch", "serve"):  # the normal way to end them
             return 0

@@ -67,6 +67,8 @@ async def _each(
             return Outcome(device, await work(device, role))
         except ControllerError as exc:
             return Outcome(device, error=str(exc))
+        except finsy.P4ClientError as exc:  # a device that went away in the middle of a conversation
+            return Outcome(device, error=f"{device}: {exc.code.name}: {exc.message}")
 
     return list(await asyncio.gather(*(one(device, role) for device, role in pairs)))
 
