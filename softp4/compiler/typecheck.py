@@ -811,9 +811,21 @@ class Checker:
             # a generic function's body is checked per specialization, at its calls (p4c's
             # SpecializeGenericFunctions); keep the body as written for those copies
             self.generic_sources[d] = (copy.deepcopy(d), scope)
-            self.check_signature(d.type_params, d.params, scope, d.return_type)
-            return
         s = self.check_signature(d.type_params, d.params, scope, d.return_type)
+        if d.type_params:
+            # checked generically as far as it goes (`x + x` needs to know T: left to the copies)
+            real = self.sink
+            self.sink = DiagnosticSink(max_errors=1 << 30)
+            try:
+                self._function_body(d, s)
+            except CompileError:
+                pass
+            finally:
+                self.sink = real
+            return
+        self._function_body(d, s)
+
+    def _function_body(self, d: ast.FunctionDecl, s: Scope) -> None:
         ps = self.params_scope(d.params, s)
         old = self.ctx
         self.ctx = _Context("function", d, return_type=self.resolved(d.return_type))
