@@ -72,12 +72,36 @@ def replicas_of(group: Any) -> tuple[tuple[int, int], ...]:
     return tuple(sorted(pairs))
 
 
+def _int(data: bytes) -> int:
+    return int.from_bytes(data, "big")
+
+
 def describe_entry(message: Any, schema: Any) -> str:
-    """A readable one-line form of a p4r.TableEntry read from a device."""
-    entry = finsy.P4TableEntry.decode_entry(message, schema)
-    table = schema.tables[message.table_id].name
+    """A p4r.TableEntry read from a device, in the form `controller.entries.Entry.describe` uses."""
+    table = schema.tables[message.table_id]
+    keys = []
+    for m in sorted(message.match, key=lambda m: m.field_id):
+        name = table.match_fields[m.field_id].name
+        kind = m.WhichOneof("field_match_type")
+        if kind == "lpm":
+            keys.append(f"{name}={_int(m.lpm.value):#x}/{m.lpm.prefix_len}")
+        elif kind == "ternary":
+            keys.append(f"{name}={_int(m.ternary.value):#x}&&&{_int(m.ternary.mask):#x}")
+        elif kind == "range":
+            keys.append(f"{name}={_int(m.range.low):#x}..{_int(m.range.high):#x}")
+        else:
+            keys.append(f"{name}={_int(getattr(m, kind or 'exact').value):#x}")
     prio = f" priority {message.priority}" if message.priority else ""
-    return f"{table} [{entry.match_str(schema)}]{prio} -> {entry.action_str(schema)}"
+    if message.action.HasField("action"):
+        action = schema.actions[message.action.action.action_id]
+        args = ", ".join(
+            f"{action.params[p.param_id].name}={_int(p.value):#x}"
+            for p in sorted(message.action.action.params, key=lambda p: p.param_id)
+        )
+        target = f"{action.name}({args})"
+    else:
+        target = f"({message.action.WhichOneof('type') or 'no action'})"
+    return f"{table.name} [{', '.join(keys)}]{prio} -> {target}"
 
 
 def table_entry(entry: Entry, names: P4Names, schema: Any) -> WantedEntry:

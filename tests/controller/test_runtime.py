@@ -23,7 +23,7 @@ from google.protobuf import text_format
 from scapy.layers.l2 import Ether
 
 from controller import topology
-from controller.entries import mac_to_int, nic_config, tor_config
+from controller.entries import Match, mac_to_int, nic_config, tor_config
 from controller.plan import Plan, compute
 from controller.protocol import constants as c
 from controller.protocol.stream import JetStream
@@ -212,7 +212,8 @@ def test_reconcile_restores_lost_entries_fixes_changed_ones_and_deletes_extras(r
     (report,) = rack.apply("server1")
     assert sorted(report.inserted) == sorted(e.describe() for e in config.entries if e.table in lost_tables)
     assert report.modified == [e.describe() for e in config.entries if e.table == "NicIngress.ack_path.mailbox"]
-    assert len(report.deleted) == 1 and report.deleted[0].startswith("NicIngress.rx_path.peer [src=0x9")
+    (peer2,) = [e for e in nic_config(rack.plan.nics["server2"]).entries if e.table == NIC_RX + "peer"]
+    assert report.deleted == [dataclasses.replace(peer2, match=(Match("src", 9), *peer2.match[1:])).describe()]
     assert report.groups_deleted == [999] and report.groups_inserted == []
     assert report.zeroed == [(NIC_RX + "expected", 0), (NIC_RX + "nacked", 0)]  # the re-created rx stream only
     assert table_state(sw) == wanted
