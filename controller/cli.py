@@ -30,6 +30,7 @@ from controller.runtime import (
     Options,
     Outcome,
     apply,
+    check,
     counters,
     parse_device,
     serve,
@@ -121,7 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
                     formatter_class=argparse.RawDescriptionHelpFormatter,
                     epilog="\n".join(__doc__.splitlines()[2:8]))
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
-    sub.add_parser("plan", parents=[topo], help="print the address plan and the entries of every device")
+    p_plan = sub.add_parser("plan", parents=[topo], help="print the address plan and the entries of every device")
+    p_plan.add_argument("--check", metavar="BUILD_DIR", type=Path,
+                        help="also resolve every entry against the P4Info of the programs in BUILD_DIR")
     p_apply = sub.add_parser("apply", parents=[topo, devices], help="push pipelines and reconcile every device")
     p_apply.add_argument("--force", action="store_true", help="push the pipeline even when the cookie matches")
     p_apply.add_argument("--dry-run", "-n", action="store_true",
@@ -197,6 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "plan":
         try:
             lines = plan_lines(topo, plan)
+            if args.check is not None:
+                checked = check(topo, plan, args.check)
+                lines += ["", "every entry resolves in " + ", ".join(map(str, checked))]
         except ControllerError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

@@ -13,7 +13,17 @@ It talks P4Runtime only (through finsy), so it drives softp4 and BMv2's simple_s
 
 from controller.runtime.devices import DeviceAddress, parse_device
 from controller.runtime.errors import ControllerError
-from controller.runtime.operations import Options, Outcome, apply, counters, serve, watch
+from controller.runtime.operations import Options, Outcome, apply, check, counters, serve, watch
 
-__all__ = ["ControllerError", "DeviceAddress", "Options", "Outcome", "apply", "counters", "parse_device", "serve",
-           "watch"]
+__all__ = [
+    "ControllerError",
+    "DeviceAddress",
+    "Options",
+    "Outcome",
+    "apply",
+    "check",
+    "counters",
+    "parse_device",
+    "serve",
+    "watch",
+]

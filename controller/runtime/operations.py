@@ -20,7 +20,7 @@ from controller.p4names import NameResolutionError
 from controller.plan import Plan
 from controller.runtime.counters import Row, nic_counters, tor_counters
 from controller.runtime.desired import wanted
-from controller.runtime.devices import DeviceAddress, Role, select
+from controller.runtime.devices import DeviceAddress, Role, roles, select
 from controller.runtime.errors import ControllerError
 from controller.runtime.packet_in import describe_packet_in
 from controller.runtime.program import Program, load_program
@@ -45,6 +45,13 @@ class Options:
     election_id: int | None = None
     force: bool = False
     dry_run: bool = False  # apply: read and compare only, write nothing
+
+
+def check(topology: Topology, plan: Plan, build_dir: Path) -> list[Path]:
+    """Resolve every entry of every device against the programs' P4Info; returns the P4Info files used."""
+    roles_ = roles(topology, plan)
+    programs = _programs([(DeviceAddress(name, "-:1"), role) for name, role in roles_.items()], build_dir)
+    return [program.p4info_path for program in programs.values()]
 
 
 def _programs(pairs: list[tuple[DeviceAddress, Role]], build_dir: Path) -> dict[str, Program]:

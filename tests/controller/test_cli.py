@@ -106,6 +106,24 @@ def test_plan_prints_the_address_plan_and_every_entry(capsys: pytest.CaptureFixt
     assert lines[-1] == "    group 1: port 1 rid 0, port 2 rid 0"
 
 
+def test_plan_check_resolves_every_entry_against_a_build(
+    capsys: pytest.CaptureFixture[str], build_dir: Path, tmp_path: Path
+) -> None:
+    code, out, err = run(capsys, "plan", str(PAIR), "--check", str(build_dir))
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == (
+        f"every entry resolves in {build_dir}/nic/nic.p4info.txtpb, {build_dir}/tor/tor.p4info.txtpb"
+    )
+    wrong = tmp_path / "build"
+    for prog in ("nic", "tor"):
+        (wrong / prog).mkdir(parents=True)
+        for suffix in (".json", ".p4info.txtpb"):
+            (wrong / prog / f"{prog}{suffix}").write_bytes((build_dir / "tor" / f"tor{suffix}").read_bytes())
+    code, out, err = run(capsys, "plan", str(PAIR), "--check", str(wrong))
+    assert (code, out) == (1, "")
+    assert err.startswith("error: server1 (nic): NicIngress.") and "no table 'NicIngress." in err
+
+
 def test_python_dash_m_controller_runs_the_cli() -> None:
     result = subprocess.run([sys.executable, "-m", "controller", "plan", str(PAIR)], capture_output=True,
                             text=True, timeout=60, cwd=ROOT)
