@@ -7,8 +7,8 @@ entries are modified and inserted, and unwanted groups go last. An entry that cr
 stream index; a stream that already exists keeps its sequence numbers, so a controller restart does not
 disturb traffic. Right after a pipeline push the registers are already zero, so nothing is written.
 BMv2's P4Runtime server does not implement register writes (p4lang/PI#376): a device that answers
-UNIMPLEMENTED gets a warning in the report instead of an error (go-back-N's NACK then resynchronises the
-stream's sender with its receiver). Const entries are never touched. A device that refuses updates raises
+UNIMPLEMENTED gets a warning in the report instead of an error (the stream may start from stale numbers;
+`--force` gives it a fresh pipeline). Const entries are never touched. A device that refuses updates raises
 `ControllerError` naming every refused entry and the device's reason.
 """
 
@@ -134,7 +134,8 @@ async def zero_registers(session: Session, cells: list[tuple[str, int]], report:
             raise
         report.warnings.append(
             f"{session.device}: the device does not implement P4Runtime register writes, so "
-            f"{len(cells)} stream registers of new streams were not zeroed; go-back-N resynchronises them"
+            f"{len(cells)} stream registers of new streams were not zeroed (they may hold stale sequence "
+            "numbers; `apply --force` starts from a fresh pipeline)"
         )
 
 

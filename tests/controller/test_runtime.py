@@ -274,7 +274,8 @@ def test_a_device_without_register_writes_gets_a_warning_not_an_error(
     assert len(report.inserted) == planned(rack, "server2")
     assert report.warnings == [
         f"{rack.devices['server2'].address}: the device does not implement P4Runtime register writes, so 3 stream "
-        "registers of new streams were not zeroed; go-back-N resynchronises them"
+        "registers of new streams were not zeroed (they may hold stale sequence numbers; `apply --force` starts "
+        "from a fresh pipeline)"
     ]
     assert sw.register_read(NIC_TX + "next_seq", 0) == 41
 
