@@ -155,12 +155,17 @@ async def watch(
         async with open_session(
             device, programs[role.program], push=False, timeout=options.timeout, election_id=options.election_id
         ) as session:
+            down = session.switch.ee.event_future(finsy.SwitchEvent.CHANNEL_DOWN)
             show(f"{device}: watching packet-ins")
             task = asyncio.create_task(listen(session))
+            finished = asyncio.create_task(done.wait())
             try:
-                await done.wait()
+                await asyncio.wait([down, finished], return_when=asyncio.FIRST_COMPLETED)
             finally:
                 task.cancel()
+                finished.cancel()
+            if not done.is_set():
+                raise ControllerError(f"{device}: connection lost")
             return seen
 
     return await _each(pairs, work)

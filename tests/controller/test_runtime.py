@@ -450,6 +450,21 @@ def test_watch_prints_packet_ins_decoded(rack: Rack) -> None:
     ]
 
 
+def test_watch_reports_a_device_that_goes_away(rack: Rack) -> None:
+    rack.apply("server2")
+    lines: list[str] = []
+    device = rack.devices.pop("server2")
+
+    async def run() -> str | None:
+        task = asyncio.create_task(watch(rack.topo, rack.plan, [device.address], rack.options, lines.append))
+        await until(lambda: bool(lines), "watching")
+        device.server.stop(grace=None)
+        outcomes = await asyncio.wait_for(task, 10)
+        return outcomes[0].error
+
+    assert asyncio.run(run()) == f"{device.address}: connection lost"
+
+
 def test_packet_in_descriptions_for_odd_input() -> None:
     assert describe_packet_in("n", b"\x01", {"reason": 2, "ingress_port": 3}) == (
         "n: port 3: PUNT_NOT_MWR (a TLP from an accelerator that is not a memory write): "
