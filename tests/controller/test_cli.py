@@ -150,6 +150,8 @@ def test_python_dash_m_controller_runs_the_cli() -> None:
         (["counters", str(PAIR), "-d", "server1=h:1", "--timeout", "soon"], "'soon' is not a number of seconds"),
         (["apply", str(PAIR), "-d", "server1=h:1", "--election-id", "-3"], "'-3' is not an election id"),
         (["watch", str(PAIR), "-d", "server1=h:1", "--count", "0"], "'0' is not a positive integer"),
+        (["serve", str(PAIR), "-d", "server1=h:1", "--retry", "-1"], "'-1': give a positive number of seconds"),
+        (["apply", str(PAIR), "--deployment", "nowhere.toml"], "nowhere.toml: No such file or directory"),
         (["apply", str(PAIR), "-d", "server9=h:1"], "topology 'pair' has no device 'server9'"),
         (["apply", str(PAIR), "-d", "server1=h:1", "-d", "server1=h:2"], "--device server1: given twice"),
     ],
