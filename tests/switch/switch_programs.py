@@ -7,6 +7,7 @@ emit for the equivalent P4 (standard_metadata and scalars included).
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 J = dict[str, Any]
@@ -185,7 +186,7 @@ class Program:
         self.states: list[J] = []
         self.pipes: dict[str, list[J]] = {"ingress": [], "egress": []}
 
-    def header_type(self, name: str, fields: list[tuple[str, int | str]] | list[list[Any]], **extra: Any) -> None:
+    def header_type(self, name: str, fields: Sequence[Sequence[Any]], **extra: Any) -> None:
         hts = self.j["header_types"]
         hts.append({"name": name, "id": len(hts), "fields": [list(f) + [False] * (len(f) == 2) for f in fields]})
         hts[-1].update(extra)
@@ -222,7 +223,7 @@ class Program:
     def table(
         self,
         name: str,
-        keys: list[tuple[str, J | str, str]],
+        keys: Sequence[tuple[str, Any, str]],
         actions: list[str],
         default: tuple[str, list[int]] | None = None,
         pipeline: str = "ingress",

@@ -7,6 +7,7 @@ import random
 from switch_programs import RD, F, Program, assign, extract, state
 
 from softp4.switch import AlreadyExists, Exact, Lpm, Range, Switch, Ternary
+from softp4.switch.tables import Match
 
 
 def program(kinds: list[str]) -> Switch:
@@ -32,7 +33,7 @@ def matches(m: object, v: int) -> bool:
     return m.low <= v <= m.high
 
 
-def random_match(rng: random.Random, kind: str) -> object:
+def random_match(rng: random.Random, kind: str) -> Match:
     if kind == "exact":
         return Exact(rng.randrange(16))
     if kind == "lpm":

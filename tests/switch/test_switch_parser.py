@@ -145,7 +145,7 @@ def test_stack_push_pop_and_dynamic_index() -> None:
 
 
 def EXPR_LV(elem: dict) -> dict:
-    return {"type": "expression", "value": OP("access_field", elem, 0)["value"] | {"right": 0}}
+    return {"type": "expression", "value": OP("access_field", elem, None)["value"] | {"right": 0}}
 
 
 def test_pop_front() -> None:
