@@ -43,7 +43,8 @@ Expressions (`Expression`)
 Statements (`Statement`)
     `AssignmentStatement`, `MethodCallStatement`, `IfStatement`,
     `BlockStatement`, `SwitchStatement` with `SwitchCase`s, `ExitStatement`,
-    `ReturnStatement`, `EmptyStatement`; `VariableDecl`, `ConstantDecl` and
+    `ReturnStatement`, `EmptyStatement`, `ForStatement`, `ForInStatement`,
+    `BreakStatement`, `ContinueStatement`; `VariableDecl`, `ConstantDecl` and
     `Instantiation` may also stand in a block.
 
 Declarations (`Declaration`, each with `name` and `annotations`)
@@ -491,6 +492,37 @@ class ExitStatement(Statement):
 @dataclass(eq=False, kw_only=True)
 class ReturnStatement(Statement):
     value: Expression | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class ForStatement(Statement):
+    """``for (init; cond; update) body`` (P4-16 1.2.4): `init` holds variable declarations,
+    assignments and calls; `update` assignments and calls; `cond` None loops until ``break``."""
+
+    body: Statement
+    init: list[Node] = field(default_factory=list)
+    cond: Expression | None = None
+    update: list[Statement] = field(default_factory=list)
+
+
+@dataclass(eq=False, kw_only=True)
+class ForInStatement(Statement):
+    """``for (T x in collection) body``: `collection` is a `Range` (``lo .. hi``, both ends
+    included) or a header stack; `var` declares ``x``."""
+
+    var: VariableDecl
+    collection: Expression
+    body: Statement
+
+
+@dataclass(eq=False, kw_only=True)
+class BreakStatement(Statement):
+    pass
+
+
+@dataclass(eq=False, kw_only=True)
+class ContinueStatement(Statement):
+    pass
 
 
 @dataclass(eq=False, kw_only=True)

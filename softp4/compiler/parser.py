@@ -1058,8 +1058,12 @@ class Parser:
                 value = self.expression()
             self.expect(";")
             return ast.ReturnStatement(loc=loc, value=value)
-        if k in ("for", "break", "continue"):
-            raise unsupported(f"the '{k}' statement", loc)
+        if k == "for":
+            return self.for_statement()
+        if k in ("break", "continue"):
+            self.advance()
+            self.expect(";")
+            return ast.BreakStatement(loc=loc) if k == "break" else ast.ContinueStatement(loc=loc)
         if k == "transition":
             raise CompileError("a transition must be the last statement of a parser state", loc)
         if k in ("action", "table", "state"):
@@ -1079,6 +1083,67 @@ class Parser:
         if self.tok.kind in ("+=", "-="):
             raise unsupported("compound assignment", self.tok.loc)
         raise self.error_expected("'=' or '(' in a statement" if self.at(";") else "';'")
+
+    def for_statement(self) -> ast.Statement:
+        """``for (init; cond; update) body`` or ``for (T x in collection) body``."""
+        loc = self.advance().loc
+        self.expect("(")
+        self.open_values()
+        try:
+            var = self._for_in_variable()
+            if var is not None:
+                lo = self.expression()
+                collection = lo
+                if self.at(".."):
+                    self.advance()
+                    collection = ast.Range(loc=lo.loc, lo=lo, hi=self.expression())
+                self.expect(")")
+                self.declare_value(var.name)
+                return ast.ForInStatement(loc=loc, var=var, collection=collection, body=self.statement_nodecl())
+            init: list[ast.Node] = []
+            if not self.accept(";"):
+                if self.starts_type() and not (self.peek().kind == "." and self.tok.kind in ("ID", "error")):
+                    init.append(self.typed_declaration([]))
+                else:
+                    init.append(self.statement())
+            cond = None
+            if not self.at(";"):
+                cond = self.expression()
+            self.expect(";")
+            update: list[ast.Statement] = []
+            while not self.at(")"):
+                target = self.expression()
+                if self.at("="):
+                    eq = self.advance()
+                    update.append(ast.AssignmentStatement(loc=eq.loc, left=target, right=self.expression()))
+                elif isinstance(target, ast.MethodCall):
+                    update.append(ast.MethodCallStatement(loc=target.loc, call=target))
+                else:
+                    raise self.error_expected("an assignment or a call in the update of 'for'")
+                if not self.accept(","):
+                    break
+            self.expect(")")
+            body = self.statement_nodecl()
+            return ast.ForStatement(loc=loc, init=init, cond=cond, update=update, body=body)
+        finally:
+            self.close_values()
+
+    def _for_in_variable(self) -> ast.VariableDecl | None:
+        """`T x in`: the loop variable of a for-in loop (consumed), else None (nothing consumed)."""
+        start = self.pos
+        if not self.starts_type():
+            return None
+        try:
+            type_ref = self.type_ref()
+            name = self.expect_name()
+        except CompileError:
+            self.pos = start
+            return None
+        if not self.at("in"):
+            self.pos = start
+            return None
+        self.advance()
+        return ast.VariableDecl(loc=name.loc, name=name.text, type_ref=type_ref)
 
     def statement_nodecl(self) -> ast.Statement:
         annos = self.annotations()

@@ -39,7 +39,7 @@ also accept values of the underlying type, as p4c does.
 Not supported, each reported as "<construct> is not supported by softp4":
 generic headers/structs and generic parser/control declarations, instances
 with abstract method implementations (``= { ... }``), functions declared
-inside parsers or controls, ``for``/``break``/``continue``, ``this``,
+inside parsers or controls, ``for`` in a parser, ``this``,
 ``{#}`` and ``...`` expressions, integers as type arguments.
 """
 
@@ -187,6 +187,7 @@ class Checker:
         self.sink = DiagnosticSink()
         self.globals = Scope()
         self.decl_types: dict[ast.Node, T.Type] = {}
+        self.loop_depth = 0
         self.generic_sources: dict[ast.FunctionDecl, tuple[ast.FunctionDecl, Scope]] = {}
         self.specializations: dict[tuple[int, str], ast.FunctionDecl] = {}
         self.errors: list[ast.DeclId] = []
@@ -975,12 +976,54 @@ class Checker:
             self.return_statement(st, scope)
         elif isinstance(st, ast.EmptyStatement):
             pass
+        elif isinstance(st, ast.ForStatement | ast.ForInStatement):
+            self.for_statement(st, scope)
+        elif isinstance(st, ast.BreakStatement | ast.ContinueStatement):
+            if self.loop_depth == 0:
+                word = "break" if isinstance(st, ast.BreakStatement) else "continue"
+                raise self.error(f"'{word}' outside a 'for' loop", st.loc)
         elif isinstance(st, ast.ConstantDecl | ast.VariableDecl | ast.Instantiation):
             if isinstance(st, ast.Instantiation) and self.ctx.kind in ("action", "function"):
                 raise self.error("instances cannot be declared inside an action or function", st.loc)
             self.local_declaration(st, scope)
         else:
             raise unsupported(f"statement {type(st).__name__}", st.loc)
+
+    def for_statement(self, st: ast.ForStatement | ast.ForInStatement, scope: Scope) -> None:
+        if self.ctx.kind in ("parser", "state"):
+            raise unsupported("a 'for' loop in a parser", st.loc)
+        inner = Scope(scope)
+        if isinstance(st, ast.ForStatement):
+            for s in st.init:
+                self.statement(s, inner)
+            if st.cond is not None:
+                self.expression(st.cond, inner)
+                if not isinstance(st.cond.type, T.BoolType):
+                    raise self.error(f"the condition of 'for' must be bool, not {st.cond.type}", st.cond.loc)
+            for s in st.update:
+                self.statement(s, inner)
+        else:
+            vt = self.resolve_type(st.var.type_ref, inner)
+            c = st.collection
+            if isinstance(c, ast.Range):
+                if not isinstance(vt, T.BitsType):
+                    raise self.error(f"a range loop variable must be bit<W> or int<W>, not {vt}", st.var.loc)
+                for end in (c.lo, c.hi):
+                    self.expression(end, inner)
+                    self.coerce(end, vt, "range bound")
+                c.type = vt
+            else:
+                ct = self.expression(c, inner)
+                if not isinstance(ct, T.StackType):
+                    raise unsupported(f"a 'for ... in' over {ct} (a range or a header stack is)", c.loc)
+                if ct.element != vt:
+                    raise self.error(f"the loop variable has type {vt} but the stack holds {ct.element}", st.var.loc)
+            self.declare_value(inner, st.var.name, st.var)
+        self.loop_depth += 1
+        try:
+            self.nested(st.body, inner)
+        finally:
+            self.loop_depth -= 1
 
     def nested(self, st: ast.Statement, scope: Scope) -> None:
         if isinstance(st, ast.BlockStatement):

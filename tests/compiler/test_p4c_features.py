@@ -34,9 +34,9 @@ def test_apply_hit_left_of_and_and_short_circuit_right_of_or() -> None:
     sw.table_add("MyIngress.by_type", [Exact(0x0800)], "MyIngress.mark_type", [])
     sw.table_add("MyIngress.by_src", [Exact(1)], "MyIngress.mark_src", [])
     eth = bytes.fromhex
-    assert sw.process(0, eth("AA0000000000" "000000000001" "0800")) == [(2, eth("AA0000002211" "000000000001" "0800"))]
-    assert sw.process(0, eth("00BB00000000" "000000000001" "0800")) == [(1, eth("00BB00000011" "000000000033" "0800"))]
-    assert sw.process(0, eth("AA0000000000" "000000000002" "0806")) == [(1, eth("AA0000000000" "000000000033" "0806"))]
+    assert sw.process(0, eth("AA00000000000000000000010800")) == [(2, eth("AA00000022110000000000010800"))]
+    assert sw.process(0, eth("00BB000000000000000000010800")) == [(1, eth("00BB000000110000000000330800"))]
+    assert sw.process(0, eth("AA00000000000000000000020806")) == [(1, eth("AA00000000000000000000330806"))]
 
 
 def test_dont_care_out_arguments_get_temporaries() -> None:
@@ -46,8 +46,8 @@ def test_dont_care_out_arguments_get_temporaries() -> None:
     start = j["parsers"][0]["parse_states"][0]
     assert start["parser_ops"][0] == {"op": "extract", "parameters": [{"type": "regular", "value": pre[0]}]}
     assert pre[0] not in j["deparsers"][0]["order"]
-    frame = bytes.fromhex("FFFF" "000000000001" "000000000002" "0803" "C0FFEE")
-    assert sw.process(0, frame) == [(3, bytes.fromhex("000000000001" "00000000005A" "0803" "C0FFEE"))]
+    frame = bytes.fromhex("FFFF0000000000010000000000020803C0FFEE")
+    assert sw.process(0, frame) == [(3, bytes.fromhex("00000000000100000000005A0803C0FFEE"))]
 
 
 def test_entry_priorities_as_p4c_writes_them() -> None:
@@ -57,8 +57,8 @@ def test_entry_priorities_as_p4c_writes_them() -> None:
     assert [e["priority"] for e in tables["MyIngress.by_type"]["entries"]] == [3, 2, 1]
     # priority = 10, (10 + delta 10 =) 20, 5 with the smallest winning: lowest first in JSON
     assert [e["priority"] for e in tables["MyIngress.by_src"]["entries"]] == [6, 16, 1]
-    frame = bytes.fromhex("000000000000" "000000000011" "1001")
-    assert sw.process(0, frame) == [(3, bytes.fromhex("000000000006" "000000000011" "1001"))]
+    frame = bytes.fromhex("0000000000000000000000111001")
+    assert sw.process(0, frame) == [(3, bytes.fromhex("0000000000060000000000111001"))]
 
 
 def test_constructor_parameters_as_default_action_arguments() -> None:
@@ -72,23 +72,156 @@ def test_constructor_parameters_as_default_action_arguments() -> None:
     assert tables["MyIngress_0.mac_fwd"]["default_entry"]["action_data"] == ["0x0007"]
     assert tables["MyIngress_0.tagger.tagging"]["default_entry"]["action_data"] == ["0x17"]
     sw = Switch(result.bmv2_json)
-    frame = bytes.fromhex("000000000001" "000000000002" "0800")
-    assert sw.process(0, frame) == [(7, bytes.fromhex("000000000001" "000000000017" "0800"))]
+    frame = bytes.fromhex("0000000000010000000000020800")
+    assert sw.process(0, frame) == [(7, bytes.fromhex("0000000000010000000000170800"))]
 
 
 def test_generic_functions_are_specialized_per_type() -> None:
     sw, _ = _switch("generic_function")
-    frame = bytes.fromhex("000000000001" "000000000002" "8001" "90")
-    assert sw.process(0, frame) == [(1, bytes.fromhex("000000000002" "000000000001" "0002" "20"))]
+    frame = bytes.fromhex("000000000001000000000002800190")
+    assert sw.process(0, frame) == [(1, bytes.fromhex("000000000002000000000001000220"))]
     # verify() on hdr.tags.last: a failed check is a parser error
-    frame = bytes.fromhex("000000000001" "000000000002" "0800" "FF")
+    frame = bytes.fromhex("0000000000010000000000020800FF")
     assert sw.process(0, frame) == [(5, frame)]
 
 
 def test_generic_function_body_is_checked_for_each_type() -> None:
-    source = (CORPUS / "generic_function.p4").read_text().replace(
-        "hdr.tags[0].v = twice<bit<8>>(hdr.tags[0].v);", "bool b = twice(true);"
+    source = (
+        (CORPUS / "generic_function.p4")
+        .read_text()
+        .replace("hdr.tags[0].v = twice<bit<8>>(hdr.tags[0].v);", "bool b = twice(true);")
     )
     with pytest.raises(CompileError) as info:
         compile_source(source, filename="generic_bool.p4")
     assert "'+' needs integer operands, not bool" in str(info.value)
+
+
+LOOPS = """
+#include <core.p4>
+#include <v1model.p4>
+header h_t { bit<8> count; bit<32> sum; }
+header tag_t { bit<8> v; }
+struct headers_t { h_t h; tag_t[3] tags; }
+struct metadata_t { }
+parser P(packet_in pkt, out headers_t hdr, inout metadata_t meta, inout standard_metadata_t std) {
+    state start { pkt.extract(hdr.h); transition accept; }
+}
+control VC(inout headers_t hdr, inout metadata_t meta) { apply { } }
+control I(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t std) {
+    action sum_to_count() {
+        hdr.h.sum = 0;
+        for (bit<8> i = 1; i <= hdr.h.count; i = i + 1) {
+            hdr.h.sum = hdr.h.sum + (bit<32>)i;
+        }
+    }
+    action odd_until_five() {
+        for (bit<8> i = 0; i < 10; i = i + 1) {
+            if (i == 5) { break; }
+            if (i[0:0] == 0) { continue; }
+            hdr.h.sum = hdr.h.sum + 1;
+        }
+    }
+    action whole_range() {
+        for (bit<8> i in 0 .. 255) {
+            hdr.h.sum = hdr.h.sum + 1;
+        }
+    }
+    table t {
+        key = { hdr.h.count : exact; }
+        actions = { sum_to_count; odd_until_five; whole_range; }
+        default_action = sum_to_count;
+    }
+    apply {
+        t.apply();
+        for (tag_t x in hdr.tags) {
+            hdr.h.sum = hdr.h.sum + (bit<32>)x.v;
+        }
+    }
+}
+control E(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t std) { apply { } }
+control CC(inout headers_t hdr, inout metadata_t meta) { apply { } }
+control D(packet_out pkt, in headers_t hdr) { apply { pkt.emit(hdr.h); } }
+V1Switch(P(), VC(), I(), E(), CC(), D()) main;
+"""
+
+
+def _action(j: dict[str, Any], name: str) -> list[tuple[str, int | None]]:
+    """An action's primitives as (op, jump target or None)."""
+    prims = next(a for a in j["actions"] if a["name"] == name)["primitives"]
+    out: list[tuple[str, int | None]] = []
+    for p in prims:
+        target = int(p["parameters"][-1]["value"], 16) if p["op"] in ("_jump", "_jump_if_zero") else None
+        out.append((p["op"], target))
+    return out
+
+
+def test_for_loops_in_actions_are_jumps_as_p4c_writes_them() -> None:
+    j = compile_source(LOOPS, filename="loops.p4").bmv2_json
+    # sum = 0; i = 1; top: if !(i <= count) goto end; body; update; goto top; end
+    assert _action(j, "I.sum_to_count") == [
+        ("assign", None),
+        ("assign", None),
+        ("_jump_if_zero", 6),
+        ("assign", None),
+        ("assign", None),
+        ("_jump", 2),
+    ]
+    # break jumps past the loop, continue to the update
+    assert _action(j, "I.odd_until_five") == [
+        ("assign", None),
+        ("_jump_if_zero", 9),
+        ("_jump_if_zero", 4),
+        ("_jump", 9),
+        ("_jump_if_zero", 6),
+        ("_jump", 7),
+        ("assign", None),
+        ("assign", None),
+        ("_jump", 1),
+    ]
+    # 0 .. 255 includes 255: the last value leaves the loop before the increment wraps
+    assert _action(j, "I.whole_range") == [
+        ("assign", None),
+        ("assign", None),
+        ("_jump_if_zero", 8),
+        ("assign", None),
+        ("_jump_if_zero", 6),
+        ("_jump", 8),
+        ("assign", None),
+        ("_jump", 2),
+    ]
+
+
+def test_for_in_over_a_stack_runs_the_body_per_element_in_an_apply_block() -> None:
+    j = compile_source(LOOPS, filename="loops.p4").bmv2_json
+    tables = j["pipelines"][0]["tables"]
+    after_t = next(x for x in tables if x["name"] == "I.t")["base_default_next"]
+    run = next(x for x in tables if x["name"] == after_t)
+    prims = next(a for a in j["actions"] if a["id"] == run["action_ids"][0])["primitives"]
+    # x = tags[k]; sum = sum + x.v, for k = 0, 1, 2 (x is a header: assign_header)
+    sources = [p["parameters"][1] for p in prims if p["op"] == "assign_header"]
+    assert [s["value"] for s in sources] == ["tags[0]", "tags[1]", "tags[2]"]
+    assert not any(p["op"] in ("_jump", "_jump_if_zero") for p in prims)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("if (i == 5) { break; }", "", None),
+        ("hdr.h.sum = 0;\n        for", "break;\n        for", "'break' outside a 'for' loop"),
+        (
+            "state start { pkt.extract(hdr.h);",
+            "state start { for (bit<8> k = 0; k < 2; k = k + 1) { }",
+            "a 'for' loop in a parser",
+        ),
+        ("for (bit<8> i in 0 .. 255)", "for (bool i in 0 .. 255)", "a range loop variable must be bit<W> or int<W>"),
+    ],
+)
+def test_for_loop_errors(old: str, new: str, message: str | None) -> None:
+    source = LOOPS.replace(old, new)
+    assert source != LOOPS
+    if message is None:
+        compile_source(source, filename="loops.p4")
+        return
+    with pytest.raises(CompileError) as info:
+        compile_source(source, filename="loops.p4")
+    assert message in str(info.value)

@@ -91,6 +91,15 @@ class ControlLowerer:
             return True
         if isinstance(s, ast.MethodCallStatement):
             return _apply_target(s.call) is None
+        if isinstance(s, ast.ForStatement | ast.ForInStatement):
+            # a loop runs inside one action (jumps); one that applies tables cannot
+            for n in ast.walk(s):
+                if isinstance(n, ast.MethodCall) and _apply_target(n) is not None:
+                    raise unsupported("a table apply inside a 'for' loop", n.loc)
+                if isinstance(n, ast.ReturnStatement | ast.ExitStatement):
+                    word = "return" if isinstance(n, ast.ReturnStatement) else "exit"
+                    raise unsupported(f"'{word}' inside a 'for' loop of an apply block", n.loc)
+            return True
         return False
 
     def seq(self, scope: Scope, stmts: list[ast.Node], nxt: str | None, end: str | None) -> str | None:

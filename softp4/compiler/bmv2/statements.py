@@ -62,6 +62,14 @@ class _Frame:
         self.jumps: list[J] = []
 
 
+class _Loop:
+    """The `break` and `continue` jumps of the loop being lowered, patched at its end."""
+
+    def __init__(self) -> None:
+        self.breaks: list[J] = []
+        self.continues: list[J] = []
+
+
 class StmtLowerer(ExprLowerer):
     """Lowers statements into the primitive list `prims`."""
 
@@ -70,6 +78,7 @@ class StmtLowerer(ExprLowerer):
         super().__init__(be, scope, self.prims.append, in_parser)
         self.frames: list[_Frame] = []
         self.exit_jumps: list[J] = []
+        self.loops: list[_Loop] = []
 
     # ------------------------------------------------------------ statements
 
@@ -106,8 +115,101 @@ class StmtLowerer(ExprLowerer):
             self._return(s)
         elif isinstance(s, ast.SwitchStatement):
             self._switch(s)
+        elif isinstance(s, ast.ForStatement):
+            self._for(s)
+        elif isinstance(s, ast.ForInStatement):
+            self._for_in(s)
+        elif isinstance(s, ast.BreakStatement | ast.ContinueStatement):
+            if not self.loops or self.in_parser:
+                raise unsupported(f"'{'break' if isinstance(s, ast.BreakStatement) else 'continue'}' here", s.loc)
+            jmp = prim("_jump", hexval(0, 32))
+            loop = self.loops[-1]
+            (loop.breaks if isinstance(s, ast.BreakStatement) else loop.continues).append(jmp)
+            self.prims.append(jmp)
         else:
             raise unsupported(f"{type(s).__name__} in this context", s.loc)
+
+    # ------------------------------------------------------------ loops (jumps inside one action, as p4c does)
+
+    def _loop_body(self, body: ast.Statement) -> _Loop:
+        loop = _Loop()
+        self.loops.append(loop)
+        try:
+            self.statement(body)
+        finally:
+            self.loops.pop()
+        return loop
+
+    def _patch(self, jumps: list[J], target: int) -> None:
+        for j in jumps:
+            j["parameters"][-1] = hexval(target, 32)
+
+    def _for(self, s: ast.ForStatement) -> None:
+        if self.in_parser:
+            raise unsupported("a 'for' loop in a parser", s.loc)
+        for st in s.init:
+            self.statement(st)
+        top = len(self.prims)
+        exits: list[J] = []
+        if s.cond is not None:
+            c = self.cond(s.cond)
+            if c.get("type") == "bool" and not c["value"]:
+                return
+            if c.get("type") != "bool":
+                jz = prim("_jump_if_zero", as_param(b2d(c)), hexval(0, 32))
+                self.prims.append(jz)
+                exits.append(jz)
+        loop = self._loop_body(s.body)
+        self._patch(loop.continues, len(self.prims))
+        for st in s.update:
+            self.statement(st)
+        self.prims.append(prim("_jump", hexval(top, 32)))
+        self._patch(exits + loop.breaks, len(self.prims))
+
+    def _for_in(self, s: ast.ForInStatement) -> None:
+        if self.in_parser:
+            raise unsupported("a 'for' loop in a parser", s.loc)
+        ty = s.var.type_ref.resolved
+        if ty is None:
+            raise CompileError(f"internal error: no type for '{s.var.name}'", s.var.loc)
+        var = self.be.storage.alloc(self.be.local_base(self.scope, s.var.name), ty, s.var.loc)
+        self.scope.bind(s.var, var)
+        c = s.collection
+        if isinstance(c, ast.Range):
+            # var = lo; while (var <= hi) { body; if (var == hi) break; var = var + 1; }
+            w = scalar_width(ty)
+            assert w is not None and isinstance(var, Field)
+            hi = self.be.storage.scalar(self.be.unique_name("range_hi"), ty, c.loc)
+            self.assign(hi, c.hi, s)
+            self.assign(var, c.lo, s)
+            top = len(self.prims)
+            le = op("<=", var.json(), hi.json())
+            jz = prim("_jump_if_zero", as_param(b2d(le)), hexval(0, 32))
+            self.prims.append(jz)
+            loop = self._loop_body(s.body)
+            self._patch(loop.continues, len(self.prims))
+            last = op("==", var.json(), hi.json())
+            at_end = prim("_jump_if_zero", as_param(b2d(last)), hexval(0, 32))
+            self.prims.append(at_end)
+            done = prim("_jump", hexval(0, 32))
+            self.prims.append(done)
+            at_end["parameters"][-1] = hexval(len(self.prims), 32)
+            step = op("+", var.json(), hexval(1, w))
+            self.prims.append(prim("assign", var.json(), as_param(step), loc=s))
+            self.prims.append(prim("_jump", hexval(top, 32)))
+            self._patch([jz, done, *loop.breaks], len(self.prims))
+            return
+        stack = self.value(c)
+        if not isinstance(stack, Stack):
+            raise unsupported(f"a 'for ... in' over '{expr_text(c)}'", c.loc)
+        # a header stack has a fixed size: one copy of the body per element
+        breaks: list[J] = []
+        for element in stack.elements:
+            self.assign_value(var, element, s)
+            loop = self._loop_body(s.body)
+            self._patch(loop.continues, len(self.prims))
+            breaks.extend(loop.breaks)
+        self._patch(breaks, len(self.prims))
 
     def _assign_slice(self, sl: ast.Slice, src: ast.Expression, at: ast.Node) -> None:
         """`f[hi:lo] = v` as `f = (f & ~(m << lo)) | ((v & m) << lo)`."""

@@ -1,4 +1,4 @@
-// error: the 'for' statement is not supported by softp4
+// error: a table apply inside a 'for' loop is not supported by softp4
 #include <core.p4>
 #include <v1model.p4>
 
@@ -32,9 +32,9 @@ parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_met
 }
 
 control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
-
+    table t { key = { hdr.ethernet.etherType : exact; } actions = { NoAction; } }
     apply {
-        for (bit<8> i = 0; i < 4; i = i + 1) { }
+        for (bit<8> i = 0; i < 4; i = i + 1) { t.apply(); }
     }
 }
 
