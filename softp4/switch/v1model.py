@@ -22,6 +22,8 @@ from softp4.switch.program import Program
 from softp4.switch.replication import ReplicationEngine
 
 Trace = Callable[[str], None]
+# ingress work: (ingress port, data, instance type, preserved [(slot, value)])
+IngressQueue = deque[tuple[int, bytes, int, list[tuple[int, int]]]]
 DROP_PORT = 511
 MAX_GROWTH = 512  # bytes a packet may grow by, as BMv2's headroom allows
 MAX_PASSES = 256  # ingress + egress passes per received packet (recirculation loops end here)
@@ -55,17 +57,97 @@ class V1ModelFlow:
         self, prog: Program, port: int, frame: bytes, digests: list[tuple[str, tuple[int, ...]]]
     ) -> list[tuple[int, bytes]]:
         self._pkt_id += 1
+        if self.trace is None:
+            return self._run_fast(prog, port, frame, digests)
+        self.trace(f"[{self._pkt_id}.0] Processing packet received on port {port}")
+        ingress_q: IngressQueue = deque()
+        ingress_q.append((port, frame, INSTANCE_NORMAL, []))
+        outs: list[tuple[int, bytes]] = []
+        self._drain(prog, ingress_q, [], outs, digests, 0, 0)
+        return outs
+
+    def _run_fast(
+        self, prog: Program, port: int, frame: bytes, digests: list[tuple[str, tuple[int, ...]]]
+    ) -> list[tuple[int, bytes]]:
+        """The untraced path. It runs the received frame's ingress and, for the common packet (one
+        copy: no clone, resubmit, multicast or recirculation), its egress and deparser without the
+        queues; the first time a packet needs more, the generic flow takes over where it stands,
+        so every packet sees the same steps in the same order as in `_drain`."""
+        sm = prog.std
+        p = prog.layout.template[:]
+        pkt = Pkt(frame, self._pkt_id, 0)
+        p[0] = pkt
+        p[sm.ingress_port] = port
+        p[sm.packet_length] = len(frame)
+        p[sm.instance_type] = INSTANCE_NORMAL
+        p[sm.ingress_global_timestamp] = int((time.monotonic() - self._t0) * 1e6)
+        try:
+            self._parse(prog, p)
+            if prog.ingress is not None:
+                prog.ingress.run(p)
+        except (PacketAbort, ParserException):
+            return []
+        if pkt.clone_session >= 0 or pkt.resubmit_fl >= 0 or p[sm.mcast_grp]:
+            ingress_q: IngressQueue = deque()
+            egress_q: list[tuple[PHV, int]] = []
+            outs: list[tuple[int, bytes]] = []
+            self._end_ingress(prog, p, port, ingress_q, egress_q, digests)
+            self._drain(prog, ingress_q, egress_q, outs, digests, 1, 1)
+            return outs
+        if pkt.digest:
+            name, elems = prog.learn_lists[pkt.digest]
+            digests.append((name, tuple(p[slot] for slot, _ in elems)))
+        spec = p[sm.egress_spec]
+        if spec == DROP_PORT:
+            return []
+        # _enqueue and the set-up of _egress, for a queue that holds this copy only
+        if p[sm.priority] >= self.priority_queues:
+            return []
+        p[sm.enq_timestamp] = enq = int((time.monotonic() - self._t0) * 1e6) & 0xFFFFFFFF
+        p[sm.enq_qdepth] = 0
+        pkt.clone_fl = 0
+        pkt.digest = 0
+        p[sm.egress_port] = spec
+        p[sm.egress_spec] = prog.egress_spec_start
+        p[sm.packet_length] = pkt.length
+        now = int((time.monotonic() - self._t0) * 1e6)
+        p[sm.egress_global_timestamp] = now
+        p[sm.deq_timedelta] = (now - enq) & 0xFFFFFFFF
+        p[sm.deq_qdepth] = 0
+        if prog.egress is not None:
+            try:
+                prog.egress.run(p)
+            except (PacketAbort, ParserException):
+                return []
+        if pkt.clone_session >= 0 or pkt.recirc_fl >= 0:
+            ingress_q = deque()
+            egress_q = []
+            outs = []
+            self._end_egress(prog, p, spec, ingress_q, egress_q, outs)
+            self._drain(prog, ingress_q, egress_q, outs, digests, 2, 1)
+            return outs
+        if p[sm.egress_spec] == DROP_PORT:
+            return []
+        data = self._deparse(prog, p)
+        if data is None:
+            return []
+        if pkt.truncate and pkt.truncate < len(data):
+            data = data[: pkt.truncate]
+        return [(spec, data)]
+
+    def _drain(
+        self,
+        prog: Program,
+        ingress_q: IngressQueue,
+        egress_q: list[tuple[PHV, int]],
+        outs: list[tuple[int, bytes]],
+        digests: list[tuple[str, tuple[int, ...]]],
+        passes: int,
+        copies: int,
+    ) -> None:
+        """The generic flow: ingress work first, then the egress queue (highest priority first)."""
         tr = self.trace
         sm = prog.std
-        outs: list[tuple[int, bytes]] = []
-        # ingress work: (ingress port, data, instance type, preserved [(slot, value)])
-        ingress_q: deque[tuple[int, bytes, int, list[tuple[int, int]]]] = deque()
-        ingress_q.append((port, frame, INSTANCE_NORMAL, []))
-        egress_q: list[tuple[PHV, int]] = []
-        passes = 0
-        copies = 0
-        if tr is not None:
-            tr(f"[{self._pkt_id}.0] Processing packet received on port {port}")
         while ingress_q or egress_q:
             passes += 1
             if passes > MAX_PASSES:
@@ -76,7 +158,8 @@ class V1ModelFlow:
                 in_port, data, itype, preserved = ingress_q.popleft()
                 p = self._new_phv(prog, data, copies)
                 copies += 1
-                self._ingress(prog, p, in_port, itype, preserved, ingress_q, egress_q, digests)
+                if self._ingress(prog, p, in_port, itype, preserved):
+                    self._end_ingress(prog, p, in_port, ingress_q, egress_q, digests)
                 continue
             idx = 0
             if self.priority_queues > 1 and len(egress_q) > 1:
@@ -86,8 +169,8 @@ class V1ModelFlow:
                     if pr > best:
                         best, idx = pr, i
             p, out_port = egress_q.pop(idx)
-            self._egress(prog, p, out_port, ingress_q, egress_q, outs)
-        return outs
+            if self._egress(prog, p, out_port, egress_q):
+                self._end_egress(prog, p, out_port, ingress_q, egress_q, outs)
 
     def _log(self, p: PHV, msg: str) -> None:
         tr = self.trace
@@ -133,10 +216,8 @@ class V1ModelFlow:
         port: int,
         itype: int,
         preserved: list[tuple[int, int]],
-        ingress_q: deque[tuple[int, bytes, int, list[tuple[int, int]]]],
-        egress_q: list[tuple[PHV, int]],
-        digests: list[tuple[str, tuple[int, ...]]],
-    ) -> None:
+    ) -> bool:
+        """Ingress set-up, parser and ingress pipeline; False if the packet was dropped."""
         sm = prog.std
         pkt: Pkt = p[0]
         original = pkt.data
@@ -157,11 +238,26 @@ class V1ModelFlow:
         except PacketAbort as e:
             if self.trace is not None:
                 self._log(p, f"Assertion failed ({e}); packet dropped")
-            return
+            return False
         except ParserException as e:
             if self.trace is not None:
                 self._log(p, f"{e.error} in a control (header stack index out of range); packet dropped")
-            return
+            return False
+        return True
+
+    def _end_ingress(
+        self,
+        prog: Program,
+        p: PHV,
+        port: int,
+        ingress_q: IngressQueue,
+        egress_q: list[tuple[PHV, int]],
+        digests: list[tuple[str, tuple[int, ...]]],
+    ) -> None:
+        """The end of ingress: I2E clone, digest, resubmit, then multicast or unicast."""
+        sm = prog.std
+        pkt: Pkt = p[0]
+        original = pkt.data
         # I2E clone: the packet as it entered, parsed again, metadata reset but for the field list
         if pkt.clone_session >= 0:
             session = self._rep.sessions.get(pkt.clone_session)
@@ -255,10 +351,9 @@ class V1ModelFlow:
         prog: Program,
         p: PHV,
         port: int,
-        ingress_q: deque[tuple[int, bytes, int, list[tuple[int, int]]]],
         egress_q: list[tuple[PHV, int]],
-        outs: list[tuple[int, bytes]],
-    ) -> None:
+    ) -> bool:
+        """Egress set-up and the egress pipeline; False if the packet was dropped."""
         sm = prog.std
         pkt: Pkt = p[0]
         pkt.clone_session = -1
@@ -283,11 +378,25 @@ class V1ModelFlow:
         except PacketAbort as e:
             if self.trace is not None:
                 self._log(p, f"Assertion failed ({e}); packet dropped")
-            return
+            return False
         except ParserException as e:
             if self.trace is not None:
                 self._log(p, f"{e.error} in a control (header stack index out of range); packet dropped")
-            return
+            return False
+        return True
+
+    def _end_egress(
+        self,
+        prog: Program,
+        p: PHV,
+        port: int,
+        ingress_q: IngressQueue,
+        egress_q: list[tuple[PHV, int]],
+        outs: list[tuple[int, bytes]],
+    ) -> None:
+        """The end of egress: E2E clone, drop, deparser, recirculation, truncation, transmit."""
+        sm = prog.std
+        pkt: Pkt = p[0]
         if pkt.clone_session >= 0:
             session = self._rep.sessions.get(pkt.clone_session)
             if session is None:
