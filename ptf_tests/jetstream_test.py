@@ -48,12 +48,11 @@ class NicTest(JetStreamTest):
         JetStreamTest.setUp(self)
         self.server = self.topology.servers[0]
         self.nic = self.plan.nics[self.server.name]
-        self.install(entries.nic_config(self.nic))
-        for stream in self.nic.tx_streams:
-            self.register_write("NicIngress.tx_path.next_seq", stream.stream, 0)
+        cells = [("NicIngress.tx_path.next_seq", stream.stream) for stream in self.nic.tx_streams]
         for rx in self.nic.rx_streams:
-            self.register_write("NicIngress.rx_path.expected", rx.stream, 0)
-            self.register_write("NicIngress.rx_path.nacked", rx.stream, 0)
+            cells += [("NicIngress.rx_path.expected", rx.stream), ("NicIngress.rx_path.nacked", rx.stream)]
+        self.zero_registers(cells)  # first: on BMv2 it re-pushes the pipeline
+        self.install(entries.nic_config(self.nic))
         self.local = self.server.accelerators[0]
         self.uplink = c.NIC_UPLINK_PORT
 

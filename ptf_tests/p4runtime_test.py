@@ -108,7 +108,8 @@ class P4RuntimeTest(BaseTest):
         self.names = P4Names(self.p4info)
         self.stream = StreamClient(self.stub, self.device_id, self.election_id)
         try:
-            self._push_pipeline(Path(params["config"]).read_bytes())
+            self.device_config = Path(params["config"]).read_bytes()
+            self._push_pipeline()
         except BaseException:
             self.stream.close()
             raise
@@ -123,9 +124,8 @@ class P4RuntimeTest(BaseTest):
             BaseTest.tearDown(self)
 
     # --- pipeline ----------------------------------------------------------------------------
-    def _push_pipeline(self, device_config: bytes) -> None:
-        digest = hashlib.sha256(self.p4info.SerializeToString() + device_config).digest()
-        cookie = int.from_bytes(digest[:8], "big")
+    def _device_cookie(self) -> int | None:
+        """The cookie of the pipeline the device runs, or None when it runs none."""
         try:
             current = self.stub.GetForwardingPipelineConfig(
                 p4r.GetForwardingPipelineConfigRequest(
@@ -133,11 +133,20 @@ class P4RuntimeTest(BaseTest):
                     response_type=p4r.GetForwardingPipelineConfigRequest.COOKIE_ONLY,
                 )
             )
-            if current.config.HasField("cookie") and current.config.cookie.cookie == cookie:
-                return
         except grpc.RpcError as exc:
-            if exc.code() != grpc.StatusCode.FAILED_PRECONDITION:  # no pipeline yet
-                raise
+            if exc.code() == grpc.StatusCode.FAILED_PRECONDITION:  # no pipeline yet
+                return None
+            raise
+        return int(current.config.cookie.cookie) if current.config.HasField("cookie") else None
+
+    def _push_pipeline(self, force: bool = False) -> None:
+        """Push the program unless the device already runs it (same cookie); `force` pushes anyway,
+        which also clears every table, register and counter."""
+        device_config = self.device_config
+        digest = hashlib.sha256(self.p4info.SerializeToString() + device_config).digest()
+        cookie = int.from_bytes(digest[:8], "big")
+        if not force and self._device_cookie() == cookie:
+            return
         config = p4r.ForwardingPipelineConfig(
             p4info=self.p4info,
             p4_device_config=device_config,
@@ -188,6 +197,17 @@ class P4RuntimeTest(BaseTest):
         entity = p4r.Entity(packet_replication_engine_entry=pre)
         self._write(p4r.Update.INSERT, entity)
         self._undo.append(entity)
+
+    def zero_registers(self, cells: list[tuple[str, int]]) -> None:
+        """Set register cells to 0. BMv2's P4Runtime server cannot write registers (UNIMPLEMENTED): there the
+        pipeline is pushed again instead, which zeroes every register (and must come before any write)."""
+        try:
+            for name, index in cells:
+                self.register_write(name, index, 0)
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise
+            self._push_pipeline(force=True)
 
     def register_write(self, name: str, index: int, value: int) -> None:
         """Set one cell of a register array (not undone: tests that use registers set them first)."""
