@@ -306,6 +306,17 @@ def discover(testdata: Path, pattern: str | None) -> list[Path]:
     return programs
 
 
+_PSA_INCLUDE = re.compile(r'^\s*#\s*include\s*[<"](?:bmv2/)?psa\.p4[>"]', re.MULTILINE)
+
+
+def is_psa(program: Path) -> bool:
+    """Whether a program is written for PSA (includes psa.p4): out of softp4's scope (v1model only)."""
+    try:
+        return _PSA_INCLUDE.search(program.read_text(encoding="utf-8", errors="replace")) is not None
+    except OSError:
+        return False
+
+
 def collect(program: Path, records: Iterable[dict[str, Any]], crash: str | None) -> Outcome:
     """Fold the records a worker printed (and how it ended) into an Outcome."""
     outcome = Outcome(program.stem, program.with_suffix(".stf").is_file())
@@ -404,11 +415,19 @@ def _percent(part: int, whole: int) -> str:
     return f"{part}/{whole} ({100.0 * part / whole:.1f}%)" if whole else f"{part}/0 (n/a)"
 
 
-def render(outcomes: Sequence[Outcome], testdata: Path, seconds: float) -> str:
-    """The whole report: table, percentages, grouped failures, per-program details."""
+def render(outcomes: Sequence[Outcome], testdata: Path, seconds: float, skipped: Sequence[str] = ()) -> str:
+    """The whole report: table, percentages, grouped failures, per-program details.
+
+    `skipped` names the PSA programs left out (softp4 targets v1model only); they are listed,
+    not counted."""
     out: list[str] = []
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     out.append(f"softp4 on p4c's BMv2 corpus: {testdata} ({len(outcomes)} program(s), {when}, {seconds:.0f} s)")
+    if skipped:
+        out.append(
+            f"skipped: {len(skipped)} PSA program(s) (they include psa.p4; softp4 targets v1model only), "
+            "not counted: " + ", ".join(skipped)
+        )
     out.append("")
     width = max([len(o.name) for o in outcomes] + [7])
     out.append(f"{'program':<{width}}  compile  p4info  stf   compile s")
@@ -506,9 +525,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"bad --filter '{args.filter}': {exc}")
     if not programs:
         parser.error(f"no {SAMPLES}/{GLOB} in '{testdata}'" + (f" matching '{args.filter}'" if args.filter else ""))
+    skipped = [p.stem for p in programs if is_psa(p)]
+    programs = [p for p in programs if p.stem not in skipped]
     started = time.perf_counter()
     outcomes = run_all(programs, testdata, args.jobs, args.timeout)
-    text = render(outcomes, testdata, time.perf_counter() - started)
+    text = render(outcomes, testdata, time.perf_counter() - started, skipped)
     print(text, end="")
     if args.report is not None:
         try:

@@ -73,7 +73,7 @@ expect 4 000000000002 000000000001 0800
 
 
 def make_tree(root: Path) -> Path:
-    """A p4c-like testdata tree: four -bmv2 programs, one other program, goldens, STFs."""
+    """A p4c-like testdata tree: four -bmv2 programs, two PSA ones, one other program, goldens, STFs."""
     samples = root / "p4_16_samples"
     outputs = root / "p4_16_samples_outputs"
     samples.mkdir(parents=True)
@@ -86,6 +86,8 @@ def make_tree(root: Path) -> Path:
     (samples / "badstf-bmv2.stf").write_text(STF_FAIL)
     (samples / "broken-bmv2.p4").write_text("#include <core.p4>\nheader h_t { bit<8> a }\n")
     (samples / "other.p4").write_text("this is not a -bmv2 program and is never looked at\n")
+    (samples / "psa-drop-bmv2.p4").write_text("#include <core.p4>\n#include \"bmv2/psa.p4\"\n")
+    (samples / "psa-other-bmv2.p4").write_text("#include <core.p4>\n  # include <psa.p4>\n")
     golden = text_format.MessageToString(compile_file(samples / "good-bmv2.p4").p4info)
     assert 'alias: "fwd"' in golden
     (outputs / "good-bmv2.p4.p4info.txtpb").write_text(golden)
@@ -129,6 +131,24 @@ def test_table_has_one_row_per_bmv2_program(report: tuple[str, Path, str]) -> No
         "broken-bmv2": ["FAIL", "-"],
         "good-bmv2": ["pass", "pass", "pass"],
     }
+
+
+def test_psa_programs_are_skipped_with_a_note(report: tuple[str, Path, str]) -> None:
+    head = report[0].split("\n\n")[0].splitlines()
+    assert head[1] == (
+        "skipped: 2 PSA program(s) (they include psa.p4; softp4 targets v1model only), "
+        "not counted: psa-drop-bmv2, psa-other-bmv2"
+    )
+    assert "psa-" not in report[0].split("\n\n", 1)[1]
+
+
+def test_is_psa(tmp_path: Path) -> None:
+    program = tmp_path / "p.p4"
+    program.write_text('#include <v1model.p4>\n// #include "bmv2/psa.p4" would be PSA\n')
+    assert not corpus.is_psa(program)
+    program.write_text('#include <core.p4>\n#include "bmv2/psa.p4"\n')
+    assert corpus.is_psa(program)
+    assert not corpus.is_psa(tmp_path / "missing.p4")
 
 
 def test_percentages(report: tuple[str, Path, str]) -> None:
