@@ -1,4 +1,9 @@
-"""Compile a BMv2 JSON parser into state objects whose ops and selects are closures."""
+"""Compile a BMv2 JSON parser into state objects whose ops and selects are closures.
+
+For an untraced packet, a parser whose states form no loop also runs as one generated Python
+function (see `generate_parse`): the states in topological order, each a block of straight-line
+code (fixed-size extracts inlined), and its select an if/elif on the key.
+"""
 
 from __future__ import annotations
 
@@ -45,11 +50,24 @@ def _vset_padding(widths: list[int]) -> Callable[[int], int] | None:
 
 
 class ParseState:
-    __slots__ = ("default", "dict_next", "key_fn", "key_width", "name", "ops", "transitions")
+    __slots__ = (
+        "default",
+        "dict_next",
+        "extracts",
+        "key_fn",
+        "key_src",
+        "key_width",
+        "name",
+        "ops",
+        "transitions",
+    )
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.ops: list[tuple[Op, str]] = []
+        # per op: the header of a plain fixed-size extract (inlined by generate_parse), else None
+        self.extracts: list[HeaderLayout | None] = []
+        self.key_src: str | None = None  # Python source of the key over p, when it is one field
         self.key_fn: Callable[[PHV], int] | None = None
         self.key_width = 0  # bytes
         # (value, mask or None, vset or None, vset value padding or None, next state)
@@ -82,10 +100,99 @@ class ParseState:
         return self.default
 
 
+def _topological(init: ParseState) -> list[ParseState] | None:
+    """The states reachable from init, each before its successors; None if they form a loop."""
+    order: list[ParseState] = []
+    mark: dict[int, int] = {}  # id -> 1 on the path, 2 done
+
+    def successors(st: ParseState) -> list[ParseState]:
+        nxt = [t[4] for t in st.transitions] + [st.default]
+        return [n for n in nxt if n is not None]
+
+    stack: list[tuple[ParseState, int]] = [(init, 0)]
+    mark[id(init)] = 1
+    while stack:
+        st, i = stack.pop()
+        succ = successors(st)
+        if i < len(succ):
+            stack.append((st, i + 1))
+            n = succ[i]
+            m = mark.get(id(n))
+            if m == 1:
+                return None
+            if m is None:
+                mark[id(n)] = 1
+                stack.append((n, 0))
+            continue
+        mark[id(st)] = 2
+        order.append(st)
+    order.reverse()
+    return order
+
+
+def generate_parse(name: str, init: ParseState) -> Callable[[PHV], None] | None:
+    """One function running the whole parser untraced (raises ParserException), or None when
+    the states form a loop (header stacks parsed in a loop) or are more than MAX_STATES."""
+    order = _topological(init)
+    if order is None or len(order) > MAX_STATES:
+        return None
+    index: dict[ParseState | None, int] = {st: i for i, st in enumerate(order)}
+    index[None] = -1
+    namespace: dict[str, Any] = {"_PE": ParserException, "_index": index}
+    lines = ["def parse(p):", "    pkt = p[0]", "    st = 0"]
+    for i, st in enumerate(order):
+        lines.append(f"    if st == {i}:  # state {st.name!r}")
+        body: list[str] = []
+        for j, ((op, _), h) in enumerate(zip(st.ops, st.extracts, strict=True)):
+            if h is not None and h.extract is not None:
+                namespace[f"_x{i}_{j}"] = h.extract
+                body += [
+                    "off = pkt.off",
+                    "data = pkt.data",
+                    f"if off + {h.nbytes} > len(data):",
+                    "    raise _PE('PacketTooShort')",
+                    f"_x{i}_{j}(p, data, off)",
+                    f"pkt.off = off + {h.nbytes}",
+                ]
+            else:
+                namespace[f"_o{i}_{j}"] = op
+                body.append(f"_o{i}_{j}(p, None)")
+        if st.key_fn is None:
+            body.append(f"st = {index[st.default]}")
+        else:
+            if st.key_src is not None:
+                body.append(f"k = {st.key_src}")
+            else:
+                namespace[f"_k{i}"] = st.key_fn
+                body.append(f"k = _k{i}(p)")
+            dn = st.dict_next
+            if dn is not None and len(dn) <= 8:
+                first = True
+                for value, nxt in dn.items():
+                    body.append(f"{'if' if first else 'elif'} k == {value}:")
+                    body.append(f"    st = {index[nxt]}")
+                    first = False
+                if first:
+                    body.append(f"st = {index[st.default]}")
+                else:
+                    body += ["else:", f"    st = {index[st.default]}"]
+            elif dn is not None:
+                namespace[f"_d{i}"] = {value: index[nxt] for value, nxt in dn.items()}
+                body.append(f"st = _d{i}.get(k, {index[st.default]})")
+            else:
+                namespace[f"_s{i}"] = st
+                body.append(f"st = _index[_s{i}.next_state(k)]")
+        lines += ["        " + line for line in body]
+    exec(compile("\n".join(lines) + "\n", f"<parser {name}>", "exec"), namespace)
+    fn: Callable[[PHV], None] = namespace["parse"]
+    return fn
+
+
 class Parser:
     def __init__(self, name: str, init: ParseState) -> None:
         self.name = name
         self.init = init
+        self.fast = generate_parse(name, init)
 
     def parse(self, p: PHV, tr: Callable[[str], None] | None) -> str | int | None:
         """Run the parser over p[0].data; returns the parser error (name or value) or None."""
@@ -93,6 +200,10 @@ class Parser:
         count = 0
         try:
             if tr is None:
+                fast = self.fast
+                if fast is not None:
+                    fast(p)
+                    return None
                 while state is not None:
                     for op, _ in state.ops:
                         op(p, None)
@@ -158,6 +269,8 @@ class ParserCompiler:
         self.prog = prog
         self.prims = PrimitiveCompiler(prog)
         self._key_widths: list[int] = []
+        self._plain: HeaderLayout | None = None  # set by _extract for a plain fixed-size header
+        self._key_src: str | None = None  # set by _key for a one-field key
 
     def compile(self, pj: dict[str, Any]) -> Parser:
         name = str(pj.get("name", "parser"))
@@ -187,10 +300,13 @@ class ParserCompiler:
 
     def _state(self, sj: dict[str, Any], st: ParseState, states: dict[str, ParseState], where: str) -> None:
         for i, opj in enumerate(sj.get("parser_ops", [])):
+            self._plain = None
             st.ops.append(self._op(opj, f"{where}, op {i}"))
+            st.extracts.append(self._plain)
         key = sj.get("transition_key", [])
         if key:
             st.key_fn, st.key_width = self._key(key, where)
+            st.key_src = self._key_src
         all_exact = True
         for tj in sj.get("transitions", []):
             if not isinstance(tj, dict):
@@ -223,6 +339,10 @@ class ParserCompiler:
         parts: list[tuple[Callable[[PHV, Any], int], int]] = []
         widths: list[int] = []
         self._key_widths = widths
+        self._key_src = None
+        if len(key) == 1 and isinstance(key[0], dict) and key[0].get("type") == "field":
+            slot, width, _ = self.prog.layout.field_slot(key[0].get("value"), where)
+            self._key_src = f"p[{slot}] & {(1 << width) - 1:#x}"
         total = 0
         for kj in key:
             t = kj.get("type") if isinstance(kj, dict) else None
@@ -332,7 +452,10 @@ class ParserCompiler:
             h = lay.header(v, where)
             if vl is not None:
                 return self._extract_vl(h, vl, where), f"Extracting header '{h.name}'"
-            return _extract_regular(h), f"Extracting header '{h.name}'"
+            fn = _extract_regular(h)
+            if h.union is None:
+                self._plain = h
+            return fn, f"Extracting header '{h.name}'"
         if t == "stack":
             st = lay.stack(v, where)
             fns = [self._extract_vl(h, vl, where) if vl else _extract_regular(h) for h in st.headers]
