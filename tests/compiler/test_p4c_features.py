@@ -225,3 +225,10 @@ def test_for_loop_errors(old: str, new: str, message: str | None) -> None:
     with pytest.raises(CompileError) as info:
         compile_source(source, filename="loops.p4")
     assert message in str(info.value)
+
+
+def test_a_table_with_initial_entries_holds_exactly_them() -> None:
+    j = compile_file(CORPUS / "entry_priorities.p4").bmv2_json
+    sizes = {x["name"]: x["max_size"] for x in j["pipelines"][0]["tables"]}
+    assert sizes["MyIngress.by_type"] == 3
+    assert sizes["MyIngress.by_src"] == 3

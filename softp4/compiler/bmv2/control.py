@@ -501,6 +501,9 @@ class ControlLowerer:
             if c is None:
                 raise CompileError("table size must be a compile-time constant", size_e.loc)
             size = int(c)
+        if decl.entries is not None:
+            # p4c sizes a table with initial entries to hold exactly those entries
+            size = len(decl.entries.entries) or DEFAULT_TABLE_SIZE
         j: J = {
             "name": tname,
             "id": be.next_id("table"),
