@@ -7,6 +7,7 @@ from typing import Any
 
 from softp4.switch.codegen import HELPERS
 from softp4.switch.packet import PHV
+from softp4.switch.primitives import MAX_ACTION_STEPS, runaway_action
 from softp4.switch.tables import ActionDef, Lpm, Optional, Range, Rec, Table, Ternary
 
 Trace = Callable[[str], None]
@@ -17,12 +18,16 @@ def run_action_traced(a: ActionDef, p: PHV, d: Any, tr: Trace) -> None:
     prims = a.prims
     n = len(prims)
     pc = 0
+    steps = 0
     while pc < n:
         fn, desc = prims[pc]
         if not desc.startswith("Primitive _jump"):
             tr(desc)
         r = fn(p, d)
         pc = pc + 1 if r is None else r
+        steps += 1
+        if steps > MAX_ACTION_STEPS:
+            raise runaway_action(a.name)
 
 
 def _fmt_data(d: list[int]) -> str:

@@ -304,13 +304,16 @@ class _Loader:
                     has_jumps = True
                     target = pj["parameters"][-1]
                     offset = parse_hexstr(target.get("value"), where) if isinstance(target, dict) else -1
-                    # p4c only jumps forward; a backward jump could loop forever on a packet
-                    if not i < offset <= len(pjs):
-                        raise ConfigError(f"{where}, primitive {i}: jump target {offset} must be forward")
+                    # as in BMv2, a jump may go anywhere in the action (backward for loops); the
+                    # runner bounds the steps of one call
+                    if not 0 <= offset <= len(pjs):
+                        raise ConfigError(
+                            f"{where}, primitive {i}: jump target {offset} is outside the action (0..{len(pjs)})"
+                        )
                 prims.append((fn, describe(pj)))
             run = None if has_jumps else fuse_action(name, gen, pjs, [f for f, _ in prims], prog.sm)
             if run is None:
-                run = make_action_runner([f for f, _ in prims], has_jumps)
+                run = make_action_runner([f for f, _ in prims], has_jumps, name)
             a = ActionDef(name, aid, params, run, prims)
             if aid in prog.actions:
                 raise ConfigError(f"{where}: duplicate action id {aid}")

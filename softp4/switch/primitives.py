@@ -479,7 +479,16 @@ class PrimitiveCompiler:
         return truncate
 
 
-def make_action_runner(prims: list[Prim], has_jumps: bool) -> Callable[[PHV, Any], None]:
+# primitives one action call may execute: BMv2 jumps anywhere in an action (p4c lowers loops to
+# backward jumps); a loop that never ends would hang BMv2, here it drops the packet
+MAX_ACTION_STEPS = 1 << 16
+
+
+def runaway_action(name: str) -> PacketAbort:
+    return PacketAbort(f"action '{name}' ran more than {MAX_ACTION_STEPS} primitives (a loop that does not end?)")
+
+
+def make_action_runner(prims: list[Prim], has_jumps: bool, name: str = "") -> Callable[[PHV, Any], None]:
     """The fast runner of an action body."""
     if not prims:
         return lambda p, d: None
@@ -502,8 +511,12 @@ def make_action_runner(prims: list[Prim], has_jumps: bool) -> Callable[[PHV, Any
 
     def run_jumps(p: PHV, d: Any) -> None:
         pc = 0
+        steps = 0
         while pc < n:
             r = prims[pc](p, d)
             pc = pc + 1 if r is None else r
+            steps += 1
+            if steps > MAX_ACTION_STEPS:
+                raise runaway_action(name)
 
     return run_jumps

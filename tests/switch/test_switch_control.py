@@ -190,3 +190,52 @@ def test_stack_index_out_of_range_in_a_control_drops_the_packet() -> None:
     assert sw.process(0, bytes([0, 1])) == [(0, bytes([0, 0x77]))]
     assert sw.process(0, bytes([5, 1])) == []
     assert any("StackOutOfBounds in a control" in line for line in lines)
+
+
+def JUMP(target: int) -> dict:
+    return prim("_jump", C(target))
+
+
+def JUMP_IF_ZERO(cond: dict, target: int) -> dict:
+    return prim("_jump_if_zero", cond, C(target))
+
+
+def test_backward_jumps_run_a_loop_in_an_action() -> None:
+    # for (i = 0; i < k; i = i + 1) { sum = sum + i; }  as p4c lowers a loop: jumps back to the test
+    p = Program()
+    p.header_type("h_t", [("k", 8), ("i", 8), ("sum", 16)])
+    p.header("h", "h_t")
+    p.states = [state("start", [extract("h")])]
+    p.action(
+        "sum_loop",
+        [],
+        [
+            assign(F("h", "i"), C(0)),
+            JUMP_IF_ZERO(OP("<", F("h", "i"), F("h", "k")), 5),
+            assign(F("h", "sum"), OP("+", F("h", "sum"), F("h", "i"))),
+            assign(F("h", "i"), OP("+", F("h", "i"), C(1))),
+            JUMP(1),
+        ],
+    )
+    p.call("sum_loop")
+    lines: list[str] = []
+    for trace in (None, lines.append):
+        sw = Switch(p.build(), trace=trace)
+        assert sw.process(0, bytes([5, 0, 0, 0])) == [(0, bytes([5, 5, 0, 10]))]
+        assert sw.process(0, bytes([0, 9, 0, 0])) == [(0, bytes([0, 0, 0, 0]))]
+
+
+def test_a_loop_that_never_ends_drops_the_packet_and_the_switch_goes_on() -> None:
+    p = Program()
+    p.header_type("h_t", [("k", 8)])
+    p.header("h", "h_t")
+    p.states = [state("start", [extract("h")])]
+    # k == 255 falls into `1: jump 1`; any other k jumps over it
+    p.action("maybe_spin", [], [JUMP_IF_ZERO(OP("==", F("h", "k"), C(255)), 2), JUMP(1)])
+    p.call("maybe_spin")
+    lines: list[str] = []
+    for trace in (None, lines.append):
+        sw = Switch(p.build(), trace=trace)
+        assert sw.process(0, bytes([255])) == []
+        assert sw.process(0, bytes([7])) == [(0, bytes([7]))]
+        assert sw.internal_errors == 0

@@ -132,9 +132,9 @@ def _bad(mutate: object) -> dict:
         ),
         (
             lambda j: j["actions"][1]["primitives"].insert(
-                0, {"op": "_jump", "parameters": [{"type": "hexstr", "value": "0x0"}]}
+                0, {"op": "_jump", "parameters": [{"type": "hexstr", "value": "0x9"}]}
             ),
-            "action 'MyIngress.drop', primitive 0: jump target 0 must be forward",
+            "action 'MyIngress.drop', primitive 0: jump target 9 is outside the action (0..2)",
         ),
         (
             lambda j: j["pipelines"][0]["tables"][0]["next_tables"].update({"NoAction": "node_2"}),
