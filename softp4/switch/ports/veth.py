@@ -25,6 +25,8 @@ POLL_SECONDS = 0.2
 MIN_FRAME = 14
 SOL_PACKET = 263
 PACKET_AUXDATA = 8
+PACKET_QDISC_BYPASS = 20
+PACKET_IGNORE_OUTGOING = 23
 TP_STATUS_VLAN_VALID = 1 << 4
 TP_STATUS_VLAN_TPID_VALID = 1 << 6
 AUXDATA = struct.Struct("=IIIHHHH")  # status, len, snaplen, mac, net, vlan_tci, vlan_tpid
@@ -96,6 +98,14 @@ class VethPort:
         except OSError as exc:
             sock.close()
             raise PortError(f"interface {self.ifname}: cannot bind packet socket ({exc})") from exc
+        # optional speed-ups (older kernels lack them; the port works without):
+        # transmit straight to the driver, past the qdisc layer; and no copy of our own
+        # transmissions looped back to this socket (the receive loop skips those anyway)
+        for option in (PACKET_QDISC_BYPASS, PACKET_IGNORE_OUTGOING):
+            try:
+                sock.setsockopt(SOL_PACKET, option, 1)
+            except OSError:
+                pass
         self._sock = sock
 
     def start(self, deliver: Callable[[int, bytes], None]) -> None:
