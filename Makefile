@@ -7,12 +7,15 @@
 #   make bench    print the benchmark figures
 #
 # TARGET=softp4 (default) or TARGET=bmv2 (simple_switch_grpc, native or in Docker).
+# TESTBED=inprocess (default for softp4: the whole rack in one process) or TESTBED=netns (one switch process
+# per device on veth cables, programmed over P4Runtime; root; always so for TARGET=bmv2).
 # P4C names the compiler; by default p4c-bm2-ss when it is on PATH, else softp4's.
 
 PYTHON      ?= python3
 VENV        ?= .venv
 BUILD_DIR   ?= build
 TARGET      ?= softp4
+TESTBED     ?=
 PROGRAMS    := $(basename $(notdir $(wildcard p4src/*.p4)))
 P4_SOURCES  := $(wildcard p4src/*.p4 p4src/include/*.p4 p4src/include/*/*.p4)
 P4C         ?= $(shell command -v p4c-bm2-ss 2>/dev/null)
@@ -72,7 +75,8 @@ constants: $(STAMP)
 # --- running ---------------------------------------------------------------
 
 run: build
-	$(PY) -m testbed.demo --target $(TARGET) --build-dir $(BUILD_DIR) --topology topologies/pair.toml
+	$(PY) -m testbed.demo --target $(TARGET) $(if $(TESTBED),--testbed $(TESTBED)) --build-dir $(BUILD_DIR) \
+	  --topology topologies/pair.toml
 
 # --- checks ----------------------------------------------------------------
 

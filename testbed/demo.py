@@ -13,7 +13,9 @@ import argparse
 import random
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Protocol
 
 from scapy.layers.l2 import Ether
 
@@ -22,6 +24,7 @@ from controller.plan import MAILBOX_AREA, PlanError, TxWindow
 from controller.protocol import constants as c
 from controller.protocol.stream import JetStream
 from controller.protocol.tlp import TLP, TlpError, mwr_address, payload_bytes
+from testbed.accelerator import Accelerator
 from testbed.fabric import Hop
 from testbed.inprocess import InstallError
 from testbed.rack import Rack
@@ -116,14 +119,26 @@ def main(argv: list[str] | None = None) -> int:
         "--all-to-all", action="store_true",
         help="every accelerator writes into every window exported to it at once (1%% loss unless --no-loss)",
     )
+    processes = parser.add_argument_group("process testbed (--testbed netns, and always with --target bmv2)")
+    processes.add_argument(
+        "--testbed", choices=["inprocess", "netns"],
+        help="inprocess: every switch in this process (default for softp4); netns: one switch process per "
+             "device on veth cables, programmed by the controller over P4Runtime (root; default for bmv2)",
+    )
+    processes.add_argument("--loss", type=float, default=0.0, metavar="PERCENT",
+                           help="netns: lose this share of frames on every NIC uplink (tc netem; default none)")
+    processes.add_argument("--deadline", type=float, default=20.0, metavar="SECONDS",
+                           help="netns: give up waiting for ACKs after this long (default 20)")
+    processes.add_argument("--workdir", type=Path, help="netns: where switch logs go (default BUILD_DIR/netns)")
     args = parser.parse_args(argv)
 
+    testbed = args.testbed or ("netns" if args.target == "bmv2" else "inprocess")
+    if testbed == "netns":
+        from testbed.processes import demo as process_demo
+
+        return process_demo.run(args)
     if args.target == "bmv2":
-        print(
-            "the demo runs its switches in this process, on softp4; a BMv2 rack needs the P4Runtime "
-            "controller and the namespace testbed, which are not built yet",
-            file=sys.stderr,
-        )
+        print("demo: --target bmv2 runs BMv2 switch processes: use --testbed netns", file=sys.stderr)
         return 2
     try:
         topo = topology.load(args.topology)
@@ -222,7 +237,12 @@ def _tx_window_into(rack: Rack, src: str, dst: str, remote_base: int) -> TxWindo
     raise KeyError(f"no window from '{src}' into {dst}'s window at {remote_base:#x}")
 
 
-def verify(rack: Rack, src: str, dst: str, remote_base: int, data: bytes) -> list[str]:
+class HasAccelerators(Protocol):
+    @property
+    def accelerators(self) -> Mapping[str, Accelerator]: ...
+
+
+def verify(rack: HasAccelerators, src: str, dst: str, remote_base: int, data: bytes) -> list[str]:
     """Everything wrong after `src` wrote `data` to `remote_base` of `dst`: wrong bytes, stray bytes, leftovers."""
     problems = [v for acc in rack.accelerators.values() for v in acc.violations]
     memory = rack.accelerators[dst].memory

@@ -1,0 +1,244 @@
+"""A topology brought up as processes: veth cables, one switch process per device, accelerators on sockets.
+
+    with ProcessRack.build(topology.load("topologies/pair.toml"), "build", target="softp4", workdir=logs) as rack:
+        rack.write("acc1", "acc2", rack.plan.tx_window("acc1", "acc2").local_base, data)
+        rack.run(deadline=20.0)
+
+Every cable is a veth pair (`wiring.Wiring`): a NIC's uplink to its ToR port, and an accelerator's PCIe
+link to its NIC's PCIe port. The switches (`switches.py`) bind the switch ends and start empty; the
+controller (`controller.runtime.apply`) pushes the programs and every entry over P4Runtime, exactly as an
+operator's `jetstream-ctl apply` would. Each accelerator emulator sends and receives raw TLPs on the other
+end of its PCIe cable through an AF_PACKET socket (`softp4.switch.ports.VethPort`: outgoing frames
+skipped). The kernel refuses frames shorter than an Ethernet header (14 bytes) on a packet socket, so a
+TLP shorter than that (only a 3-DW header without data, e.g. a 32-bit MRd) goes out zero-padded to
+14 bytes; every memory write is at least 16 bytes and crosses unchanged. Leaving the `with` block, by
+return, exception or Ctrl-C, stops every switch and deletes every cable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from controller.plan import Plan, compute
+from controller.protocol import constants as c
+from controller.runtime import ControllerError, DeviceAddress, Options, apply, counters
+from controller.runtime.counters import format_sections
+from controller.topology import Topology
+from softp4.switch.ports import PortError, VethPort
+from testbed.accelerator import Accelerator
+from testbed.fabric import End, Hop
+from testbed.processes import switches
+from testbed.processes.switches import SwitchProcess, SwitchSpec, SwitchStartError
+from testbed.processes.wiring import Wiring, WiringError, check_host, remove_stale
+
+HopObserver = Callable[[Hop], None]
+
+
+class RackError(RuntimeError):
+    """The rack could not be brought up; the message says which device or cable and why."""
+
+
+@dataclass
+class ProcessRack:
+    topology: Topology
+    plan: Plan
+    target: str
+    workdir: Path
+    wiring: Wiring = field(default_factory=Wiring)
+    switches: dict[str, SwitchProcess] = field(default_factory=dict)  # by device name (server or ToR)
+    accelerators: dict[str, Accelerator] = field(default_factory=dict)
+    uplinks: dict[str, str] = field(default_factory=dict)  # server -> its NIC's end of the uplink cable
+    applied: list[str] = field(default_factory=list)  # the controller's one line per device
+    timeouts: int = 0  # ACK timers fired during run()
+    _ports: list[VethPort] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def build(
+        cls,
+        topo: Topology,
+        build_dir: str | Path,
+        *,
+        target: str = "softp4",
+        workdir: str | Path,
+        on_hop: HopObserver | None = None,
+    ) -> ProcessRack:
+        """Cable, start, program and attach everything; on any failure, undo all of it and raise RackError."""
+        problem = check_host()
+        if problem is not None:
+            raise RackError(problem)
+        workdir = Path(workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        remove_stale()
+        rack = cls(topo, compute(topo), target, workdir)
+        try:
+            rack._bring_up(Path(build_dir), on_hop)
+        except BaseException:
+            rack.close()
+            raise
+        return rack
+
+    def _bring_up(self, build_dir: Path, on_hop: HopObserver | None) -> None:
+        topo = self.topology
+        tor = SwitchSpec(topo.tor_name, priority_queues=8)  # PRIO_JS is 7: 8 queues per port
+        specs = [tor]
+        taps: list[tuple[str, End, End]] = []  # (interface, the end it faces, the end it is) for hop observers
+        pcie: dict[str, tuple[str, End]] = {}  # accelerator -> (its interface, the NIC end it faces)
+        try:
+            for server in topo.servers:
+                nic = SwitchSpec(server.name)
+                specs.append(nic)
+                nic_end, tor_end = (f"{server.name}.nic", c.NIC_UPLINK_PORT), (topo.tor_name, server.tor_port)
+                uplink = self.wiring.cable(f"{nic_end[0]}:{nic_end[1]} - {tor_end[0]}:{tor_end[1]}")
+                nic.ports[c.NIC_UPLINK_PORT], tor.ports[server.tor_port] = uplink.a, uplink.b
+                self.uplinks[server.name] = uplink.a
+                taps += [(uplink.a, tor_end, nic_end), (uplink.b, nic_end, tor_end)]
+                for acc in server.accelerators:
+                    nic_pcie = (nic_end[0], acc.pcie_port)
+                    link = self.wiring.cable(f"{nic_pcie[0]}:{nic_pcie[1]} - {acc.name}")
+                    nic.ports[acc.pcie_port] = link.a
+                    taps.append((link.a, (acc.name, 0), nic_pcie))
+                    pcie[acc.name] = (link.b, nic_pcie)
+        except WiringError as exc:
+            raise RackError(f"cabling: {exc}") from None
+        try:
+            bmv2 = switches.bmv2_binary() if self.target == "bmv2" else None
+            for spec in specs:
+                self.switches[spec.name] = switches.start(self.target, spec, self.workdir, bmv2)
+            for switch in self.switches.values():
+                switch.wait_serving()
+        except SwitchStartError as exc:
+            raise RackError(str(exc)) from None
+        self._program(build_dir)
+        self._attach(pcie, taps, on_hop)
+
+    def devices(self) -> list[DeviceAddress]:
+        return [DeviceAddress(name, sw.grpc_addr, switches.DEVICE_ID) for name, sw in self.switches.items()]
+
+    def _program(self, build_dir: Path) -> None:
+        try:
+            outcomes = asyncio.run(apply(self.topology, self.plan, self.devices(), Options(build_dir=build_dir)))
+        except ControllerError as exc:
+            raise RackError(f"controller: {exc}") from None
+        errors = [outcome.error for outcome in outcomes if outcome.error]
+        if errors:
+            raise RackError("controller: " + "\n  ".join(errors))
+        self.applied = [outcome.result.summary() for outcome in outcomes]
+
+    def _attach(self, pcie: dict[str, tuple[str, End]], taps: list[tuple[str, End, End]],
+                on_hop: HopObserver | None) -> None:
+        observe = _serialised(on_hop) if on_hop is not None else None
+        try:
+            for server in self.topology.servers:
+                streams = self.plan.nics[server.name].tx_streams
+                for spec in server.accelerators:
+                    ifname, nic_end = pcie[spec.name]
+                    port = VethPort(0, ifname)
+                    port.open()
+                    self._ports.append(port)
+                    acc = Accelerator(spec, port.send, [s for s in streams if s.src.name == spec.name])
+                    self.accelerators[spec.name] = acc
+                    port.start(self._deliverer(acc, nic_end, observe))
+            if observe is not None:
+                for ifname, src, dst in taps:
+                    tap = VethPort(0, ifname)
+                    tap.start(_tapper(src, dst, observe))
+                    self._ports.append(tap)
+        except PortError as exc:
+            raise RackError(str(exc)) from None
+
+    def _deliverer(self, acc: Accelerator, nic_end: End, observe: HopObserver | None) -> Callable[[int, bytes], None]:
+        me = (acc.spec.name, 0)
+
+        def deliver(port: int, frame: bytes) -> None:
+            if observe is not None:
+                observe(Hop(nic_end, me, frame))
+            with self._lock:
+                acc.receive(port, frame)
+
+        return deliver
+
+    def write(self, src: str, dst: str, local_address: int, data: bytes) -> int:
+        """`src` writes `data` at `local_address` of its window to `dst`; returns the TLPs issued."""
+        with self._lock:
+            return self.accelerators[src].write(dst, local_address, data)
+
+    def unacked(self) -> int:
+        with self._lock:
+            return sum(acc.unacked() for acc in self.accelerators.values())
+
+    def run(self, deadline: float = 30.0, ack_timeout: float = 1.0, poll: float = 0.02) -> bool:
+        """Wait until every write is acknowledged (True) or `deadline` seconds pass (False). When nothing
+        was acknowledged for `ack_timeout` seconds, the accelerators' ACK timers fire (rewind, re-issue)."""
+        start = time.monotonic()
+        last, since = -1, start
+        while True:
+            now = time.monotonic()
+            pending = self.unacked()
+            if pending == 0:
+                return True
+            if now - start >= deadline:
+                return False
+            if pending != last:
+                last, since = pending, now
+            elif now - since >= ack_timeout:
+                with self._lock:
+                    for acc in self.accelerators.values():
+                        acc.timeout()
+                self.timeouts += 1
+                since = now
+            time.sleep(poll)
+
+    def counter_lines(self, build_dir: str | Path) -> list[str]:
+        """Every device's counters read over P4Runtime (`jetstream-ctl counters`), rows that moved only."""
+        try:
+            outcomes = asyncio.run(
+                counters(self.topology, self.plan, self.devices(), Options(build_dir=Path(build_dir)))
+            )
+        except ControllerError as exc:
+            return [f"error: {exc}"]
+        lines = []
+        for outcome in outcomes:
+            if outcome.error:
+                lines.append(f"error: {outcome.error}")
+                continue
+            moved = {title: [row for row in rows if row.packets] for title, rows in outcome.result.items()}
+            lines += format_sections(outcome.device.name, {t: rows for t, rows in moved.items() if rows})
+        return lines
+
+    def close(self) -> list[str]:
+        """Close the sockets, stop every switch, delete every cable; returns cleanup errors (normally none)."""
+        for port in self._ports:
+            port.close()
+        self._ports.clear()
+        for switch in self.switches.values():
+            switch.stop()
+        return self.wiring.close()
+
+    def __enter__(self) -> ProcessRack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _serialised(observer: HopObserver) -> HopObserver:
+    lock = threading.Lock()
+
+    def observe(hop: Hop) -> None:
+        with lock:
+            observer(hop)
+
+    return observe
+
+
+def _tapper(src: End, dst: End, observe: HopObserver) -> Callable[[int, bytes], None]:
+    def deliver(port: int, frame: bytes) -> None:
+        observe(Hop(src, dst, frame))
+
+    return deliver

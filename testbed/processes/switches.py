@@ -1,0 +1,140 @@
+"""Switch processes: one per device of the topology, started empty (`--no-p4`), for the controller to program.
+
+    softp4  `python -m softp4 switch --no-p4 -i N@IFACE ... --grpc-server-addr ... --device-id 1
+             --cpu-port 255 --priority-queues Q`
+    bmv2    `simple_switch_grpc --no-p4 --device-id 1 -i N@IFACE ... [--thrift-port P] --notifications-addr
+             ipc://... -- --grpc-server-addr ... --cpu-port 255 --priority-queues Q`
+
+BMv2 instances on one host must not share a Thrift port or a notifications socket (both default to the
+same values for every instance), so each gets its own. A switch that exits before it serves P4Runtime is
+reported with the last lines of its log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from controller.protocol import constants as c
+from testbed.ptf_runner import free_tcp_port
+
+DEVICE_ID = 1
+TARGETS = ("softp4", "bmv2")
+START_TIMEOUT = 30.0
+
+
+class SwitchStartError(RuntimeError):
+    """A switch that could not be started or did not come up; the message names it and says why."""
+
+
+@dataclass
+class SwitchSpec:
+    """What one switch process needs: its device name, its ports (switch port -> interface) and queues."""
+
+    name: str
+    ports: dict[int, str] = field(default_factory=dict)
+    priority_queues: int = 1
+
+
+def softp4_command(spec: SwitchSpec, grpc_addr: str) -> list[str]:
+    cmd = [sys.executable, "-m", "softp4", "switch", "--no-p4", "--grpc-server-addr", grpc_addr,
+           "--device-id", str(DEVICE_ID), "--cpu-port", str(c.CPU_PORT),
+           "--priority-queues", str(spec.priority_queues)]
+    for port, ifname in sorted(spec.ports.items()):
+        cmd += ["-i", f"{port}@{ifname}"]
+    return cmd
+
+
+def bmv2_command(spec: SwitchSpec, grpc_addr: str, workdir: Path, binary: str, thrift: bool) -> list[str]:
+    cmd = [binary, "--no-p4", "--device-id", str(DEVICE_ID)]
+    for port, ifname in sorted(spec.ports.items()):
+        cmd += ["-i", f"{port}@{ifname}"]
+    if thrift:  # only builds with Thrift have the option; each instance needs a port of its own
+        cmd += ["--thrift-port", str(free_tcp_port())]
+    cmd += ["--notifications-addr", f"ipc://{workdir}/{spec.name}-notifications.ipc"]
+    # simple_switch_grpc's own options come after a bare `--`
+    cmd += ["--", "--grpc-server-addr", grpc_addr, "--cpu-port", str(c.CPU_PORT),
+            "--priority-queues", str(spec.priority_queues)]
+    return cmd
+
+
+def bmv2_binary() -> tuple[str, bool]:
+    """simple_switch_grpc's path and whether it takes --thrift-port; SwitchStartError when it is missing."""
+    binary = shutil.which("simple_switch_grpc")
+    if binary is None:
+        raise SwitchStartError("TARGET=bmv2 needs simple_switch_grpc on PATH")
+    try:
+        usage = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SwitchStartError(f"{binary} --help: {exc}") from None
+    return binary, "--thrift-port" in usage.stdout + usage.stderr
+
+
+class SwitchProcess:
+    """A running switch: its device name, gRPC address and log; `stop()` ends it (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, spec: SwitchSpec, command: list[str], grpc_addr: str, log: Path) -> None:
+        self.spec = spec
+        self.command = command
+        self.grpc_addr = grpc_addr
+        self.log = log
+        with log.open("w") as out:
+            try:
+                self.proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            except OSError as exc:
+                raise SwitchStartError(f"{spec.name}: cannot run {command[0]}: {exc.strerror or exc}") from None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def wait_serving(self, timeout: float = START_TIMEOUT) -> None:
+        """Return once the P4Runtime port accepts connections; SwitchStartError if the switch died or is silent."""
+        host, port = self.grpc_addr.rsplit(":", 1)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SwitchStartError(
+                    f"{self.name}: the switch exited with status {self.proc.returncode} before serving "
+                    f"P4Runtime on {self.grpc_addr}{self.log_tail()}"
+                )
+            with contextlib.suppress(OSError), socket.create_connection((host, int(port)), timeout=0.5):
+                return
+            time.sleep(0.1)
+        raise SwitchStartError(f"{self.name}: no P4Runtime server on {self.grpc_addr} after {timeout:.0f} s"
+                               f"{self.log_tail()}")
+
+    def log_tail(self, lines: int = 5) -> str:
+        try:
+            text = self.log.read_text(errors="replace").strip().splitlines()[-lines:]
+        except OSError:
+            return ""
+        return "".join(f"\n    {line}" for line in text) if text else ""
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def start(target: str, spec: SwitchSpec, workdir: Path, bmv2: tuple[str, bool] | None = None) -> SwitchProcess:
+    """Start one switch with no program (it does not wait for it: see `SwitchProcess.wait_serving`)."""
+    grpc_addr = f"127.0.0.1:{free_tcp_port()}"
+    if target == "softp4":
+        command = softp4_command(spec, grpc_addr)
+    elif target == "bmv2":
+        binary, thrift = bmv2 or bmv2_binary()
+        command = bmv2_command(spec, grpc_addr, workdir, binary, thrift)
+    else:
+        raise SwitchStartError(f"unknown target '{target}' (expected {' or '.join(TARGETS)})")
+    return SwitchProcess(spec, command, grpc_addr, workdir / f"{spec.name}.log")
