@@ -232,3 +232,14 @@ def test_a_table_with_initial_entries_holds_exactly_them() -> None:
     sizes = {x["name"]: x["max_size"] for x in j["pipelines"][0]["tables"]}
     assert sizes["MyIngress.by_type"] == 3
     assert sizes["MyIngress.by_src"] == 3
+
+
+def test_direct_apply_and_a_control_passed_to_two_blocks() -> None:
+    result = compile_file(CORPUS / "control_as_constructor_arg.p4")
+    assert [c["name"] for c in result.bmv2_json["counter_arrays"]] == ["MyIngress.Chain.inc.seen"]
+    assert [c.preamble.name for c in result.p4info.counters] == ["MyIngress.Chain.inc.seen"]
+    sw = Switch(result.bmv2_json)
+    frame = bytes.fromhex("000000000001" "000000000002" "cafe")
+    assert sw.process(0, frame) == [(2, bytes.fromhex("000000000001" "000000000002" "afe9"))]
+    # counted twice, at indexes (0x95fd & 3) = 1 and (0xafe9 & 3) = 1
+    assert sw.counter_read("MyIngress.Chain.inc.seen", 1)[1] == 2

@@ -88,7 +88,8 @@ class Backend:
         self.top_level = {id(d) for d in program.declarations}
         self.direct_meters: list[ExternInstance] = []
         self.parse_vsets: list[J] = []
-        self.subst: dict[int, Value] = {}  # expression nodes computed ahead (hoisted table applies)
+        self.subst: dict[int, Value] = {}
+        self.block_locals: dict[tuple[str, int], Value] = {}  # (block prefix, id(local)) -> its value  # expression nodes computed ahead (hoisted table applies)
         self.user_meta: Value | None = None
         self.user_meta_type: t.Type | None = None
 
@@ -189,29 +190,41 @@ class Backend:
 
     def setup_locals(self, scope: Scope, decl: ast.ControlDecl | ast.ParserDecl) -> None:
         for local in decl.locals:
-            if isinstance(local, ast.ActionDecl):
-                scope.bind(local, ActionHome(scope))
-            elif isinstance(local, ast.VariableDecl):
-                ty = local.type_ref.resolved
-                if ty is None:
-                    raise CompileError(f"internal error: no type for '{local.name}'", local.loc)
-                scope.bind(local, self.storage.alloc(self.local_base(scope, local.name), ty, local.loc))
-            elif isinstance(local, ast.ConstantDecl):
-                c = const_int(local.value.const_value, self)
-                if c is None:
-                    scope.bind(local, ExprLowerer(self, scope).value(local.value))
-                else:
-                    scope.bind(local, Const(c, local.type_ref.resolved or t.INT))
-            elif isinstance(local, ast.Instantiation):
-                scope.bind(local, self._instantiate_local(scope, local))
-            elif isinstance(local, ast.ValueSetDecl):
-                ety = local.element_type.resolved
-                w = _total_width(ety) if ety is not None else None
-                if w is None:
-                    raise unsupported(f"value set of {ety}", local.loc)
-                vname = names.local_name(scope.prefix, local)
-                self.parse_vsets.append({"name": vname, "id": self.next_id("parse_vset"), "compressed_bitwidth": w})
-                scope.bind(local, ValueSet(vname, w))
+            # an instance applied twice (or passed to two blocks) keeps one set of instances
+            key = (scope.prefix, id(local))
+            known = self.block_locals.get(key)
+            if known is not None:
+                scope.bind(local, known)
+                continue
+            self._setup_local(scope, local)
+            bound = scope.lookup(local)
+            if isinstance(local, ast.Instantiation | ast.ValueSetDecl) and bound is not None:
+                self.block_locals[key] = bound
+
+    def _setup_local(self, scope: Scope, local: ast.Declaration) -> None:
+        if isinstance(local, ast.ActionDecl):
+            scope.bind(local, ActionHome(scope))
+        elif isinstance(local, ast.VariableDecl):
+            ty = local.type_ref.resolved
+            if ty is None:
+                raise CompileError(f"internal error: no type for '{local.name}'", local.loc)
+            scope.bind(local, self.storage.alloc(self.local_base(scope, local.name), ty, local.loc))
+        elif isinstance(local, ast.ConstantDecl):
+            c = const_int(local.value.const_value, self)
+            if c is None:
+                scope.bind(local, ExprLowerer(self, scope).value(local.value))
+            else:
+                scope.bind(local, Const(c, local.type_ref.resolved or t.INT))
+        elif isinstance(local, ast.Instantiation):
+            scope.bind(local, self._instantiate_local(scope, local))
+        elif isinstance(local, ast.ValueSetDecl):
+            ety = local.element_type.resolved
+            w = _total_width(ety) if ety is not None else None
+            if w is None:
+                raise unsupported(f"value set of {ety}", local.loc)
+            vname = names.local_name(scope.prefix, local)
+            self.parse_vsets.append({"name": vname, "id": self.next_id("parse_vset"), "compressed_bitwidth": w})
+            scope.bind(local, ValueSet(vname, w))
 
     def _instantiate_local(self, scope: Scope, inst: ast.Instantiation) -> Value:
         ref = inst.type_ref.base if isinstance(inst.type_ref, ast.SpecializedTypeRef) else inst.type_ref
