@@ -88,8 +88,8 @@ class Backend:
         self.top_level = {id(d) for d in program.declarations}
         self.direct_meters: list[ExternInstance] = []
         self.parse_vsets: list[J] = []
-        self.subst: dict[int, Value] = {}
-        self.block_locals: dict[tuple[str, int], Value] = {}  # (block prefix, id(local)) -> its value  # expression nodes computed ahead (hoisted table applies)
+        self.subst: dict[int, Value] = {}  # expression nodes computed ahead (hoisted table applies)
+        self.block_locals: dict[tuple[str, int], Value] = {}  # (block prefix, id(local)) -> its instance
         self.user_meta: Value | None = None
         self.user_meta_type: t.Type | None = None
 
