@@ -1,0 +1,132 @@
+"""The process testbed: veth cables, switch processes programmed over P4Runtime, and cleanup on every path.
+
+These need root and iproute2 (CI runs as root); elsewhere they are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from controller import topology
+from softp4.switch.ports import VethPort
+from testbed import demo
+from testbed.processes import switches, wiring
+from testbed.processes.rack import ProcessRack, RackError
+
+ROOT = Path(__file__).resolve().parents[2]
+PAIR = ROOT / "topologies" / "pair.toml"
+
+_why = wiring.check_host()
+pytestmark = pytest.mark.skipif(_why is not None, reason=_why or "")
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_behind() -> Iterator[None]:
+    """Every test must leave no interface of this process behind, whatever it did."""
+    yield
+    assert wiring.ours() == []
+
+
+def test_demo_on_softp4_processes(build_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--testbed", "netns", "--build-dir", str(build_dir), "--topology", str(PAIR), "--bytes", "1024",
+            "--workdir", str(tmp_path)]
+    assert demo.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "OK: all 1024 bytes landed exactly once, in order, and nothing else was touched" in out
+    # programmed by the controller, over P4Runtime, one line per device
+    assert out.count("pipeline pushed; entries: 7 inserted, 0 modified, 0 deleted") == 2
+    assert "pipeline pushed; entries: 4 inserted" in out
+    # frames seen on the real cables, both directions
+    assert "server1.nic:16 -> tor:1" in out and "tor:2 -> server2.nic:16" in out
+    assert "server2.nic:1 -> acc2:0      MWr 256 B @0x4000 rid=0x0100 tag=0" in out
+    # counters read back over P4Runtime: 4 TLPs of 256 bytes accepted in order by the receiving NIC
+    accepted = next(line for line in out.splitlines() if "acc1 -> acc2 (stream 0): frames accepted" in line)
+    assert accepted.split()[-4:] == ["4", "packets", "1176", "bytes"]
+    assert {p.name for p in tmp_path.iterdir()} == {"tor.log", "server1.log", "server2.log"}
+
+
+def test_a_switch_that_fails_to_start_leaves_nothing(
+    build_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[switches.SwitchProcess] = []
+    real_start = switches.start
+
+    def start(target: str, spec: switches.SwitchSpec, workdir: Path, bmv2: tuple[str, bool] | None = None
+              ) -> switches.SwitchProcess:
+        if spec.name == "tor":
+            spec.ports[9] = "jsnosuchif0"  # the real softp4 switch refuses an interface that does not exist
+        process = real_start(target, spec, workdir, bmv2)
+        started.append(process)
+        return process
+
+    monkeypatch.setattr(switches, "start", start)
+    with pytest.raises(RackError) as failure:
+        ProcessRack.build(topology.load(PAIR), build_dir, workdir=tmp_path)
+    message = str(failure.value)
+    assert message.startswith("tor: the switch exited with status")
+    assert "jsnosuchif0" in message  # the log's last lines say why
+    assert [p.name for p in started] == ["tor", "server1", "server2"]
+    assert all(p.proc.returncode is not None for p in started)  # the NIC switches were stopped too
+
+
+def test_ctrl_c_while_programming_stops_everything(
+    build_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    started: list[switches.SwitchProcess] = []
+    real_start = switches.start
+
+    def start(target: str, spec: switches.SwitchSpec, workdir: Path, bmv2: tuple[str, bool] | None = None
+              ) -> switches.SwitchProcess:
+        process = real_start(target, spec, workdir, bmv2)
+        started.append(process)
+        return process
+
+    def interrupted(self: ProcessRack, build: Path) -> None:
+        assert len(wiring.ours()) == 8  # 4 cables, both ends, exist at this point
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(switches, "start", start)
+    monkeypatch.setattr(ProcessRack, "_program", interrupted)
+    argv = ["--testbed", "netns", "--build-dir", str(build_dir), "--topology", str(PAIR), "--workdir", str(tmp_path)]
+    assert demo.main(argv) == 130
+    assert "interrupted: switches stopped, cables removed" in capsys.readouterr().err
+    assert len(started) == 3 and all(p.proc.returncode is not None for p in started)
+
+
+def test_cables_carry_tlps_unchanged_and_pad_shorter_frames() -> None:
+    with wiring.Wiring() as cables:
+        cable = cables.cable("test")
+        assert len(cable.a) <= 15 and wiring.NAME_RE.match(cable.a)
+        received: queue.Queue[bytes] = queue.Queue()
+        a, b = VethPort(0, cable.a), VethPort(0, cable.b)
+        b.start(lambda port, frame: received.put(frame))
+        a.open()
+        try:
+            tlp = bytes.fromhex("40000001 0100000f 00004000 deadbeef")  # a 16-byte MWr of one DW
+            a.send(tlp)
+            assert received.get(timeout=5) == tlp
+            header_only = bytes.fromhex("00000001 0100000f 00004000")  # 12 bytes: the kernel wants 14
+            a.send(header_only)
+            assert received.get(timeout=5) == header_only + b"\x00\x00"
+            assert received.empty()  # IPv6 is off: the kernel put nothing of its own on the cable
+        finally:
+            a.close()
+            b.close()
+    assert not wiring.interface_exists(cable.a) and not wiring.interface_exists(cable.b)
+
+
+def test_cables_of_a_killed_run_are_removed() -> None:
+    dead = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1  # no process can have this pid
+    name = f"js{dead:x}g-0a"
+    subprocess.run(["ip", "link", "add", name, "type", "veth", "peer", "name", f"js{dead:x}g-0b"], check=True)
+    try:
+        assert name in wiring.remove_stale()
+        assert not wiring.interface_exists(name)
+    finally:
+        if wiring.interface_exists(name):
+            subprocess.run(["ip", "link", "del", name], check=False)
