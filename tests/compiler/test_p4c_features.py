@@ -243,3 +243,25 @@ def test_direct_apply_and_a_control_passed_to_two_blocks() -> None:
     assert sw.process(0, frame) == [(2, bytes.fromhex("000000000001" "000000000002" "afe9"))]
     # counted twice, at indexes (0x95fd & 3) = 1 and (0xafe9 & 3) = 1
     assert sw.counter_read("MyIngress.Chain.inc.seen", 1)[1] == 2
+
+
+def test_apply_inside_a_conditional_expression_runs_only_in_its_branch() -> None:
+    source = (CORPUS / "apply_in_expression.p4").read_text()
+    body = """
+        std.egress_spec = 1;
+        hdr.eth.src[15:8] = hdr.eth.dst[47:40] == 0xAA ? (by_type.apply().hit ? 8w0x01 : 8w0x02) : 8w0x03;
+    }
+}
+
+control MyEgress("""
+    start = source.index("        std.egress_spec = 1;")
+    end = source.index("control MyEgress(")
+    sw = Switch(compile_source(source[:start] + body + source[end + len("control MyEgress(") :]).bmv2_json)
+    sw.table_add("MyIngress.by_type", [Exact(0x0800)], "MyIngress.mark_type", [])
+    out = sw.process(0, bytes.fromhex("AA0000000000" "000000000000" "0800"))
+    assert out == [(1, bytes.fromhex("AA0000000011" "000000000100" "0800"))]
+    out = sw.process(0, bytes.fromhex("AA0000000000" "000000000000" "0806"))
+    assert out == [(1, bytes.fromhex("AA0000000000" "000000000200" "0806"))]
+    # not 0xAA: the table is not applied (dst keeps its low byte)
+    out = sw.process(0, bytes.fromhex("BB0000000000" "000000000000" "0800"))
+    assert out == [(1, bytes.fromhex("BB0000000000" "000000000300" "0800"))]
