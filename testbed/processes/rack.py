@@ -18,6 +18,7 @@ return, exception or Ctrl-C, stops every switch and deletes every cable.
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -224,7 +225,8 @@ class ProcessRack:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        for error in self.close():
+            print(f"warning: cleanup: {error}", file=sys.stderr)
 
 
 def _serialised(observer: HopObserver) -> HopObserver:

@@ -71,8 +71,8 @@ class Wiring:
         for name in (cable.a, cable.b):
             if interface_exists(name):  # left over from a run of a recycled pid that was killed outright
                 _ip("link", "del", name)
+        self.cables.append(cable)  # before it exists: an interrupt during `ip link add` must not leak it
         _ip("link", "add", cable.a, "mtu", str(self.mtu), "type", "veth", "peer", "name", cable.b, "mtu", str(self.mtu))
-        self.cables.append(cable)
         for name in (cable.a, cable.b):
             _disable_ipv6(name)
         for name in (cable.a, cable.b):

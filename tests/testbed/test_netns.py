@@ -6,7 +6,10 @@ These need root and iproute2 (CI runs as root); elsewhere they are skipped with 
 from __future__ import annotations
 
 import queue
+import signal
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -130,3 +133,39 @@ def test_cables_of_a_killed_run_are_removed() -> None:
     finally:
         if wiring.interface_exists(name):
             subprocess.run(["ip", "link", "del", name], check=False)
+
+
+def test_sigint_to_a_running_demo_removes_everything(build_dir: Path, tmp_path: Path) -> None:
+    """Ctrl-C for real: SIGINT as soon as the demo's cables exist (the switches are still starting)."""
+    argv = [sys.executable, "-m", "testbed.demo", "--testbed", "netns", "--build-dir", str(build_dir),
+            "--topology", str(PAIR), "--workdir", str(tmp_path)]
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        while not wiring.ours(proc.pid) and proc.poll() is None:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, out + err
+    assert "interrupted: switches stopped, cables removed" in err
+    assert "Traceback" not in err
+    assert wiring.ours(proc.pid) == []
+    assert {p.name for p in tmp_path.iterdir()} <= {"tor.log", "server1.log", "server2.log"}
+    assert writers_of(tmp_path) == []  # no switch of this run is still alive
+
+
+def writers_of(directory: Path) -> list[int]:
+    """Processes whose standard output is a file in `directory` (the switches write their logs there)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                target = str((proc / "fd" / "1").readlink())
+            except OSError:
+                continue
+            if target.startswith(f"{directory}/"):
+                found.append(int(proc.name))
+    return found
