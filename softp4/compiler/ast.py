@@ -36,7 +36,8 @@ Expressions (`Expression`)
     ``extract`` ...; `callee` says what was called once checked),
     `ConstructorCall` (``T(args)`` in an expression), `ListExpr` (``{a, b}``),
     `StructExpr` (``{f = a}``), and the keyset-only forms `Mask` (``&&&``),
-    `Range` (``..``), `DefaultExpr` (``default``) and `DontCareExpr` (``_``).
+    `Range` (``..``), `DefaultExpr` (``default``) and `DontCareExpr` (``_``);
+    `InvalidHeaderExpr` (``{#}``).
     Every expression has a `type` slot that the type checker fills, and
     `const_value` for expressions that fold to a compile-time constant.
 
@@ -409,6 +410,11 @@ class Range(Expression):
 @dataclass(eq=False, kw_only=True)
 class DefaultExpr(Expression):
     """``default`` (keysets and switch labels)."""
+
+
+@dataclass(eq=False, kw_only=True)
+class InvalidHeaderExpr(Expression):
+    """``{#}``: an invalid header (or header union) of the type the context expects."""
 
 
 @dataclass(eq=False, kw_only=True)

@@ -47,6 +47,7 @@ _TOKEN_RE = re.compile(
   | (?P<lc>//[^\n]*)
   | (?P<bc>/\*[^*]*\*+(?:[^/*][^*]*\*+)*/)
   | (?P<ubc>/\*)
+  | (?P<invalid>\{[ \t]*\#[ \t]*\})
   | (?P<hash>\#[^\n]*)
   | (?P<str>"(?:[^"\\\n]|\\.)*")
   | (?P<int>[0-9][0-9a-zA-Z_]*)
@@ -172,6 +173,11 @@ def tokenize(text: str, file: str = "<input>") -> list[Token]:
             append(Token(tok_text if tok_text in keywords else "ID", tok_text, loc, start, m.end()))
         elif kind == "punct":
             append(Token(tok_text, tok_text, loc, start, m.end()))
+        elif kind == "invalid":  # `{#}`: the invalid header expression, three tokens
+            for i, ch in enumerate(tok_text):
+                if ch in "{#}":
+                    at = SourceLocation(cur_file, line, start + i - line_start + 1, line_text)
+                    append(Token(ch, ch, at, start + i, start + i + 1))
         elif kind == "int":
             append(Token("INT", tok_text, loc, start, m.end(), parse_int_literal(tok_text, loc)))
         elif kind == "str":

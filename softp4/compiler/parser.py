@@ -1275,7 +1275,9 @@ class Parser:
     def brace_expression(self) -> ast.Expression:
         open_ = self.advance()
         if self.at("#"):
-            raise unsupported("'{#}'", self.tok.loc)
+            self.advance()
+            self.expect("}")
+            return ast.InvalidHeaderExpr(loc=open_.loc)
         if self.at("ID") and self.peek().kind == "=":
             fields: list[ast.NamedExpr] = []
             while True:

@@ -40,7 +40,8 @@ Not supported, each reported as "<construct> is not supported by softp4":
 generic headers/structs and generic parser/control declarations, instances
 with abstract method implementations (``= { ... }``), functions declared
 inside parsers or controls, ``for`` in a parser, ``this``,
-``{#}`` and ``...`` expressions, integers as type arguments.
+``{#}`` other than assigned or passed as a header, ``...`` expressions,
+integers as type arguments.
 """
 
 from __future__ import annotations
@@ -1173,6 +1174,11 @@ class Checker:
         """Check that `e` may be used where `dst` is expected and give it that type
         if it is an ``int`` literal-like expression or an untyped initializer."""
         src = self.etype(e)
+        if isinstance(e, ast.InvalidHeaderExpr):
+            if not (isinstance(dst, T.StructLikeType) and dst.kind in ("header", "header_union")):
+                raise self.error(f"{what}: '{{#}}' is an invalid header, but {dst} is expected", e.loc)
+            e.type = dst
+            return
         if not self.assignable(src, dst):
             raise self.error(f"{what}: cannot use a value of type {src} where {dst} is expected", e.loc)
         self.retype(e, dst)
@@ -1287,6 +1293,8 @@ class Checker:
             return self.construct(t, e.args, scope, e.loc, str(t), e)
         if isinstance(e, ast.DontCareExpr):
             return T.DONTCARE
+        if isinstance(e, ast.InvalidHeaderExpr):
+            return T.INVALID_HEADER
         if isinstance(e, ast.DefaultExpr):
             return T.DONTCARE
         if isinstance(e, ast.Mask | ast.Range):

@@ -114,8 +114,13 @@ class StateType(_Simple):
     """The type of a parser state name."""
 
 
+class InvalidHeaderType(_Simple):
+    """The type of ``{#}`` before its context gives it a header type."""
+
+
 INT = InfIntType("int")
 BOOL = BoolType("bool")
+INVALID_HEADER = InvalidHeaderType("{#}")
 STRING = StringType("string")
 VOID = VoidType("void")
 ERROR = ErrorType("error")

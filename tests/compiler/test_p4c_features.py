@@ -265,3 +265,18 @@ control MyEgress("""
     # not 0xAA: the table is not applied (dst keeps its low byte)
     out = sw.process(0, bytes.fromhex("BB0000000000" "000000000000" "0800"))
     assert out == [(1, bytes.fromhex("BB0000000000" "000000000300" "0800"))]
+
+
+def test_invalid_header_expression_makes_the_header_invalid() -> None:
+    source = (CORPUS / "dont_care_out_arg.p4").read_text().replace(
+        "send(_, 0x5A);", "send(_, 0x5A);\n        if (hdr.eth.ether_type == 0x0803) { hdr.eth = {#}; }"
+    )
+    j = compile_source(source, filename="invalid_header.p4").bmv2_json
+    assert any(p["op"] == "remove_header" for a in j["actions"] for p in a["primitives"])
+    sw = Switch(j)
+    assert sw.process(0, bytes.fromhex("FFFF" "000000000001" "000000000002" "0803" "C0FFEE")) == [
+        (3, bytes.fromhex("C0FFEE"))
+    ]
+    with pytest.raises(CompileError) as info:
+        compile_source(source.replace("hdr.eth = {#};", "std.egress_spec = {#};"), filename="invalid_header.p4")
+    assert "'{#}' is an invalid header, but bit<9> is expected" in str(info.value)

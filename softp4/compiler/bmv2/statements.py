@@ -356,6 +356,16 @@ class StmtLowerer(ExprLowerer):
             return
         if isinstance(dst, Const | Expr):
             raise CompileError(f"cannot assign to '{expr_text(at)}'", at.loc)
+        if isinstance(src, ast.InvalidHeaderExpr):
+            # `h = {#}`: the header (every member of a union) becomes invalid
+            if isinstance(dst, Header | DynHeader):
+                self.prims.append(prim("remove_header", dst.json(), loc=at))
+                return
+            if isinstance(dst, Union):
+                for member in dst.members.values():
+                    self.prims.append(prim("remove_header", member.json(), loc=at))
+                return
+            raise unsupported(f"'{{#}}' assigned to '{expr_text(at)}'", at.loc)
         self.assign_value(dst, self.value(src), at)
 
     def assign_value(self, dst: Value, src: Value, at: ast.Node) -> None:
