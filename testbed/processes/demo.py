@@ -94,6 +94,12 @@ def run(args: argparse.Namespace) -> int:
     if args.all_to_all:
         print("demo: --all-to-all runs on the in-process testbed only", file=sys.stderr)
         return 2
+    if not 0 <= args.loss <= 100:
+        print(f"demo: --loss {args.loss:g}: expected a percentage from 0 to 100", file=sys.stderr)
+        return 2
+    if not args.deadline > 0:
+        print(f"demo: --deadline {args.deadline:g}: expected a positive number of seconds", file=sys.stderr)
+        return 2
     try:
         topo = topology.load(args.topology)
     except (topology.TopologyError, PlanError) as exc:

@@ -91,6 +91,10 @@ class ProcessRack:
         taps: list[tuple[str, End, End]] = []  # (interface, the end it faces, the end it is) for hop observers
         pcie: dict[str, tuple[str, End]] = {}  # accelerator -> (its interface, the NIC end it faces)
         try:
+            bmv2 = switches.bmv2_binary() if self.target == "bmv2" else None  # before any cable is made
+        except SwitchStartError as exc:
+            raise RackError(str(exc)) from None
+        try:
             for server in topo.servers:
                 nic = SwitchSpec(server.name)
                 specs.append(nic)
@@ -108,7 +112,6 @@ class ProcessRack:
         except WiringError as exc:
             raise RackError(f"cabling: {exc}") from None
         try:
-            bmv2 = switches.bmv2_binary() if self.target == "bmv2" else None
             for spec in specs:
                 self.switches[spec.name] = switches.start(self.target, spec, self.workdir, bmv2)
             for switch in self.switches.values():

@@ -169,3 +169,36 @@ def writers_of(directory: Path) -> list[int]:
             if target.startswith(f"{directory}/"):
                 found.append(int(proc.name))
     return found
+
+
+def test_bmv2_without_simple_switch_grpc_says_so(
+    build_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    which = switches.shutil.which
+    monkeypatch.setattr(switches.shutil, "which", lambda name: None if name == "simple_switch_grpc" else which(name))
+    argv = ["--target", "bmv2", "--build-dir", str(build_dir), "--topology", str(PAIR), "--workdir", str(tmp_path)]
+    assert demo.main(argv) == 1
+    assert capsys.readouterr().err == "demo: TARGET=bmv2 needs simple_switch_grpc on PATH\n"
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    (["--loss", "150"], "demo: --loss 150: expected a percentage from 0 to 100\n"),
+    (["--deadline", "0"], "demo: --deadline 0: expected a positive number of seconds\n"),
+])
+def test_bad_process_options_are_named(
+    build_dir: Path, option: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert demo.main(["--testbed", "netns", "--build-dir", str(build_dir), *option]) == 2
+    assert capsys.readouterr().err == message
+
+
+def test_loss_is_injected_with_netem_or_said_to_be_unavailable(
+    build_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--testbed", "netns", "--build-dir", str(build_dir), "--topology", str(PAIR), "--bytes", "2048",
+            "--loss", "30", "--workdir", str(tmp_path)]
+    assert demo.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "OK: all 2048 bytes landed exactly once" in out
+    loss = next(line for line in out.splitlines() if line.startswith("loss: "))
+    assert loss == "loss: 30% on every NIC uplink (tc netem)" or loss.startswith("loss: not injected (tc netem on js")
