@@ -5,6 +5,7 @@ These need root and iproute2 (CI runs as root); elsewhere they are skipped with 
 
 from __future__ import annotations
 
+import os
 import queue
 import signal
 import subprocess
@@ -202,3 +203,47 @@ def test_loss_is_injected_with_netem_or_said_to_be_unavailable(
     assert "OK: all 2048 bytes landed exactly once" in out
     loss = next(line for line in out.splitlines() if line.startswith("loss: "))
     assert loss == "loss: 30% on every NIC uplink (tc netem)" or loss.startswith("loss: not injected (tc netem on js")
+
+
+STAND_IN = '''#!{python}
+"""simple_switch_grpc stand-in: records its command line, drops the BMv2-only option, runs softp4."""
+import sys
+from pathlib import Path
+
+from softp4.cli import main
+
+argv = sys.argv[1:]
+if argv != ["--help"]:
+    with Path({log!r}).open("a") as log:
+        print(" ".join(argv), file=log)
+if "--notifications-addr" in argv:
+    at = argv.index("--notifications-addr")
+    del argv[at : at + 2]
+sys.exit(main(["switch", *argv]))
+'''
+
+
+def test_bmv2_command_lines_with_a_stand_in(
+    build_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """TARGET=bmv2 end to end, with softp4 behind a simple_switch_grpc stand-in: BMv2's option layout."""
+    bin_dir, commands = tmp_path / "bin", tmp_path / "commands.txt"
+    bin_dir.mkdir()
+    stand_in = bin_dir / "simple_switch_grpc"
+    stand_in.write_text(STAND_IN.format(python=sys.executable, log=str(commands)))
+    stand_in.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    argv = ["--target", "bmv2", "--build-dir", str(build_dir), "--topology", str(PAIR), "--bytes", "512",
+            "--workdir", str(tmp_path / "logs")]
+    assert demo.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "one simple_switch_grpc process per device" in out
+    assert "OK: all 512 bytes landed exactly once" in out
+    lines = commands.read_text().splitlines()
+    assert len(lines) == 3
+    tor = next(line.split() for line in lines if f"{tmp_path}/logs/tor-notifications.ipc" in line)
+    general, target = tor[: tor.index("--")], tor[tor.index("--") + 1 :]
+    assert general[:3] == ["--no-p4", "--device-id", "1"]
+    assert [general[i + 1].split("@")[0] for i, a in enumerate(general) if a == "-i"] == ["1", "2"]
+    assert "--thrift-port" in general  # the stand-in's --help lists it, as a BMv2 built with Thrift does
+    assert target[0] == "--grpc-server-addr" and target[2:] == ["--cpu-port", "255", "--priority-queues", "8"]
