@@ -280,3 +280,20 @@ def test_invalid_header_expression_makes_the_header_invalid() -> None:
     with pytest.raises(CompileError) as info:
         compile_source(source.replace("hdr.eth = {#};", "std.egress_spec = {#};"), filename="invalid_header.p4")
     assert "'{#}' is an invalid header, but bit<9> is expected" in str(info.value)
+
+
+def test_two_applies_in_one_condition() -> None:
+    source = (CORPUS / "apply_in_expression.p4").read_text().replace(
+        "if (by_type.apply().hit && hdr.eth.dst[47:40] == 0xAA) {",
+        "if (by_type.apply().hit && !by_src.apply().hit) {",
+    )
+    source = source.replace("if (hdr.eth.dst[39:32] == 0xBB || by_src.apply().miss) {", "if (false) {")
+    sw = Switch(compile_source(source, filename="two_applies.p4").bmv2_json)
+    sw.table_add("MyIngress.by_type", [Exact(0x0800)], "MyIngress.mark_type", [])
+    sw.table_add("MyIngress.by_src", [Exact(1)], "MyIngress.mark_src", [])
+    eth = bytes.fromhex
+    # by_type hits, by_src misses: port 2; by_src hits: port 1 (both applied)
+    assert sw.process(0, eth("000000000000" "000000000002" "0800")) == [(2, eth("000000000011" "000000000002" "0800"))]
+    assert sw.process(0, eth("000000000000" "000000000001" "0800")) == [(1, eth("000000002211" "000000000001" "0800"))]
+    # by_type misses: by_src is not applied (no 0x22 mark)
+    assert sw.process(0, eth("000000000000" "000000000001" "0806")) == [(1, eth("000000000000" "000000000001" "0806"))]
