@@ -297,3 +297,16 @@ def test_two_applies_in_one_condition() -> None:
     assert sw.process(0, eth("000000000000" "000000000001" "0800")) == [(1, eth("000000002211" "000000000001" "0800"))]
     # by_type misses: by_src is not applied (no 0x22 mark)
     assert sw.process(0, eth("000000000000" "000000000001" "0806")) == [(1, eth("000000000000" "000000000001" "0806"))]
+
+
+def test_for_loops_run_on_the_switch() -> None:
+    sw = Switch(compile_source(LOOPS, filename="loops.p4").bmv2_json)
+    # default sum_to_count: 1 + .. + 5 = 15, then the apply-block loop adds the three (invalid) tags: 0
+    assert sw.process(0, bytes.fromhex("05" "00000000")) == [(0, bytes.fromhex("05" "0000000f"))]
+    assert sw.process(0, bytes.fromhex("00" "00000000")) == [(0, bytes.fromhex("00" "00000000"))]
+    sw.table_add("I.t", [Exact(7)], "I.odd_until_five", [])
+    sw.table_add("I.t", [Exact(8)], "I.whole_range", [])
+    # i = 1 and 3 counted, break at 5
+    assert sw.process(0, bytes.fromhex("07" "00000010")) == [(0, bytes.fromhex("07" "00000012"))]
+    # 0 .. 255: 256 iterations, no wrap-around
+    assert sw.process(0, bytes.fromhex("08" "00000000")) == [(0, bytes.fromhex("08" "00000100"))]
