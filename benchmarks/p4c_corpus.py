@@ -9,6 +9,8 @@ crash stops one program, not the run):
   2. compare its P4Info with DIR/p4_16_samples_outputs/<name>.p4info.txtpb, both parsed as
      p4.config.v1.P4Info messages, naming the first field path that differs;
   3. run DIR/p4_16_samples/<name>.stf, when there is one, through softp4's STF runner.
+PSA programs (those including psa.p4) are out of scope (softp4 targets v1model): they are listed
+as skipped and not counted.
 Prints a pass/fail table, the three percentages and the failures grouped by their first error
 line (numbers and quoted names blanked) so the most common causes come first. Prints figures;
 asserts nothing (exit 0 whatever the figures; 2 for a usage error).
