@@ -33,6 +33,10 @@ class PacketAbort(Exception):
     """Raised by a failed `assert`/`assume`: the packet is dropped."""
 
 
+class RunawayAction(PacketAbort):
+    """Raised when one action call runs too many primitives (a loop that does not end)."""
+
+
 @dataclass
 class FieldLayout:
     name: str

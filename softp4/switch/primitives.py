@@ -8,7 +8,7 @@ from typing import Any
 
 from softp4.switch.errors import ConfigError
 from softp4.switch.expressions import Expr, parse_hexstr
-from softp4.switch.packet import PHV, HeaderLayout, PacketAbort, StackLayout
+from softp4.switch.packet import PHV, HeaderLayout, PacketAbort, RunawayAction, StackLayout
 from softp4.switch.program import Program
 
 Prim = Callable[[PHV, Any], Any]
@@ -484,8 +484,8 @@ class PrimitiveCompiler:
 MAX_ACTION_STEPS = 1 << 16
 
 
-def runaway_action(name: str) -> PacketAbort:
-    return PacketAbort(f"action '{name}' ran more than {MAX_ACTION_STEPS} primitives (a loop that does not end?)")
+def runaway_action(name: str) -> RunawayAction:
+    return RunawayAction(f"action '{name}' ran more than {MAX_ACTION_STEPS} primitives (a loop that does not end?)")
 
 
 def make_action_runner(prims: list[Prim], has_jumps: bool, name: str = "") -> Callable[[PHV, Any], None]:

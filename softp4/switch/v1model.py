@@ -17,7 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from softp4.switch.packet import PHV, PacketAbort, ParserException, Pkt
+from softp4.switch.packet import PHV, PacketAbort, ParserException, Pkt, RunawayAction
 from softp4.switch.program import Program
 from softp4.switch.replication import ReplicationEngine
 
@@ -34,6 +34,10 @@ INSTANCE_EGRESS_CLONE = 2
 INSTANCE_RECIRC = 4
 INSTANCE_REPLICATION = 5
 INSTANCE_RESUBMIT = 6
+
+
+def _abort_reason(e: PacketAbort) -> str:
+    return str(e) if isinstance(e, RunawayAction) else f"Assertion failed ({e})"
 
 
 class V1ModelFlow:
@@ -237,7 +241,7 @@ class V1ModelFlow:
                     prog.ingress.run_traced(p, tr)
         except PacketAbort as e:
             if self.trace is not None:
-                self._log(p, f"Assertion failed ({e}); packet dropped")
+                self._log(p, f"{_abort_reason(e)}; packet dropped")
             return False
         except ParserException as e:
             if self.trace is not None:
@@ -377,7 +381,7 @@ class V1ModelFlow:
                     prog.egress.run_traced(p, tr)
         except PacketAbort as e:
             if self.trace is not None:
-                self._log(p, f"Assertion failed ({e}); packet dropped")
+                self._log(p, f"{_abort_reason(e)}; packet dropped")
             return False
         except ParserException as e:
             if self.trace is not None:

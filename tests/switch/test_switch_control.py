@@ -239,3 +239,7 @@ def test_a_loop_that_never_ends_drops_the_packet_and_the_switch_goes_on() -> Non
         assert sw.process(0, bytes([255])) == []
         assert sw.process(0, bytes([7])) == [(0, bytes([7]))]
         assert sw.internal_errors == 0
+    assert (
+        "[1.0] action 'maybe_spin' ran more than 65536 primitives (a loop that does not end?); packet dropped"
+        in lines
+    )
