@@ -22,7 +22,7 @@ def table(j: J, name: str) -> J:
     for p in j["pipelines"]:
         for t in p["tables"]:
             if t["name"] == name:
-                return t  # type: ignore[no-any-return]
+                return t
     raise KeyError(name)
 
 

@@ -57,7 +57,7 @@ class _Refs:
         if not isinstance(node, dict):
             return
         kind = node.get("type")
-        value = node.get("value")
+        value: Any = node.get("value")
         if kind == "field":
             inst, fname = value
             assert inst in self.fields, f"{where}: unknown instance {inst}"
