@@ -13,6 +13,7 @@ import os
 import select
 import socket
 import struct
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ PACKET_QDISC_BYPASS = 20
 PACKET_IGNORE_OUTGOING = 23
 TP_STATUS_VLAN_VALID = 1 << 4
 TP_STATUS_VLAN_TPID_VALID = 1 << 6
+VLAN_STATUS_BYTE = 0 if sys.byteorder == "little" else 3  # the byte of the u32 status holding bit 4
 AUXDATA = struct.Struct("=IIIHHHH")  # status, len, snaplen, mac, net, vlan_tci, vlan_tpid
 ANCILLARY_SIZE = socket.CMSG_SPACE(AUXDATA.size) if hasattr(socket, "CMSG_SPACE") else 64
 ETH_P_8021Q = 0x8100
@@ -134,7 +136,10 @@ class VethPort:
                     if address[2] == PACKET_OUTGOING:
                         continue
                     if ancillary:
-                        frame = restore_vlan_tag(frame, ancillary)
+                        # the common case, one PACKET_AUXDATA without a VLAN tag, checked cheaply
+                        aux = ancillary[0][2]
+                        if len(ancillary) > 1 or len(aux) < 4 or aux[VLAN_STATUS_BYTE] & TP_STATUS_VLAN_VALID:
+                            frame = restore_vlan_tag(frame, ancillary)
                     self.rx_frames += 1
                     try:
                         deliver(port, frame)
