@@ -38,6 +38,8 @@ from testbed.processes.switches import SwitchProcess, SwitchSpec, SwitchStartErr
 from testbed.processes.wiring import Wiring, WiringError, check_host, remove_stale
 
 HopObserver = Callable[[Hop], None]
+# every switch loads its program at once when the controller pushes them, on however few cores there are
+APPLY_TIMEOUT = 30.0
 
 
 class RackError(RuntimeError):
@@ -126,7 +128,8 @@ class ProcessRack:
 
     def _program(self, build_dir: Path) -> None:
         try:
-            outcomes = asyncio.run(apply(self.topology, self.plan, self.devices(), Options(build_dir=build_dir)))
+            options = Options(build_dir=build_dir, timeout=APPLY_TIMEOUT)
+            outcomes = asyncio.run(apply(self.topology, self.plan, self.devices(), options))
         except ControllerError as exc:
             raise RackError(f"controller: {exc}") from None
         errors = [outcome.error for outcome in outcomes if outcome.error]

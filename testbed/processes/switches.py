@@ -13,6 +13,7 @@ reported with the last lines of its log.
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import socket
 import subprocess
@@ -76,14 +77,24 @@ def bmv2_binary() -> tuple[str, bool]:
     return binary, "--thrift-port" in usage.stdout + usage.stderr
 
 
-class SwitchProcess:
-    """A running switch: its device name, gRPC address and log; `stop()` ends it (SIGTERM, then SIGKILL)."""
+# softp4 picks a free port itself (`--grpc-server-addr 127.0.0.1:0`) and names it in its first line, so no
+# other process can take the port between choosing and binding it; BMv2 cannot, so it gets one chosen here
+SOFTP4_READY = re.compile(r"^softp4 switch: ready: .*P4Runtime on (\S+:\d+)", re.MULTILINE)
 
-    def __init__(self, spec: SwitchSpec, command: list[str], grpc_addr: str, log: Path) -> None:
+
+class SwitchProcess:
+    """A running switch: its device name, gRPC address and log; `stop()` ends it (SIGTERM, then SIGKILL).
+
+    With `ready`, the gRPC address is the one the switch's log names in the line `ready` matches."""
+
+    def __init__(
+        self, spec: SwitchSpec, command: list[str], grpc_addr: str, log: Path, ready: re.Pattern[str] | None = None
+    ) -> None:
         self.spec = spec
         self.command = command
         self.grpc_addr = grpc_addr
         self.log = log
+        self.ready = ready
         with log.open("w") as out:
             try:
                 self.proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -96,17 +107,24 @@ class SwitchProcess:
 
     def wait_serving(self, timeout: float = START_TIMEOUT) -> None:
         """Return once the P4Runtime port accepts connections; SwitchStartError if the switch died or is silent."""
-        host, port = self.grpc_addr.rsplit(":", 1)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise SwitchStartError(
                     f"{self.name}: the switch exited with status {self.proc.returncode} before serving "
-                    f"P4Runtime on {self.grpc_addr}{self.log_tail()}"
+                    f"P4Runtime{self.log_tail()}"
                 )
-            with contextlib.suppress(OSError), socket.create_connection((host, int(port)), timeout=0.5):
-                return
-            time.sleep(0.1)
+            if self.ready is not None:
+                with contextlib.suppress(OSError):
+                    found = self.ready.search(self.log.read_text(errors="replace"))
+                    if found:
+                        self.grpc_addr = found.group(1)
+                        return
+            else:
+                host, port = self.grpc_addr.rsplit(":", 1)
+                with contextlib.suppress(OSError), socket.create_connection((host, int(port)), timeout=0.5):
+                    return
+            time.sleep(0.05)
         raise SwitchStartError(f"{self.name}: no P4Runtime server on {self.grpc_addr} after {timeout:.0f} s"
                                f"{self.log_tail()}")
 
@@ -129,12 +147,12 @@ class SwitchProcess:
 
 def start(target: str, spec: SwitchSpec, workdir: Path, bmv2: tuple[str, bool] | None = None) -> SwitchProcess:
     """Start one switch with no program (it does not wait for it: see `SwitchProcess.wait_serving`)."""
-    grpc_addr = f"127.0.0.1:{free_tcp_port()}"
+    log = workdir / f"{spec.name}.log"
     if target == "softp4":
-        command = softp4_command(spec, grpc_addr)
-    elif target == "bmv2":
+        grpc_addr = "127.0.0.1:0"
+        return SwitchProcess(spec, softp4_command(spec, grpc_addr), grpc_addr, log, ready=SOFTP4_READY)
+    if target == "bmv2":
+        grpc_addr = f"127.0.0.1:{free_tcp_port()}"
         binary, thrift = bmv2 or bmv2_binary()
-        command = bmv2_command(spec, grpc_addr, workdir, binary, thrift)
-    else:
-        raise SwitchStartError(f"unknown target '{target}' (expected {' or '.join(TARGETS)})")
-    return SwitchProcess(spec, command, grpc_addr, workdir / f"{spec.name}.log")
+        return SwitchProcess(spec, bmv2_command(spec, grpc_addr, workdir, binary, thrift), grpc_addr, log)
+    raise SwitchStartError(f"unknown target '{target}' (expected {' or '.join(TARGETS)})")

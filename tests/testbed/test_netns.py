@@ -39,8 +39,9 @@ def nothing_left_behind() -> Iterator[None]:
 def test_demo_on_softp4_processes(build_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["--testbed", "netns", "--build-dir", str(build_dir), "--topology", str(PAIR), "--bytes", "1024",
             "--workdir", str(tmp_path)]
-    assert demo.main(argv) == 0
-    out = capsys.readouterr().out
+    status = demo.main(argv)
+    out, err = capsys.readouterr()
+    assert status == 0, out + err
     assert "OK: all 1024 bytes landed exactly once, in order, and nothing else was touched" in out
     # programmed by the controller, over P4Runtime, one line per device
     assert out.count("pipeline pushed; entries: 7 inserted, 0 modified, 0 deleted") == 2
