@@ -37,6 +37,19 @@ def check_host() -> str | None:
     return None
 
 
+def probe() -> str | None:
+    """Why cables cannot be made here, found by making one (root in a container may lack CAP_NET_ADMIN)."""
+    problem = check_host()
+    if problem is not None:
+        return problem
+    with Wiring() as wiring:
+        try:
+            wiring.cable("probe")
+        except WiringError as exc:
+            return f"cannot make veth cables here: {exc}"
+    return None
+
+
 def _ip(*args: str) -> None:
     result = subprocess.run(["ip", *args], capture_output=True, text=True, check=False)
     if result.returncode != 0:

@@ -25,7 +25,7 @@ from testbed.processes.rack import ProcessRack, RackError
 ROOT = Path(__file__).resolve().parents[2]
 PAIR = ROOT / "topologies" / "pair.toml"
 
-_why = wiring.check_host()
+_why = wiring.probe()
 pytestmark = pytest.mark.skipif(_why is not None, reason=_why or "")
 
 
