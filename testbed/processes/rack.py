@@ -88,6 +88,8 @@ class ProcessRack:
 
     def _bring_up(self, build_dir: Path, on_hop: HopObserver | None) -> None:
         topo = self.topology
+        if topo.tor_name in {server.name for server in topo.servers}:
+            raise RackError(f"topology '{topo.name}': server '{topo.tor_name}' has the ToR's name; rename one")
         tor = SwitchSpec(topo.tor_name, priority_queues=8)  # PRIO_JS is 7: 8 queues per port
         specs = [tor]
         taps: list[tuple[str, End, End]] = []  # (interface, the end it faces, the end it is) for hop observers

@@ -34,6 +34,11 @@ class SwitchStartError(RuntimeError):
     """A switch that could not be started or did not come up; the message names it and says why."""
 
 
+def file_name(device: str) -> str:
+    """A device name (any string in a topology) made safe as a file name in the work directory."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", device)
+
+
 @dataclass
 class SwitchSpec:
     """What one switch process needs: its device name, its ports (switch port -> interface) and queues."""
@@ -58,7 +63,7 @@ def bmv2_command(spec: SwitchSpec, grpc_addr: str, workdir: Path, binary: str, t
         cmd += ["-i", f"{port}@{ifname}"]
     if thrift:  # only builds with Thrift have the option; each instance needs a port of its own
         cmd += ["--thrift-port", str(free_tcp_port())]
-    cmd += ["--notifications-addr", f"ipc://{workdir}/{spec.name}-notifications.ipc"]
+    cmd += ["--notifications-addr", f"ipc://{workdir}/{file_name(spec.name)}-notifications.ipc"]
     # simple_switch_grpc's own options come after a bare `--`
     cmd += ["--", "--grpc-server-addr", grpc_addr, "--cpu-port", str(c.CPU_PORT),
             "--priority-queues", str(spec.priority_queues)]
@@ -147,7 +152,7 @@ class SwitchProcess:
 
 def start(target: str, spec: SwitchSpec, workdir: Path, bmv2: tuple[str, bool] | None = None) -> SwitchProcess:
     """Start one switch with no program (it does not wait for it: see `SwitchProcess.wait_serving`)."""
-    log = workdir / f"{spec.name}.log"
+    log = workdir / f"{file_name(spec.name)}.log"
     if target == "softp4":
         grpc_addr = "127.0.0.1:0"
         return SwitchProcess(spec, softp4_command(spec, grpc_addr), grpc_addr, log, ready=SOFTP4_READY)
