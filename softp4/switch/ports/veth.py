@@ -119,6 +119,10 @@ class VethPort:
         sock.setblocking(False)
         wake_r, wake_w = os.pipe()
         self._wake = wake_w
+        poller = select.poll()  # built once: no per-wait lists as select.select() makes
+        poller.register(sock.fileno(), select.POLLIN)
+        poller.register(wake_r, select.POLLIN)
+        poll_ms = int(POLL_SECONDS * 1000)
 
         def run() -> None:
             port = self.port
@@ -127,7 +131,7 @@ class VethPort:
                     try:
                         frame, ancillary, _, address = sock.recvmsg(RECV_SIZE, ANCILLARY_SIZE)
                     except BlockingIOError:
-                        select.select([sock.fileno(), wake_r], [], [], POLL_SECONDS)
+                        poller.poll(poll_ms)
                         continue
                     except OSError as exc:
                         if not self._stop.is_set():
