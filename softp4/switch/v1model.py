@@ -86,7 +86,13 @@ class V1ModelFlow:
         p[sm.instance_type] = INSTANCE_NORMAL
         p[sm.ingress_global_timestamp] = int((time.monotonic() - self._t0) * 1e6)
         try:
-            self._parse(prog, p)
+            parser = prog.parser
+            if parser is not None:
+                err = parser.parse(p, None)
+                if err is not None:
+                    self._parser_error(prog, p, err)
+                if prog.verify_checksums:
+                    self._verify_checksums(prog, p, None)
             if prog.ingress is not None:
                 prog.ingress.run(p)
         except (PacketAbort, ParserException):
@@ -198,12 +204,18 @@ class V1ModelFlow:
             return
         err = parser.parse(p, tr)
         if err is not None:
-            code = err if isinstance(err, int) else prog.layout.errors.get(err)
-            if code is None:
-                from softp4.switch.parser import DEFAULT_ERRORS
+            self._parser_error(prog, p, err)
+        self._verify_checksums(prog, p, tr)
 
-                code = DEFAULT_ERRORS.get(str(err), 0)
-            p[prog.std.parser_error] = code
+    def _parser_error(self, prog: Program, p: PHV, err: str | int) -> None:
+        code = err if isinstance(err, int) else prog.layout.errors.get(err)
+        if code is None:
+            from softp4.switch.parser import DEFAULT_ERRORS
+
+            code = DEFAULT_ERRORS.get(str(err), 0)
+        p[prog.std.parser_error] = code
+
+    def _verify_checksums(self, prog: Program, p: PHV, tr: Trace | None) -> None:
         for cond, slot, calc in prog.verify_checksums:
             try:
                 if cond(p, None) and calc.compute(p) != p[slot]:
