@@ -248,3 +248,14 @@ def test_bmv2_command_lines_with_a_stand_in(
     assert [general[i + 1].split("@")[0] for i, a in enumerate(general) if a == "-i"] == ["1", "2"]
     assert "--thrift-port" in general  # the stand-in's --help lists it, as a BMv2 built with Thrift does
     assert target[0] == "--grpc-server-addr" and target[2:] == ["--cpu-port", "255", "--priority-queues", "8"]
+
+
+def test_all_to_all_on_softp4_processes(build_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--testbed", "netns", "--all-to-all", "--build-dir", str(build_dir), "--topology", str(PAIR),
+            "--bytes", "1024", "--workdir", str(tmp_path)]
+    status = demo.main(argv)
+    out, err = capsys.readouterr()
+    assert status == 0, out + err
+    assert "8 memory writes all to all into 2 windows, all acknowledged" in out  # 1024 bytes each way, 256 a TLP
+    assert "OK: every byte of every write landed exactly once, in order, inside its window" in out
+    assert "  [  1]" not in out  # no hop printed
