@@ -259,3 +259,18 @@ def test_all_to_all_on_softp4_processes(build_dir: Path, tmp_path: Path, capsys:
     assert "8 memory writes all to all into 2 windows, all acknowledged" in out  # 1024 bytes each way, 256 a TLP
     assert "OK: every byte of every write landed exactly once, in order, inside its window" in out
     assert "  [  1]" not in out  # no hop printed
+
+
+def test_writes_that_go_nowhere_fail_the_demo(
+    build_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Switches left without a program drop everything: the demo gives up at its deadline and says why."""
+    monkeypatch.setattr(ProcessRack, "_program", lambda self, build: None)
+    argv = ["--testbed", "netns", "--build-dir", str(build_dir), "--topology", str(PAIR), "--bytes", "512",
+            "--deadline", "0.5", "--workdir", str(tmp_path)]
+    assert demo.main(argv) == 1
+    out = capsys.readouterr().out
+    assert "acc1 issued 2 memory writes, not all acknowledged after 0.5 s" in out
+    assert out.endswith(
+        "FAILED:\n  byte 0x4000 of acc2 is 0x00, expected 0x03\n  acc1 still has 2 unacknowledged writes\n"
+    )
