@@ -113,7 +113,53 @@ def nic_config(nic: NicPlan) -> DeviceConfig:
             NIC_RX + "exported",
             (("base", win.base), ("size", win.size), ("local_base", win.base)),
         ))
+    _group_rows(nic, config)
     return config
+
+
+def _group_rows(nic: NicPlan, config: DeviceConfig) -> None:
+    """A sender's window, doorbell and a mailbox row per member; a member's peer and window rows per sender."""
+    add = config.entries.append
+    mac = mac_to_int(nic.mac)
+    for stream in nic.group_tx:
+        group = stream.group
+        add(Entry(
+            NIC_TX + "window",
+            (Match("accel", stream.src.id), Match("addr", stream.local_base, stream.prefix_len)),
+            NIC_TX + "to_peer",
+            (("dst_mac", mac_to_int(group.mac)), ("dst", group.wire_id), ("window", group.wire_id),
+             ("local_base", stream.local_base), ("remote_base", group.base), ("size", group.size),
+             ("stream", stream.stream), ("flags", c.FLAG_GROUP)),
+        ))
+        add(Entry(
+            NIC_TX + "window",
+            (Match("accel", stream.src.id), Match("addr", stream.rewind_address, 62)),
+            NIC_TX + "rewind_window",
+            (("local_base", stream.rewind_address), ("stream", stream.stream)),
+        ))
+        for receiver in stream.receivers:
+            add(Entry(
+                NIC_ACK + "mailbox",
+                (Match("peer", receiver.member.id), Match("accel", stream.src.id), Match("stream_dst", group.wire_id),
+                 Match("peer_mac", mac_to_int(receiver.nic_mac))),
+                NIC_ACK + "to_mailbox",
+                (("port", stream.src.pcie_port), ("addr", receiver.mailbox_address),
+                 ("requester_id", NIC_REQUESTER_ID), ("stream", stream.stream)),
+            ))
+    for rx in nic.group_rx:
+        add(Entry(
+            NIC_RX + "peer",
+            (Match("src", rx.src.id), Match("dst", rx.group.wire_id), Match("src_mac", mac_to_int(rx.src_mac))),
+            NIC_RX + "accept_stream",
+            (("stream", rx.stream), ("accel", rx.member.id), ("port", rx.member.pcie_port),
+             ("ack_group", nic.ack_group(rx.member)), ("nic_mac", mac)),
+        ))
+        add(Entry(
+            NIC_RX + "window",
+            (Match("src", rx.src.id), Match("accel", rx.member.id), Match("window", rx.group.wire_id)),
+            NIC_RX + "exported",
+            (("base", rx.group.base), ("size", rx.group.size), ("local_base", rx.local_base)),
+        ))
 
 
 def tor_config(tor: TorPlan) -> DeviceConfig:
@@ -127,6 +173,11 @@ def tor_config(tor: TorPlan) -> DeviceConfig:
         config.entries.append(
             Entry(TOR_SECURITY + "binding", (Match("port", port), Match("src_mac", mac_to_int(mac))),
                   TOR_SECURITY + "bound", ())
+        )
+    # group writes: the group MAC goes to the multicast group of the members' ports
+    for mac, group_id in tor.group_l2:
+        config.entries.append(
+            Entry(TOR_L2 + "l2", (Match("dst_mac", mac_to_int(mac)),), TOR_L2 + "multicast", (("group", group_id),))
         )
     config.groups.append(McGroup(c.TOR_FLOOD_GROUP, tuple((port, 0) for port in tor.flood_ports)))
     for group_id, ports in tor.groups:

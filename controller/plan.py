@@ -15,15 +15,28 @@ in the sender's BAR space) and a mailbox slot (8 bytes at `mailbox + 8 * tx stre
 memory) where its NIC writes the stream's ACKs and NACKs. Each accelerator has an ACK multicast group on
 its NIC (deliver the write on PCIe, send the ACK on the uplink), numbered `ACK_GROUP_BASE + accelerator id`.
 
+Groups. Topology group n is, on the wire, destination `GROUP_DST_BASE + n` (in the stream header's `dst`
+and, in its ACKs, `stream_dst`; accelerator ids stay below it) sent to the group MAC `group_mac(n)`
+(multicast bit set), which the ToR maps to its multicast group `TOR_GROUP_BASE + n` of the members' ports.
+Every member exports the group window to every sender other than itself under one window id,
+`GROUP_DST_BASE + n` as well (unicast window ids count from 1 per owner, so they never meet it); the
+senders write to `group.base`, and each member's NIC re-bases to that member's own base. Each sender has
+one sending stream to the group (one `next_seq`, one rewind doorbell) and one mailbox slot per member it
+writes to: the mailbox rows of the stream (peer = member, stream_dst = the group's wire id, peer_mac =
+the member's NIC) each point at the member's own slot, so a member's ACKs and NACKs never overwrite
+another's and the accelerator knows which member said what (the message carries `peer` too). Each member
+numbers the stream from each sender as one more receiving stream. Group streams and slots are numbered
+after every unicast one, so adding a group moves no unicast stream.
+
 Pure computation: no P4Runtime and no switch here, so the same plan drives the in-process demo, the
 P4Runtime controller and the tests.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from controller.topology import Accelerator, Topology
+from controller.topology import Accelerator, Group, Topology
 
 BAR_BASE = 0x0000_2000_0000_0000  # where transmit windows start in each accelerator's view of its NIC
 REWIND_BASE = 0x0000_1000_0000_0000  # rewind doorbells, one DW per sending stream
@@ -33,6 +46,14 @@ ACK_GROUP_BASE = 256  # NIC multicast group of accelerator n: ACK_GROUP_BASE + n
 NIC_REQUESTER_ID = 0x0100  # the requester id the NIC uses for the mailbox writes it makes
 STREAM_COUNT = 128
 TOR_GROUP_BASE = 16  # ToR multicast group of topology group n (TOR_FLOOD_GROUP stays below)
+GROUP_DST_BASE = 0x8000  # topology group n is destination (and window id) GROUP_DST_BASE + n on the wire
+GROUP_MAC_BASE = 0x03_4A_53_80_00_00  # group n's MAC: GROUP_MAC_BASE + n (multicast bit set, locally administered)
+
+
+def group_mac(group_id: int) -> str:
+    """The multicast MAC a group write of topology group `group_id` is sent to."""
+    value = f"{GROUP_MAC_BASE + group_id:012x}"
+    return ":".join(value[i : i + 2] for i in range(0, 12, 2))
 
 
 class PlanError(ValueError):
@@ -88,6 +109,70 @@ class RxWindow:
 
 
 @dataclass(frozen=True)
+class GroupMember:
+    """A member of a group and where it keeps the group window."""
+
+    accelerator: Accelerator
+    nic_mac: str
+    base: int  # in the member's memory
+
+
+@dataclass(frozen=True)
+class GroupPlan:
+    """A group write as the wire and the ToR see it."""
+
+    name: str
+    id: int  # as in the topology
+    wire_id: int  # GROUP_DST_BASE + id: the frames' dst, the ACKs' stream_dst, the members' window id
+    mac: str  # group_mac(id)
+    tor_group: int  # TOR_GROUP_BASE + id
+    base: int  # the address senders write to (remote_base); members re-base
+    size: int
+    members: tuple[GroupMember, ...]
+    senders: tuple[Accelerator, ...]
+
+    def member(self, name: str) -> GroupMember:
+        for member in self.members:
+            if member.accelerator.name == name:
+                return member
+        raise KeyError(f"'{name}' is not a member of group '{self.name}'")
+
+
+@dataclass(frozen=True)
+class GroupReceiver:
+    """One member a group stream goes to, and the sender's mailbox slot for that member's ACKs and NACKs."""
+
+    member: Accelerator
+    nic_mac: str
+    mailbox_address: int  # in the sender's memory
+
+
+@dataclass(frozen=True)
+class GroupTxStream:
+    """A sender's stream to a group, on the sender's NIC: its transmit window, doorbell and mailbox slots."""
+
+    src: Accelerator
+    group: GroupPlan
+    stream: int  # sender-side stream index
+    local_base: int  # the transmit window in src's BAR space, naturally aligned
+    prefix_len: int
+    rewind_address: int  # in src's BAR space
+    receivers: tuple[GroupReceiver, ...]  # every member but src
+
+
+@dataclass(frozen=True)
+class GroupRxStream:
+    """A member's receiving stream from one sender of the group: peer and window rows on the member's NIC."""
+
+    src: Accelerator
+    src_mac: str
+    member: Accelerator
+    group: GroupPlan
+    stream: int  # receiver-side stream index
+    local_base: int  # where the member keeps the group window
+
+
+@dataclass(frozen=True)
 class NicPlan:
     server: str
     mac: str
@@ -96,6 +181,8 @@ class NicPlan:
     tx_streams: tuple[TxStream, ...]
     rx_streams: tuple[RxStream, ...]
     rx_windows: tuple[RxWindow, ...]
+    group_tx: tuple[GroupTxStream, ...] = ()
+    group_rx: tuple[GroupRxStream, ...] = ()
 
     def ack_group(self, accelerator: Accelerator) -> int:
         return ACK_GROUP_BASE + accelerator.id
@@ -106,12 +193,22 @@ class TorPlan:
     l2: tuple[tuple[str, int], ...]  # (MAC, port)
     flood_ports: tuple[int, ...]
     groups: tuple[tuple[int, tuple[int, ...]], ...]  # (group id, ports)
+    group_l2: tuple[tuple[str, int], ...] = ()  # (group MAC, multicast group id)
 
 
 @dataclass(frozen=True)
 class Plan:
     nics: dict[str, NicPlan]
     tor: TorPlan
+    groups: dict[str, GroupPlan] = field(default_factory=dict)  # by name
+
+    def group_stream(self, src: str, group: str) -> GroupTxStream:
+        """The stream (and transmit window) `src` writes to `group` through."""
+        for nic in self.nics.values():
+            for stream in nic.group_tx:
+                if stream.src.name == src and stream.group.name == group:
+                    return stream
+        raise KeyError(f"'{src}' does not send to group '{group}'")
 
     def tx_window(self, src: str, dst: str, window_id: int = 1) -> TxWindow:
         """The transmit window `src` uses to write into `dst`'s window `window_id`."""
@@ -201,6 +298,53 @@ def compute(topology: Topology) -> Plan:
             )
             rx_windows[owner.server].append(RxWindow(src, owner, window_ids[i], export.base, export.size))
 
+    groups = {group.name: _group_plan(group, topology) for group in topology.groups}
+    group_tx: dict[str, list[GroupTxStream]] = {s: [] for s in servers}
+    group_rx: dict[str, list[GroupRxStream]] = {s: [] for s in servers}
+    slots = {s: len(tx_streams[s]) for s in servers}  # unicast stream n has slot n
+    rx_count = {s: len(rx_streams[s]) for s in servers}
+    for group in groups.values():
+        block = _aligned_block(group.size)
+        for src in group.senders:
+            server = src.server
+            index = len(tx_streams[server]) + len(group_tx[server])
+            if index >= STREAM_COUNT:
+                raise PlanError(f"server '{server}' would send more than {STREAM_COUNT} streams")
+            receivers = []
+            for member in group.members:
+                if member.accelerator.name == src.name:
+                    continue
+                if slots[server] >= MAILBOX_AREA // MAILBOX_BYTES:
+                    raise PlanError(
+                        f"server '{server}' would need more than {MAILBOX_AREA // MAILBOX_BYTES} mailbox slots "
+                        f"(group '{group.name}')"
+                    )
+                receivers.append(
+                    GroupReceiver(member.accelerator, member.nic_mac, mailbox_base(src) + MAILBOX_BYTES * slots[server])
+                )
+                slots[server] += 1
+                member_server = member.accelerator.server
+                if rx_count[member_server] >= STREAM_COUNT:
+                    raise PlanError(f"server '{member_server}' would receive more than {STREAM_COUNT} streams")
+                member_rx = GroupRxStream(
+                    src, mac_of[src.name], member.accelerator, group, rx_count[member_server], member.base
+                )
+                group_rx[member_server].append(member_rx)
+                rx_count[member_server] += 1
+            base = (next_base[server] + block - 1) // block * block
+            next_base[server] = base + block
+            group_tx[server].append(
+                GroupTxStream(src, group, index, base, 64 - (block.bit_length() - 1), REWIND_BASE + 4 * index,
+                              tuple(receivers))
+            )
+        for member in group.members:
+            if member.base + group.size > mailbox_base(member.accelerator):
+                raise PlanError(
+                    f"group '{group.name}': window [{member.base:#x}, {member.base + group.size:#x}) of "
+                    f"'{member.accelerator.name}' overlaps its mailbox area "
+                    f"[{mailbox_base(member.accelerator):#x}, {member.accelerator.memory:#x})"
+                )
+
     nics = {
         server.name: NicPlan(
             server=server.name,
@@ -210,13 +354,38 @@ def compute(topology: Topology) -> Plan:
             tx_streams=tuple(tx_streams[server.name].values()),
             rx_streams=tuple(rx_streams[server.name].values()),
             rx_windows=tuple(rx_windows[server.name]),
+            group_tx=tuple(group_tx[server.name]),
+            group_rx=tuple(group_rx[server.name]),
         )
         for server in topology.servers
     }
     port_of = {server.nic_mac: server.tor_port for server in topology.servers}
-    groups = tuple(
+    tor_groups = tuple(
         (TOR_GROUP_BASE + group.id, tuple(sorted({port_of[mac_of[m]] for m in group.members})))
         for group in topology.groups
     )
-    tor = TorPlan(l2=tuple(sorted(port_of.items())), flood_ports=tuple(sorted(port_of.values())), groups=groups)
-    return Plan(nics, tor)
+    tor = TorPlan(
+        l2=tuple(sorted(port_of.items())),
+        flood_ports=tuple(sorted(port_of.values())),
+        groups=tor_groups,
+        group_l2=tuple((group.mac, group.tor_group) for group in groups.values()),
+    )
+    return Plan(nics, tor, groups)
+
+
+def _group_plan(group: Group, topology: Topology) -> GroupPlan:
+    accs = topology.accelerators
+    members = tuple(
+        GroupMember(accs[name], topology.server_of(name).nic_mac, group.base_of(name)) for name in group.members
+    )
+    return GroupPlan(
+        name=group.name,
+        id=group.id,
+        wire_id=GROUP_DST_BASE + group.id,
+        mac=group_mac(group.id),
+        tor_group=TOR_GROUP_BASE + group.id,
+        base=group.base,
+        size=group.size,
+        members=members,
+        senders=tuple(accs[name] for name in group.senders),
+    )

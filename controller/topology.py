@@ -26,8 +26,18 @@ A topology file is TOML (read with the standard library):
 
     [[groups]]                        # a group write: one write replicated to every member
     name = "allgather"
-    id = 1
-    members = ["acc1", "acc2"]
+    id = 1                            # 1..255
+    members = ["acc1", "acc2"]        # at most one member per server (the ToR replicates per port)
+    size = "4KiB"                     # the group window: every member receives `size` bytes
+    base = 0x2000                     # where a member places it in its own memory
+    senders = ["acc1"]                # optional: who may write to the group (default: every member)
+      [groups.bases]                  # optional: a member placing the window elsewhere than `base`
+      acc2 = 0x3000
+
+A group window is exported by every member to every sender other than itself, under one window id for
+the whole group; senders write at offsets `0 .. size` of it, and each member's NIC re-bases the write to
+that member's own base. A sender is not sent its own writes (the ToR never sends a frame back out of the
+port it came in on), so a sender that is not a member may not share a server with a member.
 
 `load(path)` checks everything and raises `TopologyError` naming the file, the entry and the key.
 """
@@ -82,6 +92,14 @@ class Group:
     name: str
     id: int
     members: tuple[str, ...]
+    size: int
+    base: int
+    senders: tuple[str, ...]
+    bases: tuple[tuple[str, int], ...] = ()  # (member, base) where a member's base is not `base`
+
+    def base_of(self, member: str) -> int:
+        """Where `member` places the group window in its memory."""
+        return dict(self.bases).get(member, self.base)
 
 
 @dataclass(frozen=True)
@@ -254,18 +272,75 @@ def parse(text: str, source: str = "<topology>") -> Topology:
         exports.append(Export(owner, base, size, peers))
 
     groups: list[Group] = []
-    group_ids: set[int] = set()
+    group_ids: dict[int, str] = {}
+    group_names: dict[str, str] = {}
+    server_of = {acc.name: acc.server for acc in by_name.values()}
     for grp in top.tables("groups"):
         group_name = grp.string("name")
+        if group_name in seen or group_name in group_names:
+            grp.fail(f"the name '{group_name}' is already used by {seen.get(group_name) or group_names[group_name]}",
+                     "name")
+        group_names[group_name] = grp.where
         group_id = grp.integer("id", range(1, 256))
         if group_id in group_ids:
-            grp.fail(f"group id {group_id} is used twice", "id")
-        group_ids.add(group_id)
+            grp.fail(f"group id {group_id} is already group '{group_ids[group_id]}'", "id")
+        group_ids[group_id] = group_name
         members = grp.names("members")
+        member_on: dict[str, str] = {}
         for member in members:
             if member not in by_name:
                 grp.fail(f"no accelerator named '{member}'{_did_you_mean(member, by_name)}", "members")
-        groups.append(Group(group_name, group_id, members))
+            server = server_of[member]
+            if server in member_on:
+                twin = member_on[server]
+                grp.fail(
+                    f"'{member}' and '{twin}' are both on server '{server}': a group has at most one member per "
+                    "server (the ToR replicates a group write once per port)" if twin != member
+                    else f"'{member}' is listed twice",
+                    "members",
+                )
+            member_on[server] = member
+        size = grp.size("size")
+        base = grp.integer("base", range(0, 1 << 64))
+        senders = grp.names("senders") if "senders" in grp.table else members
+        for sender in senders:
+            if sender not in by_name:
+                grp.fail(f"no accelerator named '{sender}'{_did_you_mean(sender, by_name)}", "senders")
+            shared = member_on.get(server_of[sender])
+            if shared is not None and shared != sender:
+                grp.fail(
+                    f"sender '{sender}' shares server '{server_of[sender]}' with member '{shared}', which would never "
+                    "receive its writes (the ToR does not send a frame back out of the port it came in on)",
+                    "senders",
+                )
+        if len(set(senders)) != len(senders):
+            grp.fail("a sender is listed twice", "senders")
+        if not any(m != s for s in senders for m in members):
+            grp.fail("no sender has a member other than itself to write to", "senders")
+        bases_table = _Reader(source, f"{grp.where}.bases", grp.get("bases", {}))
+        bases: list[tuple[str, int]] = []
+        for member in bases_table.table:
+            if member not in members:
+                bases_table.fail(f"'{member}' is not a member of group '{group_name}'", member)
+            bases.append((member, bases_table.integer(member, range(0, 1 << 64))))
+        group = Group(group_name, group_id, tuple(members), size, base, tuple(senders), tuple(bases))
+        for member in members:
+            spec = by_name[member]
+            at = group.base_of(member)
+            where = "bases" if member in dict(bases) else "base"
+            if at + size > spec.memory:
+                grp.fail(f"group window [{at:#x}, {at + size:#x}) is outside {member}'s memory of {spec.memory} bytes",
+                         where)
+            for export in exports:
+                if export.owner == member and at < export.base + export.size and export.base < at + size:
+                    grp.fail(f"group window of '{member}' at {at:#x} overlaps its window at {export.base:#x}", where)
+            for earlier in groups:
+                if member in earlier.members:
+                    o = earlier.base_of(member)
+                    if at < o + earlier.size and o < at + size:
+                        grp.fail(f"group window of '{member}' at {at:#x} overlaps its window of group '{earlier.name}' "
+                                 f"at {o:#x}", where)
+        groups.append(group)
 
     return Topology(name, tor_name, tuple(servers), tuple(exports), tuple(groups))
 
