@@ -5,15 +5,19 @@ until a cumulative ACK covers it (`controller.protocol.gobackn`), and applies th
 its PCIe link to its memory. ACKs and NACKs arrive as 8-byte writes into its mailbox slots; a NACK makes
 it rewind the stream and re-issue. A write that would land outside its memory is refused and recorded in
 `violations` (the demo and tests require it to stay empty).
+
+Group writes: a stream to a group (`plan.GroupTxStream`, given with the other streams or later through
+`add_stream`) has one mailbox slot per member, and its writes are kept until every member acknowledged
+them (`GroupGoBackNSender`). `write(name, ...)` takes an accelerator's name or a group's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from controller import topology
-from controller.plan import MAILBOX_AREA, TxStream
-from controller.protocol.gobackn import GoBackNSender, decode_mailbox
+from controller.plan import MAILBOX_AREA, GroupTxStream, TxStream
+from controller.protocol.gobackn import GoBackNSender, GroupGoBackNSender, decode_mailbox
 from controller.protocol.tlp import TlpError, apply_mwr, mwr, mwr_address
 
 MAX_PAYLOAD = 256  # bytes per TLP, the common PCIe Max Payload Size
@@ -24,7 +28,7 @@ class Accelerator:
         self,
         spec: topology.Accelerator,
         send: Callable[[bytes], None],
-        streams: list[TxStream],
+        streams: Iterable[TxStream | GroupTxStream],
         requester_id: int | None = None,
     ) -> None:
         self.spec = spec
@@ -33,19 +37,40 @@ class Accelerator:
         self.requester_id = spec.id << 8 if requester_id is None else requester_id
         self.senders: dict[int, GoBackNSender] = {}  # mailbox address -> stream's sender
         self.stream_of: dict[str, TxStream] = {}
-        for stream in streams:
-            self.senders[stream.mailbox_address] = GoBackNSender(
-                stream.rewind_address, requester_id=self.requester_id
-            )
-            self.stream_of[stream.dst.name] = stream
+        self.group_senders: dict[str, GroupGoBackNSender] = {}  # group name -> the stream's sender
+        self.group_slots: dict[int, tuple[GroupGoBackNSender, int]] = {}  # mailbox address -> (sender, member id)
         self.mailbox_base = spec.memory - MAILBOX_AREA
         self.received: list[bytes] = []  # TLPs applied to memory, in arrival order
         self.violations: list[str] = []
         self.messages = 0
+        for stream in streams:
+            self.add_stream(stream)
+
+    def add_stream(self, stream: TxStream | GroupTxStream) -> None:
+        """Send on `stream` from now on (a stream of this accelerator's NIC, with `src` this accelerator)."""
+        if stream.src.name != self.spec.name:
+            raise ValueError(f"stream {stream.stream} is sent by '{stream.src.name}', not by '{self.spec.name}'")
+        if isinstance(stream, GroupTxStream):
+            members = [receiver.member.id for receiver in stream.receivers]
+            sender = GroupGoBackNSender(stream.rewind_address, members, requester_id=self.requester_id)
+            self.group_senders[stream.group.name] = sender
+            for receiver in stream.receivers:
+                self.group_slots[receiver.mailbox_address] = (sender, receiver.member.id)
+            return
+        self.senders[stream.mailbox_address] = GoBackNSender(stream.rewind_address, requester_id=self.requester_id)
+        self.stream_of[stream.dst.name] = stream
+
+    def _sender_for(self, dst: str) -> GoBackNSender | GroupGoBackNSender:
+        if dst in self.group_senders:
+            return self.group_senders[dst]
+        if dst in self.stream_of:
+            return self.senders[self.stream_of[dst].mailbox_address]
+        raise KeyError(f"'{self.spec.name}' has no stream to '{dst}'")
 
     def write(self, dst: str, local_address: int, data: bytes) -> int:
-        """Write `data` at `local_address` of the NIC window that leads to `dst`; returns TLPs issued."""
-        sender = self.senders[self.stream_of[dst].mailbox_address]
+        """Write `data` at `local_address` of the NIC window that leads to `dst` (an accelerator or a group);
+        returns the number of TLPs issued."""
+        sender = self._sender_for(dst)
         count = 0
         for offset in range(0, len(data), MAX_PAYLOAD):
             chunk = data[offset : offset + MAX_PAYLOAD]
@@ -54,12 +79,15 @@ class Accelerator:
             count += 1
         return count
 
+    def _all_senders(self) -> list[GoBackNSender | GroupGoBackNSender]:
+        return [*self.senders.values(), *self.group_senders.values()]
+
     def unacked(self) -> int:
-        return sum(sender.unacked for sender in self.senders.values())
+        return sum(sender.unacked for sender in self._all_senders())
 
     def timeout(self) -> None:
         """An ACK timer fired: every stream with unacknowledged writes rewinds and re-issues."""
-        for sender in self.senders.values():
+        for sender in self._all_senders():
             for tlp in sender.on_timeout():
                 self.send(tlp)
 
@@ -69,10 +97,25 @@ class Accelerator:
         except TlpError as exc:
             self.violations.append(f"{self.spec.name}: not a memory write on PCIe: {exc}")
             return
-        if address >= self.mailbox_base and address in self.senders:
+        if address >= self.mailbox_base and (address in self.senders or address in self.group_slots):
             self.messages += 1
-            _, msg = decode_mailbox(frame)
-            for tlp in self.senders[address].on_message(msg):
+            try:
+                _, msg = decode_mailbox(frame)
+            except TlpError as exc:
+                self.violations.append(f"{self.spec.name}: mailbox {address:#x}: {exc}")
+                return
+            if address in self.senders:
+                replies = self.senders[address].on_message(msg)
+            else:
+                sender, member = self.group_slots[address]
+                if int(msg.peer) != member:
+                    self.violations.append(
+                        f"{self.spec.name}: mailbox {address:#x} is member {member}'s, but the message is from "
+                        f"{int(msg.peer)}"
+                    )
+                    return
+                replies = sender.on_message(msg)
+            for tlp in replies:
                 self.send(tlp)
             return
         try:

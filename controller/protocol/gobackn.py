@@ -7,20 +7,31 @@ writes (`AckMsg`). On a NACK carrying `e` the accelerator writes `e` (little-end
 stream's rewind window, which sets the NIC's next number to `e`, then re-issues every kept write
 from `e` on; PCIe keeps posted writes in order, so the rewind takes effect exactly between the old
 and the re-issued writes. docs/protocol.md describes the protocol.
+
+A group stream (`GroupGoBackNSender`) goes to several members, each of which ACKs and NACKs on its own
+(the message's `peer` says who). The sender keeps each member's cumulative position and frees a write
+only once every member has passed it. A NACK from one member rewinds the stream for all: the NIC
+re-numbers from the NACKed number, the write is replicated to every member again, and members that
+already have it drop it as a duplicate (and re-ACK). Writes before the NACKed number stay kept, with
+their numbers, until the members still missing them say so (their own NACK, or the timeout). When a
+write is lost before the ToR, every member NACKs the same number; a NACK for a number the last rewind
+already re-sent is not acted on again, so one loss costs one rewind, not one per member.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from scapy.packet import Packet
 
 from controller.protocol import constants as c
+from controller.protocol.stream import MSG_TYPES as MSG_NAMES
 from controller.protocol.stream import AckMsg, seq_add, seq_diff
 from controller.protocol.tlp import TlpError, mwr, mwr_address, payload_bytes
 
-__all__ = ["GoBackNSender", "KeptWrite", "decode_mailbox", "rewind_tlp"]
+__all__ = ["GoBackNSender", "GroupGoBackNSender", "KeptWrite", "decode_mailbox", "rewind_tlp"]
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,82 @@ class GoBackNSender:
 
     def on_timeout(self) -> list[bytes]:
         """No ACK for too long: re-issue everything kept, from the oldest."""
+        if not self.kept:
+            return []
+        return self._go_back(self.kept[0].seq)
+
+
+class GroupGoBackNSender:
+    """One stream of one accelerator to a group: a write is kept until every member acknowledged it."""
+
+    def __init__(
+        self, rewind_address: int, members: Iterable[int], *, first_seq: int = 0, requester_id: int = 0
+    ) -> None:
+        self.rewind_address = rewind_address
+        self.requester_id = requester_id
+        self.next_seq = first_seq
+        self.acked = dict.fromkeys(members, first_seq)  # member id -> the number it expects next
+        if not self.acked:
+            raise ValueError("a group stream needs at least one member")
+        self.kept: deque[KeptWrite] = deque()
+        self.rewinds = 0
+        self.ignored: list[str] = []  # messages that matched nothing (unknown member, stale or bogus numbers)
+        self._resent: tuple[int, int] | None = None  # [from, to) re-sent by the last rewind
+
+    def issue(self, tlp: Packet | bytes) -> bytes:
+        """Record a new write (numbered by the NIC as `next_seq`) and return its bytes to send."""
+        raw = bytes(tlp)
+        self.kept.append(KeptWrite(self.next_seq, raw))
+        self.next_seq = seq_add(self.next_seq, 1)
+        return raw
+
+    @property
+    def unacked(self) -> int:
+        return len(self.kept)
+
+    def behind(self) -> dict[int, int]:
+        """How many kept writes each member has not acknowledged yet."""
+        return {member: -seq_diff(at, self.next_seq) for member, at in self.acked.items()}
+
+    def _in_flight(self, seq: int) -> bool:
+        """`seq` is between the oldest kept write and the next number, both included."""
+        oldest = self.kept[0].seq if self.kept else self.next_seq
+        return seq_diff(seq, oldest) >= 0 and seq_diff(seq, self.next_seq) <= 0
+
+    def _free(self) -> None:
+        while self.kept and all(seq_diff(self.kept[0].seq, at) < 0 for at in self.acked.values()):
+            self.kept.popleft()
+        if not self.kept:
+            self._resent = None  # nothing is being repaired any more
+
+    def _go_back(self, seq: int) -> list[bytes]:
+        self.rewinds += 1
+        self._resent = (seq, self.next_seq)
+        out = [rewind_tlp(self.rewind_address, seq, self.requester_id)]
+        out += [w.tlp for w in self.kept if seq_diff(w.seq, seq) >= 0]
+        return out
+
+    def on_message(self, msg: AckMsg) -> list[bytes]:
+        """Handle one member's ACK (it has everything before `seq`) or NACK (it expects `seq`)."""
+        member, seq = int(msg.peer), int(msg.seq)
+        if member not in self.acked:
+            self.ignored.append(f"message from {member}, which is not a member of this stream")
+            return []
+        if not self._in_flight(seq) or seq_diff(seq, self.acked[member]) < 0:
+            self.ignored.append(f"{MSG_NAMES.get(int(msg.msg_type), '?')} {seq} from {member}: stale or unknown number")
+            return []
+        self.acked[member] = seq
+        self._free()
+        if msg.msg_type != c.MSG_NACK or seq == self.next_seq:
+            return []
+        if self._resent is not None:
+            start, end = self._resent
+            if seq_diff(seq, start) >= 0 and seq_diff(seq, end) < 0:
+                return []  # the last rewind re-sent it already
+        return self._go_back(seq)
+
+    def on_timeout(self) -> list[bytes]:
+        """No ACK for too long: re-issue everything kept, from the oldest, to every member."""
         if not self.kept:
             return []
         return self._go_back(self.kept[0].seq)

@@ -1,0 +1,145 @@
+"""A group write in the in-process rack: one member writes a buffer that the ToR replicates to every member.
+
+    python -m testbed.groupdemo --topology topologies/rack8.toml --group allgather
+
+It builds the rack of the topology (`testbed.rack.Rack`: every NIC and the ToR on softp4, programmed from
+the address plan), gives every sender its stream to the group, and has one sender (the group's first
+unless `--sender`) write a buffer into the group window, with frames lost at random on every NIC uplink
+(`--loss`, 1% by default), so members NACK on their own and the sender goes back for all of them. It then
+checks every member's memory byte for byte, that no byte landed anywhere else (in any accelerator), that
+the sender holds no unacknowledged write and that no emulator saw a violation; exit 1 on any error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import random
+import sys
+from pathlib import Path
+
+from controller import topology
+from controller.plan import MAILBOX_AREA, GroupPlan, PlanError
+from controller.protocol import constants as c
+from testbed.fabric import Hop
+from testbed.inprocess import InstallError
+from testbed.rack import Rack
+
+
+def join_groups(rack: Rack) -> None:
+    """Give every accelerator its streams to the groups it sends to (the rack builds unicast streams only)."""
+    for nic in rack.plan.nics.values():
+        for stream in nic.group_tx:
+            acc = rack.accelerators[stream.src.name]
+            if stream.group.name not in acc.group_senders:
+                acc.add_stream(stream)
+
+
+def verify_group_write(rack: Rack, group: GroupPlan, sender: str, offset: int, data: bytes) -> list[str]:
+    """Everything wrong after `sender` wrote `data` at `offset` of `group`'s window: a member missing a byte,
+    a byte anywhere else, an unacknowledged write, a violation seen by an emulator."""
+    problems = [v for acc in rack.accelerators.values() for v in acc.violations]
+    members = {m.accelerator.name: m for m in group.members}
+    for name, acc in rack.accelerators.items():
+        expected = bytearray(len(acc.memory))
+        if name in members and name != sender:
+            at = members[name].base + offset
+            expected[at : at + len(data)] = data
+            landed = bytes(acc.memory[at : at + len(data)])
+            if landed != data:
+                first = next(i for i in range(len(data)) if landed[i] != data[i])
+                problems.append(f"{name}: byte {at + first:#x} is {landed[first]:#04x}, expected {data[first]:#04x}")
+                continue
+        end = len(acc.memory) - MAILBOX_AREA  # the mailbox slots hold ACKs and NACKs
+        if acc.memory[:end] != expected[:end]:
+            first = next(i for i in range(end) if acc.memory[i] != expected[i])
+            problems.append(f"{name}: byte {first:#x} was written ({acc.memory[first]:#04x}) outside the group write")
+    if rack.accelerators[sender].unacked():
+        behind = rack.accelerators[sender].group_senders[group.name].behind()
+        waiting = ", ".join(f"{member}: {n}" for member, n in sorted(behind.items()) if n)
+        problems.append(f"{sender} still has {rack.accelerators[sender].unacked()} unacknowledged writes ({waiting})")
+    return problems
+
+
+def run(rack: Rack, group: GroupPlan, sender: str, nbytes: int, loss: float, seed: int) -> int:
+    rng = random.Random(seed)
+    hops = [0, 0]  # delivered, lost
+
+    def count(hop: Hop) -> None:
+        hops[hop.dropped] += 1
+
+    rack.fabric.observers.append(count)
+    for server in rack.topology.servers:
+        rack.fabric.drop_when((f"{server.name}.nic", c.NIC_UPLINK_PORT), lambda hop: rng.random() < loss)
+    join_groups(rack)
+    stream = rack.plan.group_stream(sender, group.name)
+    data = rng.randbytes(nbytes)
+    acc = rack.accelerators[sender]
+    tlps = acc.write(group.name, stream.local_base, data)
+    rack.run(max_timeouts=200)
+
+    receivers = [m.accelerator.name for m in group.members if m.accelerator.name != sender]
+    print(f"topology '{rack.topology.name}': group '{group.name}' (id {group.id}, MAC {group.mac}, "
+          f"ToR group {group.tor_group}) of {len(group.members)} members")
+    print(f"{sender} wrote {nbytes} bytes as {tlps} memory writes at {stream.local_base:#x} (its window to the "
+          f"group), for {', '.join(receivers)}")
+    print(f"{hops[0]} hops delivered, {hops[1]} frames lost ({loss:.1%} loss on every NIC uplink); "
+          f"{acc.group_senders[group.name].rewinds} rewinds, {acc.messages} ACK/NACK messages to {sender}")
+    gaps = sum(nic.counter("NicIngress.accounting.drops", c.DROP_GAP)[1] for nic in rack.nics.values())
+    dups = sum(nic.counter("NicIngress.accounting.drops", c.DROP_DUPLICATE)[1] for nic in rack.nics.values())
+    print(f"members dropped {gaps} frames past a gap (NACKed) and {dups} duplicates")
+    problems = verify_group_write(rack, group, sender, 0, data)
+    if problems:
+        print("\nFAILED:\n  " + "\n  ".join(problems[:20]))
+        return 1
+    print(f"\nOK: all {nbytes} bytes landed exactly once, in order, in each of the {len(receivers)} members, "
+          "and nothing else was touched")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m testbed.groupdemo", description=__doc__.splitlines()[0])
+    parser.add_argument("--build-dir", default="build", type=Path)
+    parser.add_argument("--topology", default=Path("topologies/rack8.toml"), type=Path)
+    parser.add_argument("--group", help="the group to write to (default: the topology's first)")
+    parser.add_argument("--sender", help="the member that writes (default: the group's first sender)")
+    parser.add_argument("--bytes", type=int, help="size of the buffer (default: the whole group window)")
+    parser.add_argument("--loss", type=float, default=1.0, metavar="PERCENT",
+                        help="lose this share of frames on every NIC uplink (default 1)")
+    parser.add_argument("--seed", type=int, default=2, help="seed of the buffer and of the loss (default 2: two frames lost)")
+    args = parser.parse_args(argv)
+    if not 0.0 <= args.loss < 100.0:
+        print(f"groupdemo: --loss must be at least 0 and below 100, got {args.loss}", file=sys.stderr)
+        return 2
+    try:
+        topo = topology.load(args.topology)
+        rack = Rack.build(topo, args.build_dir)
+    except (topology.TopologyError, PlanError, InstallError, FileNotFoundError) as exc:
+        print(f"groupdemo: {exc}", file=sys.stderr)
+        return 1
+    groups = rack.plan.groups
+    if not groups:
+        print(f"groupdemo: {args.topology} has no [[groups]]", file=sys.stderr)
+        return 1
+    name = args.group or next(iter(groups))
+    if name not in groups:
+        close = difflib.get_close_matches(name, list(groups), n=1, cutoff=0.5)
+        hint = f" (did you mean '{close[0]}'?)" if close else f"; its groups are {', '.join(groups)}"
+        print(f"groupdemo: --group: {args.topology} has no group '{name}'{hint}", file=sys.stderr)
+        return 1
+    group = groups[name]
+    senders = [acc.name for acc in group.senders]
+    sender = args.sender or senders[0]
+    if sender not in senders:
+        print(f"groupdemo: --sender: '{sender}' does not send to group '{name}'; its senders are "
+              f"{', '.join(senders)}", file=sys.stderr)
+        return 1
+    nbytes = group.size if args.bytes is None else args.bytes
+    if not 0 < nbytes <= group.size:
+        print(f"groupdemo: --bytes must be 1 .. {group.size} (the group window), got {nbytes}", file=sys.stderr)
+        return 2
+    return run(rack, group, sender, nbytes, args.loss / 100.0, args.seed)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
