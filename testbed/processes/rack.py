@@ -40,6 +40,7 @@ from testbed.processes.wiring import Wiring, WiringError, check_host, remove_sta
 HopObserver = Callable[[Hop], None]
 # every switch loads its program at once when the controller pushes them, on however few cores there are
 APPLY_TIMEOUT = 30.0
+MWR_FMTS = (0b010, 0b011)  # a TLP's fmt field (top 3 bits) for a memory write with a 3- or 4-DW header
 
 
 class RackError(RuntimeError):
@@ -58,6 +59,7 @@ class ProcessRack:
     uplinks: dict[str, str] = field(default_factory=dict)  # server -> its NIC's end of the uplink cable
     applied: list[str] = field(default_factory=list)  # the controller's one line per device
     timeouts: int = 0  # ACK timers fired during run()
+    strays: list[str] = field(default_factory=list)  # frames on a PCIe link that are no memory write, in hex
     _ports: list[VethPort] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -168,6 +170,8 @@ class ProcessRack:
             if observe is not None:
                 observe(Hop(nic_end, me, frame))
             with self._lock:
+                if not frame or frame[0] >> 5 not in MWR_FMTS:
+                    self.strays.append(f"{acc.spec.name}: {len(frame)} bytes {frame[:48].hex()}")
                 acc.receive(port, frame)
 
         return deliver
