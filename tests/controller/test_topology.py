@@ -136,3 +136,173 @@ def test_plan_refuses_a_window_over_the_mailbox() -> None:
     text = PAIR.replace('size = "4KiB"', 'size = "60KiB"')
     with pytest.raises(plan.PlanError, match=r"exports\[0\]: window .* overlaps its mailbox area"):
         plan.compute(topology.parse(text))
+
+
+# --- groups ------------------------------------------------------------------------------------------------------
+
+TRIO = PAIR + """
+[[servers]]
+name = "s3"
+nic_mac = "02:00:00:00:00:03"
+tor_port = 3
+  [[servers.accelerators]]
+  name = "a3"
+  id = 3
+  pcie_port = 1
+  memory = "64KiB"
+  [[servers.accelerators]]
+  name = "x3"
+  id = 7
+  pcie_port = 2
+  memory = "64KiB"
+[[groups]]
+name = "g"
+id = 5
+members = ["a1", "a2", "a3"]
+size = "8KiB"
+base = 0x4000
+senders = ["a1", "a2"]
+  [groups.bases]
+  a3 = 0x8000
+"""
+
+
+def test_group_fields() -> None:
+    (g,) = topology.parse(TRIO).groups
+    assert g == topology.Group("g", 5, ("a1", "a2", "a3"), 8192, 0x4000, ("a1", "a2"), (("a3", 0x8000),))
+    assert (g.base_of("a1"), g.base_of("a3")) == (0x4000, 0x8000)
+    (default,) = topology.parse(TRIO.replace('senders = ["a1", "a2"]\n', "")).groups
+    assert default.senders == ("a1", "a2", "a3")
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (('members = ["a1", "a2", "a3"]', 'members = ["a1", "a2", "a3", "x3"]'),
+         "groups[0].members: 'x3' and 'a3' are both on server 's3': a group has at most one member per server"),
+        (('members = ["a1", "a2", "a3"]', 'members = ["a1", "a2", "a2"]'), "groups[0].members: 'a2' is listed twice"),
+        (('members = ["a1", "a2", "a3"]', 'members = ["a1", "a4"]'),
+         "groups[0].members: no accelerator named 'a4'"),
+        (('senders = ["a1", "a2"]', 'senders = ["x3"]'),
+         "groups[0].senders: sender 'x3' shares server 's3' with member 'a3', which would never receive"),
+        (('senders = ["a1", "a2"]', 'senders = ["a1", "a1"]'), "groups[0].senders: a sender is listed twice"),
+        (("a3 = 0x8000", "a2 = 0x8000\nx3 = 0"), "groups[0].bases.x3: 'x3' is not a member of group 'g'"),
+        (("a3 = 0x8000", "a3 = 0xF000"), "groups[0].bases: group window [0xf000, 0x11000) is outside a3's memory"),
+        (("base = 0x4000\nsenders", "base = 0\nsenders"),
+         "groups[0].base: group window of 'a2' at 0x0 overlaps its window at 0x1000"),
+        (('size = "8KiB"\nbase', 'size = "0KiB"\nbase'), "groups[0].size: must be positive"),
+        (('name = "g"', 'name = "a3"'), "groups[0].name: the name 'a3' is already used by servers[2]"),
+        (("id = 5", "id = 256"), "groups[0].id: must be an integer in 1..255"),
+        (('base = 0x4000\nsenders', 'senders'), "groups[0].base: missing"),
+    ],
+)
+def test_group_mistakes_are_named(edit: tuple[str, str], message: str) -> None:
+    text = TRIO.replace(*edit, 1)
+    with pytest.raises(topology.TopologyError) as err:
+        topology.parse(text, source="rack.toml")
+    assert message in str(err.value)
+
+
+def test_a_second_group_is_checked_against_the_first() -> None:
+    second = '[[groups]]\nname = "h"\nid = 5\nmembers = ["a1", "a2"]\nsize = 256\nbase = 0xA000\n'
+    with pytest.raises(topology.TopologyError, match=r"groups\[1\]\.id: group id 5 is already group 'g'"):
+        topology.parse(TRIO + second)
+    overlapping = second.replace("id = 5", "id = 6").replace("0xA000", "0x5000")
+    with pytest.raises(topology.TopologyError, match=r"groups\[1\]\.base: group window of 'a1' at 0x5000 overlaps "
+                       r"its window of group 'g' at 0x4000"):
+        topology.parse(TRIO + overlapping)
+    with pytest.raises(topology.TopologyError, match=r"groups\[1\]\.name: the name 'g' is already used by groups\[0\]"):
+        topology.parse(TRIO + second.replace('name = "h"', 'name = "g"'))
+
+
+def test_plan_of_a_group() -> None:
+    p = plan.compute(topology.parse(TRIO))
+    g = p.groups["g"]
+    assert (g.wire_id, g.mac, g.tor_group, g.base, g.size) == (0x8005, "03:4a:53:80:00:05", 21, 0x4000, 8192)
+    assert [(m.accelerator.name, m.nic_mac, m.base) for m in g.members] == [
+        ("a1", "02:00:00:00:00:01", 0x4000), ("a2", "02:00:00:00:00:02", 0x4000), ("a3", "02:00:00:00:00:03", 0x8000)
+    ]
+    s1 = p.group_stream("a1", "g")
+    mailbox = 65536 - plan.MAILBOX_AREA
+    # a1 sends one unicast stream (0, slot 0): the group stream comes after it, with a slot per member
+    assert (s1.stream, s1.rewind_address, s1.prefix_len) == (1, plan.REWIND_BASE + 4, 64 - 13)
+    assert s1.local_base % 8192 == 0 and s1.local_base >= p.tx_window("a1", "a2").local_base + 4096
+    assert [(r.member.name, r.nic_mac, r.mailbox_address) for r in s1.receivers] == [
+        ("a2", "02:00:00:00:00:02", mailbox + 8), ("a3", "02:00:00:00:00:03", mailbox + 16)
+    ]
+    s2 = p.group_stream("a2", "g")
+    assert (s2.stream, [r.member.name for r in s2.receivers]) == (0, ["a1", "a3"])
+    assert s2.receivers[0].mailbox_address == mailbox
+    with pytest.raises(KeyError, match="'a3' does not send to group 'g'"):
+        p.group_stream("a3", "g")
+    # receiving: s2 has its unicast stream from a1 first, s3 only group streams, numbered in sender order
+    assert [(rx.src.name, rx.member.name, rx.stream, rx.local_base) for rx in p.nics["s2"].group_rx] == [
+        ("a1", "a2", 1, 0x4000)
+    ]
+    assert [(rx.src.name, rx.src_mac, rx.stream, rx.local_base) for rx in p.nics["s3"].group_rx] == [
+        ("a1", "02:00:00:00:00:01", 0, 0x8000), ("a2", "02:00:00:00:00:02", 1, 0x8000)
+    ]
+    assert p.tor.groups == ((21, (1, 2, 3)),)
+    assert p.tor.group_l2 == (("03:4a:53:80:00:05", 21),)
+
+
+def test_group_entries_on_the_sender_the_members_and_the_tor() -> None:
+    from controller import entries
+    from controller.entries import Entry, Match
+    from controller.protocol import constants as c
+
+    p = plan.compute(topology.parse(TRIO))
+    s1 = p.group_stream("a1", "g")
+    mailbox = 65536 - plan.MAILBOX_AREA
+    group_mac, wire = 0x03_4A_53_80_00_05, 0x8005
+    rows = entries.nic_config(p.nics["s1"]).entries
+    tx, ack = "NicIngress.tx_path.", "NicIngress.ack_path."
+    assert Entry(tx + "window", (Match("accel", 1), Match("addr", s1.local_base, 51)), tx + "to_peer",
+                 (("dst_mac", group_mac), ("dst", wire), ("window", wire), ("local_base", s1.local_base),
+                  ("remote_base", 0x4000), ("size", 8192), ("stream", 1), ("flags", c.FLAG_GROUP))) in rows
+    assert Entry(tx + "window", (Match("accel", 1), Match("addr", plan.REWIND_BASE + 4, 62)), tx + "rewind_window",
+                 (("local_base", plan.REWIND_BASE + 4), ("stream", 1))) in rows
+    group_mailboxes = [e for e in rows if e.table == ack + "mailbox" and e.match[2].value == wire]
+    assert group_mailboxes == [
+        Entry(ack + "mailbox", (Match("peer", peer), Match("accel", 1), Match("stream_dst", wire),
+                                Match("peer_mac", mac)), ack + "to_mailbox",
+              (("port", 1), ("addr", slot), ("requester_id", plan.NIC_REQUESTER_ID), ("stream", 1)))
+        for peer, mac, slot in ((2, 0x02_00_00_00_00_02, mailbox + 8), (3, 0x02_00_00_00_00_03, mailbox + 16))
+    ]
+    rx = "NicIngress.rx_path."
+    member = entries.nic_config(p.nics["s3"]).entries
+    for src, mac, stream in ((1, 0x02_00_00_00_00_01, 0), (2, 0x02_00_00_00_00_02, 1)):
+        assert Entry(rx + "peer", (Match("src", src), Match("dst", wire), Match("src_mac", mac)), rx + "accept_stream",
+                     (("stream", stream), ("accel", 3), ("port", 1), ("ack_group", plan.ACK_GROUP_BASE + 3),
+                      ("nic_mac", 0x02_00_00_00_00_03))) in member
+        assert Entry(rx + "window", (Match("src", src), Match("accel", 3), Match("window", wire)), rx + "exported",
+                     (("base", 0x4000), ("size", 8192), ("local_base", 0x8000))) in member
+    assert not any(e.table == rx + "peer" and e.match[0].value == 3 for e in entries.nic_config(p.nics["s1"]).entries)
+    tor = entries.tor_config(p.tor)
+    l2 = "TorIngress.l2_forward."
+    assert Entry(l2 + "l2", (Match("dst_mac", group_mac),), l2 + "multicast", (("group", 21),)) in tor.entries
+    assert entries.McGroup(21, ((1, 0), (2, 0), (3, 0))) in tor.groups
+
+
+def test_plan_refuses_a_group_window_over_the_mailbox() -> None:
+    text = TRIO.replace("a3 = 0x8000", "a3 = 0xE000")
+    with pytest.raises(plan.PlanError, match=r"group 'g': window \[0xe000, 0x10000\) of 'a3' overlaps its mailbox"):
+        plan.compute(topology.parse(text))
+
+
+def test_adding_a_group_moves_no_unicast_stream() -> None:
+    without = plan.compute(topology.parse(PAIR))
+    with_group = plan.compute(topology.parse(TRIO))
+    assert without.tx_stream("a1", "a2") == with_group.tx_stream("a1", "a2")
+    assert without.nics["s2"].rx_streams == with_group.nics["s2"].rx_streams
+
+
+def test_rack8_group_fits_the_nic_tables() -> None:
+    from controller import entries
+
+    p = plan.compute(topology.load(ROOT / "topologies" / "rack8.toml"))
+    for nic in p.nics.values():
+        config = entries.nic_config(nic)
+        mailboxes = [e for e in config.entries if e.table.endswith("mailbox")]
+        assert len(mailboxes) == 14  # 7 unicast streams, 7 members of the group: MAILBOX_TABLE_SIZE is 64
+        assert len(nic.group_tx) == 1 and len(nic.group_rx) == 7
