@@ -49,6 +49,7 @@ class V1ModelFlow:
         self.trace: Trace | None = None
         self._pkt_id = 0
         self._t0 = time.monotonic()
+        self._fast_slots: tuple[Program, tuple[int, ...]] | None = None  # the fast path's slots
 
     def _new_phv(self, prog: Program, data: bytes, copy: int) -> PHV:
         p = prog.layout.template[:]
@@ -77,14 +78,49 @@ class V1ModelFlow:
         copy: no clone, resubmit, multicast or recirculation), its egress and deparser without the
         queues; the first time a packet needs more, the generic flow takes over where it stands,
         so every packet sees the same steps in the same order as in `_drain`."""
-        sm = prog.std
+        cached = self._fast_slots
+        if cached is None or cached[0] is not prog:
+            sm = prog.std
+            cached = self._fast_slots = (
+                prog,
+                (
+                    sm.ingress_port,
+                    sm.packet_length,
+                    sm.instance_type,
+                    sm.ingress_global_timestamp,
+                    sm.mcast_grp,
+                    sm.egress_spec,
+                    sm.priority,
+                    sm.enq_timestamp,
+                    sm.enq_qdepth,
+                    sm.egress_port,
+                    sm.egress_global_timestamp,
+                    sm.deq_timedelta,
+                    sm.deq_qdepth,
+                ),
+            )
+        (
+            s_ingress_port,
+            s_packet_length,
+            s_instance_type,
+            s_ingress_ts,
+            s_mcast_grp,
+            s_egress_spec,
+            s_priority,
+            s_enq_ts,
+            s_enq_qdepth,
+            s_egress_port,
+            s_egress_ts,
+            s_deq_timedelta,
+            s_deq_qdepth,
+        ) = cached[1]
         p = prog.layout.template[:]
         pkt = Pkt(frame, self._pkt_id, 0)
         p[0] = pkt
-        p[sm.ingress_port] = port
-        p[sm.packet_length] = len(frame)
-        p[sm.instance_type] = INSTANCE_NORMAL
-        p[sm.ingress_global_timestamp] = int((time.monotonic() - self._t0) * 1e6)
+        p[s_ingress_port] = port
+        p[s_packet_length] = len(frame)
+        p[s_instance_type] = INSTANCE_NORMAL
+        p[s_ingress_ts] = int((time.monotonic() - self._t0) * 1e6)
         try:
             parser = prog.parser
             if parser is not None:
@@ -97,7 +133,7 @@ class V1ModelFlow:
                 prog.ingress.run(p)
         except (PacketAbort, ParserException):
             return []
-        if pkt.clone_session >= 0 or pkt.resubmit_fl >= 0 or p[sm.mcast_grp]:
+        if pkt.clone_session >= 0 or pkt.resubmit_fl >= 0 or p[s_mcast_grp]:
             ingress_q: IngressQueue = deque()
             egress_q: list[tuple[PHV, int]] = []
             outs: list[tuple[int, bytes]] = []
@@ -107,23 +143,23 @@ class V1ModelFlow:
         if pkt.digest:
             name, elems = prog.learn_lists[pkt.digest]
             digests.append((name, tuple(p[slot] for slot, _ in elems)))
-        spec = p[sm.egress_spec]
+        spec = p[s_egress_spec]
         if spec == DROP_PORT:
             return []
         # _enqueue and the set-up of _egress, for a queue that holds this copy only
-        if p[sm.priority] >= self.priority_queues:
+        if p[s_priority] >= self.priority_queues:
             return []
-        p[sm.enq_timestamp] = enq = int((time.monotonic() - self._t0) * 1e6) & 0xFFFFFFFF
-        p[sm.enq_qdepth] = 0
+        p[s_enq_ts] = enq = int((time.monotonic() - self._t0) * 1e6) & 0xFFFFFFFF
+        p[s_enq_qdepth] = 0
         pkt.clone_fl = 0
         pkt.digest = 0
-        p[sm.egress_port] = spec
-        p[sm.egress_spec] = prog.egress_spec_start
-        p[sm.packet_length] = pkt.length
+        p[s_egress_port] = spec
+        p[s_egress_spec] = prog.egress_spec_start
+        p[s_packet_length] = pkt.length
         now = int((time.monotonic() - self._t0) * 1e6)
-        p[sm.egress_global_timestamp] = now
-        p[sm.deq_timedelta] = (now - enq) & 0xFFFFFFFF
-        p[sm.deq_qdepth] = 0
+        p[s_egress_ts] = now
+        p[s_deq_timedelta] = (now - enq) & 0xFFFFFFFF
+        p[s_deq_qdepth] = 0
         if prog.egress is not None:
             try:
                 prog.egress.run(p)
@@ -136,7 +172,7 @@ class V1ModelFlow:
             self._end_egress(prog, p, spec, ingress_q, egress_q, outs)
             self._drain(prog, ingress_q, egress_q, outs, digests, 2, 1)
             return outs
-        if p[sm.egress_spec] == DROP_PORT:
+        if p[s_egress_spec] == DROP_PORT:
             return []
         data = self._deparse(prog, p)
         if data is None:
