@@ -6,8 +6,9 @@ second one exports to it, waits until every write is acknowledged (firing the AC
 moves for a second) or the deadline passes, prints the hops seen on the cables, the counters read over
 P4Runtime and the bytes as they landed, and checks them exactly as the in-process demo does.
 
-No frame is lost on purpose unless `--loss PERCENT` is given: that puts `tc netem` loss on every NIC
-uplink, when the kernel has netem (sch_netem); otherwise the run says so and goes on without loss.
+No frame is lost on purpose unless `--loss PERCENT` is given: then every uplink runs through a relay in
+this process (`relay.LossyRelay`) that loses that share of the frames from the NIC to the ToR, seeded, so
+the NACKs and go-back-N show up on real switches too.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import contextlib
 import logging
 import random
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -47,7 +47,8 @@ class HopPrinter:
         self.last = time.monotonic()
         pcie = hop.src[0] in self.accelerators or hop.dst[0] in self.accelerators
         link = f"{hop.src[0]}:{hop.src[1]} -> {hop.dst[0]}:{hop.dst[1]}"
-        print(f"  [{self.count:3}] {link:<28} {demo.describe(hop.frame, pcie)}", flush=True)
+        mark = "  LOST" if hop.dropped else ""
+        print(f"  [{self.count:3}] {link:<28} {demo.describe(hop.frame, pcie)}{mark}", flush=True)
         if self.verbose and not pcie:
             from scapy.layers.l2 import Ether
 
@@ -58,19 +59,6 @@ class HopPrinter:
         end = time.monotonic() + limit
         while time.monotonic() < end and time.monotonic() - self.last < quiet:
             time.sleep(0.05)
-
-
-def add_loss(rack: ProcessRack, percent: float) -> str | None:
-    """netem loss on every NIC uplink; returns why not, when the kernel or `tc` cannot do it."""
-    for ifname in rack.uplinks.values():
-        try:
-            result = subprocess.run(["tc", "qdisc", "add", "dev", ifname, "root", "netem", "loss", f"{percent}%"],
-                                    capture_output=True, text=True, check=False)
-        except OSError as exc:
-            return f"cannot run tc ({exc.strerror or exc})"
-        if result.returncode != 0:
-            return f"tc netem on {ifname}: {result.stderr.strip() or result.returncode}"
-    return None
 
 
 @contextlib.contextmanager
@@ -124,13 +112,11 @@ def run(args: argparse.Namespace) -> int:
           f"process per device on veth cables (logs in {workdir})")
     try:
         with sigterm_as_exit(), ProcessRack.build(
-            topo, args.build_dir, target=args.target, workdir=workdir, on_hop=observer
+            topo, args.build_dir, target=args.target, workdir=workdir, on_hop=observer, loss=args.loss / 100
         ) as rack:
             print("controller (P4Runtime):\n  " + "\n  ".join(rack.applied))
             if args.loss:
-                why = add_loss(rack, args.loss)
-                print(f"loss: {args.loss:g}% on every NIC uplink (tc netem)" if why is None
-                      else f"loss: not injected ({why}); running without loss")
+                print(f"loss: {args.loss:g}% of the frames from each NIC to the ToR, lost in a relay on the uplink")
             if args.all_to_all:
                 return all_to_all(rack, args)
             return _write_and_check(rack, args, src, dst, printer)
@@ -152,8 +138,9 @@ def _write_and_check(rack: ProcessRack, args: argparse.Namespace, src: str, dst:
     acked = rack.run(deadline=args.deadline)
     printer.wait_quiet()
     state = "all acknowledged" if acked else f"not all acknowledged after {args.deadline:g} s"
-    print(f"\n{src} issued {tlps} memory writes, {state}; {printer.count} frames seen on the cables, "
-          f"{rack.timeouts} ACK timeouts\n\ncounters (read over P4Runtime):")
+    lost = sum(relay.lost for relay in rack.relays)
+    print(f"\n{src} issued {tlps} memory writes, {state}; {printer.count} frames seen on the cables "
+          f"({lost} lost), {rack.timeouts} ACK timeouts\n\ncounters (read over P4Runtime):")
     print("\n".join(f"  {line}" for line in rack.counter_lines(args.build_dir)))
     landed = bytes(rack.accelerators[dst].memory[window.remote_base : window.remote_base + size])
     print(f"\n{dst}'s memory at {window.remote_base:#x}:\n{demo.hexdump(landed, window.remote_base)}")
@@ -183,8 +170,9 @@ def all_to_all(rack: ProcessRack, args: argparse.Namespace, seed: int = 1) -> in
     acked = rack.run(deadline=args.deadline)
     elapsed = time.monotonic() - started
     state = "all acknowledged" if acked else f"not all acknowledged after {args.deadline:g} s"
+    lost = sum(relay.lost for relay in rack.relays)
     print(f"\n{writes} memory writes all to all into {len(rack.topology.exports)} windows, {state} in "
-          f"{elapsed:.2f} s ({rack.timeouts} ACK timeouts)")
+          f"{elapsed:.2f} s ({lost} frames lost, {rack.timeouts} ACK timeouts)")
     problems = [v for acc in rack.accelerators.values() for v in acc.violations] + strays(rack)
     for name, acc in rack.accelerators.items():
         end = len(acc.memory) - MAILBOX_AREA

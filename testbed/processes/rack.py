@@ -5,7 +5,8 @@
         rack.run(deadline=20.0)
 
 Every cable is a veth pair (`wiring.Wiring`): a NIC's uplink to its ToR port, and an accelerator's PCIe
-link to its NIC's PCIe port. The switches (`switches.py`) bind the switch ends and start empty; the
+link to its NIC's PCIe port (with `loss`, an uplink is two cables joined by a `relay.LossyRelay` in
+this process). The switches (`switches.py`) bind the switch ends and start empty; the
 controller (`controller.runtime.apply`) pushes the programs and every entry over P4Runtime, exactly as an
 operator's `jetstream-ctl apply` would. Each accelerator emulator sends and receives raw TLPs on the other
 end of its PCIe cable through an AF_PACKET socket (`softp4.switch.ports.VethPort`: outgoing frames
@@ -34,6 +35,7 @@ from softp4.switch.ports import PortError, VethPort
 from testbed.accelerator import Accelerator
 from testbed.fabric import End, Hop
 from testbed.processes import switches
+from testbed.processes.relay import LossyRelay
 from testbed.processes.switches import SwitchProcess, SwitchSpec, SwitchStartError
 from testbed.processes.wiring import Wiring, WiringError, check_host, remove_stale
 
@@ -56,7 +58,7 @@ class ProcessRack:
     wiring: Wiring = field(default_factory=Wiring)
     switches: dict[str, SwitchProcess] = field(default_factory=dict)  # by device name (server or ToR)
     accelerators: dict[str, Accelerator] = field(default_factory=dict)
-    uplinks: dict[str, str] = field(default_factory=dict)  # server -> its NIC's end of the uplink cable
+    relays: list[LossyRelay] = field(default_factory=list)  # one per uplink when frames are lost on purpose
     applied: list[str] = field(default_factory=list)  # the controller's one line per device
     timeouts: int = 0  # ACK timers fired during run()
     strays: list[str] = field(default_factory=list)  # frames on a PCIe link that are no memory write, in hex
@@ -72,24 +74,32 @@ class ProcessRack:
         target: str = "softp4",
         workdir: str | Path,
         on_hop: HopObserver | None = None,
+        loss: float = 0.0,
+        seed: int = 1,
     ) -> ProcessRack:
-        """Cable, start, program and attach everything; on any failure, undo all of it and raise RackError."""
+        """Cable, start, program and attach everything; on any failure, undo all of it and raise RackError.
+
+        With `loss` (a probability), every uplink runs through a `LossyRelay` that loses that share of the
+        frames from the NIC to the ToR (seeded with `seed`, then one more per uplink)."""
         problem = check_host()
         if problem is not None:
             raise RackError(problem)
         workdir = Path(workdir)
         workdir.mkdir(parents=True, exist_ok=True)
         remove_stale()
+        if not 0 <= loss <= 1:
+            raise RackError(f"loss {loss}: expected a probability from 0 to 1")
         rack = cls(topo, compute(topo), target, workdir)
         try:
-            rack._bring_up(Path(build_dir), on_hop)
+            rack._bring_up(Path(build_dir), on_hop, loss, seed)
         except BaseException:
             rack.close()
             raise
         return rack
 
-    def _bring_up(self, build_dir: Path, on_hop: HopObserver | None) -> None:
+    def _bring_up(self, build_dir: Path, on_hop: HopObserver | None, loss: float, seed: int) -> None:
         topo = self.topology
+        observe = _serialised(on_hop) if on_hop is not None else None
         if topo.tor_name in {server.name for server in topo.servers}:
             raise RackError(f"topology '{topo.name}': server '{topo.tor_name}' has the ToR's name; rename one")
         tor = SwitchSpec(topo.tor_name, priority_queues=8)  # PRIO_JS is 7: 8 queues per port
@@ -105,10 +115,17 @@ class ProcessRack:
                 nic = SwitchSpec(server.name)
                 specs.append(nic)
                 nic_end, tor_end = (f"{server.name}.nic", c.NIC_UPLINK_PORT), (topo.tor_name, server.tor_port)
-                uplink = self.wiring.cable(f"{nic_end[0]}:{nic_end[1]} - {tor_end[0]}:{tor_end[1]}")
-                nic.ports[c.NIC_UPLINK_PORT], tor.ports[server.tor_port] = uplink.a, uplink.b
-                self.uplinks[server.name] = uplink.a
-                taps += [(uplink.a, tor_end, nic_end), (uplink.b, nic_end, tor_end)]
+                if loss:
+                    to_relay = self.wiring.cable(f"{nic_end[0]}:{nic_end[1]} - relay")
+                    from_relay = self.wiring.cable(f"relay - {tor_end[0]}:{tor_end[1]}")
+                    nic_if, tor_if = to_relay.a, from_relay.b
+                    self.relays.append(LossyRelay(to_relay.b, from_relay.a, loss, seed + len(self.relays),
+                                                  _lost(nic_end, tor_end, observe)))
+                else:
+                    uplink = self.wiring.cable(f"{nic_end[0]}:{nic_end[1]} - {tor_end[0]}:{tor_end[1]}")
+                    nic_if, tor_if = uplink.a, uplink.b
+                nic.ports[c.NIC_UPLINK_PORT], tor.ports[server.tor_port] = nic_if, tor_if
+                taps += [(nic_if, tor_end, nic_end), (tor_if, nic_end, tor_end)]
                 for acc in server.accelerators:
                     nic_pcie = (nic_end[0], acc.pcie_port)
                     link = self.wiring.cable(f"{nic_pcie[0]}:{nic_pcie[1]} - {acc.name}")
@@ -118,6 +135,11 @@ class ProcessRack:
         except WiringError as exc:
             raise RackError(f"cabling: {exc}") from None
         try:
+            for relay in self.relays:
+                relay.start()
+        except PortError as exc:
+            raise RackError(f"relay: {exc}") from None
+        try:
             for spec in specs:
                 self.switches[spec.name] = switches.start(self.target, spec, self.workdir, bmv2)
             for switch in self.switches.values():
@@ -125,7 +147,7 @@ class ProcessRack:
         except SwitchStartError as exc:
             raise RackError(str(exc)) from None
         self._program(build_dir)
-        self._attach(pcie, taps, on_hop)
+        self._attach(pcie, taps, observe)
 
     def devices(self) -> list[DeviceAddress]:
         return [DeviceAddress(name, sw.grpc_addr, switches.DEVICE_ID) for name, sw in self.switches.items()]
@@ -142,8 +164,7 @@ class ProcessRack:
         self.applied = [outcome.result.summary() for outcome in outcomes]
 
     def _attach(self, pcie: dict[str, tuple[str, End]], taps: list[tuple[str, End, End]],
-                on_hop: HopObserver | None) -> None:
-        observe = _serialised(on_hop) if on_hop is not None else None
+                observe: HopObserver | None) -> None:
         try:
             for server in self.topology.servers:
                 streams = self.plan.nics[server.name].tx_streams
@@ -229,6 +250,8 @@ class ProcessRack:
         for port in self._ports:
             port.close()
         self._ports.clear()
+        for relay in self.relays:
+            relay.close()
         for switch in self.switches.values():
             switch.stop()
         return self.wiring.close()
@@ -249,6 +272,16 @@ def _serialised(observer: HopObserver) -> HopObserver:
             observer(hop)
 
     return observe
+
+
+def _lost(src: End, dst: End, observe: HopObserver | None) -> Callable[[bytes], None] | None:
+    if observe is None:
+        return None
+
+    def lost(frame: bytes) -> None:
+        observe(Hop(src, dst, frame, dropped=True))
+
+    return lost
 
 
 def _tapper(src: End, dst: End, observe: HopObserver) -> Callable[[int, bytes], None]:
