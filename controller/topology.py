@@ -315,8 +315,9 @@ def parse(text: str, source: str = "<topology>") -> Topology:
                 )
         if len(set(senders)) != len(senders):
             grp.fail("a sender is listed twice", "senders")
-        if not any(m != s for s in senders for m in members):
-            grp.fail("no sender has a member other than itself to write to", "senders")
+        for sender in senders:
+            if not any(m != sender for m in members):
+                grp.fail(f"sender '{sender}' has no member other than itself to write to", "senders")
         bases_table = _Reader(source, f"{grp.where}.bases", grp.get("bases", {}))
         bases: list[tuple[str, int]] = []
         for member in bases_table.table:

@@ -126,7 +126,8 @@ class GroupGoBackNSender:
             raise ValueError("a group stream needs at least one member")
         self.kept: deque[KeptWrite] = deque()
         self.rewinds = 0
-        self.ignored: list[str] = []  # messages that matched nothing (unknown member, stale or bogus numbers)
+        self.ignored = 0  # messages that matched nothing (unknown member, stale or bogus numbers) ...
+        self.ignored_why: deque[str] = deque(maxlen=16)  # ... and why, for the latest of them
         self._resent: tuple[int, int] | None = None  # [from, to) re-sent by the last rewind
 
     def issue(self, tlp: Packet | bytes) -> bytes:
@@ -166,11 +167,9 @@ class GroupGoBackNSender:
         """Handle one member's ACK (it has everything before `seq`) or NACK (it expects `seq`)."""
         member, seq = int(msg.peer), int(msg.seq)
         if member not in self.acked:
-            self.ignored.append(f"message from {member}, which is not a member of this stream")
-            return []
+            return self._ignore(f"message from {member}, which is not a member of this stream")
         if not self._in_flight(seq) or seq_diff(seq, self.acked[member]) < 0:
-            self.ignored.append(f"{MSG_NAMES.get(int(msg.msg_type), '?')} {seq} from {member}: stale or unknown number")
-            return []
+            return self._ignore(f"{MSG_NAMES.get(int(msg.msg_type), '?')} {seq} from {member}: stale or unknown number")
         self.acked[member] = seq
         self._free()
         if msg.msg_type != c.MSG_NACK or seq == self.next_seq:
@@ -180,6 +179,11 @@ class GroupGoBackNSender:
             if seq_diff(seq, start) >= 0 and seq_diff(seq, end) < 0:
                 return []  # the last rewind re-sent it already
         return self._go_back(seq)
+
+    def _ignore(self, why: str) -> list[bytes]:
+        self.ignored += 1
+        self.ignored_why.append(why)
+        return []
 
     def on_timeout(self) -> list[bytes]:
         """No ACK for too long: re-issue everything kept, from the oldest, to every member."""

@@ -186,6 +186,8 @@ def test_group_fields() -> None:
         (('senders = ["a1", "a2"]', 'senders = ["x3"]'),
          "groups[0].senders: sender 'x3' shares server 's3' with member 'a3', which would never receive"),
         (('senders = ["a1", "a2"]', 'senders = ["a1", "a1"]'), "groups[0].senders: a sender is listed twice"),
+        (('members = ["a1", "a2", "a3"]', 'members = ["a1"]'),
+         "groups[0].senders: sender 'a1' has no member other than itself to write to"),
         (("a3 = 0x8000", "a2 = 0x8000\nx3 = 0"), "groups[0].bases.x3: 'x3' is not a member of group 'g'"),
         (("a3 = 0x8000", "a3 = 0xF000"), "groups[0].bases: group window [0xf000, 0x11000) is outside a3's memory"),
         (("base = 0x4000\nsenders", "base = 0\nsenders"),
