@@ -8,6 +8,7 @@ unless `--sender`) write a buffer into the group window, with frames lost at ran
 (`--loss`, 1% by default), so members NACK on their own and the sender goes back for all of them. It then
 checks every member's memory byte for byte, that no byte landed anywhere else (in any accelerator), that
 the sender holds no unacknowledged write and that no emulator saw a violation; exit 1 on any error.
+`--all-gather` has every sender write its own slice of the window at once instead.
 """
 
 from __future__ import annotations
@@ -38,32 +39,72 @@ def join_groups(rack: Rack) -> None:
 def verify_group_write(rack: Rack, group: GroupPlan, sender: str, offset: int, data: bytes) -> list[str]:
     """Everything wrong after `sender` wrote `data` at `offset` of `group`'s window: a member missing a byte,
     a byte anywhere else, an unacknowledged write, a violation seen by an emulator."""
+    return verify_group_writes(rack, group, [(sender, offset, data)])
+
+
+def verify_group_writes(rack: Rack, group: GroupPlan, writes: list[tuple[str, int, bytes]]) -> list[str]:
+    """As `verify_group_write`, for several (sender, offset, data) writes to the group (at distinct offsets)."""
     problems = [v for acc in rack.accelerators.values() for v in acc.violations]
     members = {m.accelerator.name: m for m in group.members}
     for name, acc in rack.accelerators.items():
         expected = bytearray(len(acc.memory))
-        if name in members and name != sender:
+        wrong = False
+        for sender, offset, data in writes:
+            if name not in members or name == sender:
+                continue
             at = members[name].base + offset
             expected[at : at + len(data)] = data
             landed = bytes(acc.memory[at : at + len(data)])
             if landed != data:
                 first = next(i for i in range(len(data)) if landed[i] != data[i])
                 problems.append(f"{name}: byte {at + first:#x} is {landed[first]:#04x}, expected {data[first]:#04x}")
-                continue
+                wrong = True
         end = len(acc.memory) - MAILBOX_AREA  # the mailbox slots hold ACKs and NACKs
-        if acc.memory[:end] != expected[:end]:
+        if not wrong and acc.memory[:end] != expected[:end]:
             first = next(i for i in range(end) if acc.memory[i] != expected[i])
             problems.append(f"{name}: byte {first:#x} was written ({acc.memory[first]:#04x}) outside the group write")
-    if rack.accelerators[sender].unacked():
-        behind = rack.accelerators[sender].group_senders[group.name].behind()
-        waiting = ", ".join(f"{member}: {n}" for member, n in sorted(behind.items()) if n)
-        problems.append(f"{sender} still has {rack.accelerators[sender].unacked()} unacknowledged writes ({waiting})")
+    for sender in dict.fromkeys(sender for sender, _, _ in writes):
+        acc = rack.accelerators[sender]
+        if acc.unacked():
+            behind = acc.group_senders[group.name].behind()
+            waiting = ", ".join(f"{member}: {n}" for member, n in sorted(behind.items()) if n)
+            problems.append(f"{sender} still has {acc.unacked()} unacknowledged writes ({waiting})")
     return problems
 
 
-def run(rack: Rack, group: GroupPlan, sender: str, nbytes: int, loss: float, seed: int) -> int:
+def all_gather(rack: Rack, group: GroupPlan, loss: float, seed: int) -> int:
+    """Every sender writes its own slice of the group window at once; every member gathers the others'."""
     rng = random.Random(seed)
-    hops = [0, 0]  # delivered, lost
+    hops = _lossy(rack, loss, rng)
+    join_groups(rack)
+    share = group.size // len(group.senders) & ~3
+    writes = []
+    tlps = 0
+    for i, src in enumerate(group.senders):
+        data = rng.randbytes(share)
+        tlps += rack.accelerators[src.name].write(
+            group.name, rack.plan.group_stream(src.name, group.name).local_base + i * share, data
+        )
+        writes.append((src.name, i * share, data))
+    rack.run(max_timeouts=200)
+    rewinds = sum(rack.accelerators[src.name].group_senders[group.name].rewinds for src in group.senders)
+    print(f"topology '{rack.topology.name}': group '{group.name}' (id {group.id}, MAC {group.mac}, "
+          f"ToR group {group.tor_group}) of {len(group.members)} members")
+    print(f"all-gather: {len(group.senders)} senders wrote {share} bytes each at once, {tlps} memory writes")
+    print(f"{hops[0]} hops delivered, {hops[1]} frames lost ({loss:.1%} loss on every NIC uplink); "
+          f"{rewinds} rewinds")
+    problems = verify_group_writes(rack, group, writes)
+    if problems:
+        print("\nFAILED:\n  " + "\n  ".join(problems[:20]))
+        return 1
+    print("\nOK: every member holds every other sender's slice, exactly once and in order, and nothing else "
+          "was touched")
+    return 0
+
+
+def _lossy(rack: Rack, loss: float, rng: random.Random) -> list[int]:
+    """Lose `loss` of the frames on every NIC uplink; returns [delivered, lost], counted as the rack runs."""
+    hops = [0, 0]
 
     def count(hop: Hop) -> None:
         hops[hop.dropped] += 1
@@ -71,6 +112,12 @@ def run(rack: Rack, group: GroupPlan, sender: str, nbytes: int, loss: float, see
     rack.fabric.observers.append(count)
     for server in rack.topology.servers:
         rack.fabric.drop_when((f"{server.name}.nic", c.NIC_UPLINK_PORT), lambda hop: rng.random() < loss)
+    return hops
+
+
+def run(rack: Rack, group: GroupPlan, sender: str, nbytes: int, loss: float, seed: int) -> int:
+    rng = random.Random(seed)
+    hops = _lossy(rack, loss, rng)
     join_groups(rack)
     stream = rack.plan.group_stream(sender, group.name)
     data = rng.randbytes(nbytes)
@@ -104,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--group", help="the group to write to (default: the topology's first)")
     parser.add_argument("--sender", help="the member that writes (default: the group's first sender)")
     parser.add_argument("--bytes", type=int, help="size of the buffer (default: the whole group window)")
+    parser.add_argument("--all-gather", action="store_true",
+                        help="every sender writes its own slice of the group window at once instead")
     parser.add_argument("--loss", type=float, default=1.0, metavar="PERCENT",
                         help="lose this share of frames on every NIC uplink (default 1)")
     parser.add_argument("--seed", type=int, default=3,
@@ -129,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"groupdemo: --group: {args.topology} has no group '{name}'{hint}", file=sys.stderr)
         return 1
     group = groups[name]
+    if args.all_gather:
+        return all_gather(rack, group, args.loss / 100.0, args.seed)
     senders = [acc.name for acc in group.senders]
     sender = args.sender or senders[0]
     if sender not in senders:

@@ -248,6 +248,14 @@ def test_groupdemo_on_rack8_repairs_loss(build_dir: Path, capsys: pytest.Capture
     assert "OK: all 16384 bytes landed exactly once, in order, in each of the 7 members" in out
 
 
+def test_groupdemo_all_gather_on_rack8(build_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = groupdemo.main(["--build-dir", str(build_dir), "--topology", str(RACK8), "--all-gather", "--loss", "2"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "all-gather: 8 senders wrote 2048 bytes each at once, 64 memory writes" in out
+    assert "OK: every member holds every other sender's slice" in out
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
