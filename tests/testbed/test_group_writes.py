@@ -146,6 +146,15 @@ tor_port = 3
   id = 3
   pcie_port = 1
   memory = "64KiB"
+[[servers]]
+name = "s4"
+nic_mac = "02:00:00:00:00:04"
+tor_port = 4
+  [[servers.accelerators]]
+  name = "a4"
+  id = 4
+  pcie_port = 1
+  memory = "64KiB"
 [[exports]]
 owner = "a2"
 base = 0x1000
@@ -155,6 +164,7 @@ peers = ["a1"]
 name = "g"
 id = 4
 members = ["a1", "a2", "a3"]
+senders = ["a1", "a2", "a3", "a4"]
 size = "8KiB"
 base = 0x4000
   [groups.bases]
@@ -212,6 +222,19 @@ def test_all_members_gather_at_once_under_loss(programs: tuple[Artifacts, Artifa
         assert acc.unacked() == 0 and acc.violations == []
     gaps = sum(nic.counter("NicIngress.accounting.drops", c.DROP_GAP)[1] for nic in rack.nics.values())
     assert gaps > 0
+
+
+def test_a_sender_outside_the_group_reaches_every_member(programs: tuple[Artifacts, Artifacts]) -> None:
+    rack = trio(programs)
+    data = bytes(range(256)) * 2
+    rack.accelerators["a4"].write("g", rack.plan.group_stream("a4", "g").local_base + 0x1000, data)
+    rack.run()
+    assert groupdemo.verify_group_write(rack, rack.plan.groups["g"], "a4", 0x1000, data) == []
+    assert bytes(rack.accelerators["a1"].memory[0x5000:0x5200]) == data
+    assert bytes(rack.accelerators["a3"].memory[0x9000:0x9200]) == data
+    assert rack.accelerators["a4"].group_senders["g"].acked == {1: 2, 2: 2, 3: 2}
+    # the ToR's group holds the members' ports only: a4's NIC is sent nothing but the ACKs
+    assert rack.plan.tor.groups == ((16 + 4, (1, 2, 3)),)
 
 
 def test_a_write_past_the_group_window_lands_nowhere(programs: tuple[Artifacts, Artifacts]) -> None:
