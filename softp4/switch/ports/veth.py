@@ -119,10 +119,6 @@ class VethPort:
         sock.setblocking(False)
         wake_r, wake_w = os.pipe()
         self._wake = wake_w
-        poller = select.poll()  # built once: no per-wait lists as select.select() makes
-        poller.register(sock.fileno(), select.POLLIN)
-        poller.register(wake_r, select.POLLIN)
-        poll_ms = int(POLL_SECONDS * 1000)
 
         def run() -> None:
             port = self.port
@@ -131,7 +127,7 @@ class VethPort:
                     try:
                         frame, ancillary, _, address = sock.recvmsg(RECV_SIZE, ANCILLARY_SIZE)
                     except BlockingIOError:
-                        poller.poll(poll_ms)
+                        select.select([sock.fileno(), wake_r], [], [], POLL_SECONDS)
                         continue
                     except OSError as exc:
                         if not self._stop.is_set():
