@@ -46,18 +46,23 @@ class Accelerator:
         for stream in streams:
             self.add_stream(stream)
 
-    def add_stream(self, stream: TxStream | GroupTxStream) -> None:
-        """Send on `stream` from now on (a stream of this accelerator's NIC, with `src` this accelerator)."""
+    def add_stream(self, stream: TxStream | GroupTxStream, first_seq: int = 0) -> None:
+        """Send on `stream` from now on (a stream of this accelerator's NIC, with `src` this accelerator), whose
+        next sequence number on the NIC is `first_seq`."""
         if stream.src.name != self.spec.name:
             raise ValueError(f"stream {stream.stream} is sent by '{stream.src.name}', not by '{self.spec.name}'")
         if isinstance(stream, GroupTxStream):
             members = [receiver.member.id for receiver in stream.receivers]
-            sender = GroupGoBackNSender(stream.rewind_address, members, requester_id=self.requester_id)
+            sender = GroupGoBackNSender(
+                stream.rewind_address, members, first_seq=first_seq, requester_id=self.requester_id
+            )
             self.group_senders[stream.group.name] = sender
             for receiver in stream.receivers:
                 self.group_slots[receiver.mailbox_address] = (sender, receiver.member.id)
             return
-        self.senders[stream.mailbox_address] = GoBackNSender(stream.rewind_address, requester_id=self.requester_id)
+        self.senders[stream.mailbox_address] = GoBackNSender(
+            stream.rewind_address, first_seq=first_seq, requester_id=self.requester_id
+        )
         self.stream_of[stream.dst.name] = stream
 
     def _sender_for(self, dst: str) -> GoBackNSender | GroupGoBackNSender:

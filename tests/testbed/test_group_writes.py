@@ -237,6 +237,26 @@ def test_a_sender_outside_the_group_reaches_every_member(programs: tuple[Artifac
     assert rack.plan.tor.groups == ((16 + 4, (1, 2, 3)),)
 
 
+def test_group_sequence_numbers_wrap_under_loss(programs: tuple[Artifacts, Artifacts]) -> None:
+    nic, tor = programs
+    rack = Rack.build(topology.parse(TRIO), nic=nic, tor=tor)
+    start = 0xFFF0
+    stream = rack.plan.group_stream("a1", "g")
+    rack.nics["s1"].switch.register_write("NicIngress.tx_path.next_seq", stream.stream, start)
+    for server in ("s2", "s3"):
+        (rx,) = [r for r in rack.plan.nics[server].group_rx if r.src.name == "a1"]
+        rack.nics[server].switch.register_write("NicIngress.rx_path.expected", rx.stream, start)
+    rack.accelerators["a1"].add_stream(stream, first_seq=start)
+    rng = random.Random(3)
+    rack.fabric.drop_when(("s1.nic", c.NIC_UPLINK_PORT), lambda hop: rng.random() < 0.1)
+    data = rng.randbytes(8192)  # 32 writes: numbers 0xfff0 .. 0xffff, then 0 .. 15
+    assert rack.accelerators["a1"].write("g", stream.local_base, data) == 32
+    rack.run(max_timeouts=50)
+    assert groupdemo.verify_group_write(rack, rack.plan.groups["g"], "a1", 0, data) == []
+    sender = rack.accelerators["a1"].group_senders["g"]
+    assert sender.next_seq == 16 and sender.acked == {2: 16, 3: 16} and sender.rewinds > 0
+
+
 def test_a_write_past_the_group_window_lands_nowhere(programs: tuple[Artifacts, Artifacts]) -> None:
     rack = trio(programs)
     stream = rack.plan.group_stream("a1", "g")
