@@ -8,11 +8,14 @@ come up, so the kernel puts nothing of its own (router solicitations, MLD report
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
 import shutil
+import signal
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,8 +53,22 @@ def probe() -> str | None:
     return None
 
 
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Ctrl-C (and SIGTERM, SIGHUP) wait until the block is done: an `ip` command started as the interrupt
+    came could otherwise make its interface after the cleanup looked for it. (A child inherits the blocked
+    signals, so this is for short commands only, never for a switch that must stop on SIGTERM.)"""
+    deferred = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, deferred)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _ip(*args: str) -> None:
-    result = subprocess.run(["ip", *args], capture_output=True, text=True, check=False)
+    with signals_deferred():
+        result = subprocess.run(["ip", *args], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise WiringError(f"`ip {' '.join(args)}` failed: {result.stderr.strip() or result.returncode}")
 
@@ -98,11 +115,14 @@ class Wiring:
     def close(self) -> list[str]:
         """Delete every cable (deleting one end deletes the pair); returns the errors, if any."""
         errors = []
-        while self.cables:
-            cable = self.cables.pop()
-            if interface_exists(cable.a):
+        names = [cable.a for cable in reversed(self.cables)]
+        self.cables.clear()
+        # and any other end of this run still there, whatever happened while the cables were being made
+        names += sorted(p.name for p in SYS_NET.iterdir() if p.name.startswith(f"{self.prefix}-") and p.name[-1] == "a")
+        for name in dict.fromkeys(names):
+            if interface_exists(name):
                 try:
-                    _ip("link", "del", cable.a)
+                    _ip("link", "del", name)
                 except WiringError as exc:
                     errors.append(str(exc))
         return errors
