@@ -28,7 +28,8 @@ from testbed.rack import Rack
 
 
 def join_groups(rack: Rack) -> None:
-    """Give every accelerator its streams to the groups it sends to (the rack builds unicast streams only)."""
+    """Give every accelerator its streams to the groups it sends to (racks built by testbed.rack already do;
+    this is for racks assembled by hand, and safe to call twice)."""
     for nic in rack.plan.nics.values():
         for stream in nic.group_tx:
             acc = rack.accelerators[stream.src.name]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from controller import entries
-from controller.plan import Plan, compute
+from controller.plan import GroupTxStream, Plan, TxStream, compute
 from controller.protocol import constants as c
 from controller.topology import Topology
 from testbed.accelerator import Accelerator
@@ -60,7 +60,8 @@ class Rack:
             rack.fabric.add_switch(name, device)
             rack.fabric.link((name, c.NIC_UPLINK_PORT), (topo.tor_name, server.tor_port))
             for spec in server.accelerators:
-                streams = [s for s in nic_plan.tx_streams if s.src.name == spec.name]
+                sending: list[TxStream | GroupTxStream] = [*nic_plan.tx_streams, *nic_plan.group_tx]
+                streams = [s for s in sending if s.src.name == spec.name]
                 end = (spec.name, 0)
                 acc = Accelerator(spec, _sender(rack.fabric, end), streams)
                 rack.accelerators[spec.name] = acc

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from controller.plan import Plan, compute
+from controller.plan import GroupTxStream, Plan, TxStream, compute
 from controller.protocol import constants as c
 from controller.runtime import ControllerError, DeviceAddress, Options, apply, counters
 from controller.runtime.counters import format_sections
@@ -167,7 +167,8 @@ class ProcessRack:
                 observe: HopObserver | None) -> None:
         try:
             for server in self.topology.servers:
-                streams = self.plan.nics[server.name].tx_streams
+                nic_plan = self.plan.nics[server.name]
+                streams: list[TxStream | GroupTxStream] = [*nic_plan.tx_streams, *nic_plan.group_tx]
                 for spec in server.accelerators:
                     ifname, nic_end = pcie[spec.name]
                     port = VethPort(0, ifname)
