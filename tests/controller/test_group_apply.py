@@ -7,14 +7,11 @@ The programs come from JETSTREAM_BUILD_DIR when it is set, else softp4 compiles 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from google.protobuf import text_format
 
 from controller import topology
 from controller.entries import nic_config, tor_config
@@ -69,22 +66,6 @@ senders = ["a1"]
   [groups.bases]
   a3 = 0x6000
 """
-
-
-@pytest.fixture(scope="module")
-def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    configured = os.environ.get("JETSTREAM_BUILD_DIR")
-    if configured and all((Path(configured) / p / f"{p}.json").is_file() for p in ("nic", "tor")):
-        return Path(configured)
-    from softp4.compiler import compile_file
-
-    out = tmp_path_factory.mktemp("build")
-    for prog in ("nic", "tor"):
-        result = compile_file(ROOT / "p4src" / f"{prog}.p4", include_dirs=[ROOT / "p4src"])
-        (out / prog).mkdir()
-        (out / prog / f"{prog}.json").write_text(json.dumps(result.bmv2_json))
-        (out / prog / f"{prog}.p4info.txtpb").write_text(text_format.MessageToString(result.p4info))
-    return out
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ and apply/counters/watch against embedded softp4 P4Runtime servers.
 
 from __future__ import annotations
 
-import json
-import os
 import socket
 import subprocess
 import sys
@@ -14,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from google.protobuf import text_format
 
 from controller import topology
 from controller.cli import main
@@ -29,23 +26,6 @@ from softp4.switch.p4runtime import P4RuntimeServer
 
 ROOT = Path(__file__).resolve().parents[2]
 PAIR = ROOT / "topologies" / "pair.toml"
-
-
-@pytest.fixture(scope="module")
-def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """JETSTREAM_BUILD_DIR when set, else the current sources compiled by softp4 (never a stale build)."""
-    configured = os.environ.get("JETSTREAM_BUILD_DIR")
-    if configured and all((Path(configured) / p / f"{p}.json").is_file() for p in ("nic", "tor")):
-        return Path(configured)
-    from softp4.compiler import compile_file
-
-    out = tmp_path_factory.mktemp("build")
-    for prog in ("nic", "tor"):
-        result = compile_file(ROOT / "p4src" / f"{prog}.p4", include_dirs=[ROOT / "p4src"])
-        (out / prog).mkdir()
-        (out / prog / f"{prog}.json").write_text(json.dumps(result.bmv2_json))
-        (out / prog / f"{prog}.p4info.txtpb").write_text(text_format.MessageToString(result.p4info))
-    return out
 
 
 @pytest.fixture

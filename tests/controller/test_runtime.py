@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
-import os
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,7 +17,6 @@ from pathlib import Path
 
 import finsy
 import pytest
-from google.protobuf import text_format
 from scapy.layers.l2 import Ether
 
 from controller import topology
@@ -44,22 +41,6 @@ NIC_TX = "NicIngress.tx_path."
 NIC_RX = "NicIngress.rx_path."
 
 logging.getLogger("finsy").setLevel(logging.CRITICAL + 1)
-
-
-@pytest.fixture(scope="module")
-def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    configured = os.environ.get("JETSTREAM_BUILD_DIR")
-    if configured and all((Path(configured) / p / f"{p}.json").is_file() for p in ("nic", "tor")):
-        return Path(configured)
-    from softp4.compiler import compile_file
-
-    out = tmp_path_factory.mktemp("build")
-    for prog in ("nic", "tor"):
-        result = compile_file(ROOT / "p4src" / f"{prog}.p4", include_dirs=[ROOT / "p4src"])
-        (out / prog).mkdir()
-        (out / prog / f"{prog}.json").write_text(json.dumps(result.bmv2_json))
-        (out / prog / f"{prog}.p4info.txtpb").write_text(text_format.MessageToString(result.p4info))
-    return out
 
 
 @dataclass

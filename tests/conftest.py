@@ -1,4 +1,4 @@
-"""Fixtures of the testbed tests: the NIC and ToR programs, built once per session.
+"""Fixtures shared by the test areas: the NIC and ToR programs, built once per session.
 
 The programs come from JETSTREAM_BUILD_DIR (default `build/`) when it holds them, so the same tests run
 on what real p4c wrote; otherwise softp4 compiles them into a temporary build directory.
@@ -15,7 +15,7 @@ from google.protobuf import text_format
 
 from testbed.inprocess import Artifacts, load_artifacts
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
