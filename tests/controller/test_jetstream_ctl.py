@@ -210,7 +210,10 @@ def test_deployment_file_mistakes_are_named(tmp_path: Path, text: str, message: 
 
 
 def test_apply_then_apply_again_prints_what_changed(
-    capsys: pytest.CaptureFixture[str], build_dir: Path, servers: dict[str, tuple[Switch, P4RuntimeServer]]
+    capsys: pytest.CaptureFixture[str],
+    build_dir: Path,
+    servers: dict[str, tuple[Switch, P4RuntimeServer]],
+    tmp_path: Path,
 ) -> None:
     plan = compute(topology.load(PAIR))
     n1, nt = len(nic_config(plan.nics["server1"]).entries), len(tor_config(plan.tor).entries)
@@ -227,7 +230,7 @@ def test_apply_then_apply_again_prints_what_changed(
         "multicast groups: 1 inserted, 0 modified, 0 deleted; stream registers zeroed: 0"
     )
     # a deployment file gives the same devices; the command line overrides one of them
-    deployment = Path(str(build_dir)).parent / f"deploy-{port1}.toml"
+    deployment = tmp_path / "deploy.toml"
     deployment.write_text(
         "[devices]\n" + "".join(f'{n} = "127.0.0.1:{s.port}"\n' for n, (_, s) in servers.items() if n != "server1")
         + 'server1 = "127.0.0.1:1"\n'
