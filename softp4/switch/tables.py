@@ -297,6 +297,8 @@ class Table:
                 return Ternary(v & mask, mask)
             if isinstance(m, Exact):
                 return Ternary(fits(m.value), lim - 1)
+            if isinstance(m, Optional):  # a P4 optional key that the JSON calls ternary
+                return Ternary(0, 0) if m.value is None else Ternary(fits(m.value), lim - 1)
         elif mt == "range":
             if isinstance(m, Range):
                 lo, hi = fits(m.low), fits(m.high)

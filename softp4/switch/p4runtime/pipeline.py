@@ -124,7 +124,10 @@ def bind(index: P4InfoIndex, switch: Any) -> None:
             # a narrower P4Info field is a masked key (a slice such as hdr.f[15:8]) on a wider field
             # a translated type (@p4runtime_translation) has the controller's width: values must still fit
             too_wide = spec.bitwidth > width and not spec.translated
-            if too_wide or _KINDS.get(spec.kind) != json_kind:
+            # p4c may write a P4 optional key as "ternary" in the JSON; the switch then matches it as ternary
+            info_kind = _KINDS.get(spec.kind)
+            kind_ok = info_kind == json_kind or (info_kind == "optional" and json_kind == "ternary")
+            if too_wide or not kind_ok:
                 raise invalid(
                     f"{where}: match field '{spec.name}' is {spec.kind_name} {spec.bitwidth} bits, the device "
                     f"config's key '{key_name}' is {match_type} {width} bits"

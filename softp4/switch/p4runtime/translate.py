@@ -195,6 +195,10 @@ def _field_match(spec: FieldSpec, value: Any) -> p4r.FieldMatch | None:
         return p4r.FieldMatch(
             field_id=spec.id, range=p4r.FieldMatch.Range(low=canonical(value.low), high=canonical(value.high))
         )
+    if isinstance(value, Ternary):  # an optional field that the device config matches as ternary
+        if value.mask == 0:
+            return None
+        return p4r.FieldMatch(field_id=spec.id, optional=p4r.FieldMatch.Optional(value=canonical(value.value)))
     if value.value is None:
         return None
     return p4r.FieldMatch(field_id=spec.id, optional=p4r.FieldMatch.Optional(value=canonical(value.value)))
