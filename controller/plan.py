@@ -210,13 +210,17 @@ class Plan:
                     return stream
         raise KeyError(f"'{src}' does not send to group '{group}'")
 
-    def tx_window(self, src: str, dst: str, window_id: int = 1) -> TxWindow:
-        """The transmit window `src` uses to write into `dst`'s window `window_id`."""
+    def tx_window(self, src: str, dst: str, window_id: int = 1, *, remote_base: int | None = None) -> TxWindow:
+        """The transmit window `src` uses to write into `dst`'s window `window_id` (or, when `remote_base` is
+        given, into the window of `dst` that starts there)."""
         for nic in self.nics.values():
             for tx in nic.tx_windows:
-                if tx.src.name == src and tx.dst.name == dst and tx.window_id == window_id:
+                if tx.src.name != src or tx.dst.name != dst:
+                    continue
+                if tx.window_id == window_id if remote_base is None else tx.remote_base == remote_base:
                     return tx
-        raise KeyError(f"no window from '{src}' into '{dst}' (window {window_id})")
+        which = f"window {window_id}" if remote_base is None else f"the window at {remote_base:#x}"
+        raise KeyError(f"no window from '{src}' into '{dst}' ({which})")
 
     def tx_stream(self, src: str, dst: str) -> TxStream:
         for nic in self.nics.values():

@@ -87,6 +87,14 @@ class Accelerator:
     def _all_senders(self) -> list[GoBackNSender | GroupGoBackNSender]:
         return [*self.senders.values(), *self.group_senders.values()]
 
+    def first_difference(self, expected: bytes | bytearray) -> int | None:
+        """The first address below the mailbox area whose byte differs from `expected`, an image of the
+        memory (the mailbox slots hold ACKs and NACKs, so they are not compared); None when all agree."""
+        end = self.mailbox_base
+        if self.memory[:end] == expected[:end]:
+            return None
+        return next(i for i in range(end) if self.memory[i] != expected[i])
+
     def unacked(self) -> int:
         return sum(sender.unacked for sender in self._all_senders())
 

@@ -20,7 +20,7 @@ from typing import Protocol
 from scapy.layers.l2 import Ether
 
 from controller import topology
-from controller.plan import MAILBOX_AREA, PlanError, TxWindow
+from controller.plan import PlanError
 from controller.protocol import constants as c
 from controller.protocol.stream import JetStream
 from controller.protocol.tlp import TLP, TlpError, mwr_address, payload_bytes
@@ -198,7 +198,7 @@ def all_to_all(rack: Rack, nbytes: int, loss: float, seed: int = 1) -> int:
     for export in rack.topology.exports:
         slice_size = min(nbytes, export.size // len(export.peers)) & ~3
         for i, peer in enumerate(export.peers):
-            window = _tx_window_into(rack, peer, export.owner, export.base)
+            window = rack.plan.tx_window(peer, export.owner, remote_base=export.base)
             data = rng.randbytes(slice_size)
             writes += rack.accelerators[peer].write(export.owner, window.local_base + i * slice_size, data)
             at = export.base + i * slice_size
@@ -213,9 +213,8 @@ def all_to_all(rack: Rack, nbytes: int, loss: float, seed: int = 1) -> int:
           f"({loss:.0%} loss on every uplink), {elapsed:.2f} s in this process")
     problems = [v for acc in rack.accelerators.values() for v in acc.violations]
     for name, acc in rack.accelerators.items():
-        end = len(acc.memory) - MAILBOX_AREA
-        if acc.memory[:end] != expected[name][:end]:
-            first = next(i for i in range(end) if acc.memory[i] != expected[name][i])
+        first = acc.first_difference(expected[name])
+        if first is not None:
             got, want = acc.memory[first], expected[name][first]
             problems.append(f"{name}: byte {first:#x} is {got:#04x}, expected {want:#04x}")
         if acc.unacked():
@@ -229,14 +228,6 @@ def all_to_all(rack: Rack, nbytes: int, loss: float, seed: int = 1) -> int:
     return 0
 
 
-def _tx_window_into(rack: Rack, src: str, dst: str, remote_base: int) -> TxWindow:
-    for nic in rack.plan.nics.values():
-        for tx in nic.tx_windows:
-            if tx.src.name == src and tx.dst.name == dst and tx.remote_base == remote_base:
-                return tx
-    raise KeyError(f"no window from '{src}' into {dst}'s window at {remote_base:#x}")
-
-
 class HasAccelerators(Protocol):
     @property
     def accelerators(self) -> Mapping[str, Accelerator]: ...
@@ -245,16 +236,16 @@ class HasAccelerators(Protocol):
 def verify(rack: HasAccelerators, src: str, dst: str, remote_base: int, data: bytes) -> list[str]:
     """Everything wrong after `src` wrote `data` to `remote_base` of `dst`: wrong bytes, stray bytes, leftovers."""
     problems = [v for acc in rack.accelerators.values() for v in acc.violations]
-    memory = rack.accelerators[dst].memory
+    target = rack.accelerators[dst]
+    memory = target.memory
     end = remote_base + len(data)
     landed = bytes(memory[remote_base:end])
     if landed != data:
         first = next(i for i in range(len(data)) if landed[i] != data[i])
         problems.append(f"byte {remote_base + first:#x} of {dst} is {landed[first]:#04x}, expected {data[first]:#04x}")
-    outside = bytearray(memory)
-    outside[remote_base:end] = bytes(len(data))
-    outside[len(outside) - MAILBOX_AREA :] = bytes(MAILBOX_AREA)
-    if any(outside):
+    untouched = bytearray(len(memory))  # nothing but the write's own span may differ from zero
+    untouched[remote_base:end] = memory[remote_base:end]
+    if target.first_difference(untouched) is not None:
         problems.append(f"{dst} has bytes written outside [{remote_base:#x}, {end:#x})")
     if rack.accelerators[src].unacked():
         problems.append(f"{src} still has {rack.accelerators[src].unacked()} unacknowledged writes")

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from controller import topology
-from controller.plan import MAILBOX_AREA, GroupPlan, PlanError
+from controller.plan import GroupPlan, PlanError
 from controller.protocol import constants as c
 from testbed.fabric import Hop
 from testbed.inprocess import InstallError
@@ -60,10 +60,9 @@ def verify_group_writes(rack: Rack, group: GroupPlan, writes: list[tuple[str, in
                 first = next(i for i in range(len(data)) if landed[i] != data[i])
                 problems.append(f"{name}: byte {at + first:#x} is {landed[first]:#04x}, expected {data[first]:#04x}")
                 wrong = True
-        end = len(acc.memory) - MAILBOX_AREA  # the mailbox slots hold ACKs and NACKs
-        if not wrong and acc.memory[:end] != expected[:end]:
-            first = next(i for i in range(end) if acc.memory[i] != expected[i])
-            problems.append(f"{name}: byte {first:#x} was written ({acc.memory[first]:#04x}) outside the group write")
+        stray = None if wrong else acc.first_difference(expected)
+        if stray is not None:
+            problems.append(f"{name}: byte {stray:#x} was written ({acc.memory[stray]:#04x}) outside the group write")
     for sender in dict.fromkeys(sender for sender, _, _ in writes):
         acc = rack.accelerators[sender]
         if acc.unacked():
