@@ -17,19 +17,27 @@ import argparse
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from controller.protocol import constants as c
+from testbed.processes.switches import (
+    DEVICE_ID,
+    SOFTP4_READY,
+    SwitchProcess,
+    SwitchSpec,
+    SwitchStartError,
+    bmv2_binary,
+    bmv2_command,
+    free_tcp_port,
+    softp4_command,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PORTS = {"nic": (1, 2, c.NIC_UPLINK_PORT), "tor": (1, 2, 3, 4)}
-DEVICE_ID = 1
 # tor.p4 gives the protocol's frames standard_metadata.priority 7 (PRIO_JS); simple_switch drops a packet
 # whose priority is not below its number of queues per port, so the ToR runs with 8 of them
 PRIORITY_QUEUES = {"nic": 1, "tor": 8}
@@ -37,25 +45,6 @@ PRIORITY_QUEUES = {"nic": 1, "tor": 8}
 
 class RunnerError(RuntimeError):
     pass
-
-
-def free_tcp_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_for_tcp(address: str, proc: subprocess.Popen[str], timeout: float = 30.0) -> None:
-    host, port = address.rsplit(":", 1)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RunnerError(f"the switch exited with status {proc.returncode} before serving P4Runtime")
-        with contextlib.suppress(OSError), socket.create_connection((host, int(port)), timeout=0.5):
-            return
-        time.sleep(0.2)
-    raise RunnerError(f"no P4Runtime server on {address} after {timeout:.0f} s")
 
 
 def ptf_command() -> str:
@@ -67,33 +56,27 @@ def ptf_command() -> str:
 
 
 @contextlib.contextmanager
-def softp4_switch(
-    ports: tuple[int, ...], queues: int, workdir: Path, grpc_addr: str, log: Path
-) -> Iterator[list[str]]:
+def softp4_switch(program: str, workdir: Path, log: Path) -> Iterator[tuple[str, list[str]]]:
+    """A softp4 switch whose ports are one nanomsg socket; yields its gRPC address and PTF's dataplane flags."""
     url = f"ipc://{workdir}/dataplane.ipc"
-    cmd = [sys.executable, "-m", "softp4", "switch", "--no-p4", "--packet-in", url, "--grpc-server-addr", grpc_addr,
-           "--device-id", str(DEVICE_ID), "--cpu-port", str(c.CPU_PORT), "--priority-queues", str(queues)]
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
-        try:
-            wait_for_tcp(grpc_addr, proc)
-            port_set = ",".join(map(str, ports))
-            yield ["--platform", "nn", "--device-socket", f"0-{{{port_set}}}@{url}"]
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    spec = SwitchSpec(program, priority_queues=PRIORITY_QUEUES[program])
+    command = [*softp4_command(spec, "127.0.0.1:0"), "--packet-in", url]
+    switch = SwitchProcess(spec, command, "127.0.0.1:0", log, ready=SOFTP4_READY)
+    try:
+        switch.wait_serving()
+        port_set = ",".join(map(str, PORTS[program]))
+        yield switch.grpc_addr, ["--platform", "nn", "--device-socket", f"0-{{{port_set}}}@{url}"]
+    finally:
+        switch.stop()
 
 
 @contextlib.contextmanager
-def bmv2_switch(ports: tuple[int, ...], queues: int, grpc_addr: str, log: Path) -> Iterator[list[str]]:
-    binary = shutil.which("simple_switch_grpc")
-    if binary is None:
-        raise RunnerError("TARGET=bmv2 needs simple_switch_grpc on PATH")
+def bmv2_switch(program: str, workdir: Path, log: Path) -> Iterator[tuple[str, list[str]]]:
+    """simple_switch_grpc on veth pairs swN/ptfN; yields its gRPC address and PTF's dataplane flags."""
+    binary, thrift = bmv2_binary()
     if os.geteuid() != 0 or shutil.which("ip") is None:
         raise RunnerError("TARGET=bmv2 needs root and iproute2 to create veth pairs")
+    ports = PORTS[program]
     made = []
     try:
         for port in ports:
@@ -103,25 +86,17 @@ def bmv2_switch(ports: tuple[int, ...], queues: int, grpc_addr: str, log: Path) 
             for name in (sw, peer):
                 subprocess.run(["ip", "link", "set", name, "up"], check=True)
                 subprocess.run(["sysctl", "-qw", f"net.ipv6.conf.{name}.disable_ipv6=1"], check=False)
-        cmd = [binary, "--no-p4", "--device-id", str(DEVICE_ID), "--log-file", str(log.with_suffix(""))]
-        for port in ports:
-            cmd += ["-i", f"{port}@sw{port}"]
-        # target options of simple_switch_grpc come after `--`
-        cmd += ["--", "--grpc-server-addr", grpc_addr, "--cpu-port", str(c.CPU_PORT), "--priority-queues", str(queues)]
-        with log.open("w") as out:
-            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
-            try:
-                wait_for_tcp(grpc_addr, proc)
-                interfaces: list[str] = []
-                for port in ports:
-                    interfaces += ["--interface", f"0-{port}@ptf{port}"]
-                yield interfaces
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        spec = SwitchSpec(program, {port: f"sw{port}" for port in ports}, PRIORITY_QUEUES[program])
+        grpc_addr = f"127.0.0.1:{free_tcp_port()}"
+        switch = SwitchProcess(spec, bmv2_command(spec, grpc_addr, workdir, binary, thrift), grpc_addr, log)
+        try:
+            switch.wait_serving()
+            interfaces: list[str] = []
+            for port in ports:
+                interfaces += ["--interface", f"0-{port}@ptf{port}"]
+            yield grpc_addr, interfaces
+        finally:
+            switch.stop()
     finally:
         for sw in made:
             subprocess.run(["ip", "link", "del", sw], check=False)
@@ -133,19 +108,14 @@ def run_group(program: str, target: str, build_dir: Path, extra: list[str]) -> i
     for path in (p4info, config):
         if not path.is_file():
             raise RunnerError(f"{path} is missing: run `make build` first")
-    ports = PORTS[program]
-    grpc_addr = f"127.0.0.1:{free_tcp_port()}"
     logs = build_dir / "ptf"
     logs.mkdir(parents=True, exist_ok=True)
-    # PTF evaluates each value as a Python literal
-    params = f"grpcaddr='{grpc_addr}';device_id={DEVICE_ID};p4info='{p4info}';config='{config}';cpu_port={c.CPU_PORT}"
     with tempfile.TemporaryDirectory(prefix="ptf-") as tmp:
-        switch = (
-            softp4_switch(ports, PRIORITY_QUEUES[program], Path(tmp), grpc_addr, logs / f"{program}-switch.log")
-            if target == "softp4"
-            else bmv2_switch(ports, PRIORITY_QUEUES[program], grpc_addr, logs / f"{program}-switch.log")
-        )
-        with switch as dataplane:
+        start = softp4_switch if target == "softp4" else bmv2_switch
+        with start(program, Path(tmp), logs / f"{program}-switch.log") as (grpc_addr, dataplane):
+            # PTF evaluates each value as a Python literal
+            params = (f"grpcaddr='{grpc_addr}';device_id={DEVICE_ID};p4info='{p4info}';config='{config}';"
+                      f"cpu_port={c.CPU_PORT}")
             cmd = [ptf_command(), "--test-dir", str(ROOT / "ptf_tests"), *dataplane, "--test-params", params,
                    "--log-file", str(logs / f"{program}.log"), *extra, program]
             print(f"== PTF group '{program}' on {target}", flush=True)
@@ -163,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     for program in args.program or sorted(PORTS):
         try:
             code = run_group(program, args.target, args.build_dir.resolve(), args.ptf_args)
-        except (RunnerError, subprocess.CalledProcessError) as exc:
+        except (RunnerError, SwitchStartError, subprocess.CalledProcessError) as exc:
             print(f"ptf runner: {program}: {exc}", file=sys.stderr)
             return 2
         status = status or code

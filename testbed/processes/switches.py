@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from controller.protocol import constants as c
-from testbed.ptf_runner import free_tcp_port
 
 DEVICE_ID = 1
 TARGETS = ("softp4", "bmv2")
@@ -32,6 +31,14 @@ START_TIMEOUT = 30.0
 
 class SwitchStartError(RuntimeError):
     """A switch that could not be started or did not come up; the message names it and says why."""
+
+
+def free_tcp_port() -> int:
+    """A TCP port of 127.0.0.1 that was free a moment ago (for switches that cannot pick their own)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
 def file_name(device: str) -> str:
