@@ -50,12 +50,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from controller.protocol import constants as c
+
 MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 SIZE_RE = re.compile(r"^\s*(\d+)\s*(B|KiB|MiB|GiB)?\s*$")
 SIZE_UNITS = {None: 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
 
 ACCELERATOR_IDS = range(1, 255)
 PORTS = range(0, 511)
+# NIC ports that carry no accelerator (p4src/include/defines.p4)
+RESERVED_NIC_PORTS = {c.NIC_UPLINK_PORT: "uplink", c.CPU_PORT: "CPU port (the controller's packet-ins and orders)"}
 
 
 class TopologyError(ValueError):
@@ -235,6 +239,8 @@ def parse(text: str, source: str = "<topology>") -> Topology:
                 acc.fail(f"id {acc_id} is already accelerator '{ids[acc_id]}'", "id")
             ids[acc_id] = acc_name
             port = acc.integer("pcie_port", PORTS)
+            if port in RESERVED_NIC_PORTS:
+                acc.fail(f"port {port} is the NIC's {RESERVED_NIC_PORTS[port]}, not a PCIe port", "pcie_port")
             if port in pcie_ports:
                 acc.fail(f"PCIe port {port} is used twice on server '{server_name}'", "pcie_port")
             pcie_ports.add(port)

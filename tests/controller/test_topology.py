@@ -61,6 +61,8 @@ def test_pair_fields() -> None:
         (('nic_mac = "02:00:00:00:00:02"', 'nic_mac = "01:00:00:00:00:02"'), "is a multicast address"),
         (("id = 2", "id = 1"), "servers[1].accelerators[0].id: id 1 is already accelerator 'a1'"),
         (("id = 2", "id = 300"), "must be an integer in 1..254, got 300"),
+        (("pcie_port = 1", "pcie_port = 16"), "servers[0].accelerators[0].pcie_port: port 16 is the NIC's uplink"),
+        (("pcie_port = 1", "pcie_port = 255"), "accelerators[0].pcie_port: port 255 is the NIC's CPU port"),
         (('owner = "a2"', 'owner = "a3"'), "exports[0].owner: no accelerator named 'a3' (did you mean 'a2'?)"),
         (('peers = ["a1"]', 'peers = ["a2"]'), "exports[0].peers: 'a2' cannot export a window to itself"),
         (('size = "4KiB"', 'size = "1MiB"'), "exports[0].size: window [0x1000, 0x101000) is outside a2's memory"),
