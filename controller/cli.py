@@ -177,15 +177,13 @@ def _report(outcomes: list[Outcome], show: Any, verbose: bool) -> int:
 def _show_apply(outcome: Outcome, verbose: bool) -> None:
     report: Report = outcome.result
     print(report.summary())
-    for warning in report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
     if verbose:
         for title, items in (("inserted", report.inserted), ("modified", report.modified),
                              ("deleted", report.deleted)):
             for item in items:
                 print(f"  {title}: {item}")
-        for reg, index in report.zeroed:
-            print(f"  zeroed: {reg}[{index}]")
+        for order in report.reset:
+            print(f"  {order.describe()}")
 
 
 def _show_counters(outcome: Outcome, verbose: bool) -> None:

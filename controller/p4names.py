@@ -50,7 +50,9 @@ class P4Names:
     def __init__(self, p4info: Any) -> None:
         self.p4info = p4info
         self._by_kind: dict[str, dict[str, Any]] = {}
-        for kind in ("tables", "actions", "counters", "direct_counters", "meters", "registers", "digests"):
+        kinds = ("tables", "actions", "counters", "direct_counters", "meters", "registers", "digests",
+                 "controller_packet_metadata")
+        for kind in kinds:
             objects = {obj.preamble.name: obj for obj in getattr(p4info, kind)}
             index: dict[str, Any] = dict(objects)
             suffixes: dict[str, list[str]] = {}

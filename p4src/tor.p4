@@ -10,7 +10,7 @@
 #include "include/defines.p4"
 #include "include/sizes.p4"
 #include "include/headers.p4"
-#include "include/parser.p4"
+#include "include/tor_parser.p4"
 #include "include/control/port_security.p4"
 #include "include/control/l2_forward.p4"
 #include "include/control/traffic_class.p4"

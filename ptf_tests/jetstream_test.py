@@ -4,7 +4,9 @@ Test parameters, besides those of `p4runtime_test`:
     topology   topology file (default: topologies/pair.toml of this repository)
 
 `NicTest` programs the NIC of the first server exactly as the controller would (controller.entries from
-the address plan) and zeroes the sequence registers of its streams, so each test starts a fresh stream.
+the address plan) after resetting its streams by the controller's orders (controller.protocol.orders: a
+packet-out each, answered by a packet-in; P4Runtime register writes would not do, BMv2 does not implement
+them), so each test starts fresh streams on every target.
 `TorTest` programs the ToR. Frames are built with the protocol's scapy layers.
 """
 
@@ -20,6 +22,7 @@ from scapy.packet import Packet
 import controller
 from controller import entries, plan, topology
 from controller.protocol import constants as c
+from controller.protocol.orders import Order, read_answer
 from controller.protocol.stream import JetStream
 from controller.protocol.tlp import mwr
 
@@ -48,13 +51,26 @@ class NicTest(JetStreamTest):
         JetStreamTest.setUp(self)
         self.server = self.topology.servers[0]
         self.nic = self.plan.nics[self.server.name]
-        cells = [("NicIngress.tx_path.next_seq", stream.stream) for stream in self.nic.tx_streams]
-        for rx in self.nic.rx_streams:
-            cells += [("NicIngress.rx_path.expected", rx.stream), ("NicIngress.rx_path.nacked", rx.stream)]
-        self.zero_registers(cells)  # first: on BMv2 it re-pushes the pipeline
+        orders = [Order.reset_tx(tx.stream) for tx in self.nic.tx_streams]
+        self.carry_out(orders + [Order.reset_rx(rx.stream) for rx in self.nic.rx_streams])
         self.install(entries.nic_config(self.nic))
         self.local = self.server.accelerators[0]
         self.uplink = c.NIC_UPLINK_PORT
+
+    def carry_out(self, orders: list[Order], timeout: float = 5.0) -> None:
+        """Send each order as a packet-out and wait for the NIC's answer to all of them; a refusal fails."""
+        pending = set(orders)
+        for order in orders:
+            self.send_packet_out(b"", **order.metadata())
+        while pending:
+            packet = self.packet_in(timeout)
+            if packet is None:
+                missing = ", ".join(order.describe() for order in sorted(pending))
+                raise AssertionError(f"no answer within {timeout:g} s to: {missing}")
+            answer = read_answer(self.packet_in_metadata(packet).get("reason"), packet.payload)
+            if answer is not None and answer.order in pending:
+                self.assertTrue(answer.done, f"the NIC refused {answer.order.describe()}")
+                pending.discard(answer.order)
 
     def write(self, address: int, data: bytes) -> Packet:
         return mwr(address, data, requester_id=REQUESTER, tag=0x11)

@@ -83,6 +83,10 @@ class StreamClient:
             self.error = exc
             self._arbitration.put(None)
 
+    def packet_out(self, packet: Any) -> None:
+        """Send a p4r.PacketOut on the stream."""
+        self._requests.put(p4r.StreamMessageRequest(packet=packet))
+
     def close(self) -> None:
         self._requests.put(None)
         self._responses.cancel()
@@ -198,24 +202,13 @@ class P4RuntimeTest(BaseTest):
         self._write(p4r.Update.INSERT, entity)
         self._undo.append(entity)
 
-    def zero_registers(self, cells: list[tuple[str, int]]) -> None:
-        """Set register cells to 0. BMv2's P4Runtime server cannot write registers (UNIMPLEMENTED): there the
-        pipeline is pushed again instead, which zeroes every register (and must come before any write)."""
-        try:
-            for name, index in cells:
-                self.register_write(name, index, 0)
-        except grpc.RpcError as exc:
-            if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
-                raise
-            self._push_pipeline(force=True)
-
-    def register_write(self, name: str, index: int, value: int) -> None:
-        """Set one cell of a register array (not undone: tests that use registers set them first)."""
-        register = self.names.get("registers", name)
-        width = register.type_spec.bitstring.bit.bitwidth or 32
-        entry = p4r.RegisterEntry(register_id=register.preamble.id, index=p4r.Index(index=index))
-        entry.data.bitstring = encode(value, width)
-        self._write(p4r.Update.MODIFY, p4r.Entity(register_entry=entry))
+    def send_packet_out(self, payload: bytes, **metadata: int) -> None:
+        """A packet-out with `packet_out` metadata by field name (fields not named are 0)."""
+        header = self.names.get("controller_packet_metadata", "packet_out")
+        packet = p4r.PacketOut(payload=payload)
+        for field in header.metadata:
+            packet.metadata.add(metadata_id=field.id, value=encode(metadata.get(field.name, 0), field.bitwidth))
+        self.stream.packet_out(packet)
 
     # --- reads ---------------------------------------------------------------------------------
     def counter(self, name: str, index: int) -> tuple[int, int]:
@@ -228,6 +221,12 @@ class P4RuntimeTest(BaseTest):
                 data = entity.counter_entry.data
                 return data.byte_count, data.packet_count
         raise AssertionError(f"counter {name}[{index}] was not returned")
+
+    def packet_in_metadata(self, packet: Any) -> dict[str, int]:
+        """A p4r.PacketIn's metadata by the names of the `packet_in` header's fields."""
+        header = self.names.get("controller_packet_metadata", "packet_in")
+        names = {field.id: field.name for field in header.metadata}
+        return {names.get(m.metadata_id, str(m.metadata_id)): int.from_bytes(m.value, "big") for m in packet.metadata}
 
     def packet_in(self, timeout: float = 2.0) -> Any | None:
         try:

@@ -17,15 +17,17 @@ from finsy.proto import p4r
 
 from controller.entries import NIC_RX, NIC_TX, DeviceConfig, Entry, McGroup
 from controller.p4names import NameResolutionError, P4Names
+from controller.protocol.orders import Order
 from controller.runtime.errors import ControllerError
 
 EntryKey = tuple[int, tuple[bytes, ...], int]
 
-# The registers of a stream, zeroed when the controller creates it: keyed by the action whose entry creates
-# the stream on that side (one entry per stream), indexed by the entry's `stream` parameter.
-STREAM_REGISTERS: dict[str, tuple[str, ...]] = {
-    NIC_TX + "rewind_window": (NIC_TX + "next_seq",),
-    NIC_RX + "accept_stream": (NIC_RX + "expected", NIC_RX + "nacked"),
+# The order that resets a stream's registers when the controller creates the stream (controller.protocol.
+# orders): keyed by the action whose entry creates the stream on that side (one entry per stream), for the
+# stream of the entry's `stream` parameter.
+STREAM_ORDERS = {
+    NIC_TX + "rewind_window": Order.reset_tx,
+    NIC_RX + "accept_stream": Order.reset_rx,
 }
 
 
@@ -35,7 +37,7 @@ class WantedEntry:
     message: Any  # p4r.TableEntry
     action: bytes  # canonical form of the action, for comparison
     description: str
-    stream_registers: tuple[tuple[str, int], ...]  # (register, index) to zero when this entry creates a stream
+    order: Order | None  # resets the stream's registers when this entry creates the stream
 
 
 @dataclass
@@ -123,8 +125,9 @@ def table_entry(entry: Entry, names: P4Names, schema: Any) -> WantedEntry:
         message = finsy_entry.encode_entry(schema)
     except (ValueError, KeyError) as exc:
         raise ControllerError(f"{where}: {exc}") from None
-    registers = tuple((reg, params["stream"]) for reg in STREAM_REGISTERS.get(resolved.action, ()))
-    return WantedEntry(entry_key(message), message, action_bytes(message), where, registers)
+    make_order = STREAM_ORDERS.get(resolved.action)
+    order = make_order(params["stream"]) if make_order is not None else None
+    return WantedEntry(entry_key(message), message, action_bytes(message), where, order)
 
 
 def group_message(group: McGroup, schema: Any) -> Any:

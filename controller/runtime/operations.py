@@ -204,8 +204,6 @@ async def serve(
                     down = session.switch.ee.event_future(finsy.SwitchEvent.CHANNEL_DOWN)
                     report = await reconcile(session, wanted(role.config, program.names, session.schema))
                     show(report.summary())
-                    for warning in report.warnings:
-                        show(f"warning: {warning}")
                     listening = asyncio.create_task(listen(session))
                     stopping = asyncio.create_task(stop.wait())
                     try:

@@ -2,7 +2,8 @@
 
 A NIC punts only exceptions (docs/protocol.md, `packet_in_t`): DATA from a (src, dst) pair it has no peer
 entry for (`PUNT_UNKNOWN_PEER`, the payload is the Ethernet frame) and a TLP from an accelerator that is
-not a memory write (`PUNT_NOT_MWR`, the payload is the TLP).
+not a memory write (`PUNT_NOT_MWR`, the payload is the TLP). It also answers every order of the controller
+(`PUNT_ORDER_DONE`, `PUNT_ORDER_REFUSED`, the payload is the order: controller.protocol.orders).
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from controller.protocol import constants as c
+from controller.protocol.orders import read_answer
 from controller.protocol.stream import MSG_TYPES
 
 PUNT_REASONS = {
     c.PUNT_UNKNOWN_PEER: ("PUNT_UNKNOWN_PEER", "DATA from a peer this NIC does not know"),
     c.PUNT_NOT_MWR: ("PUNT_NOT_MWR", "a TLP from an accelerator that is not a memory write"),
+    c.PUNT_ORDER_DONE: ("PUNT_ORDER_DONE", "an order of the controller, carried out"),
+    c.PUNT_ORDER_REFUSED: ("PUNT_ORDER_REFUSED", "an order of the controller, refused"),
 }
 
 
@@ -71,6 +75,8 @@ def describe_packet_in(device: str, payload: bytes, metadata: Mapping[str, Any])
         what = _describe_tlp(payload)
     elif reason == c.PUNT_UNKNOWN_PEER:
         what = _describe_frame(payload)
+    elif (answer := read_answer(reason, payload)) is not None:
+        what = answer.order.describe()
     else:
         what = f"{len(payload)} bytes: {payload[:64].hex()}"
     return f"{device}: port {port}: {name} ({meaning}): {what}"

@@ -1,15 +1,15 @@
 """Reconcile one device with the plan: read what it holds, delete what is not wanted, write what is missing.
 
 The order keeps traffic safe while it runs: multicast groups are created or fixed first (entries point to
-them), then unwanted table entries go, then the registers of the streams being created are zeroed, then
-entries are modified and inserted, and unwanted groups go last. An entry that creates a stream (see
-`desired.STREAM_REGISTERS`) zeroes that stream's registers when it is inserted, or modified to another
-stream index; a stream that already exists keeps its sequence numbers, so a controller restart does not
-disturb traffic. Right after a pipeline push the registers are already zero, so nothing is written.
-BMv2's P4Runtime server does not implement register writes (p4lang/PI#376): a device that answers
-UNIMPLEMENTED gets a warning in the report instead of an error (the stream may start from stale numbers;
-`--force` gives it a fresh pipeline). Const entries are never touched. A device that refuses updates raises
-`ControllerError` naming every refused entry and the device's reason.
+them), then unwanted table entries go, then the streams being created are reset, then entries are modified
+and inserted, and unwanted groups go last. An entry that creates a stream (see `desired.STREAM_ORDERS`)
+resets that stream's registers when it is inserted, or modified to another stream index; a stream that
+already exists keeps its sequence numbers, so a controller restart does not disturb traffic. Right after a
+pipeline push the registers are already zero, so nothing is sent. A reset is an order the NIC's pipeline
+carries out (controller.protocol.orders: a packet-out, answered by a packet-in), not a P4Runtime register
+write, which BMv2's server does not implement; the entries wait until every order is answered. Const
+entries are never touched. A device that refuses updates raises `ControllerError` naming every refused
+entry and the device's reason.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ from typing import Any
 import finsy
 from finsy.proto import p4r
 
+from controller.protocol.orders import Order
 from controller.runtime.desired import Wanted, action_bytes, describe_entry, entry_key, replicas_of
 from controller.runtime.errors import ControllerError
+from controller.runtime.orders import carry_out
 from controller.runtime.session import Session
 
 BATCH = 500  # updates per WriteRequest
@@ -39,14 +41,13 @@ class Report:
     groups_inserted: list[int] = field(default_factory=list)
     groups_modified: list[int] = field(default_factory=list)
     groups_deleted: list[int] = field(default_factory=list)
-    zeroed: list[tuple[str, int]] = field(default_factory=list)  # (register, index)
-    warnings: list[str] = field(default_factory=list)
+    reset: list[Order] = field(default_factory=list)  # streams created, whose registers were reset
     dry_run: bool = False  # nothing was written: the report says what apply would do
 
     @property
     def changed(self) -> bool:
         return any((self.inserted, self.modified, self.deleted, self.groups_inserted, self.groups_modified,
-                    self.groups_deleted, self.zeroed, self.pushed))
+                    self.groups_deleted, self.reset, self.pushed))
 
     def summary(self) -> str:
         pipeline = "pipeline pushed" if self.pushed else "pipeline kept"
@@ -54,7 +55,7 @@ class Report:
             f"{self.device}: {pipeline}; entries: {len(self.inserted)} inserted, {len(self.modified)} modified, "
             f"{len(self.deleted)} deleted; multicast groups: {len(self.groups_inserted)} inserted, "
             f"{len(self.groups_modified)} modified, {len(self.groups_deleted)} deleted; "
-            f"stream registers zeroed: {len(self.zeroed)}"
+            f"streams reset: {len(self.reset)}"
         )
         return f"{text} (dry run: nothing written)" if self.dry_run else text
 
@@ -85,11 +86,6 @@ def _table_update(kind: int, message: Any) -> Any:
 def _group_update(kind: int, message: Any) -> Any:
     pre = p4r.PacketReplicationEngineEntry(multicast_group_entry=message)
     return p4r.Update(type=kind, entity=p4r.Entity(packet_replication_engine_entry=pre))
-
-
-def _register_update(session: Session, register: str, index: int) -> Any:
-    entity = finsy.P4RegisterEntry(register, index=index, data=0).encode(session.schema)
-    return p4r.Update(type=p4r.Update.MODIFY, entity=entity)
 
 
 KIND_NAMES = {p4r.Update.INSERT: "INSERT", p4r.Update.MODIFY: "MODIFY", p4r.Update.DELETE: "DELETE"}
@@ -124,27 +120,12 @@ async def write(session: Session, updates: list[tuple[Any, str]]) -> None:
             raise Refused("\n".join(lines), codes) from None
 
 
-async def zero_registers(session: Session, cells: list[tuple[str, int]], report: Report) -> None:
-    """Zero stream registers; a device without P4Runtime register writes (BMv2) gets a warning."""
-    writes = [(_register_update(session, reg, index), f"register {reg}[{index}] = 0") for reg, index in cells]
-    try:
-        await write(session, writes)
-    except Refused as exc:
-        if exc.codes != {"UNIMPLEMENTED"}:
-            raise
-        report.warnings.append(
-            f"{session.device}: the device does not implement P4Runtime register writes, so "
-            f"{len(cells)} stream registers of new streams were not zeroed (they may hold stale sequence "
-            "numbers; `apply --force` starts from a fresh pipeline)"
-        )
-
-
 def from_scratch(device: str, wanted: Wanted, *, dry_run: bool) -> Report:
     """What apply does on a device that gets the pipeline pushed (its state starts empty)."""
     report = Report(device, pushed=True, dry_run=dry_run)
     report.inserted = [item.description for item in wanted.entries.values()]
     report.groups_inserted = list(wanted.groups)
-    report.zeroed = sorted({cell for item in wanted.entries.values() for cell in item.stream_registers})
+    report.reset = sorted({item.order for item in wanted.entries.values() if item.order is not None})
     return report
 
 
@@ -178,27 +159,27 @@ async def reconcile(session: Session, wanted: Wanted, *, dry_run: bool = False) 
             report.deleted.append(description)
     modifies: list[tuple[Any, str]] = []
     inserts: list[tuple[Any, str]] = []
-    zero: list[tuple[str, int]] = []
+    resets: set[Order] = set()
     for key, item in wanted.entries.items():
         held = held_entries.get(key)
         if held is None:
             inserts.append((_table_update(p4r.Update.INSERT, item.message), item.description))
             report.inserted.append(item.description)
-            zero.extend(item.stream_registers)
+            if item.order is not None:
+                resets.add(item.order)
         elif action_bytes(held) != item.action:
             modifies.append((_table_update(p4r.Update.MODIFY, item.message), item.description))
             report.modified.append(item.description)
-            if item.stream_registers and _stream_of(held, schema) != item.stream_registers[0][1]:
-                zero.extend(item.stream_registers)
-    zero = sorted(set(zero))
-    report.zeroed = zero
+            if item.order is not None and _stream_of(held, schema) != item.order.stream:
+                resets.add(item.order)
+    report.reset = sorted(resets)
 
     if dry_run:
         return report
     await write(session, group_writes)
     await write(session, deletes)
-    if zero and not session.pushed:  # a freshly pushed pipeline starts with every register at zero
-        await zero_registers(session, zero, report)
+    if not session.pushed:  # a freshly pushed pipeline starts with every register at zero
+        await carry_out(session, report.reset)
     await write(session, modifies)
     await write(session, inserts)
     await write(session, group_deletes)

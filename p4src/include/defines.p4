@@ -87,11 +87,25 @@
 #define DROP_ACK_UNKNOWN 16
 #define DROP_REWIND 17
 #define DROP_NOT_MY_MAC 18
-#define DROP_REASON_COUNT 19
+#define DROP_BAD_ORDER 19
+#define DROP_REASON_COUNT 20
 
 /* packet-in reasons (packet_in_t.reason) */
 #define PUNT_UNKNOWN_PEER 1
 #define PUNT_NOT_MWR 2
+#define PUNT_ORDER_DONE 3
+#define PUNT_ORDER_REFUSED 4
+
+/* orders of the controller to a NIC (packet_out_t.op), sent as a P4Runtime
+ * packet-out and answered by a packet-in that echoes the order */
+#define ORDER_RESET_TX_STREAM 1
+#define ORDER_RESET_RX_STREAM 2
+
+/* NIC: which path a frame takes through ingress (nic_meta_t.path) */
+#define PATH_NONE 0
+#define PATH_TX 1
+#define PATH_RX 2
+#define PATH_ACK 3
 
 /* ---- ToR ----------------------------------------------------------------- */
 /* multicast group that floods broadcast and unknown destinations */

@@ -81,8 +81,20 @@ header packet_in_t {
     bit<8>  reason;      /* PUNT_* */
 }
 
+/* An order of the controller (a P4Runtime packet-out; only the CPU port parses
+ * one). The NIC answers every order with a packet-in (PUNT_ORDER_DONE or
+ * PUNT_ORDER_REFUSED) whose payload is this header, so the controller can wait
+ * until an order has taken effect. */
+@controller_header("packet_out")
+header packet_out_t {
+    bit<8>  op;          /* ORDER_* */
+    bit<16> stream;      /* index of the stream's registers */
+    bit<16> seq;         /* TX: the stream's next sequence number; RX: the expected one */
+}
+
 struct nic_headers_t {
     packet_in_t  packet_in;
+    packet_out_t packet_out;
     ethernet_t   ethernet;
     js_t         js;
     tlp_t        tlp;
@@ -96,6 +108,7 @@ struct nic_meta_t {
     bit<8>     drop_reason;   /* DROP_*; DROP_NONE while the frame is good */
     bit<8>     punt_reason;   /* PUNT_*; the frame goes to the controller */
     bit<8>     out_kind;      /* OUT_* */
+    bit<8>     path;          /* PATH_*: which ingress path handles the frame */
     bit<16>    accel;         /* TX: source accelerator; RX: local destination accelerator */
     bit<16>    stream;        /* index of the stream's registers and counters */
     bit<16>    seq;

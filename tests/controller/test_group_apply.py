@@ -17,6 +17,7 @@ from controller import topology
 from controller.entries import nic_config, tor_config
 from controller.plan import GroupTxStream, Plan, TxStream, compute
 from controller.protocol import constants as c
+from controller.protocol.orders import Order
 from controller.runtime import DeviceAddress, Options, apply
 from softp4.switch import Switch
 from softp4.switch.p4runtime import P4RuntimeServer
@@ -98,8 +99,8 @@ def test_apply_installs_group_rows_and_they_carry_a_group_write(
     reports = {o.result.device.split(" ")[0]: o.result for o in outcomes}
     assert len(reports["s1"].inserted) == len(nic_config(plan.nics["s1"]).entries) == 6
     # the sender's group stream and each member's receiving stream start from zero
-    assert reports["s1"].zeroed == [("NicIngress.tx_path.next_seq", 0)]
-    assert reports["s3"].zeroed == [("NicIngress.rx_path.expected", 0), ("NicIngress.rx_path.nacked", 0)]
+    assert reports["s1"].reset == [Order.reset_tx(0)]
+    assert reports["s3"].reset == [Order.reset_rx(0)]
     s1, s3, tor = devices["s1"][0], devices["s3"][0], devices["tor"][0]
     assert held(s1, "NicIngress.ack_path.mailbox") == 2  # one slot per member
     assert held(s3, "NicIngress.rx_path.peer") == held(s3, "NicIngress.rx_path.window") == 1

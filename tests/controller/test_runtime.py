@@ -23,6 +23,7 @@ from controller import topology
 from controller.entries import Match, mac_to_int, nic_config, tor_config
 from controller.plan import Plan, compute
 from controller.protocol import constants as c
+from controller.protocol.orders import Order
 from controller.protocol.stream import JetStream
 from controller.protocol.tlp import TLP, TlpAddr32, mwr
 from controller.runtime import ControllerError, DeviceAddress, Options, apply, counters, serve, watch
@@ -144,7 +145,7 @@ def test_apply_on_empty_devices_pushes_and_installs_the_plan(rack: Rack) -> None
         assert r.pushed
         assert (len(r.inserted), len(r.modified), len(r.deleted)) == (planned(rack, name), 0, 0)
         assert r.groups_inserted == [256 + (1 if name == "server1" else 2)]
-        assert r.zeroed == [(NIC_RX + "expected", 0), (NIC_RX + "nacked", 0), (NIC_TX + "next_seq", 0)]
+        assert r.reset == [Order.reset_tx(0), Order.reset_rx(0)]
     assert (len(reports["tor"].inserted), reports["tor"].groups_inserted) == (planned(rack, "tor"), [c.TOR_FLOOD_GROUP])
 
     sw1 = rack.devices["server1"].switch
@@ -196,7 +197,7 @@ def test_reconcile_restores_lost_entries_fixes_changed_ones_and_deletes_extras(r
     (peer2,) = [e for e in nic_config(rack.plan.nics["server2"]).entries if e.table == NIC_RX + "peer"]
     assert report.deleted == [dataclasses.replace(peer2, match=(Match("src", 9), *peer2.match[1:])).describe()]
     assert report.groups_deleted == [999] and report.groups_inserted == []
-    assert report.zeroed == [(NIC_RX + "expected", 0), (NIC_RX + "nacked", 0)]  # the re-created rx stream only
+    assert report.reset == [Order.reset_rx(0)]  # the re-created rx stream only
     assert table_state(sw) == wanted
     with pytest.raises(Exception, match="999"):
         sw.mc_group_get(999)
@@ -206,7 +207,7 @@ def test_reconcile_restores_lost_entries_fixes_changed_ones_and_deletes_extras(r
 def test_dry_run_says_what_apply_would_do_and_writes_nothing(rack: Rack) -> None:
     (empty,) = rack.apply("server1", dry_run=True)
     assert empty.dry_run and empty.pushed and len(empty.inserted) == planned(rack, "server1")
-    assert empty.summary().endswith("stream registers zeroed: 3 (dry run: nothing written)")
+    assert empty.summary().endswith("streams reset: 2 (dry run: nothing written)")
     sw = rack.devices["server1"].switch
     assert not sw.loaded
     rack.apply("server1")
@@ -214,7 +215,7 @@ def test_dry_run_says_what_apply_would_do_and_writes_nothing(rack: Rack) -> None
     sw.table_delete(NIC_RX + "peer", peer.handle)
     (report,) = rack.apply("server1", dry_run=True)
     assert not report.pushed and len(report.inserted) == 1 and report.inserted[0].startswith(NIC_RX + "peer [")
-    assert report.zeroed == [(NIC_RX + "expected", 0), (NIC_RX + "nacked", 0)]
+    assert report.reset == [Order.reset_rx(0)]
     assert sw.table_entries(NIC_RX + "peer") == []
     assert len(rack.apply("server1")[0].inserted) == 1 and len(sw.table_entries(NIC_RX + "peer")) == 1
 
@@ -233,10 +234,8 @@ def test_streams_keep_their_sequence_numbers_unless_created(rack: Rack) -> None:
     assert sw.register_read(NIC_TX + "next_seq", 0) == 0
 
 
-def test_a_device_without_register_writes_gets_a_warning_not_an_error(
-    rack: Rack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """BMv2's P4Runtime server answers UNIMPLEMENTED to register writes (p4lang/PI#376): emulate it."""
+def test_streams_are_reset_by_orders_not_register_writes(rack: Rack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """BMv2's P4Runtime server answers UNIMPLEMENTED to register writes: the controller never needs one."""
     import grpc
 
     from softp4.switch.p4runtime.errors import P4RuntimeError
@@ -246,20 +245,35 @@ def test_a_device_without_register_writes_gets_a_warning_not_an_error(
         raise P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED, "Register writes are not supported yet")
 
     monkeypatch.setattr(Externs, "write_register", unimplemented)
-    (fresh,) = rack.apply("server2")  # a pipeline just pushed: its registers are zero, nothing is written
-    assert fresh.pushed and len(fresh.zeroed) == 3 and fresh.warnings == []
+    rack.apply("server2")
+    sw = rack.devices["server2"].switch
+    sw.reset_state()  # a restarted switch that kept its pipeline, with stale numbers in its registers
+    sw.register_write(NIC_TX + "next_seq", 0, 41)
+    sw.register_write(NIC_RX + "expected", 0, 17)
+    sw.register_write(NIC_RX + "nacked", 0, 1)
+    (report,) = rack.apply("server2")
+    assert not report.pushed and len(report.inserted) == planned(rack, "server2")
+    assert report.reset == [Order.reset_tx(0), Order.reset_rx(0)]
+    assert [sw.register_read(NIC_TX + "next_seq", 0), sw.register_read(NIC_RX + "expected", 0),
+            sw.register_read(NIC_RX + "nacked", 0)] == [0, 0, 0]
+    assert sw.counter_read("NicIngress.accounting.outputs", c.OUT_CPU)[1] == 2  # one answer per order
+
+
+def test_a_nic_that_does_not_answer_an_order_gets_no_entries(rack: Rack, monkeypatch: pytest.MonkeyPatch) -> None:
+    from controller.runtime import orders
+    from softp4.switch.p4runtime.server import P4RuntimeService
+
+    rack.apply("server2")
     sw = rack.devices["server2"].switch
     sw.reset_state()
-    sw.register_write(NIC_TX + "next_seq", 0, 41)
-    (report,) = rack.apply("server2")
-    assert len(report.inserted) == planned(rack, "server2")
-    assert report.warnings == [
-        f"{rack.devices['server2'].address}: the device does not implement P4Runtime register writes, so 3 stream "
-        "registers of new streams were not zeroed (they may hold stale sequence numbers; `apply --force` starts "
-        "from a fresh pipeline)"
+    monkeypatch.setattr(P4RuntimeService, "packet_out", lambda self, packet: None)  # every order is lost
+    monkeypatch.setattr(orders, "ORDER_TIMEOUT", 0.3)
+    outcomes = asyncio.run(apply(rack.topo, rack.plan, rack.addresses("server2"), rack.options))
+    assert [str(o.error) for o in outcomes] == [
+        f"{rack.devices['server2'].address}: no answer within 0.3 s to: reset tx stream 0 (from 0), "
+        "reset rx stream 0 (from 0)"
     ]
-    assert sw.register_read(NIC_TX + "next_seq", 0) == 41
-
+    assert all(not rows for rows in table_state(sw).values())
 
 def test_force_pushes_the_pipeline_again_and_reinstalls(rack: Rack) -> None:
     rack.apply()

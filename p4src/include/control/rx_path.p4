@@ -2,7 +2,9 @@
  * (accelerator and its NIC's source MAC), window exported to that peer, bounds, then exactly the next sequence number
  * of the stream. Accepted writes are re-based into local memory and go to the
  * accelerator's PCIe port (with an ACK on the uplink when one is due); a gap
- * drops and NACKs once; a duplicate is dropped and re-ACKed. */
+ * drops and NACKs once; a duplicate is dropped and re-ACKed. An order of the
+ * controller (orders.p4) sets a stream's expected number and clears its NACK
+ * mark, when the stream is created. */
 #ifndef JS_RX_PATH_P4
 #define JS_RX_PATH_P4
 
@@ -71,6 +73,12 @@ control RxPath(inout nic_headers_t hdr,
     }
 
     apply {
+        if (hdr.packet_out.isValid()) {
+            expected.write((bit<32>)meta.stream, hdr.packet_out.seq);
+            nacked.write((bit<32>)meta.stream, 0);
+            meta.punt_reason = PUNT_ORDER_DONE;
+            return;
+        }
         tlp_check.apply(hdr, meta);
         if (meta.drop_reason == DROP_NONE) {
             bit<32> frame_bytes = ETH_HDR_BYTES + JS_HDR_BYTES + meta.tlp_bytes;

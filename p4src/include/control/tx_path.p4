@@ -2,7 +2,8 @@
  * DATA frame on the uplink: source by port, window by address, bounds,
  * translation, sequence number, Ethernet and stream header.
  * A one-DW write into a rewind window sets the stream's next sequence number
- * (go-back-N: the accelerator rewinds before it re-issues). */
+ * (go-back-N: the accelerator rewinds before it re-issues). An order of the
+ * controller (orders.p4) sets it too, when the stream is created. */
 #ifndef JS_TX_PATH_P4
 #define JS_TX_PATH_P4
 
@@ -76,6 +77,11 @@ control TxPath(inout nic_headers_t hdr,
     }
 
     apply {
+        if (hdr.packet_out.isValid()) {
+            next_seq.write((bit<32>)meta.stream, hdr.packet_out.seq);
+            meta.punt_reason = PUNT_ORDER_DONE;
+            return;
+        }
         pcie_port.apply();
         if (meta.drop_reason == DROP_NONE) {
             tlp_check.apply(hdr, meta);

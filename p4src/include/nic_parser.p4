@@ -1,11 +1,12 @@
-/* parser.p4: parsers and deparsers of the NIC and the ToR. */
-#ifndef JS_PARSER_P4
-#define JS_PARSER_P4
+/* nic_parser.p4: the NIC's parser and deparser. */
+#ifndef JS_NIC_PARSER_P4
+#define JS_NIC_PARSER_P4
 
 #include "headers.p4"
 
-/* The NIC tells its ports apart by number: the uplink carries Ethernet,
- * every other port carries raw TLPs from one accelerator. */
+/* The NIC tells its ports apart by number: the uplink carries Ethernet, the
+ * CPU port carries the controller's orders, every other port carries raw TLPs
+ * from one accelerator. */
 parser NicParser(packet_in pkt,
                  out nic_headers_t hdr,
                  inout nic_meta_t meta,
@@ -13,8 +14,14 @@ parser NicParser(packet_in pkt,
     state start {
         transition select(standard_metadata.ingress_port) {
             NIC_UPLINK_PORT: parse_ethernet;
+            CPU_PORT: parse_packet_out;
             default: parse_tlp;
         }
+    }
+
+    state parse_packet_out {
+        pkt.extract(hdr.packet_out);
+        transition accept;
     }
 
     state parse_ethernet {
@@ -67,6 +74,7 @@ parser NicParser(packet_in pkt,
 control NicDeparser(packet_out pkt, in nic_headers_t hdr) {
     apply {
         pkt.emit(hdr.packet_in);
+        pkt.emit(hdr.packet_out);
         pkt.emit(hdr.ethernet);
         pkt.emit(hdr.js);
         pkt.emit(hdr.tlp);
@@ -74,31 +82,6 @@ control NicDeparser(packet_out pkt, in nic_headers_t hdr) {
         pkt.emit(hdr.a64);
         pkt.emit(hdr.dw0);
         pkt.emit(hdr.ack_msg);
-    }
-}
-
-parser TorParser(packet_in pkt,
-                 out tor_headers_t hdr,
-                 inout tor_meta_t meta,
-                 inout standard_metadata_t standard_metadata) {
-    state start {
-        pkt.extract(hdr.ethernet);
-        transition select(hdr.ethernet.ether_type) {
-            ETHERTYPE_JS: parse_js;
-            default: accept;
-        }
-    }
-
-    state parse_js {
-        pkt.extract(hdr.js);
-        transition accept;
-    }
-}
-
-control TorDeparser(packet_out pkt, in tor_headers_t hdr) {
-    apply {
-        pkt.emit(hdr.ethernet);
-        pkt.emit(hdr.js);
     }
 }
 
