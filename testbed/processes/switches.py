@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from controller.protocol import constants as c
+from softp4 import reference
 
 DEVICE_ID = 1
 TARGETS = ("softp4", "bmv2")
@@ -79,9 +79,9 @@ def bmv2_command(spec: SwitchSpec, grpc_addr: str, workdir: Path, binary: str, t
 
 def bmv2_binary() -> tuple[str, bool]:
     """simple_switch_grpc's path and whether it takes --thrift-port; SwitchStartError when it is missing."""
-    binary = shutil.which("simple_switch_grpc")
+    binary = reference.find_tool("simple_switch_grpc")
     if binary is None:
-        raise SwitchStartError("TARGET=bmv2 needs simple_switch_grpc on PATH")
+        raise SwitchStartError(f"TARGET=bmv2: {reference.missing_message('simple_switch_grpc')}")
     try:
         usage = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:

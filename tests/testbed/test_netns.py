@@ -176,11 +176,12 @@ def writers_of(directory: Path) -> list[int]:
 def test_bmv2_without_simple_switch_grpc_says_so(
     build_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    which = switches.shutil.which
-    monkeypatch.setattr(switches.shutil, "which", lambda name: None if name == "simple_switch_grpc" else which(name))
+    monkeypatch.setenv("P4REF", str(tmp_path / "nowhere"))
     argv = ["--target", "bmv2", "--build-dir", str(build_dir), "--topology", str(PAIR), "--workdir", str(tmp_path)]
     assert demo.main(argv) == 1
-    assert capsys.readouterr().err == "demo: TARGET=bmv2 needs simple_switch_grpc on PATH\n"
+    assert capsys.readouterr().err == (
+        f"demo: TARGET=bmv2: simple_switch_grpc is not in P4REF={tmp_path / 'nowhere'} (its bin/)\n"
+    )
 
 
 @pytest.mark.parametrize(("option", "message"), [
