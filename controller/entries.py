@@ -75,14 +75,16 @@ def nic_config(nic: NicPlan) -> DeviceConfig:
             McGroup(nic.ack_group(acc), ((acc.pcie_port, c.RID_DELIVER), (c.NIC_UPLINK_PORT, c.RID_ACK)))
         )
     for tx in nic.tx_windows:
-        add(Entry(
-            NIC_TX + "window",
-            (Match("accel", tx.src.id), Match("addr", tx.local_base, tx.prefix_len)),
-            NIC_TX + "to_peer",
-            (("dst_mac", mac_to_int(tx.dst_mac)), ("dst", tx.dst.id), ("window", tx.window_id),
-             ("local_base", tx.local_base), ("remote_base", tx.remote_base), ("size", tx.size),
-             ("stream", tx.stream), ("flags", 0)),
-        ))
+        # the window, and its ACK alias (plan.ACK_ALIAS): the same translation, acknowledged at once
+        for base, flags in ((tx.local_base, 0), (tx.ack_base, c.FLAG_ACK_REQ)):
+            add(Entry(
+                NIC_TX + "window",
+                (Match("accel", tx.src.id), Match("addr", base, tx.prefix_len)),
+                NIC_TX + "to_peer",
+                (("dst_mac", mac_to_int(tx.dst_mac)), ("dst", tx.dst.id), ("window", tx.window_id),
+                 ("local_base", base), ("remote_base", tx.remote_base), ("size", tx.size),
+                 ("stream", tx.stream), ("flags", flags)),
+            ))
     for stream in nic.tx_streams:
         add(Entry(
             NIC_TX + "window",
@@ -123,14 +125,15 @@ def _group_rows(nic: NicPlan, config: DeviceConfig) -> None:
     mac = mac_to_int(nic.mac)
     for stream in nic.group_tx:
         group = stream.group
-        add(Entry(
-            NIC_TX + "window",
-            (Match("accel", stream.src.id), Match("addr", stream.local_base, stream.prefix_len)),
-            NIC_TX + "to_peer",
-            (("dst_mac", mac_to_int(group.mac)), ("dst", group.wire_id), ("window", group.wire_id),
-             ("local_base", stream.local_base), ("remote_base", group.base), ("size", group.size),
-             ("stream", stream.stream), ("flags", c.FLAG_GROUP)),
-        ))
+        for base, flags in ((stream.local_base, c.FLAG_GROUP), (stream.ack_base, c.FLAG_GROUP | c.FLAG_ACK_REQ)):
+            add(Entry(
+                NIC_TX + "window",
+                (Match("accel", stream.src.id), Match("addr", base, stream.prefix_len)),
+                NIC_TX + "to_peer",
+                (("dst_mac", mac_to_int(group.mac)), ("dst", group.wire_id), ("window", group.wire_id),
+                 ("local_base", base), ("remote_base", group.base), ("size", group.size),
+                 ("stream", stream.stream), ("flags", flags)),
+            ))
         add(Entry(
             NIC_TX + "window",
             (Match("accel", stream.src.id), Match("addr", stream.rewind_address, 62)),

@@ -6,6 +6,13 @@ space: a naturally aligned block (a power of two, at least the window's size) so
 the write's address finds it. A write at `tx.local_base + offset` lands at `export.base + offset` in the
 owner's memory, if `offset + length <= export.size`.
 
+The ACK alias. Every transmit window appears a second time, `ACK_ALIAS` higher in the sender's BAR space
+(`ack_base`): the same window, stream and translation, but the NIC marks what is written there
+`FLAG_ACK_REQ`, so the receiver acknowledges it at once. An accelerator writes the last TLP of a burst
+through the alias, and its writes are acknowledged one round trip after that TLP arrived, with no timer
+(docs/protocol.md, "Acknowledging the tail of a burst"). Transmit windows of one server must therefore end
+below `BAR_BASE + ACK_ALIAS`.
+
 Streams. A stream is (source accelerator, destination accelerator). Each NIC numbers the streams it sends
 (index of its `next_seq` register) and, separately, the streams it receives (index of its `expected`
 register), from 0 in topology order.
@@ -39,6 +46,7 @@ from dataclasses import dataclass, field
 from controller.topology import Accelerator, Group, Topology
 
 BAR_BASE = 0x0000_2000_0000_0000  # where transmit windows start in each accelerator's view of its NIC
+ACK_ALIAS = 0x0000_1000_0000_0000  # a transmit window's ACK alias is this much above it (16 TiB of windows)
 REWIND_BASE = 0x0000_1000_0000_0000  # rewind doorbells, one DW per sending stream
 MAILBOX_BYTES = 8
 MAILBOX_AREA = 1024  # at the top of each accelerator's memory: 128 mailbox slots
@@ -73,6 +81,11 @@ class TxWindow:
     window_id: int
     remote_base: int
     stream: int  # sender-side stream index
+
+    @property
+    def ack_base(self) -> int:
+        """The window's ACK alias: a write here is acknowledged at once (`FLAG_ACK_REQ`)."""
+        return self.local_base + ACK_ALIAS
 
 
 @dataclass(frozen=True)
@@ -158,6 +171,11 @@ class GroupTxStream:
     prefix_len: int
     rewind_address: int  # in src's BAR space
     receivers: tuple[GroupReceiver, ...]  # every member but src
+
+    @property
+    def ack_base(self) -> int:
+        """The window's ACK alias: a write here is acknowledged at once by every member."""
+        return self.local_base + ACK_ALIAS
 
 
 @dataclass(frozen=True)
@@ -348,6 +366,13 @@ def compute(topology: Topology) -> Plan:
                     f"'{member.accelerator.name}' overlaps its mailbox area "
                     f"[{mailbox_base(member.accelerator):#x}, {member.accelerator.memory:#x})"
                 )
+
+    for server_name, end in next_base.items():
+        if end > BAR_BASE + ACK_ALIAS:
+            raise PlanError(
+                f"server '{server_name}': its transmit windows need {end - BAR_BASE:#x} bytes of BAR space, "
+                f"more than the {ACK_ALIAS:#x} below their ACK aliases"
+            )
 
     nics = {
         server.name: NicPlan(

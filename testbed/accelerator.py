@@ -1,7 +1,9 @@
 """An accelerator emulator: memory, a PCIe link to its NIC, and go-back-N for the writes it issues.
 
-It issues memory writes into its NIC's transmit windows (split at the max payload size), keeps each
-until a cumulative ACK covers it (`controller.protocol.gobackn`), and applies the writes that arrive on
+It issues memory writes into its NIC's transmit windows (split at the max payload size, the last TLP of
+each write through the window's ACK alias, `plan.ACK_ALIAS`, so the burst is acknowledged one round trip
+after it arrived), keeps each until a cumulative ACK covers it (`controller.protocol.gobackn`), and
+applies the writes that arrive on
 its PCIe link to its memory. ACKs and NACKs arrive as 8-byte writes into its mailbox slots; a NACK makes
 it rewind the stream and re-issue. A write that would land outside its memory is refused and recorded in
 `violations` (the demo and tests require it to stay empty).
@@ -16,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from controller import topology
-from controller.plan import MAILBOX_AREA, GroupTxStream, TxStream
+from controller.plan import ACK_ALIAS, MAILBOX_AREA, GroupTxStream, TxStream
 from controller.protocol.gobackn import GoBackNSender, GroupGoBackNSender, decode_mailbox
 from controller.protocol.tlp import TlpError, apply_mwr, mwr, mwr_address
 
@@ -43,6 +45,7 @@ class Accelerator:
         self.received: list[bytes] = []  # TLPs applied to memory, in arrival order
         self.violations: list[str] = []
         self.messages = 0
+        self.timeouts = 0  # ACK timer expiries that re-issued writes
         for stream in streams:
             self.add_stream(stream)
 
@@ -72,17 +75,18 @@ class Accelerator:
             return self.senders[self.stream_of[dst].mailbox_address]
         raise KeyError(f"'{self.spec.name}' has no stream to '{dst}'")
 
-    def write(self, dst: str, local_address: int, data: bytes) -> int:
+    def write(self, dst: str, local_address: int, data: bytes, *, ack: bool = True) -> int:
         """Write `data` at `local_address` of the NIC window that leads to `dst` (an accelerator or a group);
-        returns the number of TLPs issued."""
+        returns the number of TLPs issued. With `ack` (the end of a burst) the last TLP goes through the
+        window's ACK alias, so the whole burst is acknowledged as soon as it arrived."""
         sender = self._sender_for(dst)
-        count = 0
-        for offset in range(0, len(data), MAX_PAYLOAD):
+        offsets = range(0, len(data), MAX_PAYLOAD)
+        for count, offset in enumerate(offsets):
             chunk = data[offset : offset + MAX_PAYLOAD]
-            tlp = mwr(local_address + offset, chunk, requester_id=self.requester_id, tag=count & 0xFF)
+            address = local_address + offset + (ACK_ALIAS if ack and offset == offsets[-1] else 0)
+            tlp = mwr(address, chunk, requester_id=self.requester_id, tag=count & 0xFF)
             self.send(sender.issue(tlp))
-            count += 1
-        return count
+        return len(offsets)
 
     def _all_senders(self) -> list[GoBackNSender | GroupGoBackNSender]:
         return [*self.senders.values(), *self.group_senders.values()]
@@ -98,11 +102,18 @@ class Accelerator:
     def unacked(self) -> int:
         return sum(sender.unacked for sender in self._all_senders())
 
+    def retransmissions(self) -> int:
+        """Writes issued again (after a NACK or a timeout), over every stream."""
+        return sum(sender.resent for sender in self._all_senders())
+
     def timeout(self) -> None:
         """An ACK timer fired: every stream with unacknowledged writes rewinds and re-issues."""
+        fired = False
         for sender in self._all_senders():
             for tlp in sender.on_timeout():
+                fired = True
                 self.send(tlp)
+        self.timeouts += fired
 
     def receive(self, port: int, frame: bytes) -> None:
         try:

@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     tlps = rack.accelerators[src].write(dst, window.local_base, data)
     rack.run()
 
-    print(f"\n{src} issued {tlps} memory writes; {printer.count} hops in all\n\ncounters:")
+    print(f"\n{src} issued {tlps} memory writes; {printer.count} hops in all; {recovery(rack)}\n\ncounters:")
     print_counters(rack)
 
     target = rack.accelerators[dst]
@@ -220,7 +220,7 @@ def all_to_all(rack: Rack, nbytes: int, loss: float, seed: int = 1) -> int:
         if acc.unacked():
             problems.append(f"{name} still has {acc.unacked()} unacknowledged writes")
     gaps = sum(nic.counter("NicIngress.accounting.drops", c.DROP_GAP)[1] for nic in rack.nics.values())
-    print(f"receivers dropped {gaps} frames past a gap and NACKed; senders went back and re-issued")
+    print(f"receivers dropped {gaps} frames past a gap and NACKed; {recovery(rack)}")
     if problems:
         print("\nFAILED:\n  " + "\n  ".join(problems[:20]))
         return 1
@@ -231,6 +231,14 @@ def all_to_all(rack: Rack, nbytes: int, loss: float, seed: int = 1) -> int:
 class HasAccelerators(Protocol):
     @property
     def accelerators(self) -> Mapping[str, Accelerator]: ...
+
+
+def recovery(rack: HasAccelerators) -> str:
+    """What go-back-N had to do: writes re-issued (after NACKs and timeouts) and ACK timer expiries."""
+    accelerators = rack.accelerators.values()
+    resent = sum(acc.retransmissions() for acc in accelerators)
+    timeouts = sum(acc.timeouts for acc in accelerators)
+    return f"{resent} writes re-issued, {timeouts} ACK timer expiries"
 
 
 def verify(rack: HasAccelerators, src: str, dst: str, remote_base: int, data: bytes) -> list[str]:

@@ -65,6 +65,7 @@ class GoBackNSender:
         self.next_seq = first_seq
         self.kept: deque[KeptWrite] = deque()
         self.rewinds = 0
+        self.resent = 0  # writes issued again by rewinds
 
     def issue(self, tlp: Packet | bytes) -> bytes:
         """Record a new write (numbered by the NIC as `next_seq`) and return its bytes to send.
@@ -95,6 +96,7 @@ class GoBackNSender:
         # the kept writes are re-numbered from `seq` by the NIC, in the same order
         self.kept = deque(KeptWrite(seq_add(seq, i), w.tlp) for i, w in enumerate(self.kept))
         self.next_seq = n
+        self.resent += len(out) - 1
         return out
 
     def on_message(self, msg: AckMsg) -> list[bytes]:
@@ -126,6 +128,7 @@ class GroupGoBackNSender:
             raise ValueError("a group stream needs at least one member")
         self.kept: deque[KeptWrite] = deque()
         self.rewinds = 0
+        self.resent = 0  # writes issued again by rewinds
         self.ignored = 0  # messages that matched nothing (unknown member, stale or bogus numbers) ...
         self.ignored_why: deque[str] = deque(maxlen=16)  # ... and why, for the latest of them
         self._resent: tuple[int, int] | None = None  # [from, to) re-sent by the last rewind
@@ -161,6 +164,7 @@ class GroupGoBackNSender:
         self._resent = (seq, self.next_seq)
         out = [rewind_tlp(self.rewind_address, seq, self.requester_id)]
         out += [w.tlp for w in self.kept if seq_diff(w.seq, seq) >= 0]
+        self.resent += len(out) - 1
         return out
 
     def on_message(self, msg: AckMsg) -> list[bytes]:

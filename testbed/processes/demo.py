@@ -134,13 +134,15 @@ def _write_and_check(rack: ProcessRack, args: argparse.Namespace, src: str, dst:
     data = bytes((i * 7 + 3) & 0xFF for i in range(size))
     print(f"\n{src} writes {size} bytes at {window.local_base:#x} (its window to {dst}), landing at "
           f"{window.remote_base:#x} in {dst}'s memory\n")
+    started = time.monotonic()
     tlps = rack.write(src, dst, window.local_base, data)
     acked = rack.run(deadline=args.deadline)
+    elapsed = time.monotonic() - started
     printer.wait_quiet()
-    state = "all acknowledged" if acked else f"not all acknowledged after {args.deadline:g} s"
+    state = f"all acknowledged in {elapsed * 1e3:.1f} ms" if acked else f"not acknowledged after {args.deadline:g} s"
     lost = sum(relay.lost for relay in rack.relays)
     print(f"\n{src} issued {tlps} memory writes, {state}; {printer.count} frames seen on the cables "
-          f"({lost} lost), {rack.timeouts} ACK timeouts\n\ncounters (read over P4Runtime):")
+          f"({lost} lost); {demo.recovery(rack)}\n\ncounters (read over P4Runtime):")
     print("\n".join(f"  {line}" for line in rack.counter_lines(args.build_dir)))
     landed = bytes(rack.accelerators[dst].memory[window.remote_base : window.remote_base + size])
     print(f"\n{dst}'s memory at {window.remote_base:#x}:\n{demo.hexdump(landed, window.remote_base)}")
@@ -172,7 +174,7 @@ def all_to_all(rack: ProcessRack, args: argparse.Namespace, seed: int = 1) -> in
     state = "all acknowledged" if acked else f"not all acknowledged after {args.deadline:g} s"
     lost = sum(relay.lost for relay in rack.relays)
     print(f"\n{writes} memory writes all to all into {len(rack.topology.exports)} windows, {state} in "
-          f"{elapsed:.2f} s ({lost} frames lost, {rack.timeouts} ACK timeouts)")
+          f"{elapsed:.2f} s ({lost} frames lost; {demo.recovery(rack)})")
     problems = [v for acc in rack.accelerators.values() for v in acc.violations] + strays(rack)
     for name, acc in rack.accelerators.items():
         end = len(acc.memory) - MAILBOX_AREA

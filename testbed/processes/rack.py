@@ -60,10 +60,9 @@ class ProcessRack:
     accelerators: dict[str, Accelerator] = field(default_factory=dict)
     relays: list[LossyRelay] = field(default_factory=list)  # one per uplink when frames are lost on purpose
     applied: list[str] = field(default_factory=list)  # the controller's one line per device
-    timeouts: int = 0  # ACK timers fired during run()
     strays: list[str] = field(default_factory=list)  # frames on a PCIe link that are no memory write, in hex
     _ports: list[VethPort] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.Condition = field(default_factory=threading.Condition)  # notified on every PCIe delivery
 
     @classmethod
     def build(
@@ -195,6 +194,7 @@ class ProcessRack:
                 if not frame or frame[0] >> 5 not in MWR_FMTS:
                     self.strays.append(f"{acc.spec.name}: {len(frame)} bytes {frame[:48].hex()}")
                 acc.receive(port, frame)
+                self._lock.notify_all()
 
         return deliver
 
@@ -207,27 +207,27 @@ class ProcessRack:
         with self._lock:
             return sum(acc.unacked() for acc in self.accelerators.values())
 
-    def run(self, deadline: float = 30.0, ack_timeout: float = 1.0, poll: float = 0.02) -> bool:
+    def run(self, deadline: float = 30.0, ack_timeout: float = 1.0) -> bool:
         """Wait until every write is acknowledged (True) or `deadline` seconds pass (False). When nothing
-        was acknowledged for `ack_timeout` seconds, the accelerators' ACK timers fire (rewind, re-issue)."""
+        was acknowledged for `ack_timeout` seconds, the accelerators' ACK timers fire (rewind, re-issue).
+        It wakes on every delivery to an accelerator, so it returns as soon as the last ACK landed."""
         start = time.monotonic()
-        last, since = -1, start
-        while True:
-            now = time.monotonic()
-            pending = self.unacked()
-            if pending == 0:
-                return True
-            if now - start >= deadline:
-                return False
-            if pending != last:
-                last, since = pending, now
-            elif now - since >= ack_timeout:
-                with self._lock:
+        with self._lock:
+            last, since = -1, start
+            while True:
+                now = time.monotonic()
+                pending = sum(acc.unacked() for acc in self.accelerators.values())
+                if pending == 0:
+                    return True
+                if now - start >= deadline:
+                    return False
+                if pending != last:
+                    last, since = pending, now
+                elif now - since >= ack_timeout:
                     for acc in self.accelerators.values():
                         acc.timeout()
-                self.timeouts += 1
-                since = now
-            time.sleep(poll)
+                    since = now
+                self._lock.wait(min(since + ack_timeout, start + deadline) - now)
 
     def counter_lines(self, build_dir: str | Path) -> list[str]:
         """Every device's counters read over P4Runtime (`jetstream-ctl counters`), rows that moved only."""

@@ -97,7 +97,7 @@ def test_apply_installs_group_rows_and_they_carry_a_group_write(
     outcomes = asyncio.run(apply(topo, plan, addresses, Options(build_dir=build_dir, timeout=10.0)))
     assert [o.error for o in outcomes] == [None] * 4
     reports = {o.result.device.split(" ")[0]: o.result for o in outcomes}
-    assert len(reports["s1"].inserted) == len(nic_config(plan.nics["s1"]).entries) == 6
+    assert len(reports["s1"].inserted) == len(nic_config(plan.nics["s1"]).entries) == 7  # with the ACK alias
     # the sender's group stream and each member's receiving stream start from zero
     assert reports["s1"].reset == [Order.reset_tx(0)]
     assert reports["s3"].reset == [Order.reset_rx(0)]

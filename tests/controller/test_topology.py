@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from controller import plan, topology
+from controller.protocol import constants as c
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -128,7 +129,13 @@ def test_plan_streams_mailboxes_and_entries() -> None:
         by_table.setdefault(e.table.rsplit(".", 1)[1], []).append(e)
     assert sorted(by_table) == ["mailbox", "own_mac", "pcie_port", "peer", "window"]
     tx_rows = [e for e in config.entries if e.action.endswith("to_peer")]
-    assert len(tx_rows) == 1 and dict(tx_rows[0].params)["remote_base"] == 0x1000
+    (tx,) = p.nics["s1"].tx_windows
+    # the window and its ACK alias: one translation, and the alias asks for an ACK at once
+    assert [(e.match[1], dict(e.params)["local_base"], dict(e.params)["flags"]) for e in tx_rows] == [
+        (entries.Match("addr", tx.local_base, tx.prefix_len), tx.local_base, 0),
+        (entries.Match("addr", tx.local_base + plan.ACK_ALIAS, tx.prefix_len), tx.ack_base, c.FLAG_ACK_REQ),
+    ]
+    assert {dict(e.params)["remote_base"] for e in tx_rows} == {0x1000}
     rewind = next(e for e in config.entries if e.action.endswith("rewind_window"))
     assert rewind.match[1] == entries.Match("addr", plan.REWIND_BASE, 62)
     assert config.groups == [entries.McGroup(plan.ACK_GROUP_BASE + 1, ((1, 1), (16, 2)))]
