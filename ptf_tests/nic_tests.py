@@ -33,6 +33,25 @@ class TxTranslatesAndNumbers(NicTest):
 
 
 @group("nic")
+class TxAckAliasAsksForAnAck(NicTest):
+    """The last write of a burst, through the window's ACK alias, goes out with the same translation and
+    number as through the window itself, and FLAG_ACK_REQ set."""
+
+    def runTest(self) -> None:
+        (tx,) = [w for w in self.nic.tx_windows if w.src == self.local]
+        for seq, (base, flags) in enumerate(((tx.local_base, 0), (tx.ack_base, c.FLAG_ACK_REQ))):
+            send_packet(self, self.local.pcie_port, bytes(self.write(base + 0x80, b"tail")))
+            expected = (
+                Ether(dst=tx.dst_mac, src=self.nic.mac)
+                / JetStream(msg_type=c.MSG_DATA, flags=flags, src=tx.src.id, dst=tx.dst.id, window=tx.window_id,
+                            seq=seq)
+                / self.write(tx.remote_base + 0x80, b"tail")
+            )
+            verify_packet(self, expected, self.uplink)
+        verify_no_other_packets(self)
+
+
+@group("nic")
 class TxRefusesWriteAcrossWindowEnd(NicTest):
     def runTest(self) -> None:
         (tx,) = [w for w in self.nic.tx_windows if w.src == self.local]
