@@ -17,12 +17,14 @@ import pytest
 from softp4.stf.bmv2 import Bmv2NotFound, Bmv2Tools, find_bmv2
 from softp4.stf.bmv2.cli_session import CliError, CliSession, refusals
 from softp4.stf.bmv2.file_ports import FilePorts, unsyncable
+from softp4.stf.bmv2.packet_in_ports import PacketInPorts
 from softp4.stf.bmv2.runner import BASE_PRIORITY, Bmv2Run, bmv2_priority, cli_key
 from softp4.stf.bmv2.settle import LogWatcher, SettleTimeout
 from softp4.stf.cli import main
 from softp4.stf.parser import parse_stf
 from softp4.stf.program import KeySpec
 from softp4.stf.runner import StfError
+from softp4.switch.ports.nanomsg import NanomsgPorts
 from softp4.switch.ports.pcap import write_pcap
 from softp4.switch.tables import Exact, Optional, Ternary
 
@@ -216,7 +218,16 @@ def test_unsyncable_finds_packets_held_back_by_another_open_input() -> None:
 def test_file_ports_layout_and_outputs(tmp_path: Path) -> None:
     ports = FilePorts(tmp_path, [3, 1, 2], [1])
     ports.prepare()
-    assert ports.switch_args() == ["-i", f"1@{tmp_path}/p1", "-i", f"2@{tmp_path}/p2", "-i", f"3@{tmp_path}/p3"]
+    assert ports.switch_args() == [
+        "--use-files",
+        "0",
+        "-i",
+        f"1@{tmp_path}/p1",
+        "-i",
+        f"2@{tmp_path}/p2",
+        "-i",
+        f"3@{tmp_path}/p3",
+    ]
     assert (tmp_path / "p1_in.pcap").is_fifo()
     assert (tmp_path / "p2_in.pcap").stat().st_size == 24  # only the pcap header: at its end at once
     assert ports.received(2) == []
@@ -263,3 +274,24 @@ def test_settle_reports_a_switch_that_does_not_take_the_packets(tmp_path: Path) 
         LogWatcher(log).settle(2, lambda: False, timeout=5)
     with pytest.raises(SettleTimeout, match="took in 1 of 2"):
         LogWatcher(log).settle(2, lambda: True, timeout=0.2)
+
+
+def test_packet_in_ports_speak_the_nanomsg_packet_protocol(tmp_path: Path) -> None:
+    # softp4's own nanomsg port (the protocol simple_switch's --packet-in speaks) plays the switch:
+    # it sends each frame back out one port up
+    ports = PacketInPorts(tmp_path, [1, 2, 3], [1, 2])
+    assert ports.switch_args() == ["--packet-in", f"ipc://{tmp_path}/packets.ipc"]
+    switch = NanomsgPorts(ports.url)
+    switch.start(lambda port, frame: switch.send(port + 1, frame))
+    try:
+        ports.open_inputs(lambda: True, 10)
+        ports.send(1, b"\x01\x02", last=False)
+        ports.send(2, b"\x03", last=True)
+        ports.send(1, b"\x04", last=True)
+        deadline = time.monotonic() + 10
+        while len(ports.received(2)) + len(ports.received(3)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        ports.close()
+        switch.close()
+    assert (ports.received(2), ports.received(3), ports.received(1)) == ([b"\x01\x02", b"\x04"], [b"\x03"], [])

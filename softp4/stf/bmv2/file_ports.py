@@ -85,7 +85,7 @@ class FilePorts:
                     write_header(stream)
 
     def switch_args(self) -> list[str]:
-        return [arg for port in self.ports for arg in ("-i", f"{port}@{self.base(port)}")]
+        return ["--use-files", "0", *(arg for port in self.ports for arg in ("-i", f"{port}@{self.base(port)}"))]
 
     def open_inputs(self, alive: Callable[[], bool], timeout: float) -> None:
         """Open every FIFO for writing, in the order the switch opens them, and write its header."""

@@ -23,10 +23,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from softp4.stf.bmv2.cli_session import CliError, CliSession, refusals
 from softp4.stf.bmv2.file_ports import PASSIVE, FilePorts, PortError, unsyncable
+from softp4.stf.bmv2.packet_in_ports import PacketInPorts
 from softp4.stf.bmv2.settle import LogWatcher, SettleTimeout
 from softp4.stf.bmv2.tools import Bmv2Tools
 from softp4.stf.entries import action_data, check_port, counter_failure, describe_match, entry_key
@@ -59,6 +60,17 @@ from softp4.switch.tables import Exact, Match, Optional
 # BMv2 priority of an STF entry: BASE - STF priority (BMv2: the lowest number wins; STF: the highest).
 BASE_PRIORITY = 1 << 30
 START_TIMEOUT = 60.0
+
+
+class Ports(Protocol):
+    """How packets get into and out of the switch: FilePorts or PacketInPorts."""
+
+    def prepare(self) -> None: ...
+    def switch_args(self) -> list[str]: ...
+    def open_inputs(self, alive: Callable[[], bool], timeout: float) -> None: ...
+    def send(self, port: int, frame: bytes, last: bool) -> None: ...
+    def close(self) -> None: ...
+    def received(self, port: int) -> list[bytes]: ...
 
 
 class Bmv2Unsupported(StfError):
@@ -116,7 +128,10 @@ class _State:
 
 
 class Bmv2Run:
-    """One STF test on one simple_switch: `run(commands)` returns an StfResult."""
+    """One STF test on one simple_switch: `run(commands)` returns an StfResult.
+
+    Packets go through pcap files (`--use-files 0`), or through the nanomsg packet socket
+    (`--packet-in`) for a test the pcap-file reader cannot synchronise (file_ports.unsyncable)."""
 
     def __init__(
         self,
@@ -143,15 +158,20 @@ class Bmv2Run:
 
     def run(self, commands: Sequence[Command]) -> StfResult:
         blocked = unsyncable(commands)
-        if blocked is not None:
+        nanomsg = blocked is not None
+        if blocked is not None and "packet-in" not in self.tools.options:
             line, reason = blocked
-            raise Bmv2Unsupported(f"{self.filename}:{line}: error: cannot run on simple_switch: {reason}")
+            raise Bmv2Unsupported(
+                f"{self.filename}:{line}: error: cannot run on simple_switch's pcap-file ports, and this build has "
+                f"no nanomsg (--packet-in): {reason}"
+            )
         ports = sorted({c.port for c in commands if isinstance(c, Packet | Expect)})
         inputs = sorted({c.port for c in commands if isinstance(c, Packet)})
         last = {c.port: i for i, c in enumerate(commands) if isinstance(c, Packet)}
         directory = Path(tempfile.mkdtemp(prefix="softp4-bmv2-"))
+        files: Ports = (PacketInPorts if nanomsg else FilePorts)(directory, ports, inputs)
         try:
-            return self._run(commands, directory, ports, inputs, last)
+            return self._run(commands, directory, files, ports, last)
         finally:
             if self.keep is None:
                 shutil.rmtree(directory, ignore_errors=True)
@@ -161,11 +181,10 @@ class Bmv2Run:
                 shutil.rmtree(directory, ignore_errors=True)
 
     def _run(
-        self, commands: Sequence[Command], directory: Path, ports: list[int], inputs: list[int], last: dict[int, int]
+        self, commands: Sequence[Command], directory: Path, files: Ports, ports: list[int], last: dict[int, int]
     ) -> StfResult:
         json_path = directory / "program.json"
         json_path.write_text(json.dumps(self.program))
-        files = FilePorts(directory, ports, inputs)
         files.prepare()
         switch, thrift_port = self._start(directory, json_path, files)
         watcher = LogWatcher(directory / "switch.log")
@@ -223,7 +242,7 @@ class Bmv2Run:
                 result.problems += check_port(port, result.expected, result.received)
         return StfResult(list(results.values()), self.failures, self.warnings)
 
-    def _start(self, directory: Path, json_path: Path, files: FilePorts) -> tuple[subprocess.Popen[bytes], int]:
+    def _start(self, directory: Path, json_path: Path, files: Ports) -> tuple[subprocess.Popen[bytes], int]:
         options = self.tools.options
         for attempt in range(3):
             thrift_port = free_port()
@@ -232,8 +251,6 @@ class Bmv2Run:
                 "--log-file",
                 str(directory / "switch.log"),
                 "--log-flush",
-                "--use-files",
-                "0",
                 "--thrift-port",
                 str(thrift_port),
                 *files.switch_args(),
