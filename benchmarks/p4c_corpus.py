@@ -1,14 +1,17 @@
 """softp4 against p4c's own BMv2 test corpus: compile, P4Info against p4c's golden files, STF tests.
 
 Run: .venv/bin/python benchmarks/p4c_corpus.py --p4c-testdata P4C/testdata [--jobs N] [--filter RE]
-     [--report FILE] [--timeout SECONDS]
+     [--report FILE] [--timeout SECONDS] [--bmv2 [PATH]]
 
 For every DIR/p4_16_samples/*-bmv2.p4 (in a subprocess of its own with a timeout, so a hang or a
 crash stops one program, not the run):
   1. compile it with softp4 (include dirs as p4c's tests have them: the program's own directory);
   2. compare its P4Info with DIR/p4_16_samples_outputs/<name>.p4info.txtpb, both parsed as
      p4.config.v1.P4Info messages, naming the first field path that differs;
-  3. run DIR/p4_16_samples/<name>.stf, when there is one, through softp4's STF runner.
+  3. run DIR/p4_16_samples/<name>.stf, when there is one, through softp4's STF runner;
+  4. with --bmv2, run the same STF with softp4's JSON on real simple_switch too (PATH: the
+     binary, its bin/ or prefix; default $P4REF/bin, then PATH), and report how softp4's verdict
+     compares with the real switch's.
 PSA programs (those including psa.p4) are out of scope (softp4 targets v1model): they are listed
 as skipped and not counted.
 Prints a pass/fail table, the three percentages and the failures grouped by their first error
@@ -32,6 +35,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from softp4.compiler.p4info.compare import first_difference
+
 SAMPLES = "p4_16_samples"
 OUTPUTS = "p4_16_samples_outputs"
 GLOB = "*-bmv2.p4"
@@ -41,6 +46,9 @@ PASS = "pass"
 FAIL = "FAIL"
 SKIP = "-"  # not run: an earlier stage failed, or there is nothing to compare with
 
+# The record a stage that may hang sends before it starts.
+STARTED = "started"
+
 # Lines of error text kept per failing stage (the report shows them under the program).
 DETAIL_LINES = 12
 
@@ -49,69 +57,8 @@ DETAIL_LINES = 12
 # P4Info comparison
 
 
-def first_difference(expected: Any, actual: Any, path: str = "") -> str | None:
-    """The first field path where two protobuf messages differ, with both values; None if equal.
-
-    Fields are visited in field-number order, repeated fields element by element, so the path
-    names the first place a reader of the golden file would find a difference, e.g.
-    `tables[1].match_fields[0].name: expected "hdr.ipv4.dstAddr", got "dstAddr"`.
-    """
-    if expected == actual:
-        return None
-    descriptor = expected.DESCRIPTOR
-    for fd in sorted(descriptor.fields, key=lambda f: f.number):
-        name = f"{path}.{fd.name}" if path else fd.name
-        exp_value = getattr(expected, fd.name)
-        act_value = getattr(actual, fd.name)
-        if _is_repeated(fd):
-            exp_items, act_items = list(exp_value), list(act_value)
-            if _is_map(fd):
-                exp_items = sorted(exp_value.items())
-                act_items = sorted(act_value.items())
-            for index, (e, a) in enumerate(zip(exp_items, act_items, strict=False)):
-                found = _compare_value(fd, e, a, f"{name}[{index}]")
-                if found is not None:
-                    return found
-            if len(exp_items) != len(act_items):
-                return f"{name}: expected {len(exp_items)} element(s), got {len(act_items)}"
-            continue
-        if fd.message_type is not None:
-            exp_has, act_has = expected.HasField(fd.name), actual.HasField(fd.name)
-            if exp_has != act_has:
-                return f"{name}: {'missing' if exp_has else 'unexpected'}"
-        found = _compare_value(fd, exp_value, act_value, name)
-        if found is not None:
-            return found
-    return f"{path or '<message>'}: differs (unknown fields)"
-
-
-def _is_repeated(fd: Any) -> bool:
-    if hasattr(fd, "is_repeated"):  # protobuf >= 5.28; `label` is deprecated there
-        return bool(fd.is_repeated)
-    return bool(fd.label == fd.LABEL_REPEATED)
-
-
-def _is_map(fd: Any) -> bool:
-    mt = fd.message_type
-    return mt is not None and mt.GetOptions().map_entry
-
-
-def _compare_value(fd: Any, expected: Any, actual: Any, path: str) -> str | None:
-    if expected == actual:
-        return None
-    if _is_map(fd):
-        return f"{path}: expected {expected!r}, got {actual!r}"
-    if fd.message_type is not None:
-        return first_difference(expected, actual, path)
-    return f"{path}: expected {_show(expected)}, got {_show(actual)}"
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    return repr(value)
+# (first_difference, the comparison itself, lives in softp4.compiler.p4info.compare: the reference
+# tests against real p4c use the same one)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,8 +141,11 @@ def _detail(text: str) -> str:
     return "\n".join(lines)
 
 
-def run_one(program: Path, testdata: Path, emit: Callable[[dict[str, Any]], None]) -> None:
-    """Compile, compare P4Info, run the STF of one program; `emit` gets one record per stage."""
+def run_one(
+    program: Path, testdata: Path, emit: Callable[[dict[str, Any]], None], bmv2: str | None = None
+) -> None:
+    """Compile, compare P4Info, run the STF of one program (on simple_switch too when `bmv2` is
+    given: a path, or "" to look in $P4REF/bin and PATH); `emit` gets one record per stage."""
     from google.protobuf import text_format
 
     from softp4.compiler import CompileError, compile_file
@@ -236,7 +186,7 @@ def run_one(program: Path, testdata: Path, emit: Callable[[dict[str, Any]], None
     stf = program.with_suffix(".stf")
     if not stf.is_file():
         return
-    emit({"stage": "stf", "ok": None, "error": "started"})  # a timeout from here on is the STF's
+    emit({"stage": "stf", "ok": None, "error": STARTED})  # a timeout from here on is the STF's
     from softp4.stf.runner import StfError
     from softp4.stf.session import run_test
     from softp4.stf.syntax import StfSyntaxError
@@ -253,13 +203,34 @@ def run_one(program: Path, testdata: Path, emit: Callable[[dict[str, Any]], None
         emit({"stage": "stf", "ok": True})
     else:
         emit({"stage": "stf", "ok": False, "error": _detail(outcome.report())})
+    if bmv2 is not None:
+        emit({"stage": "bmv2", "ok": None, "error": STARTED})  # a timeout from here on is the real switch's
+        emit(run_on_real_switch(result.bmv2_json, stf, bmv2))
+
+
+def run_on_real_switch(program: dict[str, Any], stf: Path, bmv2: str) -> dict[str, Any]:
+    """The `bmv2` stage record: the STF run with softp4's JSON on real simple_switch."""
+    from softp4.stf.bmv2 import Bmv2Error, Bmv2NotFound, Bmv2Unsupported, find_bmv2, run_on_bmv2
+    from softp4.stf.parser import parse_stf_file
+    from softp4.stf.runner import StfError
+    from softp4.stf.syntax import StfSyntaxError
+
+    try:
+        result = run_on_bmv2(program, parse_stf_file(stf), stf, find_bmv2(bmv2 or None))
+    except (Bmv2NotFound, Bmv2Unsupported) as exc:
+        return {"stage": "bmv2", "ok": None, "error": first_line(str(exc))}
+    except (Bmv2Error, StfError, StfSyntaxError) as exc:
+        return {"stage": "bmv2", "ok": False, "error": _detail(str(exc))}
+    if result.passed:
+        return {"stage": "bmv2", "ok": True}
+    return {"stage": "bmv2", "ok": False, "error": _detail(result.report())}
 
 
 # One program may use this much memory (the machine is shared; a runaway program must not take it).
 MEMORY_LIMIT = 2 << 30
 
 
-def _one_main(program: Path, testdata: Path) -> int:
+def _one_main(program: Path, testdata: Path, bmv2: str | None = None) -> int:
     def emit(record: dict[str, Any]) -> None:
         print(json.dumps(record), flush=True)
 
@@ -270,7 +241,7 @@ def _one_main(program: Path, testdata: Path) -> int:
     except (ImportError, ValueError, OSError):
         pass  # no limit where the platform has none to give
     try:
-        run_one(program, testdata, emit)
+        run_one(program, testdata, emit, bmv2)
     except MemoryError:
         print(f"out of memory ({MEMORY_LIMIT >> 30} GiB limit)", file=sys.stderr)
         return 3
@@ -291,6 +262,7 @@ class Outcome:
     compile: str = SKIP
     p4info: str = SKIP
     stf: str = SKIP
+    bmv2: str = SKIP  # the STF on real simple_switch (--bmv2): not a softp4 failure, a comparison
     errors: dict[str, str] = field(default_factory=dict)  # stage -> error text
     notes: list[str] = field(default_factory=list)  # how the golden P4Info was read
     seconds: float | None = None  # compile time, when it compiled
@@ -335,22 +307,28 @@ def collect(program: Path, records: Iterable[dict[str, Any]], crash: str | None)
         elif ok is False:
             setattr(outcome, stage, FAIL)
             outcome.errors[stage] = record["error"]
-        elif stage == "stf":
-            outcome.stf = FAIL
+        elif stage in ("stf", "bmv2") and record["error"] == STARTED:
+            setattr(outcome, stage, FAIL)
             outcome.errors[stage] = "started, never finished"
+        elif stage == "bmv2":  # not runnable on simple_switch (or no simple_switch): not judged
+            outcome.bmv2 = SKIP
+            outcome.errors.pop(stage, None)
+            outcome.errors[f"{stage} (not judged)"] = record["error"]
         else:  # nothing to compare with: neither pass nor fail of softp4
             outcome.errors[f"{stage} (not judged)"] = record["error"]
     if crash is not None:
         # the stage that was running: the one after the last that reported
-        stage = {None: "compile", "compile": "p4info", "p4info": "stf", "stf": "stf"}[last]
+        stage = {None: "compile", "compile": "p4info", "p4info": "stf", "stf": "stf", "bmv2": "bmv2"}[last]
         setattr(outcome, stage, FAIL)
         outcome.errors[stage] = crash
     return outcome
 
 
-def run_program(program: Path, testdata: Path, timeout: float) -> Outcome:
+def run_program(program: Path, testdata: Path, timeout: float, bmv2: str | None = None) -> Outcome:
     """Run one program in a fresh interpreter, killed after `timeout` seconds."""
     command = [sys.executable, str(Path(__file__).resolve()), "--one", str(program), "--p4c-testdata", str(testdata)]
+    if bmv2 is not None:
+        command.append(f"--bmv2={bmv2}")
     crash: str | None = None
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
@@ -376,9 +354,11 @@ def run_program(program: Path, testdata: Path, timeout: float) -> Outcome:
     return outcome
 
 
-def run_all(programs: Sequence[Path], testdata: Path, jobs: int, timeout: float) -> list[Outcome]:
+def run_all(
+    programs: Sequence[Path], testdata: Path, jobs: int, timeout: float, bmv2: str | None = None
+) -> list[Outcome]:
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(lambda p: run_program(p, testdata, timeout), programs))
+        return list(pool.map(lambda p: run_program(p, testdata, timeout, bmv2), programs))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -417,6 +397,27 @@ def _percent(part: int, whole: int) -> str:
     return f"{part}/{whole} ({100.0 * part / whole:.1f}%)" if whole else f"{part}/0 (n/a)"
 
 
+def _real_switch_lines(outcomes: Sequence[Outcome]) -> list[str]:
+    """How softp4's STF verdicts compare with simple_switch's on the same JSON (with --bmv2)."""
+    judged = [o for o in outcomes if o.has_stf and o.bmv2 != SKIP and o.stf != SKIP]
+    if not judged:
+        return []
+    agree = [o for o in judged if o.stf == o.bmv2]
+    both_pass = sum(o.stf == PASS for o in agree)
+    lines = [
+        f"softp4 vs simple_switch: {_percent(len(agree), len(judged))} same verdict "
+        f"({both_pass} pass on both, {len(agree) - both_pass} fail on both)"
+    ]
+    for o in judged:
+        if o.stf != o.bmv2:
+            why = first_line(o.errors.get("bmv2" if o.bmv2 == FAIL else "stf", ""))
+            lines.append(f"    {o.name}: softp4 {o.stf}, simple_switch {o.bmv2}: {why}")
+    not_run = sum(1 for o in outcomes if o.has_stf and "bmv2 (not judged)" in o.errors)
+    if not_run:
+        lines.append(f"    ({not_run} STF test(s) not runnable on simple_switch: see 'not judged')")
+    return lines
+
+
 def render(outcomes: Sequence[Outcome], testdata: Path, seconds: float, skipped: Sequence[str] = ()) -> str:
     """The whole report: table, percentages, grouped failures, per-program details.
 
@@ -450,6 +451,7 @@ def render(outcomes: Sequence[Outcome], testdata: Path, seconds: float, skipped:
     if len(judged) != total:
         out.append(f"                        ({total - len(judged)} program(s) without a golden file not counted)")
     out.append(f"STF pass:               {_percent(stf_pass, len(with_stf))}")
+    out += _real_switch_lines(outcomes)
     times = sorted((o.seconds, o.name) for o in outcomes if o.seconds is not None)
     if times:
         median = times[len(times) // 2][0]
@@ -505,6 +507,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--timeout", type=float, default=120.0, metavar="S", help="seconds one program may take (default 120)"
     )
+    parser.add_argument(
+        "--bmv2",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="also run each STF on real simple_switch (PATH: binary, bin/ or prefix; default $P4REF/bin, PATH)",
+    )
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)  # the per-program worker
     return parser
 
@@ -514,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     testdata: Path = args.p4c_testdata
     if args.one is not None:
-        return _one_main(args.one, testdata)
+        return _one_main(args.one, testdata, args.bmv2)
     if not (testdata / SAMPLES).is_dir():
         parser.error(f"no {SAMPLES}/ directory in '{testdata}' (give p4c's testdata directory)")
     if args.jobs < 1:
@@ -530,7 +539,14 @@ def main(argv: list[str] | None = None) -> int:
     skipped = [p.stem for p in programs if is_psa(p)]
     programs = [p for p in programs if p.stem not in skipped]
     started = time.perf_counter()
-    outcomes = run_all(programs, testdata, args.jobs, args.timeout)
+    if args.bmv2 is not None:
+        from softp4.stf.bmv2 import Bmv2NotFound, find_bmv2
+
+        try:
+            find_bmv2(args.bmv2 or None)
+        except Bmv2NotFound as exc:
+            parser.error(f"--bmv2: {exc}")
+    outcomes = run_all(programs, testdata, args.jobs, args.timeout, args.bmv2)
     text = render(outcomes, testdata, time.perf_counter() - started, skipped)
     print(text, end="")
     if args.report is not None:

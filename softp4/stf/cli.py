@@ -1,8 +1,10 @@
 """`softp4 stf prog.p4 prog.stf` (or `--json prog.json prog.stf`): run a p4c STF packet test.
 
-Exit status 0 when every port got exactly the expected packets, 1 otherwise (with a per-port
-diff of expected and received packets in hex), and 1 with `file:line: error: ...` for an STF
-file, program or name the runner cannot take. Usage errors exit 2.
+On softp4's switch, or with `--target bmv2 [--bmv2 PATH]` on real simple_switch (the program
+compiled by softp4 unless --json gives one). Exit status 0 when every port got exactly the
+expected packets, 1 otherwise (with a per-port diff of expected and received packets in hex),
+and 1 with `file:line: error: ...` for an STF file, program or name the runner cannot take, or a
+switch that cannot run the test. Usage errors exit 2.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from softp4.stf.bmv2 import Bmv2Error, Bmv2NotFound, Bmv2Unsupported, find_bmv2, run_on_bmv2
 from softp4.stf.parser import parse_stf_file
 from softp4.stf.runner import StfError
 from softp4.stf.session import compile_p4, load_json, run_commands, suite_tests
@@ -58,6 +61,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="log each command and the switch's per-packet trace"
     )
+    parser.add_argument(
+        "--target",
+        choices=("softp4", "bmv2"),
+        default="softp4",
+        help="the switch that runs the test: softp4's own (default) or real BMv2 simple_switch",
+    )
+    parser.add_argument(
+        "--bmv2",
+        metavar="PATH",
+        help="with --target bmv2: simple_switch, its bin/ or install prefix (default: $P4REF/bin, then PATH)",
+    )
+    parser.add_argument(
+        "--keep", type=Path, metavar="DIR", help="with --target bmv2: keep the switch's log and pcap files in DIR"
+    )
     return parser
 
 
@@ -88,7 +105,15 @@ def run_one(args: argparse.Namespace, program_path: Path, stf: Path) -> tuple[st
     except Exception as exc:  # a bug of ours: one line, not a traceback
         return "internal", f"{program_path}: error: internal error: {type(exc).__name__}: {exc}"
     try:
-        result = run_commands(program, commands, stf, log if args.verbose else None, str(program_path))
+        if args.tools is not None:
+            keep = args.keep / stf.stem if args.keep is not None and args.suite is not None else args.keep
+            result = run_on_bmv2(program, commands, stf, args.tools, log if args.verbose else None, keep)
+        else:
+            result = run_commands(program, commands, stf, log if args.verbose else None, str(program_path))
+    except Bmv2Unsupported as exc:
+        return "unsupported", str(exc)
+    except Bmv2Error as exc:
+        return "switch", str(exc)
     except StfError as exc:
         return "stf", str(exc)
     except Exception as exc:
@@ -128,6 +153,8 @@ def run_suite(args: argparse.Namespace) -> int:
             "compile": "program error (compile or load)",
             "stf": "STF error",
             "internal": "internal",
+            "unsupported": "not runnable on simple_switch",
+            "switch": "simple_switch failed",
         }
         summary += "; failed: " + ", ".join(f"{n} {kinds[k]}" for k, n in sorted(outcomes.items()))
     print(summary)
@@ -137,6 +164,15 @@ def run_suite(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.target != "bmv2" and (args.bmv2 is not None or args.keep is not None):
+        parser.error("--bmv2 and --keep go with --target bmv2")
+    args.tools = None
+    if args.target == "bmv2":
+        try:
+            args.tools = find_bmv2(args.bmv2)
+        except Bmv2NotFound as exc:
+            print(f"softp4 stf: error: {exc}", file=sys.stderr)
+            return 1
     if args.suite is not None:
         if args.program is not None or args.stf is not None or args.json is not None:
             parser.error("--suite DIR runs every test in DIR; give no program or STF file with it")

@@ -34,6 +34,7 @@ class TableSpec:
     keys: tuple[KeySpec, ...]
     actions: tuple[ActionSpec, ...]
     profile: str | None = None  # action profile or selector of an indirect table
+    match_type: str = "exact"  # the table's own JSON match_type (BMv2's CLI wants a priority for ternary, range)
 
     @property
     def needs_priority(self) -> bool:
@@ -92,7 +93,8 @@ class ProgramNames:
                 ids = table.get("action_ids", [])
                 actions = tuple(actions_by_id[i] for i in ids if i in actions_by_id)
                 profile = table.get("action_profile") if table.get("type") in ("indirect", "indirect_ws") else None
-                self.tables[table["name"]] = TableSpec(table["name"], tuple(keys), actions, profile)
+                match = str(table.get("match_type", "exact"))
+                self.tables[table["name"]] = TableSpec(table["name"], tuple(keys), actions, profile, match)
         self.counters: dict[str, dict[str, Any]] = {c["name"]: c for c in program.get("counter_arrays", [])}
         self.registers: dict[str, dict[str, Any]] = {r["name"]: r for r in program.get("register_arrays", [])}
         self.meters: dict[str, dict[str, Any]] = {m["name"]: m for m in program.get("meter_arrays", [])}

@@ -10,11 +10,18 @@ accepts any packets on that port. A higher STF priority wins.
 from __future__ import annotations
 
 import dataclasses
-import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from softp4.stf.entries import (
+    action_data,
+    check_port,
+    counter_failure,
+    describe_match,
+    entry_key,
+    match_packet,
+)
 from softp4.stf.program import KeySpec, ProgramNames, TableSpec, UnknownName
 from softp4.stf.syntax import (
     ActionCall,
@@ -43,7 +50,9 @@ from softp4.stf.syntax import (
     ValueSetChange,
     Wait,
 )
-from softp4.switch.tables import Exact, Lpm, Match, Optional, Range, Ternary
+from softp4.switch.tables import Match
+
+__all__ = ["PortResult", "StfError", "StfResult", "StfRunner", "SwitchLike", "describe_match", "match_packet"]
 
 
 class SwitchLike(Protocol):
@@ -80,16 +89,6 @@ class StfError(Exception):
     """A command the program cannot take (unknown name, missing parameter): `file:line: error: ...`."""
 
 
-_COMPARE: dict[str, Callable[[int, int], bool]] = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
-
-
 @dataclass
 class PortResult:
     port: int
@@ -121,42 +120,6 @@ class StfResult:
             lines += [f"  {problem}" for problem in port.problems]
         lines += self.failures
         return "\n".join(lines)
-
-
-def match_packet(pattern: str, exact: bool, received: bytes) -> list[int]:
-    """Nibble positions where `received` differs from `pattern` (past-the-end counts as differing)."""
-    got = received.hex().upper()
-    bad = [i for i, ch in enumerate(pattern) if ch != "*" and (i >= len(got) or got[i] != ch)]
-    if exact and len(got) > len(pattern):
-        bad += list(range(len(pattern), len(got)))
-    return bad
-
-
-def describe_match(match: Match) -> str:
-    """A key value as BMv2's CLI writes it: 0x1, 0x0a00/8, 0x800&&&0xff00, 1->5, * for a wildcard."""
-    if isinstance(match, Exact):
-        return hex(match.value)
-    if isinstance(match, Lpm):
-        return f"{match.value:#x}/{match.prefix_len}"
-    if isinstance(match, Ternary):
-        return f"{match.value:#x}&&&{match.mask:#x}"
-    if isinstance(match, Range):
-        return f"{match.low:#x}->{match.high:#x}"
-    return "*" if match.value is None else hex(match.value)
-
-
-def _show(pattern: str, received: bytes, bad: list[int], exact: bool) -> list[str]:
-    got = received.hex().upper()
-    width = max(len(pattern), len(got))
-    wrong = set(bad)
-    marks = "".join("^" if i in wrong else " " for i in range(width)).rstrip()
-    notes = []
-    if len(got) < len(pattern):
-        notes.append(f"received {len(received)} bytes, expected at least {(len(pattern) + 1) // 2}")
-    if exact and len(got) > len(pattern):
-        notes.append(f"received {len(received)} bytes, expected exactly {len(pattern) // 2} ($)")
-    out = [f"    expected: {pattern}{'$' if exact else ''}", f"    received: {got}", f"              {marks}"]
-    return out + [f"    ({note})" for note in notes]
 
 
 class StfRunner:
@@ -217,28 +180,8 @@ class StfRunner:
         return StfResult(sorted(ports.values(), key=lambda p: p.port), self.failures, self.warnings)
 
     def _check_port(self, result: PortResult) -> None:
-        if result.any_packets:
-            return
-        if len(result.expected) != len(result.received):
-            result.problems.append(
-                f"expected {len(result.expected)} packet(s) on port {result.port}, "
-                f"received {len(result.received)}"
-            )
-        for i in range(max(len(result.expected), len(result.received))):
-            if i >= len(result.expected):
-                result.problems.append(f"#{i} unexpected packet:")
-                result.problems.append(f"    received: {result.received[i].hex().upper()}")
-                continue
-            exp = result.expected[i]
-            assert exp.pattern is not None
-            if i >= len(result.received):
-                result.problems.append(f"#{i} missing packet (expect at line {exp.line}):")
-                result.problems.append(f"    expected: {exp.pattern}{'$' if exp.exact else ''}")
-                continue
-            bad = match_packet(exp.pattern, exp.exact, result.received[i])
-            if bad:
-                result.problems.append(f"#{i} differs (expect at line {exp.line}):")
-                result.problems += _show(exp.pattern, result.received[i], bad, exp.exact)
+        if not result.any_packets:
+            result.problems += check_port(result.port, result.expected, result.received)
 
     def warn(self, command: Command, message: str) -> None:
         text = f"{self.where(command)}: warning: {message}"
@@ -335,78 +278,10 @@ class StfRunner:
         self.switch.mc_group_set(group, nodes)
 
     def _action(self, table: TableSpec, call: ActionCall) -> tuple[str, list[int]]:
-        action = self.names.action(table, call.name)
-        given = dict(call.args)
-        names = [name for name, _ in action.params]
-        unknown = [name for name in given if name not in names]
-        if unknown:
-            raise UnknownName(
-                f"action '{action.name}' has no parameter '{unknown[0]}' "
-                f"(its parameters: {', '.join(names) or 'none'})"
-            )
-        missing = [name for name in names if name not in given]
-        if missing:
-            raise UnknownName(f"action '{action.name}' needs a value for parameter '{missing[0]}'")
-        return action.name, [given[name].value for name, _ in action.params]
+        return action_data(self.names, table, call)
 
     def _key(self, table: TableSpec, keys: Sequence[KeyMatch]) -> list[Match]:
-        matches: list[Match | None] = [None] * len(table.keys)
-        for km in keys:
-            index = self.names.key_index(table, km.field)
-            matches[index] = self._match(table.keys[index].match_type, table.keys[index].width, km)
-        out: list[Match] = []
-        for spec, match in zip(table.keys, matches, strict=True):
-            if match is not None:
-                out.append(match)
-            elif spec.match_type == "ternary":
-                out.append(Ternary(0, 0))
-            elif spec.match_type == "lpm":
-                out.append(Lpm(0, 0))
-            elif spec.match_type == "range":
-                out.append(Range(0, (1 << spec.width) - 1 if spec.width else 0))
-            elif spec.match_type == "optional":
-                out.append(Optional(None))
-            else:
-                out.append(Exact(0))
-        return out
-
-    @staticmethod
-    def _match(match_type: str, width: int, km: KeyMatch) -> Match:
-        num = km.value
-        full = (1 << width) - 1 if width else -1
-        if match_type == "ternary":
-            if km.prefix is not None:
-                mask = ((1 << km.prefix) - 1) << (width - km.prefix) if width >= km.prefix else full
-            else:
-                mask = full if num.mask is None else num.mask & full
-            return Ternary(num.value & mask, mask)
-        if match_type == "lpm":
-            if km.prefix is not None:
-                plen = km.prefix
-            elif num.digit_bits is not None:
-                # p4c's runner: the written non-wildcard digits make the prefix
-                bits_per_digit = num.digit_bits // max(1, len(num.text) - 2)
-                plen = (len(num.text) - 2 - num.text.count("*")) * bits_per_digit
-            else:
-                plen = width
-            plen = min(plen, width) if width else plen
-            pmask = ((1 << plen) - 1) << (width - plen) if width else -1
-            return Lpm(num.value & pmask, plen)
-        if match_type == "range":
-            if km.high is not None:
-                return Range(num.value, km.high.value)
-            low = num.value
-            high = num.value if num.mask is None else num.value | (~num.mask & full)
-            return Range(low, high)
-        if match_type == "optional":
-            if num.has_wildcards:
-                if num.mask == 0:
-                    return Optional(None)  # all digits `*`: the field is left out (a don't-care)
-                raise UnknownName(
-                    f"optional key '{km.field}' value {num.text}: write every digit or none ('*' for a don't-care)"
-                )
-            return Optional(num.value)
-        return Exact(num.value)
+        return entry_key(self.names, table, keys)
 
     def _add(self, command: Add) -> None:
         table = self.names.table(command.table)
@@ -449,12 +324,9 @@ class StfRunner:
             nbytes, npackets = sw.table_entry_counter(*entry)
         else:
             nbytes, npackets = sw.counter_read(self.names.counter(command.counter), command.index)
-        actual = npackets if command.kind == "packets" else nbytes
-        if not _COMPARE[command.op](actual, command.value):
-            self.failures.append(
-                f"{self.where(command)}: check_counter {command.counter}({command.index}) failed: "
-                f"{command.kind} is {actual}, expected {command.op} {command.value}"
-            )
+        failure = counter_failure(command, self.where(command), npackets, nbytes)
+        if failure is not None:
+            self.failures.append(failure)
 
     def _meter(self, command: MeterSetRates) -> None:
         name = self.names.meter(command.meter)

@@ -86,7 +86,7 @@ def make_tree(root: Path) -> Path:
     (samples / "badstf-bmv2.stf").write_text(STF_FAIL)
     (samples / "broken-bmv2.p4").write_text("#include <core.p4>\nheader h_t { bit<8> a }\n")
     (samples / "other.p4").write_text("this is not a -bmv2 program and is never looked at\n")
-    (samples / "psa-drop-bmv2.p4").write_text("#include <core.p4>\n#include \"bmv2/psa.p4\"\n")
+    (samples / "psa-drop-bmv2.p4").write_text('#include <core.p4>\n#include "bmv2/psa.p4"\n')
     (samples / "psa-other-bmv2.p4").write_text("#include <core.p4>\n  # include <psa.p4>\n")
     golden = text_format.MessageToString(compile_file(samples / "good-bmv2.p4").p4info)
     assert 'alias: "fwd"' in golden
@@ -350,3 +350,29 @@ def test_collect_names_the_stage_that_was_running(tmp_path: Path) -> None:
     assert unjudged.p4info == "-"
     assert unjudged.failures() == []
     assert unjudged.errors == {"p4info (not judged)": "no golden file"}
+
+
+def test_real_switch_verdicts_are_compared_not_counted_as_failures(tmp_path: Path) -> None:
+    program = tmp_path / "x-bmv2.p4"
+    (tmp_path / "x-bmv2.stf").write_text("")
+    ran = [
+        {"stage": "compile", "ok": True, "seconds": 0.5},
+        {"stage": "stf", "ok": True},
+        {"stage": "bmv2", "ok": None, "error": "started"},
+    ]
+    hung = corpus.collect(program, ran, "timeout: no result after 9 s")
+    assert (hung.stf, hung.bmv2) == ("pass", "FAIL")
+    assert hung.failures() == []  # the real switch's verdict is a comparison, not a softp4 failure
+    differs = corpus.collect(
+        program, [*ran, {"stage": "bmv2", "ok": False, "error": "port 2: expected 1 packet(s), received 0"}], None
+    )
+    same = corpus.collect(program.with_name("y-bmv2.p4"), [*ran, {"stage": "bmv2", "ok": True}], None)
+    same.has_stf = True
+    unsupported = corpus.collect(program, [*ran, {"stage": "bmv2", "ok": None, "error": "cannot run"}], None)
+    assert (unsupported.bmv2, unsupported.errors) == ("-", {"bmv2 (not judged)": "cannot run"})
+    text = corpus.render([differs, same, unsupported], tmp_path, 1.0)
+    assert "softp4 vs simple_switch: 1/2 (50.0%) same verdict (1 pass on both, 0 fail on both)" in text
+    assert "x-bmv2: softp4 pass, simple_switch FAIL: port 2: expected 1 packet(s), received 0" in text
+    assert "(1 STF test(s) not runnable on simple_switch" in text
+    without = corpus.render([same.__class__("z", True, stf="pass")], tmp_path, 1.0)
+    assert "simple_switch" not in without
