@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from softp4 import reference
 from softp4.stf.bmv2 import Bmv2NotFound, Bmv2Tools, find_bmv2
 
 
@@ -20,10 +21,7 @@ def find_p4c() -> Path | None:
     if named:
         found = shutil.which(named)
         return Path(found) if found else None
-    prefix = os.environ.get("P4REF")
-    if prefix and os.access(Path(prefix) / "bin" / "p4c-bm2-ss", os.X_OK):
-        return Path(prefix) / "bin" / "p4c-bm2-ss"
-    found = shutil.which("p4c-bm2-ss")
+    found = reference.find_tool("p4c-bm2-ss")
     return Path(found) if found else None
 
 
@@ -39,5 +37,5 @@ def bmv2() -> Bmv2Tools:
 def p4c() -> Path:
     found = find_p4c()
     if found is None:
-        pytest.skip("no real p4c-bm2-ss ($P4C, $P4REF/bin or PATH)")
+        pytest.skip(f"no real p4c: {reference.missing_message('p4c-bm2-ss')}")
     return found

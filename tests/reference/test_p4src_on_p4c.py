@@ -2,7 +2,7 @@
 with its reason, and P4Info equal to softp4's as a protobuf message (the BMv2 server binds P4Info to the
 JSON by name, and the controller resolves names from it, so the two compilers must agree exactly).
 
-Skipped where p4c-bm2-ss is not in P4REF/bin or on PATH (`make test-ref` says so in one line first).
+Skipped where p4c-bm2-ss is not found (conftest.py: $P4C, P4REF/bin or PATH).
 """
 
 from __future__ import annotations
@@ -16,14 +16,11 @@ import pytest
 from finsy.proto import p4i
 from google.protobuf import text_format
 
-from softp4 import reference
 from softp4.compiler import compile_file
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = ("nic", "tor")
 ALLOWED = ROOT / "p4src" / "p4c-warnings.txt"
-P4C = reference.find_tool("p4c-bm2-ss")
-pytestmark = pytest.mark.skipif(P4C is None, reason=reference.missing_message("p4c-bm2-ss"))
 
 
 def allowed_warnings() -> list[re.Pattern[str]]:
@@ -38,12 +35,11 @@ def allowed_warnings() -> list[re.Pattern[str]]:
     return patterns
 
 
-def p4c_compile(program: str, out: Path) -> tuple[p4i.P4Info, list[str]]:
+def p4c_compile(p4c: Path, program: str, out: Path) -> tuple[p4i.P4Info, list[str]]:
     """p4c's P4Info for p4src/<program>.p4 and its warning lines (an error fails the test)."""
     json_path, p4info_path = out / f"{program}.json", out / f"{program}.p4info.txtpb"
-    assert P4C is not None
     done = subprocess.run(
-        [P4C, "--std", "p4-16", "--arch", "v1model", "-I", str(ROOT / "p4src"), "-o", str(json_path),
+        [str(p4c), "--std", "p4-16", "--arch", "v1model", "-I", str(ROOT / "p4src"), "-o", str(json_path),
          "--p4runtime-files", str(p4info_path), str(ROOT / "p4src" / f"{program}.p4")],
         capture_output=True, text=True, timeout=300, check=False,
     )
@@ -54,16 +50,16 @@ def p4c_compile(program: str, out: Path) -> tuple[p4i.P4Info, list[str]]:
 
 
 @pytest.mark.parametrize("program", PROGRAMS)
-def test_p4c_compiles_with_only_listed_warnings(program: str, tmp_path: Path) -> None:
-    _, warnings = p4c_compile(program, tmp_path)
+def test_p4c_compiles_with_only_listed_warnings(p4c: Path, program: str, tmp_path: Path) -> None:
+    _, warnings = p4c_compile(p4c, program, tmp_path)
     patterns = allowed_warnings()
     unlisted = [w for w in warnings if not any(p.search(w) for p in patterns)]
     assert unlisted == [], f"warnings not listed in {ALLOWED.relative_to(ROOT)}:\n" + "\n".join(unlisted)
 
 
 @pytest.mark.parametrize("program", PROGRAMS)
-def test_softp4_p4info_equals_p4cs(program: str, tmp_path: Path) -> None:
-    expected, _ = p4c_compile(program, tmp_path)
+def test_softp4_p4info_equals_p4cs(p4c: Path, program: str, tmp_path: Path) -> None:
+    expected, _ = p4c_compile(p4c, program, tmp_path)
     actual = compile_file(ROOT / "p4src" / f"{program}.p4", include_dirs=[ROOT / "p4src"]).p4info
     if actual != expected:
         diff = difflib.unified_diff(
