@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ from softp4.switch.p4runtime.action_profiles import ActionProfiles
 from softp4.switch.p4runtime.digests import DigestEngine
 from softp4.switch.p4runtime.errors import invalid, unimplemented
 from softp4.switch.p4runtime.externs import Externs
+from softp4.switch.p4runtime.idle_timeouts import SWEEP_INTERVAL, IdleTimeouts
 from softp4.switch.p4runtime.pipeline import Pipeline
 from softp4.switch.p4runtime.replication import Replication
 from softp4.switch.p4runtime.tables import TableEntries
@@ -21,7 +23,13 @@ class Device:
     """Everything that lives as long as one committed pipeline."""
 
     def __init__(
-        self, switch: Any, pipeline: Pipeline, send_primary: Callable[[p4r.StreamMessageResponse], bool]
+        self,
+        switch: Any,
+        pipeline: Pipeline,
+        send_primary: Callable[[p4r.StreamMessageResponse], bool],
+        lock: threading.RLock,
+        *,
+        sweep_interval: float | None = SWEEP_INTERVAL,
     ) -> None:
         self.pipeline = pipeline
         self.index = pipeline.index
@@ -31,6 +39,9 @@ class Device:
         self.replication = Replication(switch)
         self.digests = DigestEngine(pipeline.index, send_primary)
         self.value_sets = ValueSets(switch, pipeline.p4info)
+        self.idle_timeouts = IdleTimeouts(
+            switch, pipeline.index, self.tables.entry_timeout, send_primary, lock, interval=sweep_interval
+        )
 
     def write(self, kind: int, entity: p4r.Entity) -> None:
         which = entity.WhichOneof("entity")
@@ -103,3 +114,4 @@ class Device:
 
     def close(self) -> None:
         self.digests.stop()
+        self.idle_timeouts.stop()
