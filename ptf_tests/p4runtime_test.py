@@ -23,7 +23,7 @@ from typing import Any
 
 import grpc
 import ptf
-from finsy.proto import p4i, p4r, p4r_grpc
+from finsy.proto import p4i, p4r, p4r_grpc, rpc_status
 from google.protobuf import text_format
 from ptf import testutils
 from ptf.base_tests import BaseTest
@@ -41,6 +41,24 @@ def encode(value: int, bitwidth: int) -> bytes:
     if not 0 <= value < 1 << bitwidth:
         raise ValueError(f"{value:#x} does not fit in {bitwidth} bits")
     return value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
+
+
+def _unimplemented(exc: grpc.RpcError) -> bool:
+    """Whether a failed call was refused as UNIMPLEMENTED: the status itself, or (a Write's batch status
+    UNKNOWN) every per-update p4.v1.Error in its details, as simple_switch_grpc answers a register write."""
+    if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+        return True
+    unimplemented = grpc.StatusCode.UNIMPLEMENTED.value[0]
+    for key, value in exc.trailing_metadata() or ():
+        if key == "grpc-status-details-bin":
+            status = rpc_status.Status.FromString(value)
+            codes = set()
+            for detail in status.details:
+                error = p4r.Error()
+                if detail.Unpack(error) and error.canonical_code != 0:
+                    codes.add(error.canonical_code)
+            return codes == {unimplemented}
+    return False
 
 
 class StreamClient:
@@ -205,7 +223,7 @@ class P4RuntimeTest(BaseTest):
             for name, index in cells:
                 self.register_write(name, index, 0)
         except grpc.RpcError as exc:
-            if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
+            if not _unimplemented(exc):
                 raise
             self._push_pipeline(force=True)
 

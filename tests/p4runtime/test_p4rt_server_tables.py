@@ -162,7 +162,7 @@ def test_every_update_error_code_and_batch_details() -> None:
             ),
             9: (GRPCStatusCode.RESOURCE_EXHAUSTED, "table 'ingress.acl': full (4 entries)"),
             10: (GRPCStatusCode.INVALID_ARGUMENT, "updates[10].type 0: must be INSERT, MODIFY or DELETE"),
-            11: (GRPCStatusCode.INVALID_ARGUMENT, "update.entity is empty"),
+            11: (GRPCStatusCode.UNKNOWN, "Incorrect entity type"),  # an empty entity, in PI's words
             12: (
                 GRPCStatusCode.INVALID_ARGUMENT,
                 "table_entry.action.action: action 'NoAction' is @defaultonly in table 'ingress.acl' "

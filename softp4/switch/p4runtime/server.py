@@ -31,6 +31,7 @@ from softp4.switch.p4runtime.errors import (
     invalid,
     no_pipeline,
     not_found,
+    pi_unimplemented,
     unimplemented,
 )
 from softp4.switch.p4runtime.idle_timeouts import SWEEP_INTERVAL
@@ -226,7 +227,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         self._check_primary(request.election_id)
         device = self._device_or_fail()
         if request.atomicity != p4r.WriteRequest.CONTINUE_ON_ERROR:
-            raise unimplemented(f"atomicity {request.atomicity}: only CONTINUE_ON_ERROR is supported")
+            raise pi_unimplemented("atomicity")
         errors: list[P4RuntimeError | None] = []
         failed = False
         with self._write_lock:

@@ -10,11 +10,12 @@ import grpc
 from finsy.proto import p4r
 
 from softp4.switch.p4runtime.action_profiles import ActionProfiles
-from softp4.switch.p4runtime.errors import P4RuntimeError, invalid, not_found, unimplemented
+from softp4.switch.p4runtime.errors import P4RuntimeError, invalid, not_found, pi_unimplemented, unimplemented
 from softp4.switch.p4runtime.translate import P4InfoIndex, TableSpec
 
 _INSERT, _MODIFY, _DELETE = p4r.Update.INSERT, p4r.Update.MODIFY, p4r.Update.DELETE
 _WHERE = "table_entry"
+_MAX_BURST = (1 << 32) - 1  # PI keeps bursts in 32 bits
 
 
 def counter_data(unit: int, bytes_: int, packets: int) -> p4r.CounterData:
@@ -31,6 +32,10 @@ def meter_rates(config: p4r.MeterConfig, where: str) -> list[tuple[float, int]]:
     for name in ("cir", "cburst", "pir", "pburst"):
         if getattr(config, name) < 0:
             raise invalid(f"{where}.{name} {getattr(config, name)}: must not be negative")
+    if config.cburst > _MAX_BURST:
+        raise pi_unimplemented("cburst")
+    if config.pburst > _MAX_BURST:
+        raise pi_unimplemented("pburst")
     if config.eburst:
         raise invalid(f"{where}.eburst: only two-rate three-color meters are supported (eburst must be 0)")
     if config.cir > config.pir:
@@ -310,6 +315,8 @@ class TableEntries:
     def read_direct_counter(self, entry: p4r.DirectCounterEntry) -> Iterator[p4r.DirectCounterEntry]:
         where = "direct_counter_entry.table_entry"
         te = entry.table_entry
+        if te.table_id == 0:
+            raise pi_unimplemented("direct_counters_all_tables")
         for table in self._tables(te.table_id, where):
             if not table.direct_counter_id:
                 if te.table_id:
@@ -333,6 +340,8 @@ class TableEntries:
     def read_direct_meter(self, entry: p4r.DirectMeterEntry) -> Iterator[p4r.DirectMeterEntry]:
         where = "direct_meter_entry.table_entry"
         te = entry.table_entry
+        if te.table_id == 0:
+            raise pi_unimplemented("direct_meters_all_tables")
         for table in self._tables(te.table_id, where):
             if not table.direct_meter_id:
                 if te.table_id:
