@@ -7,7 +7,9 @@ import sys
 
 COMMANDS = {
     "compile": ("softp4.compiler.cli", "compile P4-16 to BMv2 JSON and P4Info (stands in for p4c-bm2-ss)"),
+    "p4c": ("softp4.compiler.cli:driver_main", "compile with the p4c driver's flags (-o is an output directory)"),
     "switch": ("softp4.switch.cli", "run BMv2 JSON with P4Runtime (stands in for simple_switch_grpc)"),
+    "shims": ("softp4.shims", "write p4c-bm2-ss, p4c, simple_switch_grpc and simple_switch wrappers into DIR"),
     "stf": ("softp4.stf.cli", "run a p4c STF packet test"),
 }
 
@@ -32,8 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     if entry is None:
         print(f"softp4: unknown command '{args[0]}'\n\n{usage()}", file=sys.stderr)
         return 2
-    module = importlib.import_module(entry[0])
-    result: int = module.main(args[1:])
+    module_name, _, function = entry[0].partition(":")
+    module = importlib.import_module(module_name)
+    result: int = getattr(module, function or "main")(args[1:])
     return result
 
 

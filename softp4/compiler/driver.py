@@ -44,14 +44,42 @@ def compile_file(
     *,
     include_dirs: Iterable[str | Path] = (),
     defines: Mapping[str, str | None] | None = None,
+    undefines: Iterable[str] = (),
 ) -> CompileResult:
     """Compile the P4-16 (v1model) program in `path`."""
-    p = Path(path)
+    text = _read(path)
+    return compile_source(text, filename=str(path), include_dirs=include_dirs, defines=defines, undefines=undefines)
+
+
+def _read(path: str | Path) -> str:
     try:
-        text = p.read_text(encoding="utf-8", errors="replace")
+        return Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise CompileError(f"cannot read '{path}': {exc.strerror or exc}") from None
-    return compile_source(text, filename=str(path), include_dirs=include_dirs, defines=defines)
+
+
+def _macros(defines: Mapping[str, str | None] | None, undefines: Iterable[str]) -> dict[str, str | None]:
+    """p4c-bm2-ss's own macros, then -D, then -U (which also removes the target's macros, as cpp's -U)."""
+    all_defines: dict[str, str | None] = dict(TARGET_DEFINES)
+    all_defines.update(defines or {})
+    for name in undefines:
+        all_defines.pop(name, None)
+    return all_defines
+
+
+def preprocess_file(
+    path: str | Path,
+    *,
+    include_dirs: Iterable[str | Path] = (),
+    defines: Mapping[str, str | None] | None = None,
+    undefines: Iterable[str] = (),
+) -> str:
+    """The preprocessed text of a program (what `-E` prints), with the macros a compile would see."""
+    text = _read(path)
+    try:
+        return preprocess_source(text, str(path), include_dirs, _macros(defines, undefines))
+    except PreprocessError as exc:
+        raise _from_preprocess(exc, text, str(path)) from None
 
 
 def compile_source(
@@ -60,10 +88,10 @@ def compile_source(
     filename: str = "<source>",
     include_dirs: Iterable[str | Path] = (),
     defines: Mapping[str, str | None] | None = None,
+    undefines: Iterable[str] = (),
 ) -> CompileResult:
     """Compile P4-16 source text; `filename` is used in diagnostics and for `#include "x"`."""
-    all_defines: dict[str, str | None] = dict(TARGET_DEFINES)
-    all_defines.update(defines or {})
+    all_defines = _macros(defines, undefines)
     pp_warnings: list[str] = []
     try:
         text = preprocess_source(source, filename, include_dirs, all_defines, warnings=pp_warnings)

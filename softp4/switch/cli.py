@@ -24,6 +24,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from softp4.cliflags import RefusedTable, add_refused
+
 MAX_PORT = 511
 
 
@@ -163,13 +165,47 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--grpc-server-ssl", action="store_true", help="serve P4Runtime over TLS")
     parser.add_argument("--grpc-server-cert", type=existing_file, metavar="FILE", help="TLS certificate (PEM)")
     parser.add_argument("--grpc-server-key", type=existing_file, metavar="FILE", help="TLS private key (PEM)")
+    parser.add_argument("--log-flush", action="store_true", help="flush the log after each line (softp4 always does)")
+    parser.add_argument("-v", "--version", action="store_true", help="print the version and exit")
+    add_refused(parser, REFUSED)
     return parser
+
+
+_NO_LOGGER = "BMv2's logger settings are not supported by softp4 (the trace goes to --log-console or --log-file)"
+
+#: simple_switch(_grpc) flags softp4 refuses, with why.
+REFUSED: RefusedTable = {
+    "--nanolog": (1, "BMv2's nanomsg event log is not supported by softp4"),
+    "--notifications-addr": (
+        1,
+        "BMv2's nanomsg notifications (digests, ageing) are not supported by softp4; use P4Runtime",
+    ),
+    "--debugger": (0, "BMv2's debugger is not supported by softp4"),
+    "--debugger-addr": (1, "BMv2's debugger is not supported by softp4"),
+    "--restore-state": (1, "restoring a saved state is not supported by softp4"),
+    "--dump-packet-data": (1, "packet dumps in the log are not supported by softp4 (use --pcap DIR)"),
+    "--log-file-max-size": (1, _NO_LOGGER),
+    "--log-file-max-files": (1, _NO_LOGGER),
+    "--json-version": (0, "softp4 reads BMv2 JSON 2.x up to 2.24"),
+    "--max-port-count": (1, "softp4 has no port limit below 512"),
+    "--drop-port": (1, "softp4's drop port is 511, simple_switch's default"),
+    "--max-mc-groups": (1, "softp4 has no multicast group limit"),
+    "--disable-swap": (0, "softp4 has no JSON hot swap"),
+    "--enable-swap": (0, "softp4 has no JSON hot swap"),
+    "--dp-grpc-server-addr": (1, "the data-plane gRPC service is not supported by softp4"),
+    "--grpc-server-cacert": (1, "client certificate checks are not supported by softp4"),
+    "--grpc-server-with-client-auth": (0, "client certificate checks are not supported by softp4"),
+    "--warn-on-invalid-hdr-read": (0, "not supported by softp4"),
+    "--ret-zero-on-invalid-hdr-read": (0, "not supported by softp4"),
+}
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = build_parser()
     # simple_switch_grpc takes its gRPC options after `--`; here they are ordinary options
     args = parser.parse_args([a for a in argv if a != "--"])
+    if args.version:
+        return args
     if args.program is not None and args.no_p4:
         parser.error("give either a program or --no-p4, not both")
     if args.program is None and not args.no_p4:
@@ -390,6 +426,11 @@ def _sender(ports: Any, port: int) -> Callable[[bytes], None]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.version:
+        from softp4 import __version__
+
+        print(f"softp4 switch (softp4 {__version__}, for simple_switch_grpc command lines)")
+        return 0
 
     def out(line: str) -> None:
         print(line, flush=True)

@@ -108,9 +108,12 @@ class TableNode(Node):
         return self.next_by_action.get(a.id, self.base_default_next)
 
     def _hit(self, p: PHV, r: Rec) -> None:
-        if self.table.with_counters:
+        t = self.table
+        if t.with_counters:
             r.nbytes += p[0].ingress_length
             r.npackets += 1
+        if t.with_ageing:
+            r.ts = t.clock()
         if r.meter is not None and self.meter_setter is not None:
             mtr = self.direct_meter
             amount = 1 if mtr.packets else p[0].ingress_length
@@ -130,7 +133,7 @@ class TableNode(Node):
                 return self.base_default_next
             a.run(p, t.default_data)
             return self.next_by_action.get(a.id, self.base_default_next)
-        if t.with_counters or r.meter is not None:
+        if t.with_counters or t.with_ageing or r.meter is not None:
             self._hit(p, r)
         a = r.action
         a.run(p, r.data)

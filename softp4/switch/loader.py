@@ -446,6 +446,7 @@ class _Loader:
                 raise ConfigError(f"{where}: unknown action profile '{tj.get('action_profile')}'")
             t.profile = prof
             prof.actions.update(actions)
+        t.with_ageing = bool(tj.get("support_timeout"))
         dm = tj.get("direct_meters")
         if dm:
             if dm not in prog.meters:

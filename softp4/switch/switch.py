@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -32,8 +33,10 @@ class Switch:
         cpu_port: int = 0,
         priority_queues: int = 1,
         trace: Trace | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.device_id = device_id
+        self.clock = clock  # seconds; the last-hit times of entries of tables with support_timeout
         self.cpu_port = cpu_port
         self.priority_queues = max(1, int(priority_queues))
         self.trace: Trace | None = trace
@@ -53,6 +56,8 @@ class Switch:
     def load(self, config: Any) -> None:
         """Load BMv2 JSON (dict, JSON text, bytes or a Path); resets all state."""
         prog = load_program(config)
+        for t in prog.tables.values():
+            t.clock = self.clock
         with self._lock:
             self._prog = prog
             self._rep.clear()
@@ -387,6 +392,21 @@ class Switch:
             if r.meter is None:
                 raise InvalidArgument(f"table '{table}' has no direct meter")
             return list(r.meter.rates)
+
+    def table_entry_set_ttl(self, table: str, handle: int, ttl_ms: int) -> None:
+        """Set the idle timeout of an entry of a table with support_timeout (0: never ages); restarts its idle time."""
+        with self._lock:
+            self._table(table).set_ttl(handle, ttl_ms)
+
+    def table_entry_ttl(self, table: str, handle: int) -> tuple[int, int]:
+        """(idle timeout in ms, ms since the entry was last hit, inserted or given its timeout)."""
+        with self._lock:
+            return self._table(table).ttl(handle)
+
+    def table_expired(self, table: str) -> list[int]:
+        """Handles of the entries idle for at least their timeout (none for a table without support_timeout)."""
+        with self._lock:
+            return self._table(table).expired()
 
     # -- counters, meters, registers -----------------------------------------------------------
     def _index(self, what: str, name: str, size: int, index: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -63,6 +64,7 @@ class TableInfo(NamedTuple):
     size: int
     const: bool
     default_const: bool
+    support_timeout: bool = False
 
 
 @dataclass
@@ -100,6 +102,8 @@ class Rec:
         "npackets",
         "priority",
         "ref",
+        "timeout_ms",
+        "ts",
     )
 
     def __init__(
@@ -122,6 +126,8 @@ class Rec:
         self.meter: Meter | None = None
         self.ref: tuple[str, int] | None = None  # ("member" | "group", id) in an indirect table
         self.checks: list[tuple[int, int, int]] = []  # (kind 0 mask / 1 range, a, b)
+        self.timeout_ms = 0  # idle timeout (tables with support_timeout); 0: the entry never ages
+        self.ts = 0.0  # clock() at the last hit, insert or TTL change
 
 
 TSS_THRESHOLD = 16  # entries; below it a priority-ordered scan is faster
@@ -149,6 +155,8 @@ class Table:
         self.actions = actions
         self.max_size = max_size
         self.with_counters = with_counters
+        self.with_ageing = False  # JSON support_timeout: entries record their last hit
+        self.clock: Callable[[], float] = time.monotonic  # seconds; the switch sets its own
         self.direct_meter: Any = None  # MeterArray bound to this table
         self.profile: Any = None  # ActionProfile of an indirect table
         self.const = False  # has JSON entries: immutable
@@ -362,6 +370,7 @@ class Table:
         r = Rec(self.next_handle, key, action, data, priority, const)
         self.next_handle += 1
         r.checks = self._checks(key)
+        r.ts = self.clock()
         if self.direct_meter is not None:
             r.meter = Meter()
         self.recs[r.handle] = r
@@ -446,6 +455,36 @@ class Table:
             self.default_action = None
             self.default_data = []
 
+    # -- ageing (BMv2's support_timeout) -------------------------------------------------------
+    def _check_ageing(self) -> None:
+        if not self.with_ageing:
+            raise InvalidArgument(f"table '{self.name}' does not support idle timeouts (support_timeout is false)")
+
+    def set_ttl(self, handle: int, ttl_ms: int) -> None:
+        """Set an entry's idle timeout (0: never ages); its idle time starts again now, as in BMv2."""
+        self._check_ageing()
+        if not isinstance(ttl_ms, int) or ttl_ms < 0:
+            raise InvalidArgument(f"table '{self.name}': idle timeout {ttl_ms!r} ms must be an integer >= 0")
+        r = self.get(handle)
+        r.timeout_ms = ttl_ms
+        r.ts = self.clock()
+
+    def _idle_ms(self, r: Rec, now_ms: int) -> int:
+        return max(0, now_ms - int(r.ts * 1000))
+
+    def ttl(self, handle: int) -> tuple[int, int]:
+        """(idle timeout in ms, ms since the last hit) of an entry."""
+        self._check_ageing()
+        r = self.get(handle)
+        return r.timeout_ms, self._idle_ms(r, int(self.clock() * 1000))
+
+    def expired(self) -> list[int]:
+        """Handles of the entries not hit for at least their timeout (whole milliseconds, as BMv2 counts)."""
+        if not self.with_ageing:
+            return []
+        now_ms = int(self.clock() * 1000)
+        return [r.handle for r in self.recs.values() if r.timeout_ms and self._idle_ms(r, now_ms) >= r.timeout_ms]
+
     def info(self) -> TableInfo:
         return TableInfo(
             self.name,
@@ -454,4 +493,5 @@ class Table:
             self.max_size,
             self.const,
             self.default_const,
+            self.with_ageing,
         )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import pytest
 from finsy.grpcutil import GRPCStatusCode
+from finsy.p4client import P4ClientError
 from finsy.proto import p4d, p4r
 from p4rt_harness import (
     DMAC,
@@ -66,9 +68,14 @@ def test_direct_counters_count_hits_and_can_be_written() -> None:
         request = table_entry(DMAC, [])
         request.table_entry.counter_data.SetInParent()
         assert (await client.read(request))[0].table_entry.counter_data.packet_count == 2
-        # table_id 0: every direct counter
+        # table_id 0 (every table): PI does not implement it
         wildcard = p4r.Entity(direct_counter_entry=p4r.DirectCounterEntry())
-        assert len(await client.read(wildcard)) == 1
+        with pytest.raises(P4ClientError) as info:
+            await client.read(wildcard)
+        assert (info.value.code, info.value.message) == (
+            GRPCStatusCode.UNIMPLEMENTED,
+            "Reading all direct counters for ALL tables is not supported yet",
+        )
         write = p4r.DirectCounterEntry(
             table_entry=p4r.TableEntry(table_id=DMAC, match=[exact(1, b"\x01")]),
             data=p4r.CounterData(byte_count=7, packet_count=1),
@@ -101,17 +108,29 @@ def test_counters_registers_and_meters() -> None:
         error = await write_error(client, modify(p4r.Entity(counter_entry=bad)))
         assert error.details[0].message == "counter_entry.index 8: out of range for 'ingress.port_counter' of size 8"
 
-        register = p4r.RegisterEntry(
-            register_id=REG, index=p4r.Index(index=5), data=p4d.P4Data(bitstring=b"\x00\x01\x02")
+        # PI implements neither register writes nor reads
+        register = p4r.RegisterEntry(register_id=REG, index=p4r.Index(index=5), data=p4d.P4Data(bitstring=b"\x01"))
+        error = await write_error(client, modify(p4r.Entity(register_entry=register)))
+        assert error.code == GRPCStatusCode.UNKNOWN
+        assert (error.details[0].canonical_code, error.details[0].message) == (
+            GRPCStatusCode.UNIMPLEMENTED,
+            "Register writes are not supported yet",
         )
-        await client.write(modify(p4r.Entity(register_entry=register)))
-        assert running.switch.register_read("ingress.reg", 5) == 0x102
-        got = await client.read(p4r.Entity(register_entry=p4r.RegisterEntry(register_id=REG, index=p4r.Index(index=5))))
-        assert got[0].register_entry.data.bitstring == b"\x01\x02"
-        assert len(await client.read(p4r.Entity(register_entry=p4r.RegisterEntry(register_id=REG)))) == 16
-        too_wide = p4r.RegisterEntry(register_id=REG, index=p4r.Index(index=1), data=p4d.P4Data(bitstring=b"\x01" * 5))
-        error = await write_error(client, modify(p4r.Entity(register_entry=too_wide)))
-        assert error.details[0].message == "register_entry.data.bitstring: value 0x0101010101 does not fit in 32 bits"
+        assert running.switch.register_read("ingress.reg", 5) == 0
+        with pytest.raises(P4ClientError) as info:
+            await client.read(p4r.Entity(register_entry=p4r.RegisterEntry(register_id=REG)))
+        assert (info.value.code, info.value.message) == (
+            GRPCStatusCode.UNIMPLEMENTED,
+            "Register reads are not supported yet",
+        )
+        # a counter or meter write without an index (a wildcard write)
+        for entity in (
+            p4r.Entity(counter_entry=p4r.CounterEntry(counter_id=PORT_COUNTER)),
+            p4r.Entity(meter_entry=p4r.MeterEntry(meter_id=PORT_METER)),
+        ):
+            error = await write_error(client, modify(entity))
+            assert error.details[0].canonical_code == GRPCStatusCode.UNIMPLEMENTED
+            assert error.details[0].message.startswith("Wildcard write is not supported for indirect")
 
         config = p4r.MeterConfig(cir=1000, cburst=100, pir=2000, pburst=200)
         meter = p4r.MeterEntry(meter_id=PORT_METER, index=p4r.Index(index=2), config=config)
@@ -193,27 +212,23 @@ def test_multicast_groups_and_clone_sessions() -> None:
     run(body)
 
 
-def test_value_sets_are_replaced_as_a_whole() -> None:
+def test_value_sets_are_unimplemented_as_in_pi() -> None:
     async def body(client: Client, running: Running) -> None:
-        def members(*values: bytes) -> p4r.Entity:
-            return p4r.Entity(
-                value_set_entry=p4r.ValueSetEntry(
-                    value_set_id=PVS, members=[p4r.ValueSetMember(match=[exact(1, v)]) for v in values]
-                )
-            )
-
-        await client.write(modify(members(b"\x88\xb5", b"\x00\x08\x00")))
-        assert running.switch.parse_vset_entries("MyParser.pvs") == [(0x88B5, None), (0x0800, None)]
-        assert await client.read(p4r.Entity(value_set_entry=p4r.ValueSetEntry())) == [
-            members(b"\x88\xb5", b"\x00\x08\x00")
-        ]
-        await client.write(modify(members(b"\x12\x34")))
-        assert running.switch.parse_vset_entries("MyParser.pvs") == [(0x1234, None)]
-        error = await write_error(client, insert(members(b"\x01")))
-        assert error.details[0].canonical_code == GRPCStatusCode.INVALID_ARGUMENT
-        error = await write_error(client, modify(members(*[bytes([i]) for i in range(5)])))
-        assert error.details[0].message == "value_set_entry: 5 members exceed the size 4 of 'MyParser.pvs'"
-        assert running.switch.parse_vset_entries("MyParser.pvs") == [(0x1234, None)]
+        members = p4r.Entity(
+            value_set_entry=p4r.ValueSetEntry(value_set_id=PVS, members=[p4r.ValueSetMember(match=[exact(1, b"\x12")])])
+        )
+        error = await write_error(client, modify(members))
+        assert (error.details[0].canonical_code, error.details[0].message) == (
+            GRPCStatusCode.UNIMPLEMENTED,
+            "ValueSet writes are not supported yet",
+        )
+        assert running.switch.parse_vset_entries("MyParser.pvs") == []
+        with pytest.raises(P4ClientError) as info:
+            await client.read(p4r.Entity(value_set_entry=p4r.ValueSetEntry()))
+        assert (info.value.code, info.value.message) == (
+            GRPCStatusCode.UNIMPLEMENTED,
+            "ValueSet reads are not supported yet",
+        )
 
     run(body)
 
@@ -234,8 +249,13 @@ def test_direct_meters() -> None:
         key = p4r.TableEntry(table_id=SMAC, match=[exact(1, b"\x0a")])
         other = p4r.MeterConfig(cir=5, cburst=1, pir=6, pburst=2)
         await client.write(modify(p4r.Entity(direct_meter_entry=p4r.DirectMeterEntry(table_entry=key, config=other))))
-        got = await client.read(p4r.Entity(direct_meter_entry=p4r.DirectMeterEntry(table_entry=p4r.TableEntry())))
+        got = await client.read(
+            p4r.Entity(direct_meter_entry=p4r.DirectMeterEntry(table_entry=p4r.TableEntry(table_id=SMAC)))
+        )
         assert [e.direct_meter_entry for e in got] == [p4r.DirectMeterEntry(table_entry=key, config=other)]
+        with pytest.raises(P4ClientError) as info:  # every table at once: PI does not implement it
+            await client.read(p4r.Entity(direct_meter_entry=p4r.DirectMeterEntry(table_entry=p4r.TableEntry())))
+        assert info.value.message == "Reading all direct meters for ALL tables is not supported yet"
         await client.write(modify(p4r.Entity(direct_meter_entry=p4r.DirectMeterEntry(table_entry=key))))
         assert running.switch.table_entry_meter_get("ingress.smac", handle) == []
         # a table without a direct meter

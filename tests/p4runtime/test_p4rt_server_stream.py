@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from finsy.grpcutil import GRPCStatusCode
 from finsy.p4client import P4ClientError
 from finsy.proto import p4d, p4r, rpc_code
@@ -173,7 +174,10 @@ def test_digests_are_sent_once_configured_and_deduplicated_until_acked() -> None
             config = p4r.DigestEntry.Config(max_timeout_ns=0, max_list_size=1, ack_timeout_ns=10**12)
             entry = p4r.DigestEntry(digest_id=LEARN_DIGEST, config=config)
             await client.write(insert(p4r.Entity(digest_entry=entry)))
-            assert [e.digest_entry for e in await client.read(p4r.Entity(digest_entry=p4r.DigestEntry()))] == [entry]
+            read_one = p4r.Entity(digest_entry=p4r.DigestEntry(digest_id=LEARN_DIGEST))
+            assert [e.digest_entry for e in await client.read(read_one)] == [entry]
+            with pytest.raises(P4ClientError, match="digest_id must be set when reading DigestEntry"):
+                await client.read(p4r.Entity(digest_entry=p4r.DigestEntry()))  # every digest: PI does not
             error = await write_error(client, insert(p4r.Entity(digest_entry=entry)))
             assert error.details[0].canonical_code == GRPCStatusCode.ALREADY_EXISTS
 

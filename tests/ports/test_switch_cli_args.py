@@ -87,3 +87,22 @@ def test_program_and_no_p4_conflict(prog: str, capsys: pytest.CaptureFixture[str
 def test_cert_without_ssl(prog: str, capsys: pytest.CaptureFixture[str]) -> None:
     message = error_of([prog, "--grpc-server-cert", prog], capsys)
     assert "--grpc-server-cert/--grpc-server-key need --grpc-server-ssl" in message
+
+
+def test_simple_switch_flags_softp4_refuses_name_themselves(prog: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from softp4.switch.cli import REFUSED
+
+    for flag, (nargs, why) in REFUSED.items():
+        values = ["1"] if nargs == 1 else []
+        assert error_of([prog, flag, *values], capsys) == f"softp4 switch: error: {flag}: {why}"
+    # after `--` too, where simple_switch_grpc takes its target options
+    assert "--drop-port: softp4's drop port is 511" in error_of([prog, "--", "--drop-port", "511"], capsys)
+
+
+def test_log_flush_and_version_are_taken(prog: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from softp4 import __version__
+    from softp4.switch.cli import main
+
+    assert parse_args([prog, "--log-flush", "--log-file", "sw"]).log_flush
+    assert main(["--version"]) == 0
+    assert __version__ in capsys.readouterr().out

@@ -19,7 +19,7 @@ from typing import Any
 import grpc
 from finsy.proto import p4r
 
-from softp4.switch.p4runtime.errors import P4RuntimeError, invalid, not_found, unimplemented
+from softp4.switch.p4runtime.errors import P4RuntimeError, invalid, not_found, pi_unimplemented, unimplemented
 from softp4.switch.p4runtime.translate import P4InfoIndex, ProfileSpec, TableSpec
 
 _INSERT, _MODIFY, _DELETE = p4r.Update.INSERT, p4r.Update.MODIFY, p4r.Update.DELETE
@@ -176,7 +176,7 @@ class ActionProfiles:
     ) -> tuple[dict[str, int], OneShot]:
         actions = list(action_set.action_profile_actions)
         if not actions:
-            raise invalid(f"{where}: the action set is empty")
+            raise pi_unimplemented("empty_oneshot")
         if not profile.with_selector and (len(actions) > 1 or actions[0].weight > 1):
             raise invalid(f"{where}: '{profile.name}' has no selector: give exactly one action of weight 1")
         resolved = []

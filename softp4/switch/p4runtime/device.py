@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import grpc
 from finsy.proto import p4r
 
 from softp4.switch.p4runtime.action_profiles import ActionProfiles
 from softp4.switch.p4runtime.digests import DigestEngine
-from softp4.switch.p4runtime.errors import invalid, unimplemented
+from softp4.switch.p4runtime.errors import P4RuntimeError, pi_unimplemented
 from softp4.switch.p4runtime.externs import Externs
+from softp4.switch.p4runtime.idle_timeouts import SWEEP_INTERVAL, IdleTimeouts
 from softp4.switch.p4runtime.pipeline import Pipeline
 from softp4.switch.p4runtime.replication import Replication
 from softp4.switch.p4runtime.tables import TableEntries
-from softp4.switch.p4runtime.value_sets import ValueSets
 
 
 class Device:
     """Everything that lives as long as one committed pipeline."""
 
     def __init__(
-        self, switch: Any, pipeline: Pipeline, send_primary: Callable[[p4r.StreamMessageResponse], bool]
+        self,
+        switch: Any,
+        pipeline: Pipeline,
+        send_primary: Callable[[p4r.StreamMessageResponse], bool],
+        lock: threading.RLock,
+        *,
+        sweep_interval: float | None = SWEEP_INTERVAL,
     ) -> None:
         self.pipeline = pipeline
         self.index = pipeline.index
@@ -30,7 +38,9 @@ class Device:
         self.externs = Externs(switch, pipeline.index)
         self.replication = Replication(switch)
         self.digests = DigestEngine(pipeline.index, send_primary)
-        self.value_sets = ValueSets(switch, pipeline.p4info)
+        self.idle_timeouts = IdleTimeouts(
+            switch, pipeline.index, self.tables.entry_timeout, send_primary, lock, interval=sweep_interval
+        )
 
     def write(self, kind: int, entity: p4r.Entity) -> None:
         which = entity.WhichOneof("entity")
@@ -45,21 +55,21 @@ class Device:
         elif which == "direct_meter_entry":
             self.tables.write_direct_meter(kind, entity.direct_meter_entry)
         elif which == "register_entry":
-            self.externs.write_register(kind, entity.register_entry)
+            raise pi_unimplemented("register_write")
         elif which == "packet_replication_engine_entry":
             self.replication.write(kind, entity.packet_replication_engine_entry)
         elif which == "digest_entry":
             self.digests.write(kind, entity.digest_entry)
         elif which == "value_set_entry":
-            self.value_sets.write(kind, entity.value_set_entry)
+            raise pi_unimplemented("value_set_write")
         elif which == "action_profile_member":
             self.profiles.write_member(kind, entity.action_profile_member)
         elif which == "action_profile_group":
             self.profiles.write_group(kind, entity.action_profile_group)
-        elif which is None:
-            raise invalid("update.entity is empty")
+        elif which == "extern_entry":
+            raise pi_unimplemented("extern_write")
         else:
-            raise unimplemented(f"update.entity.{which}: not supported by softp4")
+            raise P4RuntimeError(grpc.StatusCode.UNKNOWN, "Incorrect entity type")
 
     def read(self, entity: p4r.Entity) -> Iterator[p4r.Entity]:
         which = entity.WhichOneof("entity")
@@ -79,8 +89,7 @@ class Device:
             for dme in self.tables.read_direct_meter(entity.direct_meter_entry):
                 yield p4r.Entity(direct_meter_entry=dme)
         elif which == "register_entry":
-            for re_ in self.externs.read_register(entity.register_entry):
-                yield p4r.Entity(register_entry=re_)
+            raise pi_unimplemented("register_read")
         elif which == "packet_replication_engine_entry":
             for pre in self.replication.read(entity.packet_replication_engine_entry):
                 yield p4r.Entity(packet_replication_engine_entry=pre)
@@ -88,18 +97,16 @@ class Device:
             for de in self.digests.read(entity.digest_entry):
                 yield p4r.Entity(digest_entry=de)
         elif which == "value_set_entry":
-            for vse in self.value_sets.read(entity.value_set_entry):
-                yield p4r.Entity(value_set_entry=vse)
+            raise pi_unimplemented("value_set_read")
         elif which == "action_profile_member":
             for apm in self.profiles.read_members(entity.action_profile_member):
                 yield p4r.Entity(action_profile_member=apm)
         elif which == "action_profile_group":
             for apg in self.profiles.read_groups(entity.action_profile_group):
                 yield p4r.Entity(action_profile_group=apg)
-        elif which is None:
-            raise invalid("entity is empty")
         else:
-            raise unimplemented(f"entity.{which}: not supported by softp4")
+            raise P4RuntimeError(grpc.StatusCode.UNKNOWN, "Incorrect entity type")
 
     def close(self) -> None:
         self.digests.stop()
+        self.idle_timeouts.stop()

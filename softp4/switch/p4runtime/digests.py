@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import grpc
 from finsy.proto import p4d, p4r
 
-from softp4.switch.p4runtime.errors import P4RuntimeError, invalid, not_found
+from softp4.switch.p4runtime.errors import P4RuntimeError, invalid, not_found, pi_unimplemented
 from softp4.switch.p4runtime.translate import DigestSpec, P4InfoIndex
 from softp4.switch.p4runtime.values import canonical
 
@@ -87,20 +87,18 @@ class DigestEngine:
             self._lock.notify_all()
 
     def read(self, entry: p4r.DigestEntry) -> Iterator[p4r.DigestEntry]:
-        """The configuration of one digest (NOT_FOUND if unconfigured), or of every configured one (id 0)."""
-        if entry.digest_id:
-            spec = self._index.digests.get(entry.digest_id)
-            if spec is None:
-                raise invalid(f"digest_entry.digest_id {entry.digest_id}: no such digest")
-            if spec.id not in self._digests:
-                raise not_found(f"digest_entry: digest '{spec.name}' is not configured")
+        """The configuration of one digest (NOT_FOUND if unconfigured); id 0 is UNIMPLEMENTED, as in PI."""
+        if not entry.digest_id:
+            raise pi_unimplemented("digest_read_all")
+        spec = self._index.digests.get(entry.digest_id)
+        if spec is None:
+            raise invalid(f"digest_entry.digest_id {entry.digest_id}: no such digest")
         with self._lock:
-            found = [
-                p4r.DigestEntry(digest_id=d.spec.id, config=d.config)
-                for d in self._digests.values()
-                if not entry.digest_id or d.spec.id == entry.digest_id
-            ]
-        yield from found
+            digest = self._digests.get(spec.id)
+            if digest is None:
+                raise not_found(f"digest_entry: digest '{spec.name}' is not configured")
+            found = p4r.DigestEntry(digest_id=spec.id, config=digest.config)
+        yield found
 
     # -- samples and acks ---------------------------------------------------------------------------------
     def on_digest(self, name: str, samples: list[tuple[int, ...]]) -> None:

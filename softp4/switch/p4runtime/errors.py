@@ -50,6 +50,32 @@ def unimplemented(message: str) -> P4RuntimeError:
     return P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED, message)
 
 
+#: What simple_switch_grpc's P4Runtime server (PI) does not implement, in its words: clients observe
+#: these answers, so softp4 gives the same code and message.
+PI_UNIMPLEMENTED = {
+    "register_write": "Register writes are not supported yet",
+    "register_read": "Register reads are not supported yet",
+    "value_set_write": "ValueSet writes are not supported yet",
+    "value_set_read": "ValueSet reads are not supported yet",
+    "extern_write": "",  # PI sets the code only
+    "atomicity": "Support for atomic write modes has not been implemented yet",
+    "counter_wildcard_write": "Wildcard write is not supported for indirect counters yet",
+    "meter_wildcard_write": "Wildcard write is not supported for indirect meters yet",
+    "direct_counters_all_tables": "Reading all direct counters for ALL tables is not supported yet",
+    "direct_meters_all_tables": "Reading all direct meters for ALL tables is not supported yet",
+    "cburst": "CBurst too large",
+    "pburst": "Pburst too large",
+    "digest_read_all": "digest_id must be set when reading DigestEntry",
+    "clone_cos": "COS for clone sessions not supported yet",
+    "empty_oneshot": "No support for empty action profile groups",
+}
+
+
+def pi_unimplemented(what: str) -> P4RuntimeError:
+    """UNIMPLEMENTED with PI's message for `what` (a key of PI_UNIMPLEMENTED)."""
+    return P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED, PI_UNIMPLEMENTED[what])
+
+
 def no_pipeline() -> P4RuntimeError:
     """FAILED_PRECONDITION: no forwarding pipeline has been committed."""
     return P4RuntimeError(grpc.StatusCode.FAILED_PRECONDITION, NO_PIPELINE)

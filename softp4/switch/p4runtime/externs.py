@@ -1,7 +1,9 @@
-"""Indexed counters, meters and registers over the switch API.
+"""Indexed counters and meters over the switch API.
 
-Writes are MODIFY of one index; reads take id 0 for every instance and an
-unset index for every cell.
+Writes are MODIFY of one index (a write without an index is UNIMPLEMENTED, as in PI);
+reads take id 0 for every instance and an unset index for every cell.  Registers are
+not here: simple_switch_grpc's P4Runtime server implements neither their reads nor
+their writes, and softp4 answers as it does (device.py).
 """
 
 from __future__ import annotations
@@ -9,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from finsy.proto import p4d, p4r
+from finsy.proto import p4r
 
-from softp4.switch.p4runtime.errors import invalid
+from softp4.switch.p4runtime.errors import invalid, pi_unimplemented
 from softp4.switch.p4runtime.tables import counter_data, meter_config, meter_rates
 from softp4.switch.p4runtime.translate import ExternSpec, P4InfoIndex
-from softp4.switch.p4runtime.values import canonical, decode
 
 _MODIFY = p4r.Update.MODIFY
 
@@ -32,9 +33,9 @@ def _select(specs: dict[int, ExternSpec], extern_id: int, where: str, kind: str)
     return [_lookup(specs, extern_id, where, kind)]
 
 
-def _index(spec: ExternSpec, has_index: bool, index: int, where: str) -> int:
+def _index(spec: ExternSpec, has_index: bool, index: int, where: str, kind: str) -> int:
     if not has_index:
-        raise invalid(f"{where}.index is missing: a write needs the index of one cell of '{spec.name}'")
+        raise pi_unimplemented(f"{kind}_wildcard_write")
     if index < 0 or index >= spec.size:
         raise invalid(f"{where}.index {index}: out of range for '{spec.name}' of size {spec.size}")
     return index
@@ -61,7 +62,7 @@ class Externs:
         spec = _lookup(self.index.counters, entry.counter_id, where, "counter")
         if kind != _MODIFY:
             raise invalid(f"{where}: counter entries can only be modified (counter '{spec.name}')")
-        i = _index(spec, entry.HasField("index"), entry.index.index, where)
+        i = _index(spec, entry.HasField("index"), entry.index.index, where, "counter")
         self.sw.counter_write(spec.name, i, entry.data.byte_count, entry.data.packet_count)
 
     def read_counter(self, entry: p4r.CounterEntry) -> Iterator[p4r.CounterEntry]:
@@ -77,7 +78,7 @@ class Externs:
         spec = _lookup(self.index.meters, entry.meter_id, where, "meter")
         if kind != _MODIFY:
             raise invalid(f"{where}: meter entries can only be modified (meter '{spec.name}')")
-        i = _index(spec, entry.HasField("index"), entry.index.index, where)
+        i = _index(spec, entry.HasField("index"), entry.index.index, where, "meter")
         if entry.HasField("counter_data"):
             raise invalid(f"{where}.counter_data: meter counters are not supported")
         rates = meter_rates(entry.config, f"{where}.config") if entry.HasField("config") else []
@@ -92,26 +93,3 @@ class Externs:
                 if config is not None:
                     message.config.CopyFrom(config)
                 yield message
-
-    # registers
-    def write_register(self, kind: int, entry: p4r.RegisterEntry) -> None:
-        where = "register_entry"
-        spec = _lookup(self.index.registers, entry.register_id, where, "register")
-        if kind != _MODIFY:
-            raise invalid(f"{where}: register entries can only be modified (register '{spec.name}')")
-        i = _index(spec, entry.HasField("index"), entry.index.index, where)
-        if entry.data.WhichOneof("data") != "bitstring":
-            raise invalid(f"{where}.data: register '{spec.name}' needs a bitstring")
-        value = decode(entry.data.bitstring, spec.bitwidth, f"{where}.data.bitstring")
-        self.sw.register_write(spec.name, i, value)
-
-    def read_register(self, entry: p4r.RegisterEntry) -> Iterator[p4r.RegisterEntry]:
-        where = "register_entry"
-        for spec in _select(self.index.registers, entry.register_id, where, "register"):
-            for i in _indices(spec, entry.HasField("index"), entry.index.index, where):
-                value = self.sw.register_read(spec.name, i)
-                yield p4r.RegisterEntry(
-                    register_id=spec.id,
-                    index=p4r.Index(index=i),
-                    data=p4d.P4Data(bitstring=canonical(value)),
-                )

@@ -132,6 +132,11 @@ def bind(index: P4InfoIndex, switch: Any) -> None:
                     f"{where}: match field '{spec.name}' is {spec.kind_name} {spec.bitwidth} bits, the device "
                     f"config's key '{key_name}' is {match_type} {width} bits"
                 )
+        if table.idle_timeout and not info.support_timeout:
+            raise invalid(
+                f"{where}: the P4Info asks for idle timeout notifications (NOTIFY_CONTROL), but the device "
+                "config's table has no support_timeout"
+            )
         actions = set(info.actions)
         for action_id in table.scopes:
             name = index.actions[action_id].name if action_id in index.actions else str(action_id)

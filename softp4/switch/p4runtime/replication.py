@@ -14,7 +14,7 @@ from typing import Any
 import grpc
 from finsy.proto import p4r
 
-from softp4.switch.p4runtime.errors import P4RuntimeError, invalid, not_found, unimplemented
+from softp4.switch.p4runtime.errors import P4RuntimeError, invalid, not_found, pi_unimplemented, unimplemented
 from softp4.switch.p4runtime.values import decode
 
 _INSERT, _MODIFY, _DELETE = p4r.Update.INSERT, p4r.Update.MODIFY, p4r.Update.DELETE
@@ -102,6 +102,8 @@ class Replication:
             return
         if session.packet_length_bytes < 0:
             raise invalid(f"{where}.packet_length_bytes {session.packet_length_bytes}: must not be negative")
+        if session.class_of_service != 0:
+            raise pi_unimplemented("clone_cos")
         replicas = _replicas(session.replicas, where)
         if kind == _INSERT and exists:
             raise P4RuntimeError(grpc.StatusCode.ALREADY_EXISTS, f"{where}: clone session {sid} already exists")

@@ -31,8 +31,10 @@ from softp4.switch.p4runtime.errors import (
     invalid,
     no_pipeline,
     not_found,
+    pi_unimplemented,
     unimplemented,
 )
+from softp4.switch.p4runtime.idle_timeouts import SWEEP_INTERVAL
 from softp4.switch.p4runtime.pipeline import Pipeline
 from softp4.switch.p4runtime.stream import StreamSession, packet_in_message, packet_out_frame
 from softp4.switch.p4runtime.translate import P4InfoIndex
@@ -59,6 +61,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         self._write_lock = threading.RLock()
         self._device: Device | None = None
         self._saved: Pipeline | None = None
+        self.sweep_interval: float | None = SWEEP_INTERVAL  # None: no ageing thread (tests sweep by hand)
 
     # -- helpers ------------------------------------------------------------------------------------------
     def check_device(self, device_id: int, where: str) -> None:
@@ -78,6 +81,11 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
                 f"election_id {asked}: not the primary client"
                 + (f" (the primary's election id is {primary})" if primary is not None else " (there is no primary)"),
             )
+
+    @property
+    def device(self) -> Device | None:
+        """The state of the committed pipeline (None before the first commit)."""
+        return self._device
 
     def _device_or_fail(self) -> Device:
         device = self._device
@@ -145,7 +153,9 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             raise invalid(f"config.p4_device_config: {exc}") from None
         if old is not None:
             old.close()
-        self._device = Device(self.switch, pipeline, self.send_primary)
+        self._device = Device(
+            self.switch, pipeline, self.send_primary, self._write_lock, sweep_interval=self.sweep_interval
+        )
 
     def _set_pipeline(self, request: p4r.SetForwardingPipelineConfigRequest) -> p4r.SetForwardingPipelineConfigResponse:
         self.check_device(request.device_id, "request")
@@ -217,7 +227,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         self._check_primary(request.election_id)
         device = self._device_or_fail()
         if request.atomicity != p4r.WriteRequest.CONTINUE_ON_ERROR:
-            raise unimplemented(f"atomicity {request.atomicity}: only CONTINUE_ON_ERROR is supported")
+            raise pi_unimplemented("atomicity")
         errors: list[P4RuntimeError | None] = []
         failed = False
         with self._write_lock:

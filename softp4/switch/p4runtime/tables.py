@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 from finsy.proto import p4r
 
 from softp4.switch.p4runtime.action_profiles import ActionProfiles
-from softp4.switch.p4runtime.errors import P4RuntimeError, invalid, not_found, unimplemented
+from softp4.switch.p4runtime.errors import P4RuntimeError, invalid, not_found, pi_unimplemented, unimplemented
 from softp4.switch.p4runtime.translate import P4InfoIndex, TableSpec
 
 _INSERT, _MODIFY, _DELETE = p4r.Update.INSERT, p4r.Update.MODIFY, p4r.Update.DELETE
 _WHERE = "table_entry"
+_MAX_BURST = (1 << 32) - 1  # PI keeps bursts in 32 bits
 
 
 def counter_data(unit: int, bytes_: int, packets: int) -> p4r.CounterData:
@@ -30,6 +32,10 @@ def meter_rates(config: p4r.MeterConfig, where: str) -> list[tuple[float, int]]:
     for name in ("cir", "cburst", "pir", "pburst"):
         if getattr(config, name) < 0:
             raise invalid(f"{where}.{name} {getattr(config, name)}: must not be negative")
+    if config.cburst > _MAX_BURST:
+        raise pi_unimplemented("cburst")
+    if config.pburst > _MAX_BURST:
+        raise pi_unimplemented("pburst")
     if config.eburst:
         raise invalid(f"{where}.eburst: only two-rate three-color meters are supported (eburst must be 0)")
     if config.cir > config.pir:
@@ -44,6 +50,28 @@ def meter_config(rates: list[tuple[float, int]]) -> p4r.MeterConfig | None:
     return p4r.MeterConfig(cir=round(cir), cburst=int(cburst), pir=round(pir), pburst=int(pburst))
 
 
+@dataclass(slots=True)
+class EntryData:
+    """The parts of a table entry that only P4Runtime sees."""
+
+    metadata: bytes = b""
+    controller_metadata: int = 0
+    idle_timeout_ns: int = 0
+
+
+NS_PER_MS = 1_000_000
+
+
+def check_idle_timeout(table: TableSpec, te: p4r.TableEntry) -> None:
+    """PI's checks of `idle_timeout_ns` in a write."""
+    if te.idle_timeout_ns < 0:
+        raise invalid(f"{_WHERE}.idle_timeout_ns {te.idle_timeout_ns}: must not be negative")
+    if te.idle_timeout_ns > 0 and not table.idle_timeout:
+        raise invalid(
+            f"{_WHERE}.idle_timeout_ns: must be 0 for table '{table.name}', which does not support idle timeout"
+        )
+
+
 class TableEntries:
     """P4Runtime view of the tables of one pipeline."""
 
@@ -51,12 +79,19 @@ class TableEntries:
         self.sw = switch
         self.index = index
         self.profiles = profiles
-        # Entry metadata (opaque controller bytes) is kept here: the switch does not hold it.
-        self.metadata: dict[tuple[str, int], bytes] = {}
+        # What P4Runtime writes and the switch does not hold, per (table, handle).
+        self.data: dict[tuple[str, int], EntryData] = {}
+
+    def entry_timeout(self, table: str, handle: int) -> tuple[int, int] | None:
+        """(idle_timeout_ns, controller_metadata) of an entry written over P4Runtime."""
+        data = self.data.get((table, handle))
+        return None if data is None else (data.idle_timeout_ns, data.controller_metadata)
 
     # -- writes -------------------------------------------------------------------------------------------
     def write(self, kind: int, te: p4r.TableEntry) -> None:
         table = self.index.table(te.table_id, _WHERE)
+        if te.HasField("time_since_last_hit"):
+            raise invalid(f"{_WHERE}.time_since_last_hit must not be set in a WriteRequest")
         if te.is_default_action:
             self._write_default(kind, table, te)
             return
@@ -64,10 +99,7 @@ class TableEntries:
             raise P4RuntimeError(
                 grpc.StatusCode.PERMISSION_DENIED, f"{_WHERE}: table '{table.name}' is const: its entries cannot change"
             )
-        if te.idle_timeout_ns:
-            if not table.idle_timeout:
-                raise invalid(f"{_WHERE}.idle_timeout_ns: table '{table.name}' does not support idle timeouts")
-            raise unimplemented(f"{_WHERE}.idle_timeout_ns: idle timeouts are not supported by softp4")
+        check_idle_timeout(table, te)
         table.check_priority(te.priority, _WHERE)
         key = table.key(te.match, _WHERE)
         sw = self.sw
@@ -87,6 +119,7 @@ class TableEntries:
                 rates = self._check_extras(table, te)
                 handle = sw.table_add(table.name, key, action, params, te.priority)
             self._apply_extras(table, handle, te, rates)
+            self._keep(table, handle, te)
             return
         handle = sw.table_find(table.name, key, te.priority)
         if handle is None:
@@ -105,12 +138,13 @@ class TableEntries:
             elif te.HasField("action"):
                 action, params = self.index.table_action(table, te.action, f"{_WHERE}.action", default=False)
                 sw.table_modify(table.name, handle, action, params)
-            elif not (te.HasField("counter_data") or te.HasField("meter_config") or te.metadata):
-                raise invalid(f"{_WHERE}.action is missing: MODIFY needs an action")
+            else:
+                raise invalid(f"{_WHERE}.action is missing: MODIFY of an entry that is not the default needs one")
             self._apply_extras(table, handle, te, rates)
+            self._keep(table, handle, te)
         elif kind == _DELETE:
             sw.table_delete(table.name, handle)
-            self.metadata.pop((table.name, handle), None)
+            self.data.pop((table.name, handle), None)
             if table.profile_id:
                 self.profiles.bind(table.name, handle, None)
         else:
@@ -136,8 +170,12 @@ class TableEntries:
             )
         if rates is not None:
             self.sw.table_entry_meter_set(table.name, handle, rates)
-        if te.metadata:
-            self.metadata[(table.name, handle)] = te.metadata
+
+    def _keep(self, table: TableSpec, handle: int, te: p4r.TableEntry) -> None:
+        """Store what only P4Runtime sees; on a table with idle timeouts, (re)start the entry's idle time."""
+        self.data[(table.name, handle)] = EntryData(te.metadata, te.controller_metadata, te.idle_timeout_ns)
+        if table.idle_timeout:
+            self.sw.table_entry_set_ttl(table.name, handle, te.idle_timeout_ns // NS_PER_MS)
 
     def _write_default(self, kind: int, table: TableSpec, te: p4r.TableEntry) -> None:
         if kind != _MODIFY:
@@ -175,8 +213,7 @@ class TableEntries:
             key = table.key(te.match, where)
             handle = self.sw.table_find(table.name, key, te.priority)
             return [e for e in entries if e.handle == handle]
-        if te.priority and te.table_id:
-            return [e for e in entries if e.priority == te.priority]
+        # as PI: without a match every entry of the table, whatever the filter's priority or action
         return list(entries)
 
     def entry_message(self, table: TableSpec, entry: Any) -> p4r.TableEntry:
@@ -194,10 +231,22 @@ class TableEntries:
             match=table.match(entry.key),
             action=action,
             priority=entry.priority,
-            is_const=table.const,
         )
 
+    def _elapsed_ns(self, table: TableSpec, handle: int, idle_timeout_ns: int) -> int:
+        """`time_since_last_hit` as PI derives it from the remaining TTL (0 for an entry that never ages)."""
+        if idle_timeout_ns == 0:
+            return 0
+        timeout_ms, idle_ms = self.sw.table_entry_ttl(table.name, handle)
+        if timeout_ms == 0:
+            return 0
+        remaining_ns = (timeout_ms - idle_ms) * NS_PER_MS if timeout_ms > idle_ms else 0
+        return max(0, idle_timeout_ns - remaining_ns)
+
     def read(self, te: p4r.TableEntry) -> Iterator[p4r.TableEntry]:
+        want_elapsed = te.HasField("time_since_last_hit")
+        if te.is_default_action and want_elapsed:
+            raise invalid(f"{_WHERE}.time_since_last_hit: default entries do not age; do not set it in a read")
         if te.is_default_action:
             for table in self._tables(te.table_id, _WHERE):
                 action, params = self.sw.table_get_default(table.name)
@@ -211,7 +260,15 @@ class TableEntries:
             return
         want_counter = te.HasField("counter_data")
         want_meter = te.HasField("meter_config")
-        for table in self._tables(te.table_id, _WHERE):
+        tables = self._tables(te.table_id, _WHERE)
+        if want_elapsed:
+            for table in tables:
+                if not table.idle_timeout:
+                    raise invalid(
+                        f"{_WHERE}.time_since_last_hit: table '{table.name}' does not support idle timeout "
+                        "(a read of several tables included)"
+                    )
+        for table in tables:
             for entry in self._selected(table, te, _WHERE):
                 message = self.entry_message(table, entry)
                 where = (table.name, entry.handle)
@@ -222,8 +279,14 @@ class TableEntries:
                     config = meter_config(self.sw.table_entry_meter_get(table.name, entry.handle))
                     if config is not None:
                         message.meter_config.CopyFrom(config)
-                if where in self.metadata:
-                    message.metadata = self.metadata[where]
+                data = self.data.get(where)
+                if data is not None:
+                    message.metadata = data.metadata
+                    message.controller_metadata = data.controller_metadata
+                    message.idle_timeout_ns = data.idle_timeout_ns
+                if want_elapsed:
+                    elapsed = self._elapsed_ns(table, entry.handle, data.idle_timeout_ns if data else 0)
+                    message.time_since_last_hit.elapsed_ns = elapsed
                 yield message
 
     # -- direct counters and meters ------------------------------------------------------------------------------
@@ -252,6 +315,8 @@ class TableEntries:
     def read_direct_counter(self, entry: p4r.DirectCounterEntry) -> Iterator[p4r.DirectCounterEntry]:
         where = "direct_counter_entry.table_entry"
         te = entry.table_entry
+        if te.table_id == 0:
+            raise pi_unimplemented("direct_counters_all_tables")
         for table in self._tables(te.table_id, where):
             if not table.direct_counter_id:
                 if te.table_id:
@@ -275,6 +340,8 @@ class TableEntries:
     def read_direct_meter(self, entry: p4r.DirectMeterEntry) -> Iterator[p4r.DirectMeterEntry]:
         where = "direct_meter_entry.table_entry"
         te = entry.table_entry
+        if te.table_id == 0:
+            raise pi_unimplemented("direct_meters_all_tables")
         for table in self._tables(te.table_id, where):
             if not table.direct_meter_id:
                 if te.table_id:
