@@ -525,6 +525,16 @@ def call_args(e: ast.MethodCall) -> list[ast.Expression]:
     return [a.value for a in e.args]
 
 
+def is_lookahead(e: ast.Expression) -> bool:
+    """Whether `e` is a `pkt.lookahead<T>()` call."""
+    return (
+        isinstance(e, ast.MethodCall)
+        and isinstance(e.callee, ast.MethodDecl)
+        and e.callee.name == "lookahead"
+        and isinstance(e.method, ast.Member)
+    )
+
+
 def lookahead_field(e: ast.Member) -> tuple[int, int, t.Type] | None:
     """(bit offset, width, type) of `pkt.lookahead<H>().f`, else None."""
     call = e.expr
