@@ -131,3 +131,35 @@ def test_lookahead_of_an_aggregate_reads_its_whole_width_once_as_p4c() -> None:
     assert first["op"] == "set" and first["parameters"][1] == {"type": "lookahead", "value": [0, 24]}
     kinds = [op["op"] if op["op"] != "primitive" else op["parameters"][0]["op"] for op in ops[1:6]]
     assert kinds == ["set", "add_header", "set", "add_header", "set"]
+
+
+# --------------------------------------------------------------------- strings over several lines
+
+RESTRICTED = _program("""
+header h_t { bit<8> a; }
+struct H { h_t h; }
+struct M { }
+parser P(packet_in p, out H h, inout M m, inout standard_metadata_t s) {
+    state start { p.extract(h.h); transition accept; }
+}
+control I(inout H h, inout M m, inout standard_metadata_t s) {
+    @entry_restriction("
+      // a comment inside the string stays in it
+      a != 0;
+#ifdef NEVER
+      a != 1;
+#endif
+    ")
+    @name("t") table t { key = { h.h.a : exact @name("a"); } actions = { NoAction; } }
+    apply { t.apply(); }
+}
+control D(packet_out p, in H h) { apply { p.emit(h.h); } }
+""")
+
+
+def test_annotation_string_over_several_lines_is_kept_as_p4c_writes_it() -> None:
+    info = compile_source(RESTRICTED, filename="restricted.p4").p4info
+    (table,) = info.tables
+    assert list(table.preamble.annotations) == [
+        '@entry_restriction("\n      // a comment inside the string stays in it\n      a != 0;\n\n\n\n    ")'
+    ]
