@@ -163,3 +163,78 @@ def test_annotation_string_over_several_lines_is_kept_as_p4c_writes_it() -> None
     assert list(table.preamble.annotations) == [
         '@entry_restriction("\n      // a comment inside the string stays in it\n      a != 0;\n\n\n\n    ")'
     ]
+
+
+# --------------------------------------------------------------------- P4Info: SAI P4's platform
+
+PLATFORM = _program("""
+header h_t { bit<8> a; bit<8> b; }
+struct H { h_t h; }
+struct M { }
+parser P(packet_in p, out H h, inout M m, inout standard_metadata_t s) {
+    state start { p.extract(h.h); transition accept; }
+}
+control I(inout H h, inout M m, inout standard_metadata_t s) {
+    direct_counter(CounterType.packets) c;
+    direct_meter<bit<2>>(MeterType.bytes) mt;
+    @selector_size_semantics("SUM_OF_MEMBERS") @max_member_weight(4000) @max_group_size(200) @foo
+    action_selector(HashAlgorithm.identity, 1024, 16) sel;
+    @max_group_size(8) @selector_size_semantics("sum_of_weights") action_profile(64) prof;
+    action a() { }
+    table t {
+        key = { h.h.a : exact; h.h.b : selector; }
+        actions = { a; }
+        implementation = sel;
+        meters = mt;
+        counters = c;
+    }
+    table u { key = { h.h.a : exact; } actions = { a; } implementation = prof; }
+    apply { t.apply(); u.apply(); }
+}
+control D(packet_out p, in H h) { apply { p.emit(h.h); } }
+""").replace(
+    "V1Switch(",
+    "@platform_property(multicast_group_table_size = 512, multicast_group_table_max_replicas_per_entry = 8)\n"
+    "V1Switch(",
+)
+
+
+def test_platform_property_fills_pkg_info_platform_properties() -> None:
+    info = compile_source(PLATFORM, filename="platform.p4").p4info
+    props = info.pkg_info.platform_properties
+    assert (props.multicast_group_table_size, props.multicast_group_table_max_replicas_per_entry) == (512, 8)
+    assert props.multicast_group_table_total_replicas == 0
+    assert list(info.pkg_info.annotations) == []
+
+
+def test_platform_property_value_must_be_an_integer() -> None:
+    src = PLATFORM.replace("multicast_group_table_size = 512", 'multicast_group_table_size = "512"')
+    with pytest.raises(CompileError, match="@platform_property: the value of 'multicast_group_table_size'"):
+        compile_source(src, filename="platform.p4")
+
+
+def test_selector_annotations_become_action_profile_fields() -> None:
+    info = compile_source(PLATFORM, filename="platform.p4").p4info
+    profiles = {p.preamble.name: p for p in info.action_profiles}
+    sel = profiles["I.sel"]
+    assert list(sel.preamble.annotations) == ["@foo"]
+    assert sel.max_group_size == 200
+    assert sel.WhichOneof("selector_size_semantics") == "sum_of_members"
+    assert sel.sum_of_members.max_member_weight == 4000
+    # without a selector p4c ignores them (and still leaves them out of the annotations)
+    prof = profiles["I.prof"]
+    assert prof.max_group_size == 0 and prof.WhichOneof("selector_size_semantics") is None
+
+
+def test_bad_selector_size_semantics_is_an_error() -> None:
+    src = PLATFORM.replace('"SUM_OF_MEMBERS"', '"most"')
+    with pytest.raises(CompileError, match="@selector_size_semantics must be"):
+        compile_source(src, filename="platform.p4")
+
+
+def test_direct_counter_is_listed_before_direct_meter() -> None:
+    info = compile_source(PLATFORM, filename="platform.p4").p4info
+    table = next(t for t in info.tables if t.preamble.name == "I.t")
+    counter = info.direct_counters[0].preamble.id
+    meter = info.direct_meters[0].preamble.id
+    assert list(table.direct_resource_ids) == [counter, meter]
