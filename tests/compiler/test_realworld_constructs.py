@@ -238,3 +238,35 @@ def test_direct_counter_is_listed_before_direct_meter() -> None:
     counter = info.direct_counters[0].preamble.id
     meter = info.direct_meters[0].preamble.id
     assert list(table.direct_resource_ids) == [counter, meter]
+
+
+# --------------------------------------------------------------------- DASH: unused global externs
+
+UNUSED_GLOBALS = _program("""
+header h_t { bit<8> a; }
+struct H { h_t h; }
+struct M { }
+counter(4, CounterType.packets) used_c;
+counter(8, CounterType.packets) unused_c;
+register<bit<16>>(2) unused_r;
+parser P(packet_in p, out H h, inout M m, inout standard_metadata_t s) {
+    state start { p.extract(h.h); transition accept; }
+}
+control I(inout H h, inout M m, inout standard_metadata_t s) {
+    counter(2, CounterType.bytes) local_c;
+    apply { used_c.count(1); local_c.count(0); }
+}
+control D(packet_out p, in H h) { apply { p.emit(h.h); } }
+""")
+
+
+def test_unused_top_level_counters_and_registers_are_in_the_json_as_in_p4info() -> None:
+    result = compile_source(UNUSED_GLOBALS, filename="globals.p4")
+    j = result.bmv2_json
+    # the unused ones after everything else, as p4c writes them
+    assert [(c["name"], c["size"]) for c in j["counter_arrays"]] == [("I.local_c", 2), ("used_c", 4), ("unused_c", 8)]
+    assert [(r["name"], r["size"], r["bitwidth"]) for r in j["register_arrays"]] == [("unused_r", 2, 16)]
+    assert {c.preamble.name for c in result.p4info.counters} == {"used_c", "unused_c", "I.local_c"}
+    sw = Switch(j)
+    sw.counter_write("unused_c", 7, 0, 3)
+    assert sw.counter_read("unused_c", 7) == (0, 3)
