@@ -270,3 +270,51 @@ def test_unused_top_level_counters_and_registers_are_in_the_json_as_in_p4info() 
     sw = Switch(j)
     sw.counter_write("unused_c", 7, 0, 3)
     assert sw.counter_read("unused_c", 7) == (0, 3)
+
+
+# --------------------------------------------------------------------- fabric-upf: a table applied twice
+
+TWICE = _program("""
+header h_t { bit<8> kind; bit<8> key; bit<8> res; bit<8> seen; }
+struct H { h_t h; }
+struct M { }
+parser P(packet_in p, out H h, inout M m, inout standard_metadata_t s) {
+    state start { p.extract(h.h); transition accept; }
+}
+control I(inout H h, inout M m, inout standard_metadata_t s) {
+    action access() { }
+    action core() { }
+    action mark(bit<8> v) { h.h.res = v; }
+    table interfaces { key = { h.h.kind : exact; } actions = { access; core; NoAction; } }
+    table sessions { key = { h.h.key : exact; } actions = { mark; NoAction; } }
+    table after { key = { h.h.kind : exact; } actions = { NoAction; } }
+    apply {
+        switch (interfaces.apply().action_run) {
+            access: { h.h.seen = 1; sessions.apply(); }
+            core: { h.h.seen = 2; sessions.apply(); }
+        }
+        after.apply();
+        s.egress_spec = 1;
+    }
+}
+control D(packet_out p, in H h) { apply { p.emit(h.h); } }
+""")
+
+
+def test_a_table_applied_twice_with_the_same_code_after_it_is_one_table() -> None:
+    j = compile_source(TWICE, filename="twice.p4").bmv2_json
+    names = [t["name"] for t in j["pipelines"][0]["tables"]]
+    assert names.count("I.sessions") == 1
+    sw = Switch(j)
+    sw.table_add("I.interfaces", [Exact(1)], "I.access", [])
+    sw.table_add("I.interfaces", [Exact(2)], "I.core", [])
+    sw.table_add("I.sessions", [Exact(7)], "I.mark", [0x55])
+    assert sw.process(0, bytes.fromhex("01070000")) == [(1, bytes.fromhex("01075501"))]
+    assert sw.process(0, bytes.fromhex("02070000")) == [(1, bytes.fromhex("02075502"))]
+    assert sw.process(0, bytes.fromhex("03070000")) == [(1, bytes.fromhex("03070000"))]
+
+
+def test_a_table_applied_twice_with_different_code_after_it_is_refused() -> None:
+    src = TWICE.replace("core: { h.h.seen = 2; sessions.apply(); }", "core: { sessions.apply(); h.h.seen = 2; }")
+    with pytest.raises(CompileError, match="table 'sessions' is applied more than once with different code after it"):
+        compile_source(src, filename="twice.p4")
