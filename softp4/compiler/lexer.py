@@ -49,7 +49,7 @@ _TOKEN_RE = re.compile(
   | (?P<ubc>/\*)
   | (?P<invalid>\{[ \t]*\#[ \t]*\})
   | (?P<hash>\#[^\n]*)
-  | (?P<str>"(?:[^"\\\n]|\\.)*")
+  | (?P<str>"(?:[^"\\]|\\.)*")
   | (?P<int>[0-9][0-9a-zA-Z_]*)
   | (?P<id>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<punct>"""
@@ -182,6 +182,12 @@ def tokenize(text: str, file: str = "<input>") -> list[Token]:
             append(Token("INT", tok_text, loc, start, m.end(), parse_int_literal(tok_text, loc)))
         elif kind == "str":
             append(Token("STRING", tok_text, loc, start, m.end(), _unescape(tok_text[1:-1], loc)))
+            n = tok_text.count("\n")  # a string may run over several lines, as p4c allows
+            if n:
+                phys += n
+                line += n
+                line_start = start + tok_text.rfind("\n") + 1
+                line_text = lines[phys]
         elif kind == "hash":
             if text[line_start:start].strip():
                 raise CompileError("unexpected '#'", loc)

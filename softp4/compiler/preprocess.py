@@ -3,10 +3,12 @@
 `preprocess(path)` and `preprocess_source(text)` expand `#include`, `#define`
 (object-like and function-like, with `#` and `##`), `#undef`, the conditional
 directives with `defined()` and integer expressions, `#error`, `#warning`,
-`#line` and `#pragma once`. Comments are removed. The output carries line
-markers `# <line> "<file>"` whenever the origin of the next line is not the
-line after the previous one, so the lexer can name each token's real file and
-line. The first line of the output is always a marker.
+`#line` and `#pragma once`. Comments are removed (except inside a string
+literal, which may run over several lines). The output carries line markers
+`# <line> "<file>"` whenever the origin of the next line is not the line after
+the previous one (a gap of fewer than 8 lines in the same file is filled with
+blank lines instead, as cpp does), so the lexer can name each token's real
+file and line. The first line of the output is always a marker.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ from pathlib import Path
 P4INCLUDE_DIR = Path(__file__).resolve().parent / "p4include"
 
 MAX_INCLUDE_DEPTH = 200
+
+# Up to this many lines left out (by #if, directives, comments over several lines) are written as
+# blank lines rather than a line marker, as cpp does.
+MAX_BLANK_LINES = 8
 
 
 class PreprocessError(Exception):
@@ -76,7 +82,12 @@ class _State:
     depth: int = 0
 
     def emit(self, text: str, file: str, line: int) -> None:
-        if file != self.last_file or line != self.last_line + 1:
+        gap = line - self.last_line - 1
+        if file == self.last_file and 0 <= gap < MAX_BLANK_LINES:
+            # a few lines left out become blank lines, as cpp writes them (a marker in the middle
+            # of a string literal running over several lines would end up in the string)
+            self.out.extend([""] * gap)
+        else:
             self.out.append(f'# {line} "{_escape(file)}"')
         self.out.append(text)
         self.last_file = file
@@ -148,9 +159,11 @@ def _logical_lines(text: str, file: str) -> list[_Line]:
             parts[-1] = parts[-1][:-1]
         spliced.append(_Line("".join(parts), start + 1, i - start + 1))
         i += 1
-    # remove comments (block comments may join lines)
+    # remove comments (block comments may join lines); a string literal may run over several lines
+    # (p4c's lexer allows it, and cpp passes it through): comment markers inside it are its text
     result: list[_Line] = []
     in_block = False
+    in_string = False
     block_start = 0
     acc: list[str] = []
     acc_line = 0
@@ -165,6 +178,11 @@ def _logical_lines(text: str, file: str) -> list[_Line]:
         j = 0
         n = len(s)
         piece: list[str] = []
+        if in_string:
+            k = _string_end(s, 0)
+            in_string = k > n
+            piece.append(s[:k])
+            j = k
         while j < n:
             if in_block:
                 end = s.find("*/", j)
@@ -183,11 +201,10 @@ def _logical_lines(text: str, file: str) -> list[_Line]:
                 continue
             c = s[j]
             if c == '"':
-                k = j + 1
-                while k < n and s[k] != '"':
-                    k += 2 if s[k] == "\\" else 1
-                piece.append(s[j : k + 1])
-                j = k + 1
+                k = _string_end(s, j + 1)
+                in_string = k > n
+                piece.append(s[j:k])
+                j = k
             elif c == "/" and j + 1 < n and s[j + 1] == "/":
                 break
             elif c == "/" and j + 1 < n and s[j + 1] == "*":
@@ -214,6 +231,15 @@ def _logical_lines(text: str, file: str) -> list[_Line]:
     if in_block:
         raise PreprocessError("unterminated comment", file, block_start)
     return result
+
+
+def _string_end(s: str, j: int) -> int:
+    """Where the string literal whose text goes on at `s[j]` ends: just past its closing quote,
+    or `len(s) + 1` when it goes on past the end of the line."""
+    n = len(s)
+    while j < n and s[j] != '"':
+        j += 2 if s[j] == "\\" else 1
+    return j + 1 if j < n else n + 1
 
 
 # ---------------------------------------------------------------------------

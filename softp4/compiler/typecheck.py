@@ -560,7 +560,10 @@ class Checker:
             if p.name in s.values:
                 raise self.error(f"parameter '{p.name}' is declared twice", p.loc)
             s.values[p.name] = [p]
-            self.resolve_or_fail(p, p.type_ref, s)
+            ty = self.resolve_or_fail(p, p.type_ref, s)
+            if p.default is not None and ty is not None:
+                self.expression(p.default, scope)
+                self.coerce(p.default, ty, f"default value of '{p.name}'")
         return s
 
     def resolve_or_fail(self, decl: ast.Node, ref: ast.TypeRef, scope: Scope) -> T.Type | None:

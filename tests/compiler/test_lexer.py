@@ -61,6 +61,13 @@ def test_strings_with_escapes() -> None:
     assert tok.text == r'"a\"b\\c\n"'
 
 
+def test_string_over_several_lines_and_lines_counted_after_it() -> None:
+    toks = tokenize('@a("x\n  // y\n") b\n c')
+    assert toks[3].kind == "STRING" and toks[3].value == "x\n  // y\n"
+    assert (toks[3].loc.line, toks[3].loc.col) == (1, 4)
+    assert [(t.text, t.loc.line, t.loc.col, t.loc.text) for t in toks[5:7]] == [("b", 3, 4, '") b'), ("c", 4, 2, " c")]
+
+
 def test_comments_are_skipped_and_lines_counted() -> None:
     toks = tokenize("a // one\n/* two\nthree */ b\n  c")
     assert [(t.text, t.loc.line, t.loc.col) for t in toks[:3]] == [("a", 1, 1), ("b", 3, 10), ("c", 4, 3)]

@@ -27,7 +27,7 @@ def test_function_like_macro_with_nested_arguments() -> None:
 
 def test_macro_call_spanning_lines_keeps_first_line() -> None:
     out = preprocess_source("#define ADD(a, b) a+b\nx = ADD(1,\n 2);\ny;\n", "m.p4")
-    assert out.splitlines() == ['# 2 "m.p4"', "x = 1+2;", '# 4 "m.p4"', "y;"]
+    assert out.splitlines() == ['# 2 "m.p4"', "x = 1+2;", "", "y;"]
 
 
 def test_stringify_and_paste() -> None:
@@ -89,7 +89,7 @@ def test_defines_from_command_line() -> None:
 def test_comments_removed_and_lines_kept() -> None:
     src = "a; // one\n/* two\n   three */ b;\nc /* x */ d;\n"
     out = preprocess_source(src, "c.p4")
-    assert out.splitlines() == ['# 1 "c.p4"', "a; ", '# 3 "c.p4"', "            b;", "c         d;"]
+    assert out.splitlines() == ['# 1 "c.p4"', "a; ", "", "            b;", "c         d;"]
 
 
 def test_comment_markers_inside_strings_are_kept() -> None:
@@ -191,3 +191,22 @@ def test_warning_directive_is_collected() -> None:
     warnings: list[str] = []
     preprocess_source("#warning careful\n", "w.p4", warnings=warnings)
     assert warnings == ["w.p4:1:1: warning: #warning careful"]
+
+
+def test_short_gap_is_blank_lines_long_gap_a_marker() -> None:
+    src = "a;\n#if 0\n" + "x;\n" * 5 + "#endif\nb;\n#if 0\n" + "x;\n" * 8 + "#endif\nc;\n"
+    out = preprocess_source(src, "g.p4").splitlines()
+    # 7 lines left out before b (blank lines, as cpp writes them), 10 before c (a marker)
+    assert out == ['# 1 "g.p4"', "a;", *[""] * 7, "b;", '# 20 "g.p4"', "c;"]
+
+
+def test_string_over_several_lines_keeps_its_comments() -> None:
+    src = '@restrict("\n  // not a comment\n  x /* nor this */ != 0;\n")\ntable t;  // a comment\n'
+    out = preprocess_source(src, "s.p4").splitlines()
+    assert out == ['# 1 "s.p4"', '@restrict("', "  // not a comment", "  x /* nor this */ != 0;", '")', "table t;  "]
+
+
+def test_directive_inside_string_over_several_lines_leaves_blank_lines() -> None:
+    src = '@restrict("\n  a;\n#ifdef NOPE\n  b;\n#endif\n  c;\n")\n'
+    out = preprocess_source(src, "s.p4").splitlines()
+    assert out == ['# 1 "s.p4"', '@restrict("', "  a;", "", "", "", "  c;", '")']

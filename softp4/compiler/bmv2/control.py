@@ -70,6 +70,8 @@ class ControlLowerer:
         self.conditionals: list[J] = []
         self.action_profiles: list[J] = []
         self._profiles: dict[int, str] = {}
+        # table name -> (its JSON, the node that applies it, its action keys), for a table applied again
+        self._applied: dict[str, tuple[J, str, dict[str, str]]] = {}
 
     def pipeline(self, scope: Scope, decl: ast.ControlDecl) -> J:
         body = self.be.block_prologue(scope, decl) + list(decl.body.statements)
@@ -463,6 +465,17 @@ class ControlLowerer:
     def table(self, scope: Scope, decl: ast.TableDecl, nxt: str | None, next_tables: Any, at: ast.Node) -> str:
         be = self.be
         tname = names.local_name(scope.prefix, decl)
+        applied = self._applied.get(tname)
+        if applied is not None:
+            # applied again: one table node serves both when the same code follows (p4c merges them so)
+            first, node, first_keys = applied
+            if first["base_default_next"] == nxt and first["next_tables"] == next_tables(first_keys):
+                return node
+            raise CompileError(
+                f"table '{decl.name}' is applied more than once with different code after it "
+                "(BMv2 gives a table one set of successors)",
+                at.loc,
+            )
         if not be.claim_table_name(tname):
             raise CompileError(f"table '{decl.name}' is applied more than once", at.loc)
         lw = ExprLowerer(be, scope)
@@ -588,10 +601,12 @@ class ControlLowerer:
                         raise CompileError("@priority of an entry takes one integer constant", anno.loc)
                     ej["priority"] = n
         self.tables.append(j)
+        node = tname
         if pre.prims:
             action = be.new_action(f"{decl.name}_key", [], pre.prims)
-            return self.keyless_table(be.unique_table_name(f"tbl_{decl.name}_key"), action, tname, at)
-        return tname
+            node = self.keyless_table(be.unique_table_name(f"tbl_{decl.name}_key"), action, tname, at)
+        self._applied[tname] = (j, node, action_keys)
+        return node
 
     def _key_target(self, lw: ExprLowerer, pre: StmtLowerer, el: ast.KeyElement, tname: str) -> tuple[list[str], int]:
         e = el.expr

@@ -500,9 +500,8 @@ class ExprLowerer:
 
 
 def ordered_args(args: list[ast.Argument], params: list[ast.Param]) -> list[ast.Argument]:
-    """The arguments of a call in parameter order (named arguments may come in any order)."""
-    if not any(a.name for a in args):
-        return list(args)
+    """The arguments of a call in parameter order (named arguments may come in any order); a
+    parameter left out takes its default value, and the list stops at the first one without."""
     by_name = {a.name: a for a in args if a.name}
     positional = [a for a in args if not a.name]
     out: list[ast.Argument] = []
@@ -511,6 +510,8 @@ def ordered_args(args: list[ast.Argument], params: list[ast.Param]) -> list[ast.
             out.append(by_name[p.name])
         elif positional:
             out.append(positional.pop(0))
+        elif p.default is not None:
+            out.append(ast.Argument(value=p.default, name=p.name, loc=p.default.loc))
         else:
             break
     return out
@@ -522,6 +523,16 @@ def call_args(e: ast.MethodCall) -> list[ast.Expression]:
     if isinstance(params, list):
         return [a.value for a in ordered_args(e.args, params)]
     return [a.value for a in e.args]
+
+
+def is_lookahead(e: ast.Expression) -> bool:
+    """Whether `e` is a `pkt.lookahead<T>()` call."""
+    return (
+        isinstance(e, ast.MethodCall)
+        and isinstance(e.callee, ast.MethodDecl)
+        and e.callee.name == "lookahead"
+        and isinstance(e.method, ast.Member)
+    )
 
 
 def lookahead_field(e: ast.Member) -> tuple[int, int, t.Type] | None:

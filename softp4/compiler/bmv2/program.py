@@ -67,6 +67,10 @@ def value_key(v: Value) -> Any:
     return ("o", id(v))
 
 
+# Extern types whose instances are arrays of the BMv2 JSON (counter_arrays, meter_arrays, register_arrays).
+_ARRAY_EXTERNS = frozenset({"counter", "meter", "register"})
+
+
 class Backend:
     """Lowers one checked program to BMv2 JSON."""
 
@@ -185,6 +189,14 @@ class Backend:
             self.global_scope.bind(decl, home)
             return home
         return None
+
+    def unused_globals(self) -> None:
+        """Counters, meters and registers declared at the top level and never used: p4c keeps them (they
+        are part of the control-plane API, and P4Info lists them) and writes them after the others."""
+        for d in self.program.declarations:
+            ty = d.type_ref.resolved if isinstance(d, ast.Instantiation) else None
+            if isinstance(ty, t.ExternType) and ty.name in _ARRAY_EXTERNS and self.global_scope.lookup(d) is None:
+                self.global_value(d, d)
 
     # ------------------------------------------------------------ blocks
 
@@ -588,6 +600,7 @@ class Backend:
             scope = scope_for(decl, ["H", "M"])
             self.externs.checksum_control(StmtLowerer(self, scope), list(decl.body.statements), verify)
         deparser_json = DeparserLowerer(self).deparser(scope_for(deparser, ["pout", "H"]), deparser)
+        self.unused_globals()
         # the graphs were built from the end: list their nodes in program order
         table_id = conditional_id = 0
         for pipe in pipelines:

@@ -18,10 +18,10 @@ from softp4.compiler.bmv2.expressions import (
     const_int,
     expr_text,
     is_bool,
+    is_lookahead,
     scalar_width,
 )
-from softp4.compiler.bmv2.jsonutil import J, as_param, b2d, hexval, op
-from softp4.compiler.bmv2.storage import flat_fields
+from softp4.compiler.bmv2.jsonutil import J, as_param, b2d, hexval, mask, op
 from softp4.compiler.bmv2.values import (
     Const,
     DynField,
@@ -366,6 +366,9 @@ class StmtLowerer(ExprLowerer):
                     self.prims.append(prim("remove_header", member.json(), loc=at))
                 return
             raise unsupported(f"'{{#}}' assigned to '{expr_text(at)}'", at.loc)
+        if is_lookahead(src):
+            self._lookahead_into(dst, at)
+            return
         self.assign_value(dst, self.value(src), at)
 
     def assign_value(self, dst: Value, src: Value, at: ast.Node) -> None:
@@ -373,37 +376,35 @@ class StmtLowerer(ExprLowerer):
         if isinstance(dst, Field | DynField):
             if isinstance(src, Field | DynField):
                 self.prims.append(prim("assign", dst.json(), src.json(), loc=at))
-                return None
+                return
             j = self.value_json(src, dst.type, at)
             if is_bool(dst.type):
                 j = b2d(j)
             self.prims.append(prim("assign", dst.json(), as_param(j), loc=at))
-            return None
+            return
         if isinstance(dst, Header | DynHeader):
             if isinstance(src, Header | DynHeader):
                 self.prims.append(prim("assign_header", dst.json(), src.json(), loc=at))
-                return None
+                return
             if isinstance(src, Struct):
                 self.prims.append(prim("add_header", dst.json(), loc=at))
                 for fname, fv in src.fields.items():
                     self.assign_value(self._field_of(dst, fname, at), fv, at)
-                return None
-            if isinstance(src, Expr) and src.json.get("type") == "lookahead" and isinstance(dst, Header):
-                return self._lookahead_header(dst, at)
+                return
             raise unsupported(f"assigning this value to header '{expr_text(at)}'", at.loc)
         if isinstance(dst, Union) and isinstance(src, Union):
             self.prims.append(prim("assign_union", dst.json(), src.json(), loc=at))
-            return None
+            return
         if isinstance(dst, Stack) and isinstance(src, Stack):
             name = "assign_union_stack" if dst.is_union else "assign_header_stack"
             self.prims.append(prim(name, dst.json(), src.json(), loc=at))
-            return None
+            return
         if isinstance(dst, Struct) and isinstance(src, Struct):
             for (fname, dv), sv in zip(dst.fields.items(), src.fields.values(), strict=False):
                 if fname in src.fields:
                     sv = src.fields[fname]
                 self.assign_value(dv, sv, at)
-            return None
+            return
         raise unsupported(f"assignment to '{expr_text(at)}' of this value", at.loc)
 
     def _field_of(self, h: Header | DynHeader, name: str, at: ast.Node) -> Value:
@@ -416,16 +417,44 @@ class StmtLowerer(ExprLowerer):
             raise CompileError(f"no field '{name}' in header {h.type.name}", at.loc)
         return DynField(h, names.index(name), h.type.fields[names.index(name)][1])
 
-    def _lookahead_header(self, dst: Header, at: ast.Node) -> None:
-        fields = flat_fields(dst)
-        self.prims.append(prim("add_header", dst.json()))
-        offset = 0
-        for f in fields:
-            w = scalar_width(f.type)
-            if w is None:
-                raise unsupported("lookahead of a header with varbit fields", at.loc)
-            self.prims.append(prim("assign", f.json(), {"type": "lookahead", "value": [offset, w]}))
-            offset += w
+    def _lookahead_into(self, dst: Value, at: ast.Node) -> None:
+        """`dst = pkt.lookahead<T>()` for a header, struct or stack, as p4c's ExpandLookahead: one
+        lookahead of the whole width into a temporary, then each header made valid and each field
+        set from its slice (so a packet too short fails before anything changes)."""
+        if not self.in_parser:
+            raise unsupported(f"'{expr_text(at)}' outside a parser", at.loc)
+        leaves: list[Header | Field] = []
+
+        def walk(v: Value) -> None:
+            if isinstance(v, Field):
+                if scalar_width(v.type) is None:
+                    raise unsupported("lookahead of a type with varbit fields", at.loc)
+                leaves.append(v)
+            elif isinstance(v, Header | Struct):
+                if isinstance(v, Header):
+                    leaves.append(v)
+                for sub in v.fields.values():
+                    walk(sub)
+            elif isinstance(v, Stack) and not v.is_union:
+                for el in v.elements:
+                    walk(el)
+            else:
+                raise unsupported(f"lookahead into '{expr_text(at)}'", at.loc)
+
+        walk(dst)
+        total = sum(scalar_width(f.type) or 0 for f in leaves if isinstance(f, Field))
+        tmp = self.be.storage.scalar(self.be.unique_name("lookahead_tmp"), t.BitsType(total), at.loc)
+        self.prims.append(prim("assign", tmp.json(), {"type": "lookahead", "value": [0, total]}, loc=at))
+        low = total
+        for leaf in leaves:
+            if isinstance(leaf, Header):
+                self.prims.append(prim("add_header", leaf.json(), loc=at))
+                continue
+            w = scalar_width(leaf.type) or 0
+            low -= w
+            part = op(">>", tmp.json(), hexval(low, 32)) if low else tmp.json()
+            part = op("&", part, hexval(mask(w), w))
+            self.prims.append(prim("assign", leaf.json(), as_param(part), loc=at))
 
     # ------------------------------------------------------------ calls
 

@@ -127,6 +127,10 @@ def field_ids(annotation_lists: Sequence[Sequence[m.Annotation]], what: str) -> 
     return out
 
 
+# Annotations of an action profile that P4Info gives as fields, not annotations (as p4c).
+_PROFILE_FIELDS = frozenset({"max_group_size", "selector_size_semantics", "max_member_weight"})
+
+
 def _add_annotations(msg: Any, annotations: Sequence[m.Annotation], skip: Callable[[str], bool]) -> None:
     for ann in annotations:
         if ann.name in _HIDDEN_FROM_ANNOTATIONS or skip(ann.name):
@@ -316,11 +320,13 @@ class _Builder:
                 f"{user} refers to {kind.name.lower().replace('_', ' ')} '{name}', which is not in the P4Info"
             ) from None
 
-    def preamble(self, msg: Any, kind: Kind, name: str, anns: Sequence[m.Annotation]) -> None:
+    def preamble(
+        self, msg: Any, kind: Kind, name: str, anns: Sequence[m.Annotation], skip: Callable[[str], bool] | None = None
+    ) -> None:
         msg.id = self.ids.id_of(kind, name)
         msg.name = name
         msg.alias = self.aliases[name]
-        _decorate(msg, anns)
+        _decorate(msg, anns, skip)
 
     # -- objects
 
@@ -438,7 +444,11 @@ class _Builder:
         info.pkg_info.arch = md.arch
         for key, value in md.pkg_info.items():
             setattr(info.pkg_info, key, value)
-        _decorate(info.pkg_info, md.pkg_annotations, lambda n: n == "pkginfo")
+        if md.platform_properties is not None:
+            info.pkg_info.platform_properties.SetInParent()
+            for key, number in md.platform_properties.items():
+                setattr(info.pkg_info.platform_properties, key, number)
+        _decorate(info.pkg_info, md.pkg_annotations, lambda n: n in ("pkginfo", "platform_property"))
         actions = {a.name: a for a in md.actions}
         for t in md.tables:
             self.table(info.tables.add(), t, actions)
@@ -446,12 +456,17 @@ class _Builder:
             self.action(info.actions.add(), a)
         for ap in md.action_profiles:
             out = info.action_profiles.add()
-            self.preamble(out.preamble, Kind.ACTION_PROFILE, ap.name, ap.annotations)
+            self.preamble(out.preamble, Kind.ACTION_PROFILE, ap.name, ap.annotations, _PROFILE_FIELDS.__contains__)
             for tname in ap.tables:
                 out.table_ids.append(self.id_of(Kind.TABLE, tname, f"action profile {ap.name}"))
             out.with_selector = ap.with_selector
             out.size = ap.size
             out.max_group_size = ap.max_group_size
+            if ap.size_semantics == "sum_of_weights":
+                out.sum_of_weights.SetInParent()
+            elif ap.size_semantics == "sum_of_members":
+                out.sum_of_members.SetInParent()
+                out.sum_of_members.max_member_weight = ap.max_member_weight
         for c in md.counters:
             oc = info.counters.add()
             self.preamble(oc.preamble, Kind.COUNTER, c.name, c.annotations)

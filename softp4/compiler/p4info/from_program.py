@@ -621,13 +621,14 @@ class _Collector:
         if entries is not None:
             mt.has_initial_entries = True
             mt.is_const_table = entries.is_const
-        for prop in table.properties:
-            if not isinstance(prop, ast.ValueProperty):
-                continue
+        values = [prop for prop in table.properties if isinstance(prop, ast.ValueProperty)]
+        for prop in values:
             if prop.name == "implementation":
                 mt.implementation = self.table_profile(block, table, prop, name)
-            elif prop.name in ("counters", "meters"):
-                res = self.direct_resource(block, table, prop, name)
+        # the direct counter first, then the direct meter, whatever order the table lists them in (as p4c)
+        for kind in ("counters", "meters"):
+            for prop in values:
+                res = self.direct_resource(block, table, prop, name) if prop.name == kind else None
                 if res is not None:
                     mt.direct_resources.append(res)
         self.model.tables.append(mt)
@@ -678,11 +679,22 @@ class _Collector:
             raise CompileError(f"'{type_name}' is not an action profile or action selector", loc)
         if size is None:
             raise CompileError(f"{type_name} '{name}' needs a constant size", loc)
-        max_group = 0
-        mg = ast.find_annotation(anns, "max_group_size")
-        if mg is not None and mg.int_arg() is not None:
-            max_group = mg.int_arg() or 0
-        profile = m.ActionProfile(name, [], selector, size, max_group, convert_annotations(anns))
+        profile = m.ActionProfile(name, [], selector, size, 0, convert_annotations(anns))
+        if selector:  # p4c ignores these three on an action profile without a selector
+            mg = ast.find_annotation(anns, "max_group_size")
+            profile.max_group_size = (mg.int_arg() or 0) if mg is not None else 0
+            semantics = ast.find_annotation(anns, "selector_size_semantics")
+            if semantics is not None:
+                arg = semantics.args[0] if semantics.args and len(semantics.args) == 1 else None
+                text = arg.value.lower() if isinstance(arg, ast.StringLiteral) else ""
+                if text not in ("sum_of_weights", "sum_of_members"):
+                    raise CompileError(
+                        '@selector_size_semantics must be "sum_of_weights" or "sum_of_members"', semantics.loc
+                    )
+                profile.size_semantics = text
+            weight = ast.find_annotation(anns, "max_member_weight")
+            if weight is not None and profile.size_semantics == "sum_of_members":
+                profile.max_member_weight = weight.int_arg() or 0
         self.profiles[name] = profile
         self.model.action_profiles.append(profile)
 
@@ -829,6 +841,19 @@ class _Collector:
                 if not isinstance(value, str):
                     raise CompileError(f"@pkginfo: the value of '{key}' must be a string", ann.loc)
                 self.model.pkg_info[key] = value
+        ann = main.annotation("platform_property")
+        if ann is not None:
+            if ann.kv is None:
+                raise CompileError("@platform_property takes 'key = value' pairs", ann.loc)
+            props: dict[str, int] = {}
+            for key, expr in ann.kv:
+                if key not in PLATFORM_PROPERTIES:
+                    continue  # p4c warns and ignores it
+                number = _literal_value(expr)
+                if not isinstance(number, int) or isinstance(number, bool):
+                    raise CompileError(f"@platform_property: the value of '{key}' must be an integer", expr.loc)
+                props[key] = number
+            self.model.platform_properties = props
 
     # ------------------------------------------------------------ driver
 
@@ -853,6 +878,14 @@ class _Collector:
 
 
 # ---------------------------------------------------------------- small pure helpers
+
+
+#: The keys of `@platform_property` that P4Info's PkgInfo.PlatformProperties has.
+PLATFORM_PROPERTIES = (
+    "multicast_group_table_size",
+    "multicast_group_table_total_replicas",
+    "multicast_group_table_max_replicas_per_entry",
+)
 
 
 def _string_pairs(tokens: Sequence[str]) -> list[tuple[str, m.AnnotationValue | None]]:

@@ -265,6 +265,8 @@ class ActionProfile:
     size: int = 0
     max_group_size: int = 0
     annotations: list[Annotation] = field(default_factory=list)
+    size_semantics: str = ""  # @selector_size_semantics: "", "sum_of_weights" or "sum_of_members"
+    max_member_weight: int = 0  # @max_member_weight, with sum_of_members only
 
 
 CounterUnit = Literal["unspecified", "bytes", "packets", "both"]
@@ -369,6 +371,8 @@ class P4InfoModel:
     arch: str = "v1model"
     pkg_annotations: list[Annotation] = field(default_factory=list)
     pkg_info: dict[str, str] = field(default_factory=dict)  # @pkginfo keys: name, version, ...
+    # @platform_property keys (multicast_group_table_size, ...); None without the annotation
+    platform_properties: dict[str, int] | None = None
     tables: list[Table] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
     action_profiles: list[ActionProfile] = field(default_factory=list)
