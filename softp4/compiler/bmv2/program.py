@@ -422,9 +422,15 @@ class Backend:
         struct, union or stack argument is copied only when `body` also reaches it by another
         name. Returns the copies to make after the body ran."""
         copy_out: list[tuple[Value, Value, ast.Node]] = []
+        used = {id(n.decl) for n in ast.walk(body) if isinstance(n, ast.PathExpr)}
         for p, a in zip(params, ordered_args(args, params), strict=False):
             v = lw.value(a.value)
             ty = p.type_ref.resolved
+            if id(p) not in used:
+                # a parameter the body never names needs no copies (p4c removes them too, so
+                # an argument such as `h[i].f` with i out of range is never touched)
+                inner.bind(p, v)
+                continue
             scalar = isinstance(v, Field | DynField | Expr | RuntimeData)
             if p.direction == "in" and scalar and ty is not None:
                 tmp = self.storage.alloc(self.unique_name(f"{prefix}_{p.name}"), ty, p.loc)
