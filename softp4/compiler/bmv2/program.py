@@ -426,9 +426,10 @@ class Backend:
         for p, a in zip(params, ordered_args(args, params), strict=False):
             v = lw.value(a.value)
             ty = p.type_ref.resolved
-            if id(p) not in used:
-                # a parameter the body never names needs no copies (p4c removes them too, so
-                # an argument such as `h[i].f` with i out of range is never touched)
+            if id(p) not in used and not _aliased(a.value, body):
+                # a parameter the body never names, whose argument it does not reach otherwise
+                # either, needs no copies (p4c removes them as self-assignments, so an argument
+                # such as `h[i].f` with i out of range is never touched)
                 inner.bind(p, v)
                 continue
             scalar = isinstance(v, Field | DynField | Expr | RuntimeData)
