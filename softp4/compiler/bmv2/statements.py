@@ -98,7 +98,9 @@ class StmtLowerer(ExprLowerer):
 
     def statement(self, s: ast.Node) -> None:
         if isinstance(s, ast.AssignmentStatement):
-            if isinstance(s.left, ast.Slice):
+            if s.op is not None:
+                self._compound_assign(s)
+            elif isinstance(s.left, ast.Slice):
                 self._assign_slice(s.left, s.right, s)
             else:
                 self.assign(self.value(s.left), s.right, s)
@@ -224,6 +226,18 @@ class StmtLowerer(ExprLowerer):
             self._patch(loop.continues, len(self.prims))
             breaks.extend(loop.breaks)
         self._patch(breaks, len(self.prims))
+
+    def _compound_assign(self, s: ast.AssignmentStatement) -> None:
+        """`x op= e`: `x = x op e` with the lvalue `x` (a run-time index in it, say) evaluated once."""
+        base = s.left.expr if isinstance(s.left, ast.Slice) else s.left
+        self.be.subst[id(base)] = self.value(base)
+        try:
+            if isinstance(s.left, ast.Slice):
+                self._assign_slice(s.left, s.right, s)
+            else:
+                self.assign(self.value(s.left), s.right, s)
+        finally:
+            del self.be.subst[id(base)]
 
     def _assign_slice(self, sl: ast.Slice, src: ast.Expression, at: ast.Node) -> None:
         """`f[hi:lo] = v` as `f = (f & ~(m << lo)) | ((v & m) << lo)`."""
