@@ -449,8 +449,12 @@ class Statement(Node):
 
 @dataclass(eq=False, kw_only=True)
 class AssignmentStatement(Statement):
+    """``left = right``.  A compound assignment ``left op= e`` has `op` set and `right` the
+    ``Binary(op, left, e)`` whose `left` is the very node `left` (evaluated once: P4-16 1.2.4)."""
+
     left: Expression
     right: Expression
+    op: str | None = None
 
 
 @dataclass(eq=False, kw_only=True)

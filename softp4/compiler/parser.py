@@ -27,6 +27,8 @@ from softp4.compiler.lexer import Token, tokenize
 
 _BASE_TYPE_KW = frozenset({"bit", "int", "varbit", "bool", "error", "string", "void", "match_kind", "tuple"})
 
+_COMPOUND = frozenset({"+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", "|+|=", "|-|="})
+
 _BINARY_PREC = {
     "||": 1, "&&": 2, "==": 3, "!=": 3, "<": 4, ">": 4, "<=": 4, ">=": 4,
     "|": 5, "^": 6, "&": 7, "<<": 8, ">>": 8,
@@ -1072,17 +1074,34 @@ class Parser:
         if isinstance(target, ast.PathExpr) and self.at("ID"):
             # "T x;" where T names no type declared so far
             raise CompileError(f"unknown type '{target.name}'", target.loc)
-        if self.at("="):
-            eq = self.advance()
-            right = self.expression()
+        assignment = self.assignment_rest(target)
+        if assignment is not None:
             self.expect(";")
-            return ast.AssignmentStatement(loc=eq.loc, left=target, right=right)
+            return assignment
         if isinstance(target, ast.MethodCall):
             self.expect(";")
             return ast.MethodCallStatement(loc=target.loc, call=target)
-        if self.tok.kind in ("+=", "-="):
-            raise unsupported("compound assignment", self.tok.loc)
         raise self.error_expected("'=' or '(' in a statement" if self.at(";") else "';'")
+
+    def assignment_rest(self, target: ast.Expression) -> ast.AssignmentStatement | None:
+        """`= e` or a compound `op= e` after an lvalue; None when neither follows."""
+        if self.at("="):
+            eq = self.advance()
+            return ast.AssignmentStatement(loc=eq.loc, left=target, right=self.expression())
+        t = self.tok
+        op: str | None = None
+        if t.kind in _COMPOUND:
+            op = t.kind[:-1]
+            self.advance()
+        elif t.kind == ">" and self.peek().kind == ">=" and self.peek().start == t.end:
+            op = ">>"  # `>>=` arrives as `>` `>=` (`>>` is two tokens, for nested type arguments)
+            self.pos += 2
+        if op is None:
+            return None
+        right = self.expression()
+        return ast.AssignmentStatement(
+            loc=t.loc, left=target, right=ast.Binary(loc=t.loc, op=op, left=target, right=right), op=op
+        )
 
     def for_statement(self) -> ast.Statement:
         """``for (init; cond; update) body`` or ``for (T x in collection) body``."""
@@ -1113,9 +1132,9 @@ class Parser:
             update: list[ast.Statement] = []
             while not self.at(")"):
                 target = self.expression()
-                if self.at("="):
-                    eq = self.advance()
-                    update.append(ast.AssignmentStatement(loc=eq.loc, left=target, right=self.expression()))
+                assignment = self.assignment_rest(target)
+                if assignment is not None:
+                    update.append(assignment)
                 elif isinstance(target, ast.MethodCall):
                     update.append(ast.MethodCallStatement(loc=target.loc, call=target))
                 else:
@@ -1192,6 +1211,8 @@ class Parser:
             n = self.peek()
             if n.kind == ">" and n.start == t.end:
                 return ">>", 2
+            if n.kind == ">=" and n.start == t.end:
+                return None  # `>>=`: a compound assignment follows the expression
         elif op == ">=":
             pass
         prec = _BINARY_PREC.get(op)

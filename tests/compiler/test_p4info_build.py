@@ -282,8 +282,11 @@ def test_value_bytes_are_as_wide_as_the_type() -> None:
     assert value_bytes(0, 0) == b"\x00"
 
 
-def test_empty_model_has_pkg_info_and_type_info() -> None:
+def test_empty_model_has_pkg_info_and_type_info_only_when_written() -> None:
     info = build_p4info(m.P4InfoModel())
+    assert info.HasField("pkg_info") and not info.HasField("type_info")
+    assert p4info_text(info).endswith('pkg_info {\n  arch: "v1model"\n}\n')
+    info = build_p4info(m.P4InfoModel(type_info_written=True))
     assert info.HasField("pkg_info") and info.HasField("type_info")
     assert p4info_text(info).endswith('pkg_info {\n  arch: "v1model"\n}\ntype_info {\n}\n')
 

@@ -94,7 +94,7 @@ def test_router() -> None:
     # top-level actions the control uses come first, then its own in declaration order
     assert [a.preamble.name for a in info.actions] == ["NoAction", "Ing.drop", "Ing.forward"]
     assert [(p.id, p.name, p.bitwidth) for p in info.actions[2].params] == [(1, "dmac", 48), (2, "port", 9)]
-    assert list(info.actions[0].preamble.annotations) == ["@corelib", '@noWarn("unused")']
+    assert list(info.actions[0].preamble.annotations) == ['@noWarn("unused")']
 
 
 FEATURES = program(
@@ -493,3 +493,67 @@ V1Switch(ParserImpl(), verifyChecksum(), ingress(), egress(), computeChecksum(),
     assert [r.id for r in info.tables[1].action_refs] == [rid(0x01, "setb1"), rid(0x01, "NoAction")]
     (dc,) = info.direct_counters
     assert (dc.preamble.name, dc.direct_table_id) == ("cnt", rid(0x02, "test1"))
+
+
+@pytest.mark.parametrize(
+    ("ingress", "written"),
+    [
+        # nothing p4c's serializer looks at a type for: no type_info at all
+        ("control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) { apply { } }", False),
+        (
+            "control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) {"
+            " action a() { meta.nh = 1; } apply { a(); } }",
+            False,
+        ),
+        # an extern function call in a control, a table, an action parameter, an extern instance
+        (
+            "control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) {"
+            " apply { mark_to_drop(sm); } }",
+            True,
+        ),
+        (
+            "control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) {"
+            " table t { key = { } actions = { NoAction; } } apply { t.apply(); } }",
+            True,
+        ),
+        (
+            "control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) {"
+            " action a(bit<8> x) { meta.color = x; } apply { a(1); } }",
+            True,
+        ),
+        (
+            "control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) {"
+            " counter(4, CounterType.packets) c; apply { } }",
+            True,
+        ),
+    ],
+)
+def test_type_info_only_when_p4c_writes_it(ingress: str, written: bool) -> None:
+    info = p4info_of(program(ingress))
+    assert info.HasField("type_info") is written
+    assert info.type_info.ByteSize() == 0
+
+
+def test_dead_code_uses_nothing() -> None:
+    info = p4info_of(
+        program(
+            """
+control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) {
+    action live() { meta.nh = 1; }
+    action dead_branch(bit<8> x) { meta.color = x; }
+    action after_exit() { meta.nh = 2; }
+    table t { key = { hdr.eth.dst : exact; } actions = { NoAction; } }
+    apply {
+        if (false) { dead_branch(3); }
+        meta.nh = true ? 16w1 : (t.apply().hit ? 16w2 : 16w3);
+        live();
+        if (true) { exit; } else { live(); }
+        after_exit();
+    }
+}
+"""
+        )
+    )
+    assert [a.preamble.name for a in info.actions] == ["Ing.live"]
+    assert list(info.tables) == []
+    assert not info.HasField("type_info")

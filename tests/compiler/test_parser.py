@@ -455,3 +455,32 @@ def test_a_parameter_or_local_hides_a_type_name_in_its_scope() -> None:
     assert isinstance(assign, ast.AssignmentStatement) and show(assign.left) == "data.f"
     d = ds[2]
     assert isinstance(d, ast.ControlDecl) and isinstance(d.body.statements[0], ast.VariableDecl)
+
+
+def test_compound_assignments() -> None:
+    d = one("""
+        control c(inout bit<8> x, inout bit<8>[4] s) {
+            apply {
+                x += 1; x -= 2; x *= 3; x /= 4; x %= 5; x &= 6; x |= 7; x ^= 8;
+                x <<= 1; x >>= 2; x |+|= 9; x |-|= 10;
+                s[x] |= x >> 1;
+                for (bit<8> i = 0; i < 4; i += 1) { }
+            }
+        }
+    """)
+    assert isinstance(d, ast.ControlDecl)
+    st = d.body.statements
+    ops = [s.op for s in st[:13] if isinstance(s, ast.AssignmentStatement)]
+    assert ops == ["+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>", "|+|", "|-|", "|"]
+    last = st[12]
+    assert isinstance(last, ast.AssignmentStatement) and isinstance(last.right, ast.Binary)
+    # the target is the very node the operator reads: it is evaluated once
+    assert last.right.left is last.left
+    assert show(last.right) == "(| s[x] (>> x 1))"
+    loop = st[13]
+    assert isinstance(loop, ast.ForStatement)
+    (update,) = loop.update
+    assert isinstance(update, ast.AssignmentStatement) and update.op == "+"
+    # `x > >= y` with a space is not `>>=`
+    with pytest.raises(CompileError):
+        one("control c(inout bit<8> x) { apply { x > >= 1; } }")

@@ -172,7 +172,8 @@ class ExprLowerer:
                 raise unsupported("a run-time index into a header union stack", e.loc)
             elem = base.type.element
             assert isinstance(elem, t.StructLikeType)
-            return DynHeader(base, self.data(e.index), elem)
+            # the index evaluated once: it may call a function
+            return DynHeader(base, self.value_json(idx, e.index.type, e.index), elem)
         if isinstance(e, ast.MethodCall):
             return self._call_value(e)
         if isinstance(e, ast.StructExpr | ast.ListExpr):

@@ -254,7 +254,13 @@ class ParserLowerer:
                 if _is_packet_method(e, "advance"):
                     return {"op": "advance", "parameters": [lw.data(call_args(e)[0])]}
                 if _is_packet_method(e, "lookahead"):
-                    return None
+                    # a bare lookahead still needs the bits to be there (PacketTooShort otherwise):
+                    # p4c reads them into a temporary
+                    w = t.width_of(e.type) if e.type is not None else None
+                    if w is None:
+                        raise unsupported(f"'{expr_text(e)}' of type {e.type}", e.loc)
+                    tmp = self.be.storage.scalar(self.be.unique_name("tmp"), t.BitsType(w), e.loc)
+                    return {"op": "set", "parameters": [tmp.json(), {"type": "lookahead", "value": [0, w]}]}
                 raise unsupported(f"'{expr_text(e)}' in a parser", e.loc)
             if isinstance(e.callee, ast.ExternFunctionDecl) and e.callee.name == "verify":
                 vargs = call_args(e)

@@ -411,7 +411,8 @@ class Backend:
             p.direction in ("out", "inout") and isinstance(lw0.value(a.value), Field | DynField)
             for p, a in zip(decl.params, args, strict=False)
         )
-        if consts and not scalar_out:
+        aliased = any(_aliased(a.value, decl.body) for a in args[:ndir])
+        if consts and not scalar_out and not aliased:
             return self.table_action(scope, decl, call.args), self.action_data(decl, call.args, call, scope)
         # arguments that are not constants, or scalars copied in and out: a specialized copy
         lw = StmtLowerer(self, scope)
@@ -420,15 +421,29 @@ class Backend:
         return self.new_action(name, [], lw.finish(), decl), []
 
     def bind_call(
-        self, lw: StmtLowerer, inner: Scope, params: list[ast.Param], args: list[ast.Argument], prefix: str
+        self,
+        lw: StmtLowerer,
+        inner: Scope,
+        params: list[ast.Param],
+        args: list[ast.Argument],
+        prefix: str,
+        body: ast.Node,
     ) -> list[tuple[Value, Value, ast.Node]]:
         """Bind parameters to arguments with the language's copy semantics for scalars:
-        `in` arguments are copied in, `out`/`inout` scalar arguments copied in and out.
-        Returns the copies to make after the body ran."""
+        `in` arguments are copied in, `out`/`inout` scalar arguments copied in and out; a header,
+        struct, union or stack argument is copied only when `body` also reaches it by another
+        name. Returns the copies to make after the body ran."""
         copy_out: list[tuple[Value, Value, ast.Node]] = []
+        used = {id(n.decl) for n in ast.walk(body) if isinstance(n, ast.PathExpr)}
         for p, a in zip(params, ordered_args(args, params), strict=False):
             v = lw.value(a.value)
             ty = p.type_ref.resolved
+            if id(p) not in used and not _aliased(a.value, body):
+                # a parameter the body never names, whose argument it does not reach otherwise
+                # either, needs no copies (p4c removes them as self-assignments, so an argument
+                # such as `h[i].f` with i out of range is never touched)
+                inner.bind(p, v)
+                continue
             scalar = isinstance(v, Field | DynField | Expr | RuntimeData)
             if p.direction == "in" and scalar and ty is not None:
                 tmp = self.storage.alloc(self.unique_name(f"{prefix}_{p.name}"), ty, p.loc)
@@ -440,6 +455,14 @@ class Backend:
                     lw.assign_value(tmp, v, a.value)
                 copy_out.append((v, tmp, a.value))
                 v = tmp
+            elif isinstance(v, Header | Struct | Union | Stack) and ty is not None and _aliased(a.value, body):
+                # the body reaches the argument by another name too: it works on a copy
+                tmp = self.storage.alloc(self.unique_name(f"{prefix}_{p.name}"), ty, p.loc)
+                if p.direction != "out":
+                    lw.assign_value(tmp, v, a.value)
+                if p.direction in ("out", "inout"):
+                    copy_out.append((v, tmp, a.value))
+                v = tmp
             inner.bind(p, v)
         return copy_out
 
@@ -447,11 +470,11 @@ class Backend:
         """An action called from an action or a group of statements: its body inlined."""
         home = self._home(lw.scope, decl)
         inner = Scope(home, home.prefix)
-        copy_out = self.bind_call(lw, inner, decl.params, call.args, decl.name)
+        copy_out = self.bind_call(lw, inner, decl.params, call.args, decl.name, decl.body)
         saved = lw.scope
         lw.scope = inner
         try:
-            lw.run_frame(_Frame(None), list(decl.body.statements))
+            lw.run_frame(_Frame(None, copy_out), list(decl.body.statements))
         finally:
             lw.scope = saved
         for dst, tmp, at in copy_out:
@@ -464,7 +487,7 @@ class Backend:
         decl = call.callee
         assert isinstance(decl, ast.FunctionDecl)
         inner = Scope(self.global_scope, "")
-        copy_out = self.bind_call(lw, inner, decl.params, call.args, decl.name)
+        copy_out = self.bind_call(lw, inner, decl.params, call.args, decl.name, decl.body)
         rty = decl.return_type.resolved
         result: Value | None = None
         if rty is not None and not isinstance(rty, t.VoidType):
@@ -472,7 +495,7 @@ class Backend:
         saved = lw.scope
         lw.scope = inner
         try:
-            lw.run_frame(_Frame(result), list(decl.body.statements))
+            lw.run_frame(_Frame(result, copy_out), list(decl.body.statements))
         finally:
             lw.scope = saved
         for dst, tmp, at in copy_out:
@@ -665,6 +688,30 @@ class Backend:
             ref = ref.base if isinstance(ref, ast.SpecializedTypeRef) else ref
             return ref.decl if isinstance(ref, ast.NamedTypeRef) else None
         return None
+
+
+def _root_decl(e: ast.Expression) -> ast.Node | None:
+    """The declaration of the variable or parameter an lvalue such as `h.eth[1].f` starts from."""
+    while isinstance(e, ast.Member | ast.Index | ast.Slice):
+        e = e.expr
+    return e.decl if isinstance(e, ast.PathExpr) else None
+
+
+def _aliased(arg: ast.Expression, body: ast.Node) -> bool:
+    """Whether `body` (or an action it calls) names the variable `arg` is part of."""
+    root = _root_decl(arg)
+    if root is None:
+        return False
+    seen: set[int] = set()
+    todo = [body]
+    while todo:
+        for n in ast.walk(todo.pop()):
+            if isinstance(n, ast.PathExpr) and n.decl is root:
+                return True
+            if isinstance(n, ast.MethodCall) and isinstance(n.callee, ast.ActionDecl) and id(n.callee) not in seen:
+                seen.add(id(n.callee))
+                todo.append(n.callee.body)
+    return False
 
 
 def _annotation_int(a: ast.Expression, be: Backend) -> int | None:

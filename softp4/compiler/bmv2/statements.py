@@ -8,6 +8,8 @@ methods become simple_switch's primitives.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from softp4.compiler import ast
@@ -21,7 +23,7 @@ from softp4.compiler.bmv2.expressions import (
     is_lookahead,
     scalar_width,
 )
-from softp4.compiler.bmv2.jsonutil import J, as_param, b2d, hexval, mask, op
+from softp4.compiler.bmv2.jsonutil import J, as_param, b2d, d2b, hexval, mask, op
 from softp4.compiler.bmv2.values import (
     Const,
     DynField,
@@ -31,6 +33,7 @@ from softp4.compiler.bmv2.values import (
     Field,
     Header,
     PacketObj,
+    RuntimeData,
     Stack,
     Struct,
     Union,
@@ -40,6 +43,11 @@ from softp4.compiler.errors import CompileError, unsupported
 
 if TYPE_CHECKING:
     from softp4.compiler.bmv2.program import Backend
+
+
+def _calls_function(e: ast.Expression) -> bool:
+    """Whether evaluating `e` runs a function body (which may have side effects)."""
+    return any(isinstance(n, ast.MethodCall) and isinstance(n.callee, ast.FunctionDecl) for n in ast.walk(e))
 
 
 def prim(name: str, *params: J, loc: ast.Node | None = None) -> J:
@@ -55,11 +63,13 @@ def prim(name: str, *params: J, loc: ast.Node | None = None) -> J:
 
 
 class _Frame:
-    """An action or function body being inlined: where its `return`s jump."""
+    """An action or function body being inlined: where its `return`s jump, and the copies of
+    its `out`/`inout` arguments made after it (also made when an `exit` leaves it)."""
 
-    def __init__(self, result: Value | None) -> None:
+    def __init__(self, result: Value | None, copy_out: list[tuple[Value, Value, ast.Node]] | None = None) -> None:
         self.result = result
         self.jumps: list[J] = []
+        self.copy_out = copy_out or []
 
 
 class _Loop:
@@ -88,7 +98,9 @@ class StmtLowerer(ExprLowerer):
 
     def statement(self, s: ast.Node) -> None:
         if isinstance(s, ast.AssignmentStatement):
-            if isinstance(s.left, ast.Slice):
+            if s.op is not None:
+                self._compound_assign(s)
+            elif isinstance(s.left, ast.Slice):
                 self._assign_slice(s.left, s.right, s)
             else:
                 self.assign(self.value(s.left), s.right, s)
@@ -105,6 +117,10 @@ class StmtLowerer(ExprLowerer):
         elif isinstance(s, ast.EmptyStatement):
             pass
         elif isinstance(s, ast.ExitStatement):
+            # `exit` still copies out the arguments of every call it leaves, innermost first
+            for frame in reversed(self.frames):
+                for dst, tmp, at in frame.copy_out:
+                    self.assign_value(dst, tmp, at)
             self.prims.append(prim("exit", loc=None))
             if not self.in_parser:
                 # nothing after exit runs: jump to the end of the whole action
@@ -210,6 +226,18 @@ class StmtLowerer(ExprLowerer):
             self._patch(loop.continues, len(self.prims))
             breaks.extend(loop.breaks)
         self._patch(breaks, len(self.prims))
+
+    def _compound_assign(self, s: ast.AssignmentStatement) -> None:
+        """`x op= e`: `x = x op e` with the lvalue `x` (a run-time index in it, say) evaluated once."""
+        base = s.left.expr if isinstance(s.left, ast.Slice) else s.left
+        self.be.subst[id(base)] = self.value(base)
+        try:
+            if isinstance(s.left, ast.Slice):
+                self._assign_slice(s.left, s.right, s)
+            else:
+                self.assign(self.value(s.left), s.right, s)
+        finally:
+            del self.be.subst[id(base)]
 
     def _assign_slice(self, sl: ast.Slice, src: ast.Expression, at: ast.Node) -> None:
         """`f[hi:lo] = v` as `f = (f & ~(m << lo)) | ((v & m) << lo)`."""
@@ -339,6 +367,90 @@ class StmtLowerer(ExprLowerer):
             self.frames.pop()
         for j in frame.jumps:
             j["parameters"][0] = hexval(len(self.prims), 32)
+
+    # ------------------------------------------------------------ operators with side effects
+
+    def rv(self, e: ast.Expression) -> J:
+        """As ExprLowerer.rv, but an operand of `&&`, `||` or `?:` that calls a function is
+        evaluated only when the language evaluates it (short-circuit), as p4c lowers it."""
+        if not self.in_parser and id(e) not in self.be.subst and e.const_value is None:
+            if isinstance(e, ast.Binary) and e.op in ("&&", "||") and _calls_function(e.right):
+                return self._short_circuit(e)
+            if isinstance(e, ast.Binary) and _calls_function(e.right):
+                # the left operand is read before the function on the right runs
+                with self._evaluated_first([e.left]):
+                    return super().rv(e)
+            if (
+                isinstance(e, ast.Mux)
+                and (_calls_function(e.then) or _calls_function(e.else_))
+                and scalar_width(e.type) is not None
+            ):
+                return self._lazy_mux(e)
+        return super().rv(e)
+
+    def _aggregate(self, e: ast.StructExpr | ast.ListExpr, ty: t.Type | None = None) -> Struct:
+        """As ExprLowerer._aggregate, members read left to right before a later member's function call."""
+        members = [nf.value for nf in e.fields] if isinstance(e, ast.StructExpr) else list(e.elements)
+        calls = [_calls_function(m) for m in members]
+        if self.in_parser or True not in calls:
+            return super()._aggregate(e, ty)
+        last = len(calls) - 1 - calls[::-1].index(True)
+        with self._evaluated_first(members[:last]):
+            return super()._aggregate(e, ty)
+
+    @contextmanager
+    def _evaluated_first(self, exprs: list[ast.Expression]) -> Iterator[None]:
+        """Within the block, each scalar of `exprs` that reads storage stands for a temporary
+        holding its value now (before function calls later in the same expression change it)."""
+        saved: list[int] = []
+        for x in exprs:
+            w = scalar_width(x.type)
+            if x.const_value is not None or w is None or x.type is None or id(x) in self.be.subst:
+                continue
+            v = self.value(x)
+            if not isinstance(v, Field | DynField | Expr | RuntimeData):
+                continue
+            tmp = self.be.storage.scalar(self.be.unique_name("tmp"), x.type, x.loc)
+            self.assign_value(tmp, v, x)
+            self.be.subst[id(x)] = tmp
+            saved.append(id(x))
+        try:
+            yield
+        finally:
+            for key in saved:
+                del self.be.subst[key]
+
+    def _short_circuit(self, e: ast.Binary) -> J:
+        left = self.cond(e.left)
+        if left.get("type") == "bool":
+            # `true || x` is true and `false && x` false without evaluating x
+            if bool(left["value"]) == (e.op == "||"):
+                return left
+            return self.cond(e.right)
+        tmp = self.be.storage.scalar(self.be.unique_name("tmp"), t.BOOL, e.loc)
+        self.prims.append(prim("assign", tmp.json(), as_param(b2d(left)), loc=e))
+        test = d2b(tmp.json()) if e.op == "&&" else op("not", None, d2b(tmp.json()))
+        jz = prim("_jump_if_zero", as_param(b2d(test)), hexval(0, 32))
+        self.prims.append(jz)
+        self.prims.append(prim("assign", tmp.json(), as_param(b2d(self.cond(e.right))), loc=e))
+        jz["parameters"][1] = hexval(len(self.prims), 32)
+        return d2b(tmp.json())
+
+    def _lazy_mux(self, e: ast.Mux) -> J:
+        assert e.type is not None
+        c = self.cond(e.cond)
+        if c.get("type") == "bool":
+            return self.rv(e.then if c["value"] else e.else_)
+        tmp = self.be.storage.scalar(self.be.unique_name("tmp"), e.type, e.loc)
+        jz = prim("_jump_if_zero", as_param(b2d(c)), hexval(0, 32))
+        self.prims.append(jz)
+        self.assign(tmp, e.then, e)
+        jmp = prim("_jump", hexval(0, 32))
+        self.prims.append(jmp)
+        jz["parameters"][1] = hexval(len(self.prims), 32)
+        self.assign(tmp, e.else_, e)
+        jmp["parameters"][0] = hexval(len(self.prims), 32)
+        return self.value_json(tmp, e.type, e)
 
     # ------------------------------------------------------------ assignment
 

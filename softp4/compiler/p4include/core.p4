@@ -40,9 +40,8 @@ extern packet_out {
 /* In a parser: when check is false, stop parsing with the given error. */
 extern void verify(in bool check, in error toSignal);
 
-/* The action that does nothing. Current p4c marks it as part of the core library (P4Info lists
-   "@corelib" then "@noWarn(\"unused\")"); P4Info files written by older p4c releases lack "@corelib". */
-@corelib @noWarn("unused")
+/* The action that does nothing (P4Info lists its annotation, as p4c 1.2.5.16 writes it). */
+@noWarn("unused")
 action NoAction() {}
 
 /* Match kinds every target knows. */

@@ -506,7 +506,8 @@ class _Builder:
             od = info.digests.add()
             self.preamble(od.preamble, Kind.DIGEST, d.name, d.annotations)
             type_spec(od.type_spec, d.type_spec)
-        info.type_info.SetInParent()
+        if md.type_info_written:
+            info.type_info.SetInParent()
         _type_info(info.type_info, md.type_info)
         return info
 

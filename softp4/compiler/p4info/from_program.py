@@ -168,8 +168,46 @@ def _type_name(ref: ast.TypeRef) -> str:
     return base.name if isinstance(base, ast.NamedTypeRef) else ""
 
 
+def _live_walk(node: ast.Node) -> Iterator[ast.Node]:
+    """As ast.walk, without the code p4c's front end removes as dead before writing P4Info:
+    the branch an `if` or `?:` with a constant condition does not take, and the statements
+    of a block after one that always leaves it (`exit`, `return`; gauntlet_exit_combination_5)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, ast.IfStatement) and isinstance(n.cond.const_value, bool):
+            live = n.then if n.cond.const_value else n.else_
+            kids: list[ast.Node] = [n.cond] + ([live] if live is not None else [])
+        elif isinstance(n, ast.Mux) and isinstance(n.cond.const_value, bool):
+            kids = [n.cond, n.then if n.cond.const_value else n.else_]
+        elif isinstance(n, ast.BlockStatement):
+            kids = []
+            for st in n.statements:
+                kids.append(st)
+                if _always_leaves(st):
+                    break
+        else:
+            kids = list(ast.children(n))
+        stack.extend(reversed(kids))
+
+
+def _always_leaves(s: ast.Node) -> bool:
+    """Whether statement `s` never completes normally (every path ends in exit or return)."""
+    if isinstance(s, ast.ExitStatement | ast.ReturnStatement):
+        return True
+    if isinstance(s, ast.BlockStatement):
+        return any(_always_leaves(x) for x in s.statements)
+    if isinstance(s, ast.IfStatement):
+        if isinstance(s.cond.const_value, bool):
+            live = s.then if s.cond.const_value else s.else_
+            return live is not None and _always_leaves(live)
+        return s.else_ is not None and _always_leaves(s.then) and _always_leaves(s.else_)
+    return False
+
+
 def _walk_calls(node: ast.Node) -> Iterator[ast.MethodCall]:
-    for n in ast.walk(node):
+    for n in _live_walk(node):
         if isinstance(n, ast.MethodCall):
             yield n
 
@@ -445,7 +483,7 @@ class _Collector:
     def body_calls(self, b: names.Block, node: ast.Node) -> Iterator[tuple[names.Block, ast.MethodCall]]:
         """The calls in an apply body in order, with the bodies of applied inlined controls in place."""
         children = self._children(b)
-        for n in ast.walk(node):
+        for n in _live_walk(node):
             if not isinstance(n, ast.MethodCall):
                 continue
             yield b, n
@@ -496,11 +534,12 @@ class _Collector:
                 ordered.append((it.block, it.decl, False))
         for b, decl, top in ordered:
             self.add_action(b, decl, top)
-        # digests: in the control's actions, then its apply body
-        for _b, decl, _top in ordered:
-            self.digests_in(call for _blk, call in self.body_calls(ctl.block, decl.body))
+        # digests (and any extern function call): in the control's actions, then its apply body
+        calls = [call for _b, decl, _top in ordered for _blk, call in self.body_calls(ctl.block, decl.body)]
         if isinstance(ctl.block.decl, ast.ControlDecl):
-            self.digests_in(call for _blk, call in self.body_calls(ctl.block, ctl.block.decl.body))
+            calls.extend(call for _blk, call in self.body_calls(ctl.block, ctl.block.decl.body))
+        self.digests_in(calls)
+        self.model.type_info_written |= any(isinstance(c.callee, ast.ExternFunctionDecl) for c in calls)
         # tables and extern instances, in declaration order
         for it in ctl.items:
             if isinstance(it.decl, ast.TableDecl):
@@ -546,6 +585,7 @@ class _Collector:
                 m.Param(names.declared_name(p), self.width(t, p.loc), convert_annotations(p.annotations), type_name)
             )
         action = m.Action(name, params, convert_annotations(decl.annotations))
+        self.model.type_info_written |= bool(params)
         self.model.actions.append(action)
         self.actions_by_name[name] = action
 
@@ -582,6 +622,7 @@ class _Collector:
             self.model.hidden_symbols.append(m.Symbol("table", name))
             return
         mt = m.Table(name, annotations=convert_annotations(table.annotations))
+        self.model.type_info_written = True
         for el in table.key:
             t = _expr_type(el.expr)
             type_name = self.describe(t, el.expr.loc)
@@ -732,6 +773,12 @@ class _Collector:
         name = names.top_level_name(inst) if top else names.local_name(prefix, inst)
         anns = convert_annotations(inst.annotations)
         args = inst.args
+        base = inst.type_ref.base if isinstance(inst.type_ref, ast.SpecializedTypeRef) else inst.type_ref
+        through_typedef = isinstance(base, ast.NamedTypeRef) and isinstance(base.decl, ast.TypedefDecl)
+        if isinstance(inst.instance_type, T.ExternType) and not through_typedef:
+            # (p4c's front end drops an unused instance declared through a typedef name, as it
+            # does not see an extern there: such instances are not listed either, issue2735-bmv2)
+            self.model.type_info_written = True
         if type_name in ("counter", "meter"):
             size = _const_int(args[0].value) if args else None
             unit_member = _enum_member(args[1].value) if len(args) > 1 else None
@@ -825,6 +872,7 @@ class _Collector:
                         names.declared_name(f), self.width(ft, f.loc), convert_annotations(f.annotations), type_name_f
                     )
                 )
+            self.model.type_info_written |= bool(fields)
             self.model.controller_headers.append(
                 m.ControllerHeader(label, type_name, fields, convert_annotations(decl.annotations))
             )

@@ -385,4 +385,8 @@ class P4InfoModel:
     registers: list[Register] = field(default_factory=list)
     digests: list[Digest] = field(default_factory=list)
     type_info: TypeInfo = field(default_factory=TypeInfo)
+    # p4c writes a type_info (empty or not) once its serializer has looked at anything that may
+    # carry a user type: a table, an action parameter, a packet-metadata field, an extern
+    # instance, an extern function call in a control. Otherwise P4Info has no type_info at all.
+    type_info_written: bool = False
     hidden_symbols: list[Symbol] = field(default_factory=list)
