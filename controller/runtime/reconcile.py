@@ -125,8 +125,7 @@ def from_scratch(device: str, wanted: Wanted, *, dry_run: bool) -> Report:
     report = Report(device, pushed=True, dry_run=dry_run)
     report.inserted = [item.description for item in wanted.entries.values()]
     report.groups_inserted = list(wanted.groups)
-    report.reset = sorted({item.order for item in wanted.entries.values() if item.order is not None})
-    return report
+    return report  # a freshly pushed pipeline starts with every register at zero: no stream needs a reset
 
 
 async def reconcile(session: Session, wanted: Wanted, *, dry_run: bool = False) -> Report:
@@ -172,14 +171,13 @@ async def reconcile(session: Session, wanted: Wanted, *, dry_run: bool = False) 
             report.modified.append(item.description)
             if item.order is not None and _stream_of(held, schema) != item.order.stream:
                 resets.add(item.order)
-    report.reset = sorted(resets)
+    report.reset = [] if session.pushed else sorted(resets)  # a fresh pipeline's registers are all zero
 
     if dry_run:
         return report
     await write(session, group_writes)
     await write(session, deletes)
-    if not session.pushed:  # a freshly pushed pipeline starts with every register at zero
-        await carry_out(session, report.reset)
+    await carry_out(session, report.reset)
     await write(session, modifies)
     await write(session, inserts)
     await write(session, group_deletes)
