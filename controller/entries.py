@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from controller.plan import NIC_REQUESTER_ID, NicPlan, TorPlan
+from controller.plan import NIC_REQUESTER_ID, NicPlan, TorPlan, prefix_base
 from controller.protocol import constants as c
 
 NIC_STATION = "NicIngress.station."
@@ -79,7 +79,7 @@ def nic_config(nic: NicPlan) -> DeviceConfig:
         for base, flags in ((tx.local_base, 0), (tx.ack_base, c.FLAG_ACK_REQ)):
             add(Entry(
                 NIC_TX + "window",
-                (Match("accel", tx.src.id), Match("addr", base, tx.prefix_len)),
+                (Match("accel", tx.src.id), Match("addr", prefix_base(base, tx.prefix_len), tx.prefix_len)),
                 NIC_TX + "to_peer",
                 (("dst_mac", mac_to_int(tx.dst_mac)), ("dst", tx.dst.id), ("window", tx.window_id),
                  ("local_base", base), ("remote_base", tx.remote_base), ("size", tx.size),
@@ -128,7 +128,7 @@ def _group_rows(nic: NicPlan, config: DeviceConfig) -> None:
         for base, flags in ((stream.local_base, c.FLAG_GROUP), (stream.ack_base, c.FLAG_GROUP | c.FLAG_ACK_REQ)):
             add(Entry(
                 NIC_TX + "window",
-                (Match("accel", stream.src.id), Match("addr", base, stream.prefix_len)),
+                (Match("accel", stream.src.id), Match("addr", prefix_base(base, stream.prefix_len), stream.prefix_len)),
                 NIC_TX + "to_peer",
                 (("dst_mac", mac_to_int(group.mac)), ("dst", group.wire_id), ("window", group.wire_id),
                  ("local_base", base), ("remote_base", group.base), ("size", group.size),

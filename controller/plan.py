@@ -2,9 +2,12 @@
 
 Windows. Every exported window of a destination accelerator gets a window id (its index among the owner's
 exports, from 1). Every accelerator allowed to write into it gets a transmit window in its own NIC's BAR
-space: a naturally aligned block (a power of two, at least the window's size) so that one prefix match on
-the write's address finds it. A write at `tx.local_base + offset` lands at `export.base + offset` in the
-owner's memory, if `offset + length <= export.size`.
+space, inside a naturally aligned block (a power of two) so that one prefix match on the write's address
+finds it. A write at `tx.local_base + offset` lands at `export.base + offset` in the owner's memory, if
+`offset + length <= export.size`. The window starts at the same offset in its 4 KiB page as the export
+(`local_base % 4096 == export.base % 4096`), so the translation never moves a write across a page line:
+a write PCIe allows (no request crosses 4 KiB) stays allowed where it lands. For the same reason every
+member of a group keeps the group window at the group base's offset in the page.
 
 The ACK alias. Every transmit window appears a second time, `ACK_ALIAS` higher in the sender's BAR space
 (`ack_base`): the same window, stream and translation, but the NIC marks what is written there
@@ -48,6 +51,7 @@ from controller.topology import Accelerator, Group, Topology
 BAR_BASE = 0x0000_2000_0000_0000  # where transmit windows start in each accelerator's view of its NIC
 ACK_ALIAS = 0x0000_1000_0000_0000  # a transmit window's ACK alias is this much above it (16 TiB of windows)
 REWIND_BASE = 0x0000_1000_0000_0000  # rewind doorbells, one DW per sending stream
+PAGE_BYTES = 4096  # PCIe: no request crosses a 4 KiB boundary
 MAILBOX_BYTES = 8
 MAILBOX_AREA = 1024  # at the top of each accelerator's memory: 128 mailbox slots
 ACK_GROUP_BASE = 256  # NIC multicast group of accelerator n: ACK_GROUP_BASE + n
@@ -252,6 +256,21 @@ def _aligned_block(size: int) -> int:
     return 1 << max(size - 1, 1).bit_length()
 
 
+def prefix_base(address: int, prefix_len: int) -> int:
+    """The aligned block a prefix of `prefix_len` bits names around `address` (a window's local base may sit
+    at an offset in its block: its offset in the 4 KiB page)."""
+    return address & ~((1 << (64 - prefix_len)) - 1)
+
+
+def _place(next_base: dict[str, int], server: str, size: int, page_offset: int) -> tuple[int, int]:
+    """(local base, prefix length) of a new transmit window of `size` bytes in `server`'s BAR space,
+    starting at `page_offset` in its 4 KiB page."""
+    block = _aligned_block(size + page_offset)
+    base = (next_base[server] + block - 1) // block * block
+    next_base[server] = base + block
+    return base + page_offset, 64 - (block.bit_length() - 1)
+
+
 def mailbox_base(accelerator: Accelerator) -> int:
     return accelerator.memory - MAILBOX_AREA
 
@@ -281,7 +300,6 @@ def compute(topology: Topology) -> Plan:
 
     for i, export in enumerate(topology.exports):
         owner = accs[export.owner]
-        block = _aligned_block(export.size)
         for peer_name in export.peers:
             src = accs[peer_name]
             pair = (src.name, owner.name)
@@ -303,13 +321,12 @@ def compute(topology: Topology) -> Plan:
                 if len(rx) >= STREAM_COUNT:
                     raise PlanError(f"server '{owner.server}' would receive more than {STREAM_COUNT} streams")
                 rx[pair] = RxStream(src, mac_of[src.name], owner, len(rx))
-            base = (next_base[src.server] + block - 1) // block * block
-            next_base[src.server] = base + block
+            base, prefix_len = _place(next_base, src.server, export.size, export.base % PAGE_BYTES)
             tx_windows[src.server].append(
                 TxWindow(
                     src=src,
                     local_base=base,
-                    prefix_len=64 - (block.bit_length() - 1),
+                    prefix_len=prefix_len,
                     size=export.size,
                     dst=owner,
                     dst_mac=mac_of[owner.name],
@@ -326,7 +343,14 @@ def compute(topology: Topology) -> Plan:
     slots = {s: len(tx_streams[s]) for s in servers}  # unicast stream n has slot n
     rx_count = {s: len(rx_streams[s]) for s in servers}
     for group in groups.values():
-        block = _aligned_block(group.size)
+        for member in group.members:
+            if member.base % PAGE_BYTES != group.base % PAGE_BYTES:
+                raise PlanError(
+                    f"group '{group.name}': '{member.accelerator.name}' keeps the group window at "
+                    f"{member.base:#x}, at another offset in its 4 KiB page than the group's base {group.base:#x} "
+                    "(a write that fits one page would cross into the next where it lands); give it a base "
+                    f"whose low 12 bits are {group.base % PAGE_BYTES:#05x}"
+                )
         for src in group.senders:
             server = src.server
             index = len(tx_streams[server]) + len(group_tx[server])
@@ -353,11 +377,9 @@ def compute(topology: Topology) -> Plan:
                 )
                 group_rx[member_server].append(member_rx)
                 rx_count[member_server] += 1
-            base = (next_base[server] + block - 1) // block * block
-            next_base[server] = base + block
+            base, prefix_len = _place(next_base, server, group.size, group.base % PAGE_BYTES)
             group_tx[server].append(
-                GroupTxStream(src, group, index, base, 64 - (block.bit_length() - 1), REWIND_BASE + 4 * index,
-                              tuple(receivers))
+                GroupTxStream(src, group, index, base, prefix_len, REWIND_BASE + 4 * index, tuple(receivers))
             )
         for member in group.members:
             if member.base + group.size > mailbox_base(member.accelerator):

@@ -53,12 +53,14 @@ class TxAckAliasAsksForAnAck(NicTest):
 
 @group("nic")
 class TxRefusesWriteAcrossWindowEnd(NicTest):
+    """The window ends on a 4 KiB line: a write across its end crosses a page, which PCIe forbids first."""
+
     def runTest(self) -> None:
         (tx,) = [w for w in self.nic.tx_windows if w.src == self.local]
-        before = self.drops(c.DROP_TX_CROSS)
+        before = self.drops(c.DROP_4K_CROSS)
         send_packet(self, self.local.pcie_port, bytes(self.write(tx.local_base + tx.size - 4, bytes(8))))
         verify_no_other_packets(self)
-        self.assertEqual(self.drops(c.DROP_TX_CROSS), before + 1)
+        self.assertEqual(self.drops(c.DROP_4K_CROSS), before + 1)
 
 
 @group("nic")
@@ -114,14 +116,16 @@ class RxDuplicateIsDroppedAndReAcked(NicTest):
 
 @group("nic")
 class RxRefusesWriteOutsideWindow(NicTest):
+    """A write just before the window, and one across its end (and so across a 4 KiB line), never land."""
+
     def runTest(self) -> None:
         (rx,) = self.nic.rx_streams
         (win,) = self.nic.rx_windows
-        before = self.drops(c.DROP_RX_BOUNDS)
-        tlp = self.write(win.base + win.size - 4, bytes(8))
-        send_packet(self, self.uplink, bytes(self.data_frame(rx, 0, tlp, win.window_id)))
+        before = (self.drops(c.DROP_RX_BOUNDS), self.drops(c.DROP_4K_CROSS))
+        for tlp in (self.write(win.base - 4, bytes(4)), self.write(win.base + win.size - 4, bytes(8))):
+            send_packet(self, self.uplink, bytes(self.data_frame(rx, 0, tlp, win.window_id)))
         verify_no_other_packets(self)
-        self.assertEqual(self.drops(c.DROP_RX_BOUNDS), before + 1)
+        self.assertEqual((self.drops(c.DROP_RX_BOUNDS), self.drops(c.DROP_4K_CROSS)), (before[0] + 1, before[1] + 1))
 
 
 @group("nic")

@@ -18,11 +18,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from controller import topology
-from controller.plan import ACK_ALIAS, MAILBOX_AREA, GroupTxStream, TxStream
+from controller.plan import ACK_ALIAS, MAILBOX_AREA, PAGE_BYTES, GroupTxStream, TxStream
 from controller.protocol.gobackn import GoBackNSender, GroupGoBackNSender, decode_mailbox
 from controller.protocol.tlp import TlpError, apply_mwr, mwr, mwr_address
 
 MAX_PAYLOAD = 256  # bytes per TLP, the common PCIe Max Payload Size
+
+
+def tlp_pieces(address: int, length: int) -> list[tuple[int, int]]:
+    """(offset, length) of each TLP a write of `length` bytes at `address` is issued as: at most MAX_PAYLOAD
+    bytes, and never across a 4 KiB line (PCIe forbids a request that crosses one)."""
+    pieces = []
+    offset = 0
+    while offset < length:
+        at = address + offset
+        size = min(MAX_PAYLOAD, length - offset, PAGE_BYTES - at % PAGE_BYTES)
+        pieces.append((offset, size))
+        offset += size
+    return pieces
 
 
 class Accelerator:
@@ -80,13 +93,12 @@ class Accelerator:
         returns the number of TLPs issued. With `ack` (the end of a burst) the last TLP goes through the
         window's ACK alias, so the whole burst is acknowledged as soon as it arrived."""
         sender = self._sender_for(dst)
-        offsets = range(0, len(data), MAX_PAYLOAD)
-        for count, offset in enumerate(offsets):
-            chunk = data[offset : offset + MAX_PAYLOAD]
-            address = local_address + offset + (ACK_ALIAS if ack and offset == offsets[-1] else 0)
-            tlp = mwr(address, chunk, requester_id=self.requester_id, tag=count & 0xFF)
+        pieces = tlp_pieces(local_address, len(data))
+        for count, (offset, length) in enumerate(pieces):
+            address = local_address + offset + (ACK_ALIAS if ack and count == len(pieces) - 1 else 0)
+            tlp = mwr(address, data[offset : offset + length], requester_id=self.requester_id, tag=count & 0xFF)
             self.send(sender.issue(tlp))
-        return len(offsets)
+        return len(pieces)
 
     def _all_senders(self) -> list[GoBackNSender | GroupGoBackNSender]:
         return [*self.senders.values(), *self.group_senders.values()]

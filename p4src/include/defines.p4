@@ -44,6 +44,8 @@
 #define TLP_HDR_3DW_BYTES 12
 #define TLP_HDR_4DW_BYTES 16
 #define TLP_MAX_PAYLOAD_BYTES 4096
+/* no request may cross a 4 KiB boundary (PCIe Base Spec 2.2.7) */
+#define PCIE_PAGE_BYTES 4096
 
 /* ---- ports (bit<9>) ------------------------------------------------------ */
 /* NIC: the network uplink; every other port except the CPU port is a PCIe
@@ -88,7 +90,9 @@
 #define DROP_REWIND 17
 #define DROP_NOT_MY_MAC 18
 #define DROP_BAD_ORDER 19
-#define DROP_REASON_COUNT 20
+#define DROP_BYTE_ENABLES 20
+#define DROP_4K_CROSS 21
+#define DROP_REASON_COUNT 22
 
 /* packet-in reasons (packet_in_t.reason) */
 #define PUNT_UNKNOWN_PEER 1

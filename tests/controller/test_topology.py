@@ -317,3 +317,43 @@ def test_rack8_group_fits_the_nic_tables() -> None:
         mailboxes = [e for e in config.entries if e.table.endswith("mailbox")]
         assert len(mailboxes) == 14  # 7 unicast streams, 7 members of the group: MAILBOX_TABLE_SIZE is 64
         assert len(nic.group_tx) == 1 and len(nic.group_rx) == 7
+
+
+# --- PCIe pages ------------------------------------------------------------------------------------------------
+
+
+def test_a_window_keeps_its_offset_in_the_4k_page_on_both_sides() -> None:
+    from controller import entries
+
+    text = PAIR.replace("base = 0x1000\nsize = \"4KiB\"", "base = 0x1234\nsize = \"8KiB\"")
+    p = plan.compute(topology.parse(text))
+    tx = p.tx_window("a1", "a2")
+    assert tx.local_base % plan.PAGE_BYTES == 0x234 == tx.remote_base % plan.PAGE_BYTES
+    block = 1 << (64 - tx.prefix_len)
+    assert block >= tx.size + 0x234  # the block holds the whole window, from its offset
+    start = plan.prefix_base(tx.local_base, tx.prefix_len)
+    assert start % block == 0 and start <= tx.local_base and tx.local_base + tx.size <= start + block
+    rows = [e for e in entries.nic_config(p.nics["s1"]).entries if e.action.endswith("to_peer")]
+    assert [r.match[1] for r in rows] == [
+        entries.Match("addr", start, tx.prefix_len),
+        entries.Match("addr", start + plan.ACK_ALIAS, tx.prefix_len),
+    ]
+    assert [dict(r.params)["local_base"] for r in rows] == [tx.local_base, tx.ack_base]
+
+
+def test_group_members_must_keep_the_window_at_the_groups_page_offset() -> None:
+    text = TRIO.replace("a3 = 0x8000", "a3 = 0x8100")
+    with pytest.raises(plan.PlanError, match=r"group 'g': 'a3' keeps the group window at 0x8100, at another "
+                       r"offset in its 4 KiB page than the group's base 0x4000 .* low 12 bits are 0x000"):
+        plan.compute(topology.parse(text))
+
+
+def test_the_emulator_never_issues_a_tlp_across_a_4k_line() -> None:
+    from testbed.accelerator import MAX_PAYLOAD, tlp_pieces
+
+    assert tlp_pieces(0x0FF8, 16) == [(0, 8), (8, 8)]
+    assert tlp_pieces(0x1000, 600) == [(0, MAX_PAYLOAD), (MAX_PAYLOAD, MAX_PAYLOAD), (2 * MAX_PAYLOAD, 88)]
+    for address in (0, 0x0F01, 0x1FFF, 0x2F80):
+        pieces = tlp_pieces(address, 5000)
+        assert sum(length for _, length in pieces) == 5000
+        assert all((address + o) // 4096 == (address + o + n - 1) // 4096 and n <= MAX_PAYLOAD for o, n in pieces)

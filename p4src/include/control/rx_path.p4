@@ -101,6 +101,11 @@ control RxPath(inout nic_headers_t hdr,
             if (meta.addr < meta.win_base || len > meta.win_size
                     || meta.addr - meta.win_base > meta.win_size - len) {
                 meta.drop_reason = DROP_RX_BOUNDS;
+            } else {
+                meta.new_addr = meta.win_target + (meta.addr - meta.win_base);
+                if ((bit<32>)meta.new_addr[11:0] + meta.payload_bytes > PCIE_PAGE_BYTES) {
+                    meta.drop_reason = DROP_4K_CROSS;
+                }
             }
         }
         if (meta.drop_reason == DROP_NONE) {
@@ -110,7 +115,6 @@ control RxPath(inout nic_headers_t hdr,
                 expected.write((bit<32>)meta.stream, hdr.js.seq + 1);
                 nacked.write((bit<32>)meta.stream, 0);
                 frames.count((bit<32>)meta.stream);
-                meta.new_addr = meta.win_target + (meta.addr - meta.win_base);
                 tlp_address.apply(hdr, meta);
                 meta.ack_seq = hdr.js.seq + 1;
                 if (meta.ack_group != 0 && ((hdr.js.flags & FLAG_ACK_REQ) != 0

@@ -103,6 +103,12 @@ control TxPath(inout nic_headers_t hdr,
                 meta.drop_reason = DROP_NO_TX_WINDOW;
             } else if (len > meta.win_size || meta.addr - meta.win_base > meta.win_size - len) {
                 meta.drop_reason = DROP_TX_CROSS;
+            } else if (meta.rewind == 0) {
+                meta.new_addr = meta.win_target + (meta.addr - meta.win_base);
+                /* the plan keeps a window's offset in its 4 KiB page; this holds whatever it is given */
+                if ((bit<32>)meta.new_addr[11:0] + meta.payload_bytes > PCIE_PAGE_BYTES) {
+                    meta.drop_reason = DROP_4K_CROSS;
+                }
             }
         }
         if (meta.drop_reason == DROP_NONE && meta.rewind == 1) {
@@ -116,7 +122,6 @@ control TxPath(inout nic_headers_t hdr,
         } else if (meta.drop_reason == DROP_NONE) {
             next_seq.read(meta.seq, (bit<32>)meta.stream);
             next_seq.write((bit<32>)meta.stream, meta.seq + 1);
-            meta.new_addr = meta.win_target + (meta.addr - meta.win_base);
             tlp_address.apply(hdr, meta);
             hdr.ethernet.src_addr = meta.nic_mac;
             hdr.ethernet.ether_type = ETHERTYPE_JS;
