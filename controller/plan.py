@@ -302,6 +302,13 @@ def compute(topology: Topology) -> Plan:
         owner = accs[export.owner]
         for peer_name in export.peers:
             src = accs[peer_name]
+            if src.server == owner.server:
+                raise PlanError(
+                    f"exports[{i}]: '{src.name}' and '{owner.name}' sit behind the same NIC (server "
+                    f"'{owner.server}'): the NIC sends every write to the ToR, which never sends a frame back "
+                    "out of the port it came in on, so the write could not arrive; put them on different "
+                    "servers or leave the export out"
+                )
             pair = (src.name, owner.name)
             tx = tx_streams[src.server]
             if pair not in tx:

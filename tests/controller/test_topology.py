@@ -357,3 +357,17 @@ def test_the_emulator_never_issues_a_tlp_across_a_4k_line() -> None:
         pieces = tlp_pieces(address, 5000)
         assert sum(length for _, length in pieces) == 5000
         assert all((address + o) // 4096 == (address + o + n - 1) // 4096 and n <= MAX_PAYLOAD for o, n in pieces)
+
+
+def test_an_export_between_accelerators_behind_one_nic_is_refused() -> None:
+    text = PAIR.replace('''  memory = "64KiB"
+[[servers]]''', '''  memory = "64KiB"
+  [[servers.accelerators]]
+  name = "b1"
+  id = 3
+  pcie_port = 2
+  memory = "64KiB"
+[[servers]]''', 1) + '[[exports]]\nowner = "b1"\nbase = 0\nsize = "4KiB"\npeers = ["a1"]\n'
+    with pytest.raises(plan.PlanError, match=r"exports\[1\]: 'a1' and 'b1' sit behind the same NIC \(server 's1'\)"):
+        plan.compute(topology.parse(text))
+
