@@ -66,6 +66,7 @@ class GoBackNSender:
         self.kept: deque[KeptWrite] = deque()
         self.rewinds = 0
         self.resent = 0  # writes issued again by rewinds
+        self.ignored = 0  # stale or bogus messages (numbers outside what is in flight)
 
     def issue(self, tlp: Packet | bytes) -> bytes:
         """Record a new write (numbered by the NIC as `next_seq`) and return its bytes to send.
@@ -100,8 +101,17 @@ class GoBackNSender:
         return out
 
     def on_message(self, msg: AckMsg) -> list[bytes]:
-        """Handle an ACK (free what it covers) or NACK (go back); returns the TLPs to send now."""
+        """Handle an ACK (free what it covers) or NACK (go back); returns the TLPs to send now.
+
+        A message counts only when its number lies between the oldest kept write and the next number,
+        both included: anything else is stale (a message overtaken by a newer one, or duplicated on the
+        way) or bogus, and acting on it could move the stream backwards or free writes the receiver
+        never applied. Such messages are counted in `ignored` and change nothing."""
         seq = int(msg.seq)
+        oldest = self.kept[0].seq if self.kept else self.next_seq
+        if seq_diff(seq, oldest) < 0 or seq_diff(seq, self.next_seq) > 0:
+            self.ignored += 1
+            return []
         self._free_before(seq)
         if msg.msg_type == c.MSG_NACK and self.kept:
             return self._go_back(seq)
