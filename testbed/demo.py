@@ -27,6 +27,7 @@ from controller.protocol.tlp import TLP, TlpError, mwr_address, payload_bytes
 from testbed.accelerator import Accelerator
 from testbed.fabric import Hop
 from testbed.inprocess import InstallError
+from testbed.memory import SparseMemory
 from testbed.rack import Rack
 
 DROP_NAMES = {getattr(c, n): n for n in dir(c) if n.startswith("DROP_") and n not in ("DROP_PORT", "DROP_REASON_COUNT")}
@@ -193,7 +194,7 @@ def all_to_all(rack: Rack, nbytes: int, loss: float, seed: int = 1) -> int:
         hops[hop.dropped] += 1
 
     rack.fabric.observers.append(count)
-    expected = {name: bytearray(acc.spec.memory) for name, acc in rack.accelerators.items()}
+    expected = {name: SparseMemory(acc.spec.memory) for name, acc in rack.accelerators.items()}
     writes = 0
     for export in rack.topology.exports:
         slice_size = min(nbytes, export.size // len(export.peers)) & ~3
@@ -251,7 +252,7 @@ def verify(rack: HasAccelerators, src: str, dst: str, remote_base: int, data: by
     if landed != data:
         first = next(i for i in range(len(data)) if landed[i] != data[i])
         problems.append(f"byte {remote_base + first:#x} of {dst} is {landed[first]:#04x}, expected {data[first]:#04x}")
-    untouched = bytearray(len(memory))  # nothing but the write's own span may differ from zero
+    untouched = SparseMemory(len(memory))  # nothing but the write's own span may differ from zero
     untouched[remote_base:end] = memory[remote_base:end]
     if target.first_difference(untouched) is not None:
         problems.append(f"{dst} has bytes written outside [{remote_base:#x}, {end:#x})")

@@ -24,6 +24,7 @@ from controller.plan import GroupPlan, PlanError
 from controller.protocol import constants as c
 from testbed.fabric import Hop
 from testbed.inprocess import InstallError
+from testbed.memory import SparseMemory
 from testbed.rack import Rack
 
 
@@ -48,7 +49,7 @@ def verify_group_writes(rack: Rack, group: GroupPlan, writes: list[tuple[str, in
     problems = [v for acc in rack.accelerators.values() for v in acc.violations]
     members = {m.accelerator.name: m for m in group.members}
     for name, acc in rack.accelerators.items():
-        expected = bytearray(len(acc.memory))
+        expected = SparseMemory(len(acc.memory))
         wrong = False
         for sender, offset, data in writes:
             if name not in members or name == sender:
