@@ -82,6 +82,7 @@ $(BUILD_DIR)/%.json: $(P4_SOURCES) $(STAMP)
 
 constants: $(STAMP)
 	$(PY) -m controller.protocol.gen_constants p4src/include/defines.p4 -o controller/protocol/constants.py
+	$(PY) -m controller.protocol.gen_constants p4src/include/sizes.p4 -o controller/protocol/sizes.py
 
 # --- running ---------------------------------------------------------------
 

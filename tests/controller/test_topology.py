@@ -410,3 +410,45 @@ def test_a_realistic_accelerator_memory_is_fine(memory: str) -> None:
     assert topo.accelerators["a1"].memory == int(memory[:-3]) << 30
     mailbox = plan.compute(topo).tx_stream("a1", "a2").mailbox_address
     assert mailbox == topo.accelerators["a1"].memory - plan.MAILBOX_AREA
+
+
+# --- what the tables hold ------------------------------------------------------------------------------------------
+
+
+def _server(n: int, accelerators: list[tuple[str, int]]) -> str:
+    text = f'[[servers]]\nname = "s{n}"\nnic_mac = "02:00:00:00:01:{n:02x}"\ntor_port = {n}\n'
+    for port, (name, acc_id) in enumerate(accelerators, start=20):
+        text += f'  [[servers.accelerators]]\n  name = "{name}"\n  id = {acc_id}\n  pcie_port = {port}\n'
+        text += '  memory = "64KiB"\n'
+    return text
+
+
+def test_the_table_sizes_are_those_of_the_programs(programs: tuple[object, object]) -> None:
+    from controller import entries
+
+    sizes = {t.preamble.name: t.size for prog in programs for t in prog.p4info.tables}  # type: ignore[attr-defined]
+    assert {table: sizes[table] for table in entries.TABLE_SIZES} == {
+        table: size for table, (_, size) in entries.TABLE_SIZES.items()
+    }
+
+
+def test_a_server_beyond_its_nic_pcie_port_table_is_refused() -> None:
+    text = 'name = "big"\n' + _server(1, [(f"a{i}", i) for i in range(1, 66)])
+    with pytest.raises(plan.PlanError) as err:
+        plan.compute(topology.parse(text))
+    assert str(err.value) == (
+        "server 's1' (its NIC) needs 65 entries in table NicIngress.tx_path.pcie_port, which holds 64 "
+        "(PCIE_PORT_TABLE_SIZE in p4src/include/sizes.p4): spread the accelerators or windows over more servers, "
+        "or raise PCIE_PORT_TABLE_SIZE and rebuild"
+    )
+    assert plan.compute(topology.parse('name = "big"\n' + _server(1, [(f"a{i}", i) for i in range(1, 65)])))
+
+
+def test_a_sender_beyond_its_mailbox_table_is_refused() -> None:
+    owners = [(f"o{i}", i) for i in range(2, 67)]
+    text = 'name = "fan"\n' + _server(1, [("a1", 1)]) + _server(2, owners[:33]) + _server(3, owners[33:])
+    for name, _ in owners:
+        text += f'[[exports]]\nowner = "{name}"\nbase = 0\nsize = 256\npeers = ["a1"]\n'
+    with pytest.raises(plan.PlanError, match=r"^server 's1' \(its NIC\) needs 65 entries in table "
+                       r"NicIngress\.ack_path\.mailbox, which holds 64 \(MAILBOX_TABLE_SIZE"):
+        plan.compute(topology.parse(text))
