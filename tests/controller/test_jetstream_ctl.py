@@ -113,6 +113,10 @@ def test_python_dash_m_controller_runs_the_cli() -> None:
 # --- bad arguments ---------------------------------------------------------------------------------------------
 
 
+# a mistake on the command line exits 2, one line; one the work runs into (a file, a device) exits 1
+WORK_FAILED = ("cannot read", "No such file", "has no device")
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -136,12 +140,13 @@ def test_python_dash_m_controller_runs_the_cli() -> None:
         (["apply", str(PAIR), "-d", "server1=h:1", "-d", "server1=h:2"], "--device server1: given twice"),
     ],
 )
-def test_bad_arguments_are_one_clear_error_and_exit_1(
+def test_bad_arguments_are_one_clear_line_and_exit_2_or_1(
     capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
     code, out, err = run(capsys, *argv)
-    assert (code, out) == (1, "")
+    assert (code, out) == (1 if any(m in message for m in WORK_FAILED) else 2, "")
     assert message in err
+    assert err.count("\n") == 1 and "usage:" not in err
 
 
 def test_a_bad_topology_is_named_with_file_and_key(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -149,7 +154,8 @@ def test_a_bad_topology_is_named_with_file_and_key(capsys: pytest.CaptureFixture
     bad.write_text(PAIR.read_text().replace("tor_port = 2", "tor_port = 1"))
     code, _, err = run(capsys, "plan", str(bad))
     assert code == 1
-    assert f"{bad}: servers[1].tor_port: ToR port 1 is already cabled to server 'server1'" in err
+    assert err.startswith(f"error: {bad}:22: servers[1].tor_port: ToR port 1 is already cabled to server 'server1'")
+    assert err.count("\n") == 1 and "usage" not in err and "argument TOPOLOGY" not in err
 
 
 def test_a_server_named_like_the_tor_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -157,7 +163,18 @@ def test_a_server_named_like_the_tor_is_refused(capsys: pytest.CaptureFixture[st
     clash.write_text(PAIR.read_text().replace('name = "server2"', 'name = "tor"'))
     code, out, err = run(capsys, "plan", str(clash))
     assert (code, out) == (1, "")
-    assert "server 'tor' has the ToR's name" in err
+    assert f"{clash}:20: servers[1].name: the name 'tor' is already used by tor" in err
+
+
+def test_ctrl_c_is_one_line_and_exit_130(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from controller import cli
+
+    def interrupted(topo: topology.Topology, plan: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "plan_lines", interrupted)
+    code, out, err = run(capsys, "plan", str(PAIR))
+    assert (code, out, err) == (130, "", "jetstream-ctl: interrupted\n")
 
 
 def test_a_missing_build_says_what_to_do(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
