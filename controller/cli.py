@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,7 +41,7 @@ from controller.runtime import (
 )
 from controller.runtime.counters import format_sections
 from controller.runtime.devices import load_deployment
-from controller.runtime.plan_text import plan_lines
+from controller.runtime.plan_text import plan_json, plan_lines
 from controller.runtime.reconcile import Report
 
 PROG = "jetstream-ctl"
@@ -117,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_plan = sub.add_parser("plan", parents=[topo], help="print the address plan and the entries of every device")
     p_plan.add_argument("--check", metavar="BUILD_DIR", type=Path,
                         help="also resolve every entry against the P4Info of the programs in BUILD_DIR")
+    p_plan.add_argument("--format", choices=["text", "json"], default="text",
+                        help="text (default: the plan, every entry, then a summary) or json (the summary and "
+                             "every device's entries and groups)")
     p_apply = sub.add_parser("apply", parents=[topo, devices], help="push pipelines and reconcile every device")
     p_apply.add_argument("--force", action="store_true", help="push the pipeline even when the cookie matches")
     p_apply.add_argument("--dry-run", "-n", action="store_true",
@@ -189,6 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `jetstream-ctl plan ... | head`: the reader has seen enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -201,9 +209,15 @@ def _main(argv: Sequence[str] | None) -> int:
         return 1
     if args.command == "plan":
         try:
+            checked = check(topo, plan, args.check) if args.check is not None else None
+            if args.format == "json":
+                document = plan_json(topo, plan)
+                if checked is not None:
+                    document["resolves_in"] = list(map(str, checked))
+                print(json.dumps(document, indent=1))
+                return 0
             lines = plan_lines(topo, plan)
-            if args.check is not None:
-                checked = check(topo, plan, args.check)
+            if checked is not None:
                 lines += ["", "every entry resolves in " + ", ".join(map(str, checked))]
         except ControllerError as exc:
             print(f"error: {exc}", file=sys.stderr)
