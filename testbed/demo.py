@@ -126,13 +126,27 @@ def main(argv: list[str] | None = None) -> int:
         help="inprocess: every switch in this process (default for softp4); netns: one switch process per "
              "device on veth cables, programmed by the controller over P4Runtime (root; default for bmv2)",
     )
-    processes.add_argument("--loss", type=float, default=0.0, metavar="PERCENT",
-                           help="netns: lose this share of frames on every NIC uplink (tc netem; default none)")
+    parser.add_argument("--loss", type=float, default=0.0, metavar="PERCENT",
+                        help="lose this share of frames on every NIC uplink (netns: default none; in this process, "
+                             "with --all-to-all: default 1)")
     processes.add_argument("--deadline", type=float, default=20.0, metavar="SECONDS",
                            help="netns: give up waiting for ACKs after this long (default 20)")
     processes.add_argument("--workdir", type=Path, help="netns: where switch logs go (default BUILD_DIR/netns)")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print("demo: interrupted", file=sys.stderr)
+        return 130
 
+
+def _run(args: argparse.Namespace) -> int:
+    if args.bytes <= 0:
+        print(f"demo: --bytes {args.bytes}: give a positive number of bytes", file=sys.stderr)
+        return 2
+    if not 0 <= args.loss < 100:
+        print(f"demo: --loss {args.loss:g}: give a percentage from 0 up to (not including) 100", file=sys.stderr)
+        return 2
     testbed = args.testbed or ("netns" if args.target == "bmv2" else "inprocess")
     if testbed == "netns":
         from testbed.processes import demo as process_demo
@@ -140,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
         return process_demo.run(args)
     if args.target == "bmv2":
         print("demo: --target bmv2 runs BMv2 switch processes: use --testbed netns", file=sys.stderr)
+        return 2
+    if args.loss and not args.all_to_all:
+        print("demo: --loss in this process applies to --all-to-all; the two-server walk loses one chosen frame "
+              "(--no-loss: none)", file=sys.stderr)
         return 2
     try:
         topo = topology.load(args.topology)
@@ -149,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     if args.all_to_all:
-        return all_to_all(rack, args.bytes, loss=0.0 if args.no_loss else 0.01)
+        return all_to_all(rack, args.bytes, loss=args.loss / 100 if args.loss else 0.0 if args.no_loss else 0.01)
     src, dst = _first_pair(rack)
     if src is None or dst is None:
         print(f"demo: {args.topology} exports no window, so nothing can be written", file=sys.stderr)

@@ -159,6 +159,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=3,
                         help="seed of the buffer and of the loss (default 3: two frames are lost at 1%%)")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print("groupdemo: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
     if not 0.0 <= args.loss < 100.0:
         print(f"groupdemo: --loss must be at least 0 and below 100, got {args.loss}", file=sys.stderr)
         return 2
