@@ -144,14 +144,14 @@ def _run(args: argparse.Namespace) -> int:
     if args.bytes <= 0:
         print(f"demo: --bytes {args.bytes}: give a positive number of bytes", file=sys.stderr)
         return 2
-    if not 0 <= args.loss < 100:
-        print(f"demo: --loss {args.loss:g}: give a percentage from 0 up to (not including) 100", file=sys.stderr)
-        return 2
     testbed = args.testbed or ("netns" if args.target == "bmv2" else "inprocess")
     if testbed == "netns":
         from testbed.processes import demo as process_demo
 
         return process_demo.run(args)
+    if not 0 <= args.loss < 100:
+        print(f"demo: --loss {args.loss:g}: give a percentage from 0 up to (not including) 100", file=sys.stderr)
+        return 2
     if args.target == "bmv2":
         print("demo: --target bmv2 runs BMv2 switch processes: use --testbed netns", file=sys.stderr)
         return 2
