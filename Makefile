@@ -4,7 +4,7 @@
 #   make test     lint and run the test suite, then the real-toolchain steps (make test-ref)
 #   make test-ref the same programs, tests and demos on real p4c and BMv2, where they are found
 #   make build    compile every p4src/<prog>.p4 into build/<prog>/<prog>.json + .p4info.txtpb
-#   make ptf      run the PTF packet tests against a switch
+#   make ptf      run the PTF packet tests against a switch (TEST=nic_tests.RxGapIsNackedAndDropped: one test)
 #   make bench    print the benchmark figures
 #
 # TARGET=softp4 (default) or TARGET=bmv2 (simple_switch_grpc, native or in Docker).
@@ -82,6 +82,7 @@ $(BUILD_DIR)/%.json: $(P4_SOURCES) $(STAMP)
 
 constants: $(STAMP)
 	$(PY) -m controller.protocol.gen_constants p4src/include/defines.p4 -o controller/protocol/constants.py
+	$(PY) -m controller.protocol.gen_constants p4src/include/sizes.p4 -o controller/protocol/sizes.py
 
 # --- running ---------------------------------------------------------------
 
@@ -141,8 +142,12 @@ ifneq ($(strip $(P4C_TESTDATA)),)
 	$(PY) benchmarks/p4c_corpus.py --p4c-testdata "$(P4C_TESTDATA)" --jobs 2
 endif
 
+# TEST=nic_tests.RxGapIsNackedAndDropped runs one test (or a module, nic_tests, or a group, nic); PTF_ARGS go to ptf
+TEST        ?=
+PTF_ARGS    ?=
 ptf: build
-	$(PY) -m testbed.ptf_runner --target $(TARGET) --build-dir $(BUILD_DIR)
+	$(PY) -m testbed.ptf_runner --target $(TARGET) --build-dir $(BUILD_DIR) $(foreach t,$(TEST),--test $(t)) \
+	  $(if $(strip $(PTF_ARGS)),-- $(PTF_ARGS))
 
 # switch_veth.py needs root (veth pairs); p4c_corpus.py runs only when P4C_TESTDATA names p4c's testdata/
 BENCHES := wire_efficiency compile_time switch_inprocess p4runtime_rates

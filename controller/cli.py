@@ -9,14 +9,17 @@
 A device is a server's NIC (by the server's name) or the ToR (by its name in the topology); give its
 P4Runtime address with `--device NAME=HOST:PORT[@DEVICE_ID]` (device id 1 by default), or list them all in
 a deployment file (`--deployment FILE`, see docs/controller.md). Every failure is one clear message on
-stderr and exit status 1.
+stderr: exit status 2 for a mistake on the command line, 1 when the work failed (a topology that cannot be
+used, a device that refused or could not be reached), 130 on Ctrl-C; 0 when all went well.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,41 +41,32 @@ from controller.runtime import (
 )
 from controller.runtime.counters import format_sections
 from controller.runtime.devices import load_deployment
-from controller.runtime.plan_text import plan_lines
+from controller.runtime.plan_text import plan_json, plan_lines
 from controller.runtime.reconcile import Report
 
 PROG = "jetstream-ctl"
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error exits with status 1 like every other failure."""
+    """argparse, but a usage error is one line (exit status 2), pointing at --help instead of the usage."""
 
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(1, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _topology(text: str) -> tuple[topology.Topology, Plan]:
+def _topology(path: str) -> tuple[topology.Topology, Plan]:
+    """The topology and its plan; raises ControllerError naming the file (and the line) when unusable."""
     try:
-        topo = topology.load(text)
+        topo = topology.load(path)
         return topo, compute(topo)
     except (topology.TopologyError, PlanError) as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    except OSError as exc:
-        raise argparse.ArgumentTypeError(f"{text}: {exc.strerror or exc}") from None
+        raise ControllerError(str(exc) if str(exc).startswith(path) else f"{path}: {exc}") from None
 
 
 def _device(text: str) -> DeviceAddress:
     try:
         return parse_device(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _deployment(text: str) -> list[DeviceAddress]:
-    try:
-        return load_deployment(text)
-    except ControllerError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
@@ -100,7 +94,7 @@ def _count(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     topo = Parser(add_help=False)
-    topo.add_argument("topology", metavar="TOPOLOGY", type=_topology, help="topology file (TOML)")
+    topo.add_argument("topology", metavar="TOPOLOGY", help="topology file (TOML)")
 
     devices = Parser(add_help=False)
     devices.add_argument(
@@ -108,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=[], help="a device's P4Runtime address (repeat per device; NAME is a server or the ToR)",
     )
     devices.add_argument(
-        "--deployment", metavar="FILE", type=_deployment, help="TOML file listing the devices' addresses"
+        "--deployment", metavar="FILE", help="TOML file listing the devices' addresses"
     )
     devices.add_argument("--build-dir", type=Path, default=Path("build"),
                          help="where `make build` put <prog>/<prog>.json and .p4info.txtpb (default: build)")
@@ -125,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_plan = sub.add_parser("plan", parents=[topo], help="print the address plan and the entries of every device")
     p_plan.add_argument("--check", metavar="BUILD_DIR", type=Path,
                         help="also resolve every entry against the P4Info of the programs in BUILD_DIR")
+    p_plan.add_argument("--format", choices=["text", "json"], default="text",
+                        help="text (default: the plan, every entry, then a summary) or json (the summary and "
+                             "every device's entries and groups)")
     p_apply = sub.add_parser("apply", parents=[topo, devices], help="push pipelines and reconcile every device")
     p_apply.add_argument("--force", action="store_true", help="push the pipeline even when the cookie matches")
     p_apply.add_argument("--dry-run", "-n", action="store_true",
@@ -145,7 +142,7 @@ def _devices(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[
         if device.name in seen:
             parser.error(f"--device {device.name}: given twice")
         seen.add(device.name)
-    given: list[DeviceAddress] = list(args.deployment or [])
+    given: list[DeviceAddress] = load_deployment(args.deployment) if args.deployment else []
     names = {device.name: i for i, device in enumerate(given)}
     for device in args.devices:  # the command line overrides the deployment file
         if device.name in names:
@@ -192,14 +189,35 @@ def _show_counters(outcome: Outcome, verbose: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `jetstream-ctl plan ... | head`: the reader has seen enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    topo, plan = args.topology
+    try:
+        topo, plan = _topology(args.topology)
+    except ControllerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if args.command == "plan":
         try:
+            checked = check(topo, plan, args.check) if args.check is not None else None
+            if args.format == "json":
+                document = plan_json(topo, plan)
+                if checked is not None:
+                    document["resolves_in"] = list(map(str, checked))
+                print(json.dumps(document, indent=1))
+                return 0
             lines = plan_lines(topo, plan)
-            if args.check is not None:
-                checked = check(topo, plan, args.check)
+            if checked is not None:
                 lines += ["", "every entry resolves in " + ", ".join(map(str, checked))]
         except ControllerError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -208,7 +226,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     logging.basicConfig(format="%(name)s: %(levelname)s: %(message)s")
     logging.getLogger("finsy").setLevel(logging.INFO if args.verbose else logging.CRITICAL + 1)
-    devices = _devices(args, parser)
+    try:
+        devices = _devices(args, parser)
+    except ControllerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     options = _options(args)
     try:
         if args.command == "apply":
@@ -233,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("watch", "serve"):  # the normal way to end them
             return 0
         print(f"error: {args.command} interrupted; run it again to converge", file=sys.stderr)
-        return 1
+        return 130
 
 
 def _print_flush(line: str) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from controller.plan import NIC_REQUESTER_ID, NicPlan, TorPlan, prefix_base
+from controller.plan import NIC_REQUESTER_ID, NicPlan, Plan, PlanError, TorPlan, prefix_base
 from controller.protocol import constants as c
+from controller.protocol import sizes
 
 NIC_STATION = "NicIngress.station."
 NIC_TX = "NicIngress.tx_path."
@@ -19,6 +20,17 @@ NIC_RX = "NicIngress.rx_path."
 NIC_ACK = "NicIngress.ack_path."
 TOR_L2 = "TorIngress.l2_forward."
 TOR_SECURITY = "TorIngress.port_security."
+# how many entries each table holds (p4src/include/sizes.p4, through controller/protocol/sizes.py)
+TABLE_SIZES = {
+    NIC_STATION + "own_mac": ("OWN_MAC_TABLE_SIZE", sizes.OWN_MAC_TABLE_SIZE),
+    NIC_TX + "pcie_port": ("PCIE_PORT_TABLE_SIZE", sizes.PCIE_PORT_TABLE_SIZE),
+    NIC_TX + "window": ("TX_WINDOW_TABLE_SIZE", sizes.TX_WINDOW_TABLE_SIZE),
+    NIC_RX + "peer": ("RX_PEER_TABLE_SIZE", sizes.RX_PEER_TABLE_SIZE),
+    NIC_RX + "window": ("RX_WINDOW_TABLE_SIZE", sizes.RX_WINDOW_TABLE_SIZE),
+    NIC_ACK + "mailbox": ("MAILBOX_TABLE_SIZE", sizes.MAILBOX_TABLE_SIZE),
+    TOR_L2 + "l2": ("L2_TABLE_SIZE", sizes.L2_TABLE_SIZE),
+    TOR_SECURITY + "binding": ("PORT_BINDING_TABLE_SIZE", sizes.PORT_BINDING_TABLE_SIZE),
+}
 
 
 @dataclass(frozen=True)
@@ -163,6 +175,23 @@ def _group_rows(nic: NicPlan, config: DeviceConfig) -> None:
             NIC_RX + "exported",
             (("base", rx.group.base), ("size", rx.group.size), ("local_base", rx.local_base)),
         ))
+
+
+def check_capacity(plan: Plan) -> None:
+    """Raise PlanError when a device would need more entries in a table than the table holds."""
+    devices = [(f"server '{name}' (its NIC)", nic_config(nic)) for name, nic in plan.nics.items()]
+    for device, config in [*devices, ("the ToR", tor_config(plan.tor))]:
+        counts: dict[str, int] = {}
+        for entry in config.entries:
+            counts[entry.table] = counts.get(entry.table, 0) + 1
+        for table, count in counts.items():
+            name, size = TABLE_SIZES[table]
+            if count > size:
+                raise PlanError(
+                    f"{device} needs {count} entries in table {table}, which holds {size} ({name} in "
+                    f"p4src/include/sizes.p4): spread the accelerators or windows over more servers, or raise "
+                    f"{name} and rebuild"
+                )
 
 
 def tor_config(tor: TorPlan) -> DeviceConfig:

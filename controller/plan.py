@@ -428,7 +428,11 @@ def compute(topology: Topology) -> Plan:
         groups=tor_groups,
         group_l2=tuple((group.mac, group.tor_group) for group in groups.values()),
     )
-    return Plan(nics, tor, groups)
+    the_plan = Plan(nics, tor, groups)
+    from controller.entries import check_capacity  # entries is built on this module
+
+    check_capacity(the_plan)
+    return the_plan
 
 
 def _group_plan(group: Group, topology: Topology) -> GroupPlan:

@@ -39,7 +39,10 @@ the whole group; senders write at offsets `0 .. size` of it, and each member's N
 that member's own base. A sender is not sent its own writes (the ToR never sends a frame back out of the
 port it came in on), so a sender that is not a member may not share a server with a member.
 
-`load(path)` checks everything and raises `TopologyError` naming the file, the entry and the key.
+`load(path)` checks everything and raises `TopologyError`, one line: `file:line: entry.key: what is wrong,
+why, and the fix` (tomllib gives no positions, so `_Lines` finds each table's and key's line in the text).
+Unknown keys are refused (with the closest known one), as are bases and sizes that are not whole DWs
+(4 bytes: a TLP moves DWs) and memories too small for the mailbox area or beyond 64-bit addresses.
 """
 
 from __future__ import annotations
@@ -58,6 +61,16 @@ SIZE_UNITS = {None: 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
 
 ACCELERATOR_IDS = range(1, 255)
 PORTS = range(0, 511)
+_INDEX = re.compile(r"\[\d+\]")
+DW = 4  # bytes: a TLP addresses and moves whole DWs, so every base and size is a multiple of 4
+ADDRESS_SPACE = 1 << 64  # TLP addresses are 64 bits
+# the keys each table may hold
+TOP_KEYS = ("name", "tor", "servers", "exports", "groups")
+TOR_KEYS = ("name",)
+SERVER_KEYS = ("name", "nic_mac", "tor_port", "accelerators")
+ACCELERATOR_KEYS = ("name", "id", "pcie_port", "memory")
+EXPORT_KEYS = ("owner", "base", "size", "peers")
+GROUP_KEYS = ("name", "id", "members", "size", "base", "senders", "bases")
 # NIC ports that carry no accelerator (p4src/include/defines.p4)
 RESERVED_NIC_PORTS = {c.NIC_UPLINK_PORT: "uplink", c.CPU_PORT: "CPU port (the controller's packet-ins and orders)"}
 
@@ -125,24 +138,122 @@ class Topology:
         raise KeyError(accelerator)
 
 
+class _Lines:
+    """The line where each table and key of a TOML text is written, by its path (`servers[1].tor_port`).
+
+    A light scan of the text, enough for the files `parse` accepts: table headers, array-of-tables headers,
+    `key = value` lines (dotted keys too), values running over several lines (arrays, multi-line strings).
+    """
+
+    _HEADER = re.compile(r"^(\[\[?)\s*([^\[\]]+?)\s*\]\]?$")
+    _PART = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
+    _KEY = re.compile(rf"^({_PART}(?:\s*\.\s*{_PART})*)\s*=(.*)$")
+
+    def __init__(self, text: str) -> None:
+        self.at: dict[str, int] = {}
+        arrays: dict[str, int] = {}  # array-of-tables path -> index of its last table
+        table = ""
+        depth = 0  # brackets still open in a value that runs over several lines
+        in_string: str | None = None  # the delimiter of a multi-line string still open
+        for lineno, raw in enumerate(text.splitlines(), start=1):
+            if in_string is not None or depth:
+                depth, in_string = self._scan(raw, depth, in_string)
+                continue
+            line = raw.strip()
+            header = self._HEADER.match(line.split("#", 1)[0].strip())
+            if header:
+                parts = self._keys(header.group(2))
+                path = ""
+                for part in parts[:-1]:
+                    path = f"{path}.{part}" if path else part
+                    if path in arrays:
+                        path = f"{path}[{arrays[path]}]"
+                path = f"{path}.{parts[-1]}" if path else parts[-1]
+                if header.group(1) == "[[":
+                    arrays[path] = arrays.get(path, -1) + 1
+                    self.at.setdefault(path, lineno)
+                    path = f"{path}[{arrays[path]}]"
+                table = path
+                self.at.setdefault(table, lineno)
+                continue
+            key = self._KEY.match(line)
+            if key:
+                name = ".".join(self._keys(key.group(1)))
+                self.at.setdefault(f"{table}.{name}" if table else name, lineno)
+                depth, in_string = self._scan(key.group(2), 0, None)
+
+    @staticmethod
+    def _keys(dotted: str) -> list[str]:
+        return [part.strip().strip("\"'") for part in re.findall(r'"[^"]*"|\'[^\']*\'|[^.]+', dotted)]
+
+    @staticmethod
+    def _scan(value: str, depth: int, in_string: str | None) -> tuple[int, str | None]:
+        """Brackets left open and the multi-line string left open after `value` (comments and strings skipped)."""
+        i = 0
+        while i < len(value):
+            if in_string is not None:
+                end = value.find(in_string, i)
+                if end < 0:
+                    return depth, in_string
+                i, in_string = end + len(in_string), None
+                continue
+            ch = value[i]
+            if value.startswith('"""', i) or value.startswith("'''", i):
+                in_string = value[i : i + 3]
+                i += 3
+            elif ch in "\"'":
+                end = i + 1
+                while end < len(value) and value[end] != ch:
+                    end += 2 if ch == '"' and value[end] == "\\" else 1
+                i = end + 1
+            elif ch == "#":
+                break
+            else:
+                depth += {"[": 1, "{": 1, "]": -1, "}": -1}.get(ch, 0)
+                i += 1
+        return max(depth, 0), in_string
+
+    def line(self, path: str) -> int:
+        """The line of `path`, else of the nearest enclosing table that is written, else 1."""
+        while path:
+            if path in self.at:
+                return self.at[path]
+            cut = max(path.rfind("."), path.rfind("["))
+            path = path[:cut] if cut > 0 else ""
+        return 1
+
+
 class _Reader:
     """Typed access to one table of the file, with errors that say where."""
 
-    def __init__(self, source: str, where: str, table: Any) -> None:
+    def __init__(self, source: str, lines: _Lines, where: str, table: Any, keys: tuple[str, ...]) -> None:
         self.source = source
+        self.lines = lines
         self.where = where
         if not isinstance(table, dict):
             self.fail(f"must be a table, got {_kind(table)}")
         self.table: dict[str, Any] = table
+        for key in table:
+            if key not in keys:
+                what = "[" + _INDEX.sub("", where) + "]" if where else "the top level"
+                self.fail(
+                    f"unknown key '{key}'{_did_you_mean(key, dict.fromkeys(keys))}: {what} takes only "
+                    f"{', '.join(keys)}; rename or remove it",
+                    key,
+                )
 
     def fail(self, message: str, key: str | None = None) -> TopologyError:
         at = f"{self.where}.{key}" if key and self.where else (key or self.where or "top level")
-        raise TopologyError(f"{self.source}: {at}: {message}")
+        line = self.lines.line(at if key or self.where else "")
+        raise TopologyError(f"{self.source}:{line}: {at}: {message}")
+
+    def child(self, where: str, table: Any, keys: tuple[str, ...]) -> _Reader:
+        return _Reader(self.source, self.lines, where, table, keys)
 
     def get(self, key: str, default: Any = ...) -> Any:
         if key not in self.table:
             if default is ...:
-                self.fail("missing", key)
+                self.fail("missing: add it", key)
             return default
         return self.table[key]
 
@@ -158,6 +269,17 @@ class _Reader:
             self.fail(f"must be an integer in {allowed.start}..{allowed.stop - 1}, got {value!r}", key)
         return value
 
+    def address(self, key: str, value: Any = ...) -> int:
+        """A base address: a whole number of DWs below 2^64."""
+        if value is ...:
+            value = self.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < ADDRESS_SPACE:
+            self.fail(f"must be an address, an integer in 0..2^64-1 such as 0x1000, got {value!r}", key)
+        if value % DW:
+            self.fail(f"{value:#x} is not a multiple of {DW}: a TLP writes whole DWs (4 bytes); use "
+                      f"{value // DW * DW:#x} or {(value // DW + 1) * DW:#x}", key)
+        return value
+
     def size(self, key: str) -> int:
         value = self.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
@@ -165,17 +287,22 @@ class _Reader:
         elif isinstance(value, str) and (m := SIZE_RE.match(value)):
             number = int(m.group(1)) * SIZE_UNITS[m.group(2)]
         else:
-            self.fail(f"must be a size such as 4096 or \"64KiB\", got {value!r}", key)
+            self.fail(f"must be a size such as 4096 or \"64KiB\" (units B, KiB, MiB, GiB), got {value!r}", key)
         if number <= 0:
             self.fail(f"must be positive, got {value!r}", key)
+        if number >= ADDRESS_SPACE:
+            self.fail(f"{number} bytes is beyond 64-bit addresses (16 EiB); give a smaller size", key)
+        if number % DW:
+            self.fail(f"{number} bytes is not a multiple of {DW}: a TLP writes whole DWs (4 bytes); use "
+                      f"{max(number // DW * DW, DW)} or {(number // DW + 1) * DW}", key)
         return number
 
-    def tables(self, key: str) -> list[_Reader]:
+    def tables(self, key: str, keys: tuple[str, ...]) -> list[_Reader]:
         value = self.get(key, [])
         if not isinstance(value, list):
             self.fail(f"must be an array of tables ([[{key}]]), got {_kind(value)}", key)
         prefix = f"{self.where}.{key}" if self.where else key
-        return [_Reader(self.source, f"{prefix}[{i}]", item) for i, item in enumerate(value)]
+        return [self.child(f"{prefix}[{i}]", item, keys) for i, item in enumerate(value)]
 
     def names(self, key: str) -> tuple[str, ...]:
         value = self.get(key)
@@ -192,9 +319,18 @@ def load(path: str | Path) -> Topology:
     """Read and check a topology file."""
     path = Path(path)
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except OSError as exc:
         raise TopologyError(f"{path}: cannot read: {exc.strerror}") from None
+    line = data.count(b"\n", 0, data.find(b"\0")) + 1
+    if b"\0" in data:
+        raise TopologyError(f"{path}:{line}: a binary file (a NUL byte), not a TOML topology: give a .toml file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise TopologyError(f"{path}:{line}: byte {data[exc.start]:#04x} is not UTF-8: TOML files are UTF-8 text; "
+                            "save it as UTF-8") from None
     return parse(text, source=str(path))
 
 
@@ -203,10 +339,14 @@ def parse(text: str, source: str = "<topology>") -> Topology:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise TopologyError(f"{source}: not valid TOML: {exc}") from None
-    top = _Reader(source, "", data)
+        found = re.search(r"^(.*) \(at line (\d+), column (\d+)\)$", str(exc))
+        if found:
+            raise TopologyError(f"{source}:{found.group(2)}: not valid TOML: {found.group(1)} "
+                                f"(column {found.group(3)})") from None
+        raise TopologyError(f"{source}:1: not valid TOML: {exc}") from None
+    top = _Reader(source, _Lines(text), "", data, TOP_KEYS)
     name = top.string("name")
-    tor = _Reader(source, "tor", top.get("tor", {"name": "tor"}))
+    tor = top.child("tor", top.get("tor", {"name": "tor"}), TOR_KEYS)
     tor_name = tor.string("name", "tor")
 
     servers: list[Server] = []
@@ -214,37 +354,44 @@ def parse(text: str, source: str = "<topology>") -> Topology:
     ids: dict[int, str] = {}
     macs: dict[str, str] = {}
     tor_ports: dict[int, str] = {}
-    for srv in top.tables("servers"):
+    seen[tor_name] = "tor"
+    for srv in top.tables("servers", SERVER_KEYS):
         server_name = srv.string("name")
         mac = srv.string("nic_mac").lower()
         if not MAC_RE.match(mac):
-            srv.fail(f"must be a MAC address like 02:00:00:00:00:01, got {mac!r}", "nic_mac")
+            srv.fail(f"must be a MAC address like 02:00:00:00:00:01 (six hex bytes), got {mac!r}", "nic_mac")
         if int(mac[:2], 16) & 1:
-            srv.fail(f"{mac} is a multicast address; a NIC needs a unicast one", "nic_mac")
+            srv.fail(f"{mac} is a multicast address (its first byte is odd); a NIC needs a unicast one, such as "
+                     f"02{mac[2:]}", "nic_mac")
         if mac in macs:
-            srv.fail(f"{mac} is already the MAC of server '{macs[mac]}'", "nic_mac")
+            srv.fail(f"{mac} is already the MAC of server '{macs[mac]}': the ToR forwards by MAC; give each NIC "
+                     "its own", "nic_mac")
         macs[mac] = server_name
         tor_port = srv.integer("tor_port", PORTS)
         if tor_port in tor_ports:
-            srv.fail(f"ToR port {tor_port} is already cabled to server '{tor_ports[tor_port]}'", "tor_port")
+            srv.fail(f"ToR port {tor_port} is already cabled to server '{tor_ports[tor_port]}': one cable per port; "
+                     "give another port", "tor_port")
         tor_ports[tor_port] = server_name
         _unique(srv, "name", server_name, seen)
         accs: list[Accelerator] = []
         pcie_ports: set[int] = set()
-        for acc in srv.tables("accelerators"):
+        for acc in srv.tables("accelerators", ACCELERATOR_KEYS):
             acc_name = acc.string("name")
             _unique(acc, "name", acc_name, seen)
             acc_id = acc.integer("id", ACCELERATOR_IDS)
             if acc_id in ids:
-                acc.fail(f"id {acc_id} is already accelerator '{ids[acc_id]}'", "id")
+                acc.fail(f"id {acc_id} is already accelerator '{ids[acc_id]}': ids are rack-wide (they name the "
+                         "stream's ends on the wire); give another", "id")
             ids[acc_id] = acc_name
             port = acc.integer("pcie_port", PORTS)
             if port in RESERVED_NIC_PORTS:
-                acc.fail(f"port {port} is the NIC's {RESERVED_NIC_PORTS[port]}, not a PCIe port", "pcie_port")
+                acc.fail(f"port {port} is the NIC's {RESERVED_NIC_PORTS[port]}, not a PCIe port; give another "
+                         "port", "pcie_port")
             if port in pcie_ports:
-                acc.fail(f"PCIe port {port} is used twice on server '{server_name}'", "pcie_port")
+                acc.fail(f"PCIe port {port} is used twice on server '{server_name}': one accelerator per port; "
+                         "give another", "pcie_port")
             pcie_ports.add(port)
-            accs.append(Accelerator(acc_name, acc_id, port, acc.size("memory"), server_name))
+            accs.append(Accelerator(acc_name, acc_id, port, _memory(acc), server_name))
         if not accs:
             srv.fail("a server needs at least one [[servers.accelerators]] entry")
         servers.append(Server(server_name, mac, tor_port, tuple(accs)))
@@ -253,15 +400,16 @@ def parse(text: str, source: str = "<topology>") -> Topology:
     by_name = {acc.name: acc for server in servers for acc in server.accelerators}
 
     exports: list[Export] = []
-    for exp in top.tables("exports"):
+    for exp in top.tables("exports", EXPORT_KEYS):
         owner = exp.string("owner")
         if owner not in by_name:
             exp.fail(f"no accelerator named '{owner}'{_did_you_mean(owner, by_name)}", "owner")
-        base = exp.integer("base", range(0, 1 << 64))
+        base = exp.address("base")
         size = exp.size("size")
         if base + size > by_name[owner].memory:
             exp.fail(
-                f"window [{base:#x}, {base + size:#x}) is outside {owner}'s memory of {by_name[owner].memory} bytes",
+                f"window [{base:#x}, {base + size:#x}) is outside {owner}'s memory of {by_name[owner].memory} bytes; "
+                "make it smaller or the memory larger",
                 "size",
             )
         peers = exp.names("peers")
@@ -271,17 +419,21 @@ def parse(text: str, source: str = "<topology>") -> Topology:
             if peer not in by_name:
                 exp.fail(f"no accelerator named '{peer}'{_did_you_mean(peer, by_name)}", "peers")
             if peer == owner:
-                exp.fail(f"'{owner}' cannot export a window to itself", "peers")
+                exp.fail(f"'{owner}' cannot export a window to itself; remove it from the peers", "peers")
+        if len(set(peers)) != len(peers):
+            twice = next(p for p in peers if peers.count(p) > 1)
+            exp.fail(f"'{twice}' is listed twice; list each peer once", "peers")
         for other in exports:
             if other.owner == owner and base < other.base + other.size and other.base < base + size:
-                exp.fail(f"window overlaps another window of '{owner}' at {other.base:#x}", "base")
+                exp.fail(f"window overlaps another window of '{owner}' at {other.base:#x}: a byte of memory belongs "
+                         "to one window; move one of them", "base")
         exports.append(Export(owner, base, size, peers))
 
     groups: list[Group] = []
     group_ids: dict[int, str] = {}
     group_names: dict[str, str] = {}
     server_of = {acc.name: acc.server for acc in by_name.values()}
-    for grp in top.tables("groups"):
+    for grp in top.tables("groups", GROUP_KEYS):
         group_name = grp.string("name")
         if group_name in seen or group_name in group_names:
             grp.fail(f"the name '{group_name}' is already used by {seen.get(group_name) or group_names[group_name]}",
@@ -289,7 +441,7 @@ def parse(text: str, source: str = "<topology>") -> Topology:
         group_names[group_name] = grp.where
         group_id = grp.integer("id", range(1, 256))
         if group_id in group_ids:
-            grp.fail(f"group id {group_id} is already group '{group_ids[group_id]}'", "id")
+            grp.fail(f"group id {group_id} is already group '{group_ids[group_id]}': give each group its own", "id")
         group_ids[group_id] = group_name
         members = grp.names("members")
         member_on: dict[str, str] = {}
@@ -307,7 +459,7 @@ def parse(text: str, source: str = "<topology>") -> Topology:
                 )
             member_on[server] = member
         size = grp.size("size")
-        base = grp.integer("base", range(0, 1 << 64))
+        base = grp.address("base")
         senders = grp.names("senders") if "senders" in grp.table else members
         for sender in senders:
             if sender not in by_name:
@@ -324,20 +476,23 @@ def parse(text: str, source: str = "<topology>") -> Topology:
         for sender in senders:
             if not any(m != sender for m in members):
                 grp.fail(f"sender '{sender}' has no member other than itself to write to", "senders")
-        bases_table = _Reader(source, f"{grp.where}.bases", grp.get("bases", {}))
-        bases: list[tuple[str, int]] = []
+        given_bases = grp.get("bases", {})
+        bases_table = grp.child(f"{grp.where}.bases", given_bases, tuple(given_bases) if isinstance(given_bases, dict)
+                                else ())
         for member in bases_table.table:
             if member not in members:
-                bases_table.fail(f"'{member}' is not a member of group '{group_name}'", member)
-            bases.append((member, bases_table.integer(member, range(0, 1 << 64))))
+                hint = _did_you_mean(member, dict.fromkeys(members))
+                bases_table.fail(f"'{member}' is not a member of group '{group_name}'{hint}; a base is given only "
+                                 "for a member", member)
+        bases = [(member, bases_table.address(member, at)) for member, at in bases_table.table.items()]
         group = Group(group_name, group_id, tuple(members), size, base, tuple(senders), tuple(bases))
         for member in members:
             spec = by_name[member]
             at = group.base_of(member)
             where = "bases" if member in dict(bases) else "base"
             if at + size > spec.memory:
-                grp.fail(f"group window [{at:#x}, {at + size:#x}) is outside {member}'s memory of {spec.memory} bytes",
-                         where)
+                grp.fail(f"group window [{at:#x}, {at + size:#x}) is outside {member}'s memory of {spec.memory} bytes; "
+                         "make it smaller or the memory larger", where)
             for export in exports:
                 if export.owner == member and at < export.base + export.size and export.base < at + size:
                     grp.fail(f"group window of '{member}' at {at:#x} overlaps its window at {export.base:#x}", where)
@@ -354,7 +509,7 @@ def parse(text: str, source: str = "<topology>") -> Topology:
 
 def _unique(reader: _Reader, key: str, name: str, seen: dict[str, str]) -> None:
     if name in seen:
-        reader.fail(f"the name '{name}' is already used by {seen[name]}", key)
+        reader.fail(f"the name '{name}' is already used by {seen[name]}: names are rack-wide; rename one", key)
     seen[name] = reader.where
 
 
@@ -363,3 +518,14 @@ def _did_you_mean(name: str, known: dict[str, Any]) -> str:
 
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.5)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _memory(acc: _Reader) -> int:
+    """An accelerator's memory: room for the mailbox area at its top, and whole DWs."""
+    from controller.plan import MAILBOX_AREA
+
+    memory = acc.size("memory")
+    if memory <= MAILBOX_AREA:
+        acc.fail(f"{memory} bytes leaves nothing below the {MAILBOX_AREA}-byte mailbox area at the top of the "
+                 "memory (where the NIC writes ACKs and NACKs); give at least 4KiB", "memory")
+    return memory

@@ -6,7 +6,8 @@ after it arrived), keeps each until a cumulative ACK covers it (`controller.prot
 applies the writes that arrive on
 its PCIe link to its memory. ACKs and NACKs arrive as 8-byte writes into its mailbox slots; a NACK makes
 it rewind the stream and re-issue. A write that would land outside its memory is refused and recorded in
-`violations` (the demo and tests require it to stay empty).
+`violations` (the demo and tests require it to stay empty). The memory is sparse (`testbed.memory`): only
+the pages written take room, so an accelerator of 64 GiB or 192 GiB costs what is written into it.
 
 Group writes: a stream to a group (`plan.GroupTxStream`, given with the other streams or later through
 `add_stream`) has one mailbox slot per member, and its writes are kept until every member acknowledged
@@ -20,7 +21,8 @@ from collections.abc import Callable, Iterable
 from controller import topology
 from controller.plan import ACK_ALIAS, MAILBOX_AREA, PAGE_BYTES, GroupTxStream, TxStream
 from controller.protocol.gobackn import GoBackNSender, GroupGoBackNSender, decode_mailbox
-from controller.protocol.tlp import TlpError, apply_mwr, mwr, mwr_address
+from controller.protocol.tlp import TlpError, mwr, mwr_address, mwr_bytes
+from testbed.memory import SparseMemory
 
 MAX_PAYLOAD = 256  # bytes per TLP, the common PCIe Max Payload Size
 
@@ -47,7 +49,7 @@ class Accelerator:
         requester_id: int | None = None,
     ) -> None:
         self.spec = spec
-        self.memory = bytearray(spec.memory)
+        self.memory = SparseMemory(spec.memory)
         self.send = send
         self.requester_id = spec.id << 8 if requester_id is None else requester_id
         self.senders: dict[int, GoBackNSender] = {}  # mailbox address -> stream's sender
@@ -103,13 +105,10 @@ class Accelerator:
     def _all_senders(self) -> list[GoBackNSender | GroupGoBackNSender]:
         return [*self.senders.values(), *self.group_senders.values()]
 
-    def first_difference(self, expected: bytes | bytearray) -> int | None:
+    def first_difference(self, expected: SparseMemory | bytes | bytearray) -> int | None:
         """The first address below the mailbox area whose byte differs from `expected`, an image of the
         memory (the mailbox slots hold ACKs and NACKs, so they are not compared); None when all agree."""
-        end = self.mailbox_base
-        if self.memory[:end] == expected[:end]:
-            return None
-        return next(i for i in range(end) if self.memory[i] != expected[i])
+        return self.memory.first_difference(expected, self.mailbox_base)
 
     def unacked(self) -> int:
         return sum(sender.unacked for sender in self._all_senders())
@@ -155,8 +154,8 @@ class Accelerator:
                 self.send(tlp)
             return
         try:
-            apply_mwr(self.memory, frame)
-        except TlpError as exc:
+            self.memory.store(mwr_bytes(frame))
+        except (TlpError, IndexError) as exc:
             self.violations.append(f"{self.spec.name}: {exc}")
             return
         self.received.append(frame)

@@ -27,6 +27,7 @@ from controller.protocol.tlp import TLP, TlpError, mwr_address, payload_bytes
 from testbed.accelerator import Accelerator
 from testbed.fabric import Hop
 from testbed.inprocess import InstallError
+from testbed.memory import SparseMemory
 from testbed.rack import Rack
 
 DROP_NAMES = {getattr(c, n): n for n in dir(c) if n.startswith("DROP_") and n not in ("DROP_PORT", "DROP_REASON_COUNT")}
@@ -125,20 +126,38 @@ def main(argv: list[str] | None = None) -> int:
         help="inprocess: every switch in this process (default for softp4); netns: one switch process per "
              "device on veth cables, programmed by the controller over P4Runtime (root; default for bmv2)",
     )
-    processes.add_argument("--loss", type=float, default=0.0, metavar="PERCENT",
-                           help="netns: lose this share of frames on every NIC uplink (tc netem; default none)")
+    parser.add_argument("--loss", type=float, default=0.0, metavar="PERCENT",
+                        help="lose this share of frames on every NIC uplink (netns: default none; in this process, "
+                             "with --all-to-all: default 1)")
     processes.add_argument("--deadline", type=float, default=20.0, metavar="SECONDS",
                            help="netns: give up waiting for ACKs after this long (default 20)")
     processes.add_argument("--workdir", type=Path, help="netns: where switch logs go (default BUILD_DIR/netns)")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print("demo: interrupted", file=sys.stderr)
+        return 130
 
+
+def _run(args: argparse.Namespace) -> int:
+    if args.bytes <= 0:
+        print(f"demo: --bytes {args.bytes}: give a positive number of bytes", file=sys.stderr)
+        return 2
     testbed = args.testbed or ("netns" if args.target == "bmv2" else "inprocess")
     if testbed == "netns":
         from testbed.processes import demo as process_demo
 
         return process_demo.run(args)
+    if not 0 <= args.loss < 100:
+        print(f"demo: --loss {args.loss:g}: give a percentage from 0 up to (not including) 100", file=sys.stderr)
+        return 2
     if args.target == "bmv2":
         print("demo: --target bmv2 runs BMv2 switch processes: use --testbed netns", file=sys.stderr)
+        return 2
+    if args.loss and not args.all_to_all:
+        print("demo: --loss in this process applies to --all-to-all; the two-server walk loses one chosen frame "
+              "(--no-loss: none)", file=sys.stderr)
         return 2
     try:
         topo = topology.load(args.topology)
@@ -148,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     if args.all_to_all:
-        return all_to_all(rack, args.bytes, loss=0.0 if args.no_loss else 0.01)
+        return all_to_all(rack, args.bytes, loss=args.loss / 100 if args.loss else 0.0 if args.no_loss else 0.01)
     src, dst = _first_pair(rack)
     if src is None or dst is None:
         print(f"demo: {args.topology} exports no window, so nothing can be written", file=sys.stderr)
@@ -193,7 +212,7 @@ def all_to_all(rack: Rack, nbytes: int, loss: float, seed: int = 1) -> int:
         hops[hop.dropped] += 1
 
     rack.fabric.observers.append(count)
-    expected = {name: bytearray(acc.spec.memory) for name, acc in rack.accelerators.items()}
+    expected = {name: SparseMemory(acc.spec.memory) for name, acc in rack.accelerators.items()}
     writes = 0
     for export in rack.topology.exports:
         slice_size = min(nbytes, export.size // len(export.peers)) & ~3
@@ -251,7 +270,7 @@ def verify(rack: HasAccelerators, src: str, dst: str, remote_base: int, data: by
     if landed != data:
         first = next(i for i in range(len(data)) if landed[i] != data[i])
         problems.append(f"byte {remote_base + first:#x} of {dst} is {landed[first]:#04x}, expected {data[first]:#04x}")
-    untouched = bytearray(len(memory))  # nothing but the write's own span may differ from zero
+    untouched = SparseMemory(len(memory))  # nothing but the write's own span may differ from zero
     untouched[remote_base:end] = memory[remote_base:end]
     if target.first_difference(untouched) is not None:
         problems.append(f"{dst} has bytes written outside [{remote_base:#x}, {end:#x})")

@@ -24,6 +24,7 @@ from controller.plan import GroupPlan, PlanError
 from controller.protocol import constants as c
 from testbed.fabric import Hop
 from testbed.inprocess import InstallError
+from testbed.memory import SparseMemory
 from testbed.rack import Rack
 
 
@@ -48,7 +49,7 @@ def verify_group_writes(rack: Rack, group: GroupPlan, writes: list[tuple[str, in
     problems = [v for acc in rack.accelerators.values() for v in acc.violations]
     members = {m.accelerator.name: m for m in group.members}
     for name, acc in rack.accelerators.items():
-        expected = bytearray(len(acc.memory))
+        expected = SparseMemory(len(acc.memory))
         wrong = False
         for sender, offset, data in writes:
             if name not in members or name == sender:
@@ -158,6 +159,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=3,
                         help="seed of the buffer and of the loss (default 3: two frames are lost at 1%%)")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print("groupdemo: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
     if not 0.0 <= args.loss < 100.0:
         print(f"groupdemo: --loss must be at least 0 and below 100, got {args.loss}", file=sys.stderr)
         return 2

@@ -8,14 +8,20 @@ group; the tests push the pipeline and their entries over P4Runtime.
     TARGET=bmv2    `simple_switch_grpc --no-p4 -i N@swN ...` on veth pairs (root and iproute2 needed);
                    PTF sends and receives on the other ends (`--interface 0-N@ptfN`).
 
-Exit status: 0 if every group passed.
+One test, a module or a group: `--test nic_tests.RxGapIsNackedAndDropped` (`make ptf TEST=...`), repeatable;
+the program is the one the test's module or group is for. Anything after `--` goes to ptf as it is (PTF's
+own options and test specifiers, e.g. `-- --test-case-timeout 30`).
+
+Exit status: 0 if every test passed, 1 if one failed, 2 for a mistake in the arguments, 130 on Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -102,7 +108,28 @@ def bmv2_switch(program: str, workdir: Path, log: Path) -> Iterator[tuple[str, l
             subprocess.run(["ip", "link", "del", sw], check=False)
 
 
-def run_group(program: str, target: str, build_dir: Path, extra: list[str]) -> int:
+def tests_of(program: str) -> list[str]:
+    """The PTF tests of `program`'s module, as `module.Class` (ptf_tests/<program>_tests.py)."""
+    module = f"{program}_tests"
+    text = (ROOT / "ptf_tests" / f"{module}.py").read_text()
+    return [f"{module}.{name}" for name in re.findall(r"^@group\([^)]*\)\s*\nclass (\w+)", text, re.M)]
+
+
+def program_of(spec: str) -> str:
+    """The program a test specifier is for: a group (`nic`), a module (`nic_tests`) or a test in it."""
+    head = spec.split(".", 1)[0]
+    program = head.removesuffix("_tests")
+    if program not in PORTS or (head == program and "." in spec):
+        raise RunnerError(f"--test {spec}: not a test of ptf_tests/ (give a group {' or '.join(sorted(PORTS))}, "
+                          f"a module such as nic_tests, or one test such as nic_tests.RxGapIsNackedAndDropped)")
+    if "." in spec and spec not in (known := tests_of(program)):
+        close = difflib.get_close_matches(spec, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else f"; its tests are listed in ptf_tests/{head}.py"
+        raise RunnerError(f"--test {spec}: ptf_tests/{head}.py has no test '{spec.split('.', 1)[1]}'{hint}")
+    return program
+
+
+def run_group(program: str, target: str, build_dir: Path, extra: list[str], specs: list[str] | None = None) -> int:
     p4info = build_dir / program / f"{program}.p4info.txtpb"
     config = build_dir / program / f"{program}.json"
     for path in (p4info, config):
@@ -117,7 +144,7 @@ def run_group(program: str, target: str, build_dir: Path, extra: list[str]) -> i
             params = (f"grpcaddr='{grpc_addr}';device_id={DEVICE_ID};p4info='{p4info}';config='{config}';"
                       f"cpu_port={c.CPU_PORT}")
             cmd = [ptf_command(), "--test-dir", str(ROOT / "ptf_tests"), *dataplane, "--test-params", params,
-                   "--log-file", str(logs / f"{program}.log"), *extra, program]
+                   "--log-file", str(logs / f"{program}.log"), *extra, *(specs or [program])]
             print(f"== PTF group '{program}' on {target}", flush=True)
             return subprocess.run(cmd, cwd=tmp, check=False).returncode
 
@@ -127,16 +154,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", choices=["softp4", "bmv2"], default="softp4")
     parser.add_argument("--build-dir", type=Path, default=ROOT / "build")
     parser.add_argument("--program", choices=sorted(PORTS), action="append", help="only this program's group")
-    parser.add_argument("ptf_args", nargs="*", help="passed to ptf (after --)")
+    parser.add_argument("--test", action="append", metavar="SPEC",
+                        help="only this test (nic_tests.RxGapIsNackedAndDropped), module or group; repeatable")
+    parser.add_argument("ptf_args", nargs="*", help="passed to ptf as they are (after --)")
     args = parser.parse_args(argv)
+    selected: dict[str, list[str]] = {}
+    try:
+        for spec in args.test or []:
+            selected.setdefault(program_of(spec), []).append(spec)
+    except RunnerError as exc:
+        print(f"ptf runner: {exc}", file=sys.stderr)
+        return 2
     status = 0
-    for program in args.program or sorted(PORTS):
-        try:
-            code = run_group(program, args.target, args.build_dir.resolve(), args.ptf_args)
-        except (RunnerError, SwitchStartError, subprocess.CalledProcessError) as exc:
-            print(f"ptf runner: {program}: {exc}", file=sys.stderr)
-            return 2
-        status = status or code
+    try:
+        for program in sorted(selected) if selected else args.program or sorted(PORTS):
+            try:
+                code = run_group(program, args.target, args.build_dir.resolve(), args.ptf_args, selected.get(program))
+            except (RunnerError, SwitchStartError, subprocess.CalledProcessError) as exc:
+                print(f"ptf runner: {program}: {exc}", file=sys.stderr)
+                return 1
+            status = status or (1 if code else 0)
+    except KeyboardInterrupt:
+        print("ptf runner: interrupted; the switch was stopped", file=sys.stderr)
+        return 130
     return status
 
 

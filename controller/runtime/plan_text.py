@@ -1,8 +1,16 @@
-"""The address plan and every device's entries as text, for `jetstream-ctl plan`."""
+"""The address plan and every device's entries as text or JSON, for `jetstream-ctl plan`.
+
+The text ends with a summary (devices, streams, windows, entries per table against what the table holds,
+multicast groups and their members); `plan_json` gives the same summary and every device's entries and
+groups as one JSON-ready object.
+"""
 
 from __future__ import annotations
 
-from controller.entries import DeviceConfig
+from dataclasses import asdict
+from typing import Any
+
+from controller.entries import TABLE_SIZES, DeviceConfig
 from controller.plan import Plan
 from controller.runtime.devices import roles
 from controller.topology import Topology
@@ -64,4 +72,62 @@ def plan_lines(topology: Topology, plan: Plan) -> list[str]:
     for group_id, ports in plan.tor.groups:
         lines.append(f"  group write {group_id}: ports {', '.join(map(str, ports))}")
     lines += _config_lines(configs[topology.tor_name].config)
+    return [*lines, "", *summary_lines(summary(topology, plan))]
+
+
+def summary(topology: Topology, plan: Plan) -> dict[str, Any]:
+    """What the plan comes to: counts of devices, streams and windows, and the busiest device of each table."""
+    configs = roles(topology, plan)
+    tables: dict[str, dict[str, Any]] = {}
+    for name, role in configs.items():
+        counts: dict[str, int] = {}
+        for entry in role.config.entries:
+            counts[entry.table] = counts.get(entry.table, 0) + 1
+        for table, count in counts.items():
+            row = tables.setdefault(table, {"entries": 0, "most": 0, "on": name, "holds": TABLE_SIZES[table][1]})
+            row["entries"] += count
+            if count > row["most"]:
+                row["most"], row["on"] = count, name
+    nics = plan.nics.values()
+    return {
+        "devices": {"nics": len(plan.nics), "tors": 1},
+        "accelerators": len(topology.accelerators),
+        "streams": {"unicast": sum(len(nic.tx_streams) for nic in nics),
+                    "group": sum(len(nic.group_tx) for nic in nics)},
+        "windows": {"exported": len(topology.exports), "transmit": sum(len(nic.tx_windows) for nic in nics)},
+        "entries": sum(len(role.config.entries) for role in configs.values()),
+        "tables": tables,
+        "multicast_groups": sum(len(role.config.groups) for role in configs.values()),
+        "group_members": sum(len(group.replicas) for role in configs.values() for group in role.config.groups),
+        "groups": {group.name: [m.accelerator.name for m in group.members] for group in plan.groups.values()},
+    }
+
+
+def summary_lines(numbers: dict[str, Any]) -> list[str]:
+    devices, streams, windows = numbers["devices"], numbers["streams"], numbers["windows"]
+    lines = [
+        f"summary: {devices['nics']} NICs and {devices['tors']} ToR, {numbers['accelerators']} accelerators; "
+        f"{streams['unicast']} unicast and {streams['group']} group streams; {windows['exported']} exported and "
+        f"{windows['transmit']} transmit windows; {numbers['entries']} entries; {numbers['multicast_groups']} "
+        f"multicast groups with {numbers['group_members']} members in all",
+        "  table                               entries  most on one device  holds",
+    ]
+    for table, row in numbers["tables"].items():
+        lines.append(f"  {table:<35} {row['entries']:>7}  {row['most']:>5} ({row['on']})"
+                     f"{'':<{max(0, 12 - len(row['on']))}} {row['holds']:>5}")
+    for name, members in numbers["groups"].items():
+        lines.append(f"  group write '{name}': {len(members)} members ({', '.join(members)})")
     return lines
+
+
+def plan_json(topology: Topology, plan: Plan) -> dict[str, Any]:
+    """The summary and every device's entries and multicast groups, as plain JSON-ready values."""
+    return {
+        "topology": topology.name,
+        "summary": summary(topology, plan),
+        "devices": {
+            name: {"program": role.program, "entries": [asdict(entry) for entry in role.config.entries],
+                   "multicast_groups": [asdict(group) for group in role.config.groups]}
+            for name, role in roles(topology, plan).items()
+        },
+    }

@@ -26,9 +26,10 @@ from pathlib import Path
 from types import FrameType
 
 from controller import topology
-from controller.plan import MAILBOX_AREA, PlanError
+from controller.plan import PlanError
 from testbed import demo
 from testbed.fabric import Hop
+from testbed.memory import SparseMemory
 from testbed.processes.rack import ProcessRack, RackError
 
 
@@ -157,7 +158,7 @@ def _write_and_check(rack: ProcessRack, args: argparse.Namespace, src: str, dst:
 def all_to_all(rack: ProcessRack, args: argparse.Namespace, seed: int = 1) -> int:
     """Every exported window receives a distinct slice from each of its peers, all in flight together."""
     rng = random.Random(seed)
-    expected = {name: bytearray(acc.spec.memory) for name, acc in rack.accelerators.items()}
+    expected = {name: SparseMemory(acc.spec.memory) for name, acc in rack.accelerators.items()}
     writes = 0
     for export in rack.topology.exports:
         slice_size = min(args.bytes, export.size // len(export.peers)) & ~3
@@ -177,9 +178,8 @@ def all_to_all(rack: ProcessRack, args: argparse.Namespace, seed: int = 1) -> in
           f"{elapsed:.2f} s ({lost} frames lost; {demo.recovery(rack)})")
     problems = [v for acc in rack.accelerators.values() for v in acc.violations] + strays(rack)
     for name, acc in rack.accelerators.items():
-        end = len(acc.memory) - MAILBOX_AREA
-        if acc.memory[:end] != expected[name][:end]:
-            first = next(i for i in range(end) if acc.memory[i] != expected[name][i])
+        first = acc.first_difference(expected[name])
+        if first is not None:
             got, want = acc.memory[first], expected[name][first]
             problems.append(f"{name}: byte {first:#x} is {got:#04x}, expected {want:#04x}")
         if acc.unacked():

@@ -83,7 +83,8 @@ def test_plan_prints_the_address_plan_and_every_entry(capsys: pytest.CaptureFixt
     tor = tor_config(plan.tor)
     at = lines.index(f"  entries ({len(tor.entries)}):", lines.index("tor: ToR"))
     assert lines[at + 1 : at + 1 + len(tor.entries)] == [f"    {e.describe()}" for e in tor.entries]
-    assert lines[-1] == "    group 1: port 1 rid 0, port 2 rid 0"
+    assert "    group 1: port 1 rid 0, port 2 rid 0" in lines[at:]
+    assert lines[-1].startswith("  TorIngress.port_security.binding")
 
 
 def test_plan_check_resolves_every_entry_against_a_build(
@@ -113,6 +114,10 @@ def test_python_dash_m_controller_runs_the_cli() -> None:
 # --- bad arguments ---------------------------------------------------------------------------------------------
 
 
+# a mistake on the command line exits 2, one line; one the work runs into (a file, a device) exits 1
+WORK_FAILED = ("cannot read", "No such file", "has no device")
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -136,12 +141,13 @@ def test_python_dash_m_controller_runs_the_cli() -> None:
         (["apply", str(PAIR), "-d", "server1=h:1", "-d", "server1=h:2"], "--device server1: given twice"),
     ],
 )
-def test_bad_arguments_are_one_clear_error_and_exit_1(
+def test_bad_arguments_are_one_clear_line_and_exit_2_or_1(
     capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
     code, out, err = run(capsys, *argv)
-    assert (code, out) == (1, "")
+    assert (code, out) == (1 if any(m in message for m in WORK_FAILED) else 2, "")
     assert message in err
+    assert err.count("\n") == 1 and "usage:" not in err
 
 
 def test_a_bad_topology_is_named_with_file_and_key(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -149,7 +155,8 @@ def test_a_bad_topology_is_named_with_file_and_key(capsys: pytest.CaptureFixture
     bad.write_text(PAIR.read_text().replace("tor_port = 2", "tor_port = 1"))
     code, _, err = run(capsys, "plan", str(bad))
     assert code == 1
-    assert f"{bad}: servers[1].tor_port: ToR port 1 is already cabled to server 'server1'" in err
+    assert err.startswith(f"error: {bad}:22: servers[1].tor_port: ToR port 1 is already cabled to server 'server1'")
+    assert err.count("\n") == 1 and "usage" not in err and "argument TOPOLOGY" not in err
 
 
 def test_a_server_named_like_the_tor_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -157,7 +164,18 @@ def test_a_server_named_like_the_tor_is_refused(capsys: pytest.CaptureFixture[st
     clash.write_text(PAIR.read_text().replace('name = "server2"', 'name = "tor"'))
     code, out, err = run(capsys, "plan", str(clash))
     assert (code, out) == (1, "")
-    assert "server 'tor' has the ToR's name" in err
+    assert f"{clash}:20: servers[1].name: the name 'tor' is already used by tor" in err
+
+
+def test_ctrl_c_is_one_line_and_exit_130(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from controller import cli
+
+    def interrupted(topo: topology.Topology, plan: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "plan_lines", interrupted)
+    code, out, err = run(capsys, "plan", str(PAIR))
+    assert (code, out, err) == (130, "", "jetstream-ctl: interrupted\n")
 
 
 def test_a_missing_build_says_what_to_do(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -303,3 +321,38 @@ def test_watch_prints_packet_ins_until_its_count(
         "MRd (fmt 1, type 0x0), length 2 DW, requester 0x0100"
     )
     assert out.splitlines()[0].startswith("server1 (127.0.0.1:") and out.splitlines()[0].endswith("watching packet-ins")
+
+
+def test_plan_ends_with_a_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "plan", str(ROOT / "topologies" / "rack8.toml"))
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("summary: "))
+    assert lines[start] == (
+        "summary: 8 NICs and 1 ToR, 8 accelerators; 56 unicast and 8 group streams; 8 exported and 56 transmit "
+        "windows; 561 entries; 10 multicast groups with 32 members in all"
+    )
+    assert "  NicIngress.ack_path.mailbox             112     14 (server1)         64" in lines[start:]
+    assert lines[-1] == "  group write 'allgather': 8 members (acc1, acc2, acc3, acc4, acc5, acc6, acc7, acc8)"
+
+
+def test_plan_as_json_holds_the_summary_and_every_entry(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    code, out, err = run(capsys, "plan", str(PAIR), "--format", "json")
+    assert (code, err) == (0, "")
+    document = json.loads(out)
+    plan = compute(topology.load(PAIR))
+    assert document["topology"] == "pair"
+    assert document["summary"]["devices"] == {"nics": 2, "tors": 1}
+    assert document["summary"]["streams"] == {"unicast": 2, "group": 0}
+    first = nic_config(plan.nics["server1"]).entries[0]
+    assert document["devices"]["server1"]["program"] == "nic"
+    assert document["devices"]["server1"]["entries"][0] == {
+        "table": first.table, "match": [{"field": m.field, "value": m.value, "prefix_len": m.prefix_len}
+                                        for m in first.match],
+        "action": first.action, "params": [list(p) for p in first.params], "priority": first.priority,
+    }
+    assert sum(len(d["entries"]) for d in document["devices"].values()) == document["summary"]["entries"] == 20
+    assert document["summary"]["tables"]["TorIngress.l2_forward.l2"] == {"entries": 2, "most": 2, "on": "tor",
+                                                                          "holds": 4096}

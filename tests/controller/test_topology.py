@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -68,7 +69,7 @@ def test_pair_fields() -> None:
         (('peers = ["a1"]', 'peers = ["a2"]'), "exports[0].peers: 'a2' cannot export a window to itself"),
         (('size = "4KiB"', 'size = "1MiB"'), "exports[0].size: window [0x1000, 0x101000) is outside a2's memory"),
         (('size = "4KiB"', 'size = "4 parsecs"'), "exports[0].size: must be a size"),
-        (('name = "t"', ""), "rack.toml: name: missing"),
+        (('name = "t"', ""), "rack.toml:1: name: missing"),
         (("memory = 65536", "memory = -5"), "servers[1].accelerators[0].memory: must be positive"),
         (('name = "a2"', 'name = "s1"'), "servers[1].accelerators[0].name: the name 's1' is already used"),
         (("[[exports]]", "[[exports]]\n[exports.oops"), "not valid TOML"),
@@ -78,8 +79,9 @@ def test_mistakes_are_named(edit: tuple[str, str], message: str) -> None:
     text = PAIR.replace(*edit, 1)
     with pytest.raises(topology.TopologyError) as err:
         topology.parse(text, source="rack.toml")
-    assert str(err.value).startswith("rack.toml: ")
+    assert re.match(r"rack\.toml:\d+: ", str(err.value))
     assert message in str(err.value)
+    assert "\n" not in str(err.value)
 
 
 def test_missing_file_is_named(tmp_path: Path) -> None:
@@ -371,3 +373,136 @@ def test_an_export_between_accelerators_behind_one_nic_is_refused() -> None:
     with pytest.raises(plan.PlanError, match=r"exports\[1\]: 'a1' and 'b1' sit behind the same NIC \(server 's1'\)"):
         plan.compute(topology.parse(text))
 
+
+
+# --- what the rest cannot carry: every mistake is one located line with its fix ----------------------------------
+
+
+def _error(text: str, source: str = "rack.toml") -> str:
+    with pytest.raises(topology.TopologyError) as err:
+        topology.parse(text, source=source)
+    message = str(err.value)
+    assert "\n" not in message
+    return message
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        # unknown keys at every level, with the closest known key
+        (('name = "s1"', 'nmae = "s1"'),
+         "rack.toml:4: servers[0].nmae: unknown key 'nmae' (did you mean 'name'?): [servers] takes only name, "
+         "nic_mac, tor_port, accelerators; rename or remove it"),
+        (('name = "t"', 'name = "t"\n[tors]\nname = "x"'),
+         "rack.toml:3: tors: unknown key 'tors' (did you mean 'tor'?)"),
+        (("  pcie_port = 1\n  memory = 65536", "  pcie_prot = 1\n  memory = 65536"),
+         "rack.toml:19: servers[1].accelerators[0].pcie_prot: unknown key 'pcie_prot' (did you mean 'pcie_port'?): "
+         "[servers.accelerators] takes only"),
+        (('peers = ["a1"]', 'peer = ["a1"]'),
+         "rack.toml:25: exports[0].peer: unknown key 'peer' (did you mean 'peers'?)"),
+        # bases and sizes are whole DWs
+        (("base = 0x1000", "base = 0x1001"),
+         "rack.toml:23: exports[0].base: 0x1001 is not a multiple of 4: a TLP writes whole DWs (4 bytes); use 0x1000 "
+         "or 0x1004"),
+        (('size = "4KiB"', "size = 4094"), "rack.toml:24: exports[0].size: 4094 bytes is not a multiple of 4"),
+        (("memory = 65536", "memory = 65538"), "servers[1].accelerators[0].memory: 65538 bytes is not a multiple of 4"),
+        (("memory = 65536", "memory = 1024"), "servers[1].accelerators[0].memory: 1024 bytes leaves nothing below the "
+                                              "1024-byte mailbox area"),
+        (("memory = 65536", "memory = 0x10000000000000000"), "is beyond 64-bit addresses"),
+        (("base = 0x1000", "base = -4"), "exports[0].base: must be an address"),
+        # duplicates
+        (('nic_mac = "02:00:00:00:00:02"', 'nic_mac = "02:00:00:00:00:01"'),
+         "rack.toml:14: servers[1].nic_mac: 02:00:00:00:00:01 is already the MAC of server 's1'"),
+        (('name = "s2"', 'name = "s1"'), "rack.toml:13: servers[1].name: the name 's1' is already used by servers[0]"),
+        (('name = "s2"', 'name = "tor"'), "servers[1].name: the name 'tor' is already used by tor"),
+        (('peers = ["a1"]', 'peers = ["a1", "a1"]'), "exports[0].peers: 'a1' is listed twice"),
+    ],
+)
+def test_what_the_rest_cannot_carry_is_refused_on_its_line(edit: tuple[str, str], expected: str) -> None:
+    text = PAIR.replace(*edit, 1)
+    assert text != PAIR
+    assert expected in _error(text)
+
+
+def test_a_missing_key_points_at_its_table() -> None:
+    assert _error(PAIR.replace('tor_port = 2\n', "", 1)) == (
+        "rack.toml:12: servers[1].tor_port: missing: add it"
+    )
+
+
+def test_line_numbers_survive_comments_multiline_arrays_and_strings() -> None:
+    text = (
+        '# a comment with [brackets] and key = value\nname = """\n[[servers]]\nnmae = 1\n"""\n'
+        + PAIR.replace('name = "t"\n', "", 1).replace('peers = ["a1"]', 'peers = [\n  "a1",  # [x]\n  "a2",\n]', 1)
+    )
+    assert _error(text).startswith("rack.toml:29: exports[0].peers: 'a2' cannot export a window to itself")
+    assert _error(text.replace("\n  memory = 65536", "\n  memroy = 65536", 1)).startswith(
+        "rack.toml:24: servers[1].accelerators[0].memroy: unknown key"
+    )
+
+
+def test_toml_syntax_errors_carry_their_line() -> None:
+    assert _error(PAIR.replace("[[exports]]", "[[exports]]\n[exports.oops", 1)).startswith(
+        "rack.toml:22: not valid TOML: "
+    )
+
+
+def test_binary_and_non_utf8_files_are_refused(tmp_path: Path) -> None:
+    binary = tmp_path / "b.toml"
+    binary.write_bytes(b"name = 1\n\x7fELF\x00\x01")
+    with pytest.raises(topology.TopologyError, match=r"b\.toml:2: a binary file \(a NUL byte\), not a TOML topology"):
+        topology.load(binary)
+    latin = tmp_path / "l.toml"
+    latin.write_bytes(b'name = "t"\n# caf\xe9\n')
+    with pytest.raises(topology.TopologyError, match=r"l\.toml:2: byte 0xe9 is not UTF-8"):
+        topology.load(latin)
+
+
+@pytest.mark.parametrize("memory", ["64GiB", "192GiB"])
+def test_a_realistic_accelerator_memory_is_fine(memory: str) -> None:
+    topo = topology.parse(PAIR.replace('memory = "64KiB"', f'memory = "{memory}"', 1))
+    assert topo.accelerators["a1"].memory == int(memory[:-3]) << 30
+    mailbox = plan.compute(topo).tx_stream("a1", "a2").mailbox_address
+    assert mailbox == topo.accelerators["a1"].memory - plan.MAILBOX_AREA
+
+
+# --- what the tables hold ------------------------------------------------------------------------------------------
+
+
+def _server(n: int, accelerators: list[tuple[str, int]]) -> str:
+    text = f'[[servers]]\nname = "s{n}"\nnic_mac = "02:00:00:00:01:{n:02x}"\ntor_port = {n}\n'
+    for port, (name, acc_id) in enumerate(accelerators, start=20):
+        text += f'  [[servers.accelerators]]\n  name = "{name}"\n  id = {acc_id}\n  pcie_port = {port}\n'
+        text += '  memory = "64KiB"\n'
+    return text
+
+
+def test_the_table_sizes_are_those_of_the_programs(programs: tuple[object, object]) -> None:
+    from controller import entries
+
+    sizes = {t.preamble.name: t.size for prog in programs for t in prog.p4info.tables}  # type: ignore[attr-defined]
+    assert {table: sizes[table] for table in entries.TABLE_SIZES} == {
+        table: size for table, (_, size) in entries.TABLE_SIZES.items()
+    }
+
+
+def test_a_server_beyond_its_nic_pcie_port_table_is_refused() -> None:
+    text = 'name = "big"\n' + _server(1, [(f"a{i}", i) for i in range(1, 66)])
+    with pytest.raises(plan.PlanError) as err:
+        plan.compute(topology.parse(text))
+    assert str(err.value) == (
+        "server 's1' (its NIC) needs 65 entries in table NicIngress.tx_path.pcie_port, which holds 64 "
+        "(PCIE_PORT_TABLE_SIZE in p4src/include/sizes.p4): spread the accelerators or windows over more servers, "
+        "or raise PCIE_PORT_TABLE_SIZE and rebuild"
+    )
+    assert plan.compute(topology.parse('name = "big"\n' + _server(1, [(f"a{i}", i) for i in range(1, 65)])))
+
+
+def test_a_sender_beyond_its_mailbox_table_is_refused() -> None:
+    owners = [(f"o{i}", i) for i in range(2, 67)]
+    text = 'name = "fan"\n' + _server(1, [("a1", 1)]) + _server(2, owners[:33]) + _server(3, owners[33:])
+    for name, _ in owners:
+        text += f'[[exports]]\nowner = "{name}"\nbase = 0\nsize = 256\npeers = ["a1"]\n'
+    with pytest.raises(plan.PlanError, match=r"^server 's1' \(its NIC\) needs 65 entries in table "
+                       r"NicIngress\.ack_path\.mailbox, which holds 64 \(MAILBOX_TABLE_SIZE"):
+        plan.compute(topology.parse(text))

@@ -19,6 +19,12 @@ def test_constants_module_is_not_stale() -> None:
     assert CONSTANTS.read_text(encoding="utf-8") == expected, "run `make constants`"
 
 
+def test_sizes_module_is_not_stale() -> None:
+    expected = generate(ROOT / "p4src" / "include" / "sizes.p4", "p4src/include/sizes.p4")
+    written = (ROOT / "controller" / "protocol" / "sizes.py").read_text(encoding="utf-8")
+    assert written == expected, "run `make constants`"
+
+
 def test_check_mode_flags_a_stale_module(tmp_path: Path) -> None:
     stale = tmp_path / "constants.py"
     stale.write_text(CONSTANTS.read_text(encoding="utf-8").replace("ETHERTYPE_JS = 0x88B5", "ETHERTYPE_JS = 0x88B6"))

@@ -21,3 +21,32 @@ def test_ptf_group_passes_on_softp4(program: str, build_dir: Path, capfd: pytest
 def test_missing_build_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ptf_runner.RunnerError, match=r"run `make build` first"):
         ptf_runner.run_group("nic", "softp4", tmp_path, [])
+
+
+def test_one_test_runs_alone(build_dir: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    code = ptf_runner.main(["--build-dir", str(build_dir), "--test", "nic_tests.RxGapIsNackedAndDropped"])
+    out, err = capfd.readouterr()
+    assert code == 0, out + err
+    assert "nic_tests.RxGapIsNackedAndDropped ... ok" in err
+    assert "Ran 1 test" in err and "PTF group 'tor'" not in out
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("nic_tests.RxGapIsNackedAndDroped", "ptf_tests/nic_tests.py has no test 'RxGapIsNackedAndDroped'; did you "
+                                             "mean nic_tests.RxGapIsNackedAndDropped?"),
+        ("switch_tests.X", "--test switch_tests.X: not a test of ptf_tests/"),
+        ("nic.RxGapIsNackedAndDropped", "--test nic.RxGapIsNackedAndDropped: not a test of ptf_tests/"),
+    ],
+)
+def test_a_wrong_test_name_is_one_line_and_exit_2(spec: str, message: str, capfd: pytest.CaptureFixture[str]) -> None:
+    assert ptf_runner.main(["--test", spec]) == 2
+    out, err = capfd.readouterr()
+    assert out == "" and err.count("\n") == 1 and message in err
+
+
+def test_every_test_is_found_by_name() -> None:
+    assert "nic_tests.RxGapIsNackedAndDropped" in ptf_runner.tests_of("nic")
+    assert ptf_runner.program_of("tor_tests") == "tor" and ptf_runner.program_of("nic") == "nic"
+    assert len(ptf_runner.tests_of("nic")) + len(ptf_runner.tests_of("tor")) >= 10

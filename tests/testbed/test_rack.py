@@ -45,7 +45,9 @@ def test_demo_bad_topology_is_named(tmp_path: Path, build_dir: Path, capsys: pyt
     bad = tmp_path / "bad.toml"
     bad.write_text(PAIR.read_text().replace("tor_port = 2", "tor_port = 1"))
     assert demo.main(["--build-dir", str(build_dir), "--topology", str(bad)]) == 1
-    assert "bad.toml: servers[1].tor_port: ToR port 1 is already cabled" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "bad.toml:22: servers[1].tor_port: ToR port 1 is already cabled" in err
+    assert "usage" not in err and err.count("\n") == 1
 
 
 def test_writes_both_ways_under_random_loss_land_exactly(programs: tuple[Artifacts, Artifacts]) -> None:
