@@ -139,6 +139,7 @@ def _write_and_check(rack: ProcessRack, args: argparse.Namespace, src: str, dst:
     tlps = rack.write(src, dst, window.local_base, data)
     acked = rack.run(deadline=args.deadline)
     elapsed = time.monotonic() - started
+    rack.settle()
     printer.wait_quiet()
     state = f"all acknowledged in {elapsed * 1e3:.1f} ms" if acked else f"not acknowledged after {args.deadline:g} s"
     lost = sum(relay.lost for relay in rack.relays)
@@ -172,6 +173,7 @@ def all_to_all(rack: ProcessRack, args: argparse.Namespace, seed: int = 1) -> in
     started = time.monotonic()
     acked = rack.run(deadline=args.deadline)
     elapsed = time.monotonic() - started
+    rack.settle()
     state = "all acknowledged" if acked else f"not all acknowledged after {args.deadline:g} s"
     lost = sum(relay.lost for relay in rack.relays)
     print(f"\n{writes} memory writes all to all into {len(rack.topology.exports)} windows, {state} in "

@@ -61,6 +61,7 @@ class ProcessRack:
     relays: list[LossyRelay] = field(default_factory=list)  # one per uplink when frames are lost on purpose
     applied: list[str] = field(default_factory=list)  # the controller's one line per device
     strays: list[str] = field(default_factory=list)  # frames on a PCIe link that are no memory write, in hex
+    last_delivery: float = 0.0  # time.monotonic() of the latest frame handed to an accelerator
     _ports: list[VethPort] = field(default_factory=list)
     _lock: threading.Condition = field(default_factory=threading.Condition)  # notified on every PCIe delivery
 
@@ -194,6 +195,7 @@ class ProcessRack:
                 if not frame or frame[0] >> 5 not in MWR_FMTS:
                     self.strays.append(f"{acc.spec.name}: {len(frame)} bytes {frame[:48].hex()}")
                 acc.receive(port, frame)
+                self.last_delivery = time.monotonic()
                 self._lock.notify_all()
 
         return deliver
@@ -228,6 +230,16 @@ class ProcessRack:
                         acc.timeout()
                     since = now
                 self._lock.wait(min(since + ack_timeout, start + deadline) - now)
+
+    def settle(self, quiet: float = 0.2, limit: float = 3.0) -> None:
+        """Wait until no frame reached an accelerator for `quiet` seconds (at most `limit`). An ACK and the
+        write it covers leave the receiving NIC as two copies on two ports, and the emulators read their
+        links one socket at a time, so the last writes may still be on their way when the last ACK landed:
+        memory is compared only once the links are quiet."""
+        end = time.monotonic() + limit
+        with self._lock:
+            while (now := time.monotonic()) < end and now - self.last_delivery < quiet:
+                self._lock.wait(min(quiet - (now - self.last_delivery), end - now))
 
     def counter_lines(self, build_dir: str | Path) -> list[str]:
         """Every device's counters read over P4Runtime (`jetstream-ctl counters`), rows that moved only."""
