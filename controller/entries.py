@@ -110,7 +110,7 @@ def nic_config(nic: NicPlan) -> DeviceConfig:
              Match("peer_mac", mac_to_int(stream.dst_mac))),
             NIC_ACK + "to_mailbox",
             (("port", stream.src.pcie_port), ("addr", stream.mailbox_address),
-             ("requester_id", NIC_REQUESTER_ID), ("stream", stream.stream)),
+             ("requester_id", NIC_REQUESTER_ID), ("stream", stream.stream), ("slot", stream.slot)),
         ))
     for rx in nic.rx_streams:
         add(Entry(
@@ -159,7 +159,7 @@ def _group_rows(nic: NicPlan, config: DeviceConfig) -> None:
                  Match("peer_mac", mac_to_int(receiver.nic_mac))),
                 NIC_ACK + "to_mailbox",
                 (("port", stream.src.pcie_port), ("addr", receiver.mailbox_address),
-                 ("requester_id", NIC_REQUESTER_ID), ("stream", stream.stream)),
+                 ("requester_id", NIC_REQUESTER_ID), ("stream", stream.stream), ("slot", receiver.slot)),
             ))
     for rx in nic.group_rx:
         add(Entry(

@@ -103,6 +103,11 @@ class TxStream:
     mailbox_address: int  # in src's memory
     dst_mac: str  # the NIC of dst: its ACKs and NACKs come from this MAC only
 
+    @property
+    def slot(self) -> int:
+        """The stream's mailbox slot on its NIC (index of `ack_path.acked`): unicast stream n has slot n."""
+        return self.stream
+
 
 @dataclass(frozen=True)
 class RxStream:
@@ -162,6 +167,7 @@ class GroupReceiver:
     member: Accelerator
     nic_mac: str
     mailbox_address: int  # in the sender's memory
+    slot: int  # the slot's number on the sender's NIC (index of its `acked` register)
 
 
 @dataclass(frozen=True)
@@ -373,7 +379,8 @@ def compute(topology: Topology) -> Plan:
                         f"(group '{group.name}')"
                     )
                 receivers.append(
-                    GroupReceiver(member.accelerator, member.nic_mac, mailbox_base(src) + MAILBOX_BYTES * slots[server])
+                    GroupReceiver(member.accelerator, member.nic_mac, mailbox_base(src) + MAILBOX_BYTES * slots[server],
+                                  slots[server])
                 )
                 slots[server] += 1
                 member_server = member.accelerator.server

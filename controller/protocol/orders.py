@@ -6,7 +6,8 @@ order is a packet-out whose `packet_out` metadata (`packet_out_t` in p4src/inclu
 
     op      8 bits    ORDER_RESET_TX_STREAM: next_seq[stream] = seq
                       ORDER_RESET_RX_STREAM: expected[stream] = seq, nacked[stream] = 0
-    stream  16 bits   the stream's register index (the address plan's stream number)
+                      ORDER_RESET_MAILBOX: acked[stream] = seq (`stream` is the mailbox slot)
+    stream  16 bits   the stream's register index (the address plan's stream number), or the slot's
     seq     16 bits   the sequence number the stream starts from
 
 Only the CPU port parses a `packet_out` header, and only the primary controller may send a packet-out, so
@@ -26,7 +27,11 @@ from controller.protocol import constants as c
 __all__ = ["ORDER_BYTES", "ORDER_NAMES", "Answer", "Order", "read_answer"]
 
 ORDER_BYTES = 5  # packet_out_t: op 8, stream 16, seq 16
-ORDER_NAMES = {c.ORDER_RESET_TX_STREAM: "reset tx stream", c.ORDER_RESET_RX_STREAM: "reset rx stream"}
+ORDER_NAMES = {
+    c.ORDER_RESET_TX_STREAM: "reset tx stream",
+    c.ORDER_RESET_RX_STREAM: "reset rx stream",
+    c.ORDER_RESET_MAILBOX: "reset mailbox slot",
+}
 ANSWERS = {c.PUNT_ORDER_DONE: True, c.PUNT_ORDER_REFUSED: False}
 
 
@@ -50,6 +55,10 @@ class Order:
     @classmethod
     def reset_rx(cls, stream: int, seq: int = 0) -> Order:
         return cls(c.ORDER_RESET_RX_STREAM, stream, seq)
+
+    @classmethod
+    def reset_mailbox(cls, slot: int, seq: int = 0) -> Order:
+        return cls(c.ORDER_RESET_MAILBOX, slot, seq)
 
     def metadata(self) -> dict[str, int]:
         """The packet-out metadata, by the names of `packet_out_t`'s fields."""

@@ -9,13 +9,14 @@ action differs; a multicast group by its id, and differs when its replicas (in a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import finsy
 from finsy.proto import p4r
 
-from controller.entries import NIC_RX, NIC_TX, DeviceConfig, Entry, McGroup
+from controller.entries import NIC_ACK, NIC_RX, NIC_TX, DeviceConfig, Entry, McGroup
 from controller.p4names import NameResolutionError, P4Names
 from controller.protocol.orders import Order
 from controller.runtime.errors import ControllerError
@@ -23,12 +24,19 @@ from controller.runtime.errors import ControllerError
 EntryKey = tuple[int, tuple[bytes, ...], int]
 
 # The order that resets a stream's registers when the controller creates the stream (controller.protocol.
-# orders): keyed by the action whose entry creates the stream on that side (one entry per stream), for the
-# stream of the entry's `stream` parameter.
-STREAM_ORDERS = {
-    NIC_TX + "rewind_window": Order.reset_tx,
-    NIC_RX + "accept_stream": Order.reset_rx,
+# orders): keyed by the action whose entry creates the stream on that side (one entry per stream, or per
+# mailbox slot), made from the entry's parameters.
+STREAM_ORDERS: dict[str, Callable[[dict[str, int]], Order]] = {
+    NIC_TX + "rewind_window": lambda params: Order.reset_tx(params["stream"]),
+    NIC_RX + "accept_stream": lambda params: Order.reset_rx(params["stream"]),
+    NIC_ACK + "to_mailbox": lambda params: Order.reset_mailbox(params["slot"]),
 }
+
+
+def order_of(action: str, params: dict[str, int]) -> Order | None:
+    """The order an entry of `action` with `params` needs when it is created (None: it creates no stream)."""
+    make = STREAM_ORDERS.get(action)
+    return make(params) if make is not None else None
 
 
 @dataclass(frozen=True)
@@ -125,9 +133,7 @@ def table_entry(entry: Entry, names: P4Names, schema: Any) -> WantedEntry:
         message = finsy_entry.encode_entry(schema)
     except (ValueError, KeyError) as exc:
         raise ControllerError(f"{where}: {exc}") from None
-    make_order = STREAM_ORDERS.get(resolved.action)
-    order = make_order(params["stream"]) if make_order is not None else None
-    return WantedEntry(entry_key(message), message, action_bytes(message), where, order)
+    return WantedEntry(entry_key(message), message, action_bytes(message), where, order_of(resolved.action, params))
 
 
 def group_message(group: McGroup, schema: Any) -> Any:

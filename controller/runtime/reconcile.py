@@ -21,7 +21,7 @@ import finsy
 from finsy.proto import p4r
 
 from controller.protocol.orders import Order
-from controller.runtime.desired import Wanted, action_bytes, describe_entry, entry_key, replicas_of
+from controller.runtime.desired import Wanted, action_bytes, describe_entry, entry_key, order_of, replicas_of
 from controller.runtime.errors import ControllerError
 from controller.runtime.orders import carry_out
 from controller.runtime.session import Session
@@ -169,7 +169,7 @@ async def reconcile(session: Session, wanted: Wanted, *, dry_run: bool = False) 
         elif action_bytes(held) != item.action:
             modifies.append((_table_update(p4r.Update.MODIFY, item.message), item.description))
             report.modified.append(item.description)
-            if item.order is not None and _stream_of(held, schema) != item.order.stream:
+            if item.order is not None and _held_order(held, schema) != item.order:
                 resets.add(item.order)
     report.reset = [] if session.pushed else sorted(resets)  # a fresh pipeline's registers are all zero
 
@@ -184,11 +184,11 @@ async def reconcile(session: Session, wanted: Wanted, *, dry_run: bool = False) 
     return report
 
 
-def _stream_of(message: Any, schema: Any) -> int | None:
-    """The `stream` parameter of a held entry's action, if it has one."""
+def _held_order(message: Any, schema: Any) -> Order | None:
+    """The order that created what a held entry names (its stream or mailbox slot), if any."""
     entry = finsy.P4TableEntry.decode_entry(message, schema)
     action = entry.action
     if isinstance(action, finsy.P4TableAction):
-        value = action.args.get("stream")
-        return int(value) if value is not None else None
+        full_name = schema.actions[action.name].name  # finsy decodes to the alias
+        return order_of(full_name, {name: int(value) for name, value in action.args.items()})
     return None

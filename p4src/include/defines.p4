@@ -92,7 +92,8 @@
 #define DROP_BAD_ORDER 19
 #define DROP_BYTE_ENABLES 20
 #define DROP_4K_CROSS 21
-#define DROP_REASON_COUNT 22
+#define DROP_STALE_ACK 22
+#define DROP_REASON_COUNT 23
 
 /* packet-in reasons (packet_in_t.reason) */
 #define PUNT_UNKNOWN_PEER 1
@@ -104,6 +105,7 @@
  * packet-out and answered by a packet-in that echoes the order */
 #define ORDER_RESET_TX_STREAM 1
 #define ORDER_RESET_RX_STREAM 2
+#define ORDER_RESET_MAILBOX 3
 
 /* NIC: which path a frame takes through ingress (nic_meta_t.path) */
 #define PATH_NONE 0

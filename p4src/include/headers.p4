@@ -88,8 +88,9 @@ header packet_in_t {
 @controller_header("packet_out")
 header packet_out_t {
     bit<8>  op;          /* ORDER_* */
-    bit<16> stream;      /* index of the stream's registers */
-    bit<16> seq;         /* TX: the stream's next sequence number; RX: the expected one */
+    bit<16> stream;      /* index of the stream's registers (mailbox: of the slot's) */
+    bit<16> seq;         /* TX: the stream's next sequence number; RX: the expected one;
+                          * mailbox: the last number acknowledged */
 }
 
 struct nic_headers_t {
@@ -111,6 +112,7 @@ struct nic_meta_t {
     bit<8>     path;          /* PATH_*: which ingress path handles the frame */
     bit<16>    accel;         /* TX: source accelerator; RX: local destination accelerator */
     bit<16>    stream;        /* index of the stream's registers and counters */
+    bit<16>    slot;          /* mailbox slot of an ACK or NACK (index of ack_path.acked) */
     bit<16>    seq;
     bit<16>    expected;
     bit<16>    ack_seq;       /* sequence number carried by the ACK or NACK to send */

@@ -243,12 +243,13 @@ def test_streams_are_reset_by_orders_not_register_writes(rack: Rack) -> None:
     sw.register_write(NIC_TX + "next_seq", 0, 41)
     sw.register_write(NIC_RX + "expected", 0, 17)
     sw.register_write(NIC_RX + "nacked", 0, 1)
+    sw.register_write("NicIngress.ack_path.acked", 0, 99)
     (report,) = rack.apply("server2")
     assert not report.pushed and len(report.inserted) == planned(rack, "server2")
-    assert report.reset == [Order.reset_tx(0), Order.reset_rx(0)]
+    assert report.reset == [Order.reset_tx(0), Order.reset_rx(0), Order.reset_mailbox(0)]
     assert [sw.register_read(NIC_TX + "next_seq", 0), sw.register_read(NIC_RX + "expected", 0),
-            sw.register_read(NIC_RX + "nacked", 0)] == [0, 0, 0]
-    assert sw.counter_read("NicIngress.accounting.outputs", c.OUT_CPU)[1] == 2  # one answer per order
+            sw.register_read(NIC_RX + "nacked", 0), sw.register_read("NicIngress.ack_path.acked", 0)] == [0, 0, 0, 0]
+    assert sw.counter_read("NicIngress.accounting.outputs", c.OUT_CPU)[1] == 3  # one answer per order
 
 
 def test_a_nic_that_does_not_answer_an_order_gets_no_entries(rack: Rack, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -263,7 +264,7 @@ def test_a_nic_that_does_not_answer_an_order_gets_no_entries(rack: Rack, monkeyp
     outcomes = asyncio.run(apply(rack.topo, rack.plan, rack.addresses("server2"), rack.options))
     assert [str(o.error) for o in outcomes] == [
         f"{rack.devices['server2'].address}: no answer within 0.3 s to: reset tx stream 0 (from 0), "
-        "reset rx stream 0 (from 0)"
+        "reset rx stream 0 (from 0), reset mailbox slot 0 (from 0)"
     ]
     assert all(not rows for rows in table_state(sw).values())
 

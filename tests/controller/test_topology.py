@@ -279,8 +279,9 @@ def test_group_entries_on_the_sender_the_members_and_the_tor() -> None:
     assert group_mailboxes == [
         Entry(ack + "mailbox", (Match("peer", peer), Match("accel", 1), Match("stream_dst", wire),
                                 Match("peer_mac", mac)), ack + "to_mailbox",
-              (("port", 1), ("addr", slot), ("requester_id", plan.NIC_REQUESTER_ID), ("stream", 1)))
-        for peer, mac, slot in ((2, 0x02_00_00_00_00_02, mailbox + 8), (3, 0x02_00_00_00_00_03, mailbox + 16))
+              (("port", 1), ("addr", mailbox + 8 * slot), ("requester_id", plan.NIC_REQUESTER_ID), ("stream", 1),
+               ("slot", slot)))
+        for peer, mac, slot in ((2, 0x02_00_00_00_00_02, 1), (3, 0x02_00_00_00_00_03, 2))
     ]
     rx = "NicIngress.rx_path."
     member = entries.nic_config(p.nics["s3"]).entries

@@ -193,6 +193,7 @@ def nic_target() -> Target:
         addr=MAILBOX,
         requester_id=0x0100,
         stream=TX_STREAM,
+        slot=0,
     )
     eth = Ether(dst=_mac(NIC_MAC), src=_mac(PEER_MAC))
     tlp = mwr(TX_WINDOW + 0x40, bytes(range(64)), requester_id=0x0A00, tag=0x11)

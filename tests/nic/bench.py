@@ -199,9 +199,9 @@ class NicBench:
         sw.mc_group_set(ACK_GROUP_A1, [(c.RID_DELIVER, [PORT_A1]), (c.RID_ACK, [UPLINK])])
 
         a = "NicIngress.ack_path."
-        for stream_dst, slot, stream in ((ACCEL_B2, 0, TX_STREAM_TO_B2), (GROUP, 8, TX_STREAM_TO_GROUP)):
+        for stream_dst, slot, stream in ((ACCEL_B2, 0, TX_STREAM_TO_B2), (GROUP, 1, TX_STREAM_TO_GROUP)):
             sw.table_add(a + "mailbox", [Exact(ACCEL_B2), Exact(ACCEL_A1), Exact(stream_dst), Exact(MAC_B)],
-                         a + "to_mailbox", [PORT_A1, MAILBOX_A1 + slot, NIC_REQUESTER, stream])
+                         a + "to_mailbox", [PORT_A1, MAILBOX_A1 + 8 * slot, NIC_REQUESTER, stream, slot])
 
     # --- packets --------------------------------------------------------------------------------
     def send(self, port: int, frame: bytes | Packet) -> list[tuple[int, bytes]]:

@@ -59,7 +59,7 @@ def test_group_write_lands_in_every_member_and_each_acks(nic: NicBench) -> None:
 
     a = "NicIngress.ack_path."
     nic.sw.table_add(a + "mailbox", [Exact(ACCEL_C5), Exact(ACCEL_A1), Exact(GROUP), Exact(MAC_C)], a + "to_mailbox",
-                     [PORT_A1, MAILBOX_A1 + 16, NIC_REQUESTER, 6])
+                     [PORT_A1, MAILBOX_A1 + 16, NIC_REQUESTER, 6, 2])
     tor = new_switch("tor")
     bind_tor(tor, ((MAC_A, 1), (MAC_B, 2), (MAC_C, 3)))
     tor.table_add("TorIngress.l2_forward.l2", [Exact(MAC_GROUP)], "TorIngress.l2_forward.multicast", [TOR_GROUP])

@@ -17,6 +17,7 @@ from .bench import PORT_A1, RX_STREAM_FROM_B2, RXW_BASE, TX_STREAM_TO_B2, TXW_DA
 NEXT_SEQ = "NicIngress.tx_path.next_seq"
 EXPECTED = "NicIngress.rx_path.expected"
 NACKED = "NicIngress.rx_path.nacked"
+ACKED = "NicIngress.ack_path.acked"
 
 
 def answer_of(nic: NicBench, order: Order | bytes) -> Answer:
@@ -51,6 +52,13 @@ def test_rx_order_sets_the_expected_number_and_clears_the_nack_mark(nic: NicBenc
     assert nic.from_network(data_frame(0, tlp)) == [(PORT_A1, bytes(tlp))]
 
 
+def test_mailbox_order_sets_the_last_acknowledged_number(nic: NicBench) -> None:
+    nic.set_register(ACKED, 1, 0x7000)
+    order = Order.reset_mailbox(1, 5)
+    assert answer_of(nic, order) == Answer(order, done=True)
+    assert nic.register(ACKED, 1) == 5
+
+
 def test_an_order_touches_only_its_own_stream_and_side(nic: NicBench) -> None:
     for stream in (TX_STREAM_TO_B2, TX_STREAM_TO_B2 + 1):
         nic.set_register(NEXT_SEQ, stream, 9)
@@ -60,8 +68,9 @@ def test_an_order_touches_only_its_own_stream_and_side(nic: NicBench) -> None:
     assert [nic.register(EXPECTED, TX_STREAM_TO_B2), nic.register(EXPECTED, TX_STREAM_TO_B2 + 1)] == [9, 9]
 
 
-@pytest.mark.parametrize("order", [Order(0, 1), Order(3, 1), Order(0xFF, 1),
-                                   Order(c.ORDER_RESET_TX_STREAM, 1024), Order(c.ORDER_RESET_RX_STREAM, 0xFFFF)])
+@pytest.mark.parametrize("order", [Order(0, 1), Order(4, 1), Order(0xFF, 1),
+                                   Order(c.ORDER_RESET_TX_STREAM, 1024), Order(c.ORDER_RESET_RX_STREAM, 0xFFFF),
+                                   Order(c.ORDER_RESET_MAILBOX, 64)])
 def test_a_bad_order_is_refused_counted_and_changes_nothing(nic: NicBench, order: Order) -> None:
     nic.set_register(NEXT_SEQ, 1, 3)
     nic.set_register(EXPECTED, 1, 3)

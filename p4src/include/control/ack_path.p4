@@ -1,6 +1,9 @@
 /* ack_path.p4: an ACK or NACK from the network becomes an 8-byte memory write
  * into the sending accelerator's mailbox slot for that stream, on its PCIe
- * port, so that the accelerator (not a host) frees or re-issues its writes. */
+ * port, so that the accelerator (not a host) frees or re-issues its writes.
+ * A slot never goes backwards: the NIC keeps the last number it delivered per
+ * slot (acked) and drops an ACK or NACK behind it (DROP_STALE_ACK), such as one
+ * overtaken on the way by a later one. */
 #ifndef JS_ACK_PATH_P4
 #define JS_ACK_PATH_P4
 
@@ -9,12 +12,14 @@ control AckPath(inout nic_headers_t hdr,
                 inout standard_metadata_t standard_metadata) {
     counter(STREAM_COUNT, CounterType.packets) acks;
     counter(STREAM_COUNT, CounterType.packets) nacks;
+    register<bit<16>>(MAILBOX_TABLE_SIZE) acked;
     TlpAddress() tlp_address;
 
-    action to_mailbox(bit<9> port, bit<64> addr, bit<16> requester_id, bit<16> stream) {
+    action to_mailbox(bit<9> port, bit<64> addr, bit<16> requester_id, bit<16> stream, bit<16> slot) {
         meta.deliver_port = port;
         meta.new_addr = addr;
         meta.stream = stream;
+        meta.slot = slot;
         hdr.tlp.setValid();
         hdr.tlp.requester_id = requester_id;
     }
@@ -40,11 +45,26 @@ control AckPath(inout nic_headers_t hdr,
     }
 
     apply {
+        if (hdr.packet_out.isValid()) {
+            acked.write((bit<32>)meta.stream, hdr.packet_out.seq);
+            meta.punt_reason = PUNT_ORDER_DONE;
+            return;
+        }
         if (standard_metadata.packet_length != ETH_HDR_BYTES + JS_HDR_BYTES
                 && standard_metadata.packet_length != ETH_MIN_FRAME_BYTES) {
             meta.drop_reason = DROP_LENGTH;
         } else {
             mailbox.apply();
+        }
+        if (meta.drop_reason == DROP_NONE) {
+            /* both ACK and NACK say "everything before seq was applied" */
+            bit<16> last;
+            acked.read(last, (bit<32>)meta.slot);
+            if (hdr.js.seq - last >= JS_SEQ_HALF) {
+                meta.drop_reason = DROP_STALE_ACK;
+            } else {
+                acked.write((bit<32>)meta.slot, hdr.js.seq);
+            }
         }
         if (meta.drop_reason == DROP_NONE) {
             if (hdr.js.msg_type == MSG_ACK) {

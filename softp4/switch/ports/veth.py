@@ -91,7 +91,9 @@ class VethPort:
         if not interface_exists(self.ifname):
             raise PortError(f"interface {self.ifname}: no such network interface")
         try:
-            sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+            # protocol 0 until bound: a socket opened for ETH_P_ALL would queue frames of every interface
+            # (loopback included) until bind() narrows it to one
+            sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
         except PermissionError as exc:
             raise PortError(
                 f"interface {self.ifname}: opening a packet socket needs root or CAP_NET_RAW ({exc})"
@@ -100,7 +102,7 @@ class VethPort:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
             sock.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
-            sock.bind((self.ifname, 0))
+            sock.bind((self.ifname, ETH_P_ALL))  # Python turns the protocol into network order itself
         except OSError as exc:
             sock.close()
             raise PortError(f"interface {self.ifname}: cannot bind packet socket ({exc})") from exc
