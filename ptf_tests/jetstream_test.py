@@ -51,7 +51,8 @@ class NicTest(JetStreamTest):
         JetStreamTest.setUp(self)
         self.server = self.topology.servers[0]
         self.nic = self.plan.nics[self.server.name]
-        orders = [Order.reset_tx(tx.stream) for tx in self.nic.tx_streams]
+        orders = [order for tx in self.nic.tx_streams for order in (Order.reset_tx(tx.stream),
+                                                                     Order.reset_mailbox(tx.slot))]
         self.carry_out(orders + [Order.reset_rx(rx.stream) for rx in self.nic.rx_streams])
         self.install(entries.nic_config(self.nic))
         self.local = self.server.accelerators[0]

@@ -87,3 +87,27 @@ def test_ack_claimed_from_another_nics_mac_is_dropped(nic: NicBench) -> None:
     assert nic.all_drops() == {c.DROP_ACK_UNKNOWN: 1}
     assert nic.counter("NicIngress.ack_path.acks", TX_STREAM_TO_B2) == 0
     assert nic.outputs(c.OUT_MAILBOX) == 0
+
+
+def test_the_mailbox_never_goes_backwards(nic: NicBench) -> None:
+    """An ACK or NACK behind the last one delivered to the slot (overtaken, duplicated, replayed) is dropped;
+    one with the same number passes (the receiver re-ACKs duplicates with the number it expects)."""
+    acked = "NicIngress.ack_path.acked"
+    assert nic.from_network(from_b2(c.MSG_ACK, 20)) == [(PORT_A1, mailbox_write(c.MSG_ACK, 20))]
+    assert nic.from_network(from_b2(c.MSG_ACK, 16)) == []
+    assert nic.from_network(from_b2(c.MSG_NACK, 19)) == []
+    assert nic.from_network(from_b2(c.MSG_ACK, 20)) == [(PORT_A1, mailbox_write(c.MSG_ACK, 20))]
+    assert nic.from_network(from_b2(c.MSG_NACK, 21)) == [(PORT_A1, mailbox_write(c.MSG_NACK, 21))]
+    assert nic.drops(c.DROP_STALE_ACK) == 2 and nic.register(acked, 0) == 21
+    # each slot keeps its own number: the group slot (1) still takes a low one
+    assert nic.from_network(from_b2(c.MSG_ACK, 3, stream_dst=GROUP)) == [
+        (PORT_A1, mailbox_write(c.MSG_ACK, 3, slot=8, stream_dst=GROUP))
+    ]
+
+
+def test_the_last_acknowledged_number_wraps_with_the_stream(nic: NicBench) -> None:
+    nic.set_register("NicIngress.ack_path.acked", 0, 0xFFF0)
+    assert nic.from_network(from_b2(c.MSG_ACK, 0xFFF8)) != []
+    assert nic.from_network(from_b2(c.MSG_ACK, 0x0004)) != []  # past the wrap: ahead
+    assert nic.from_network(from_b2(c.MSG_ACK, 0xFFFC)) == []  # before the wrap now: behind
+    assert nic.drops(c.DROP_STALE_ACK) == 1
