@@ -557,3 +557,29 @@ control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) 
     assert [a.preamble.name for a in info.actions] == ["Ing.live"]
     assert list(info.tables) == []
     assert not info.HasField("type_info")
+
+
+def test_empty_const_entries_and_struct_fields_of_packet_metadata() -> None:
+    info = p4info_of(
+        program(
+            """
+control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) {
+    table t { key = { hdr.eth.dst : exact; } actions = { NoAction; } const entries = { } }
+    apply { t.apply(); }
+}
+""",
+            prelude="""
+struct port_pair_t { bit<9> port; bit<7> pad; }
+@controller_header("packet_in")
+header packet_in_t { port_pair_t where; bit<8> reason; }
+""",
+        )
+    )
+    (table,) = info.tables
+    assert table.is_const_table and not table.has_initial_entries
+    (header,) = info.controller_packet_metadata
+    assert [(md.id, md.name, md.bitwidth) for md in header.metadata] == [
+        (1, "where.port", 9),
+        (2, "where.pad", 7),
+        (3, "reason", 8),
+    ]

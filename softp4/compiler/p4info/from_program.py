@@ -660,7 +660,8 @@ class _Collector:
         )
         entries = table.entries
         if entries is not None:
-            mt.has_initial_entries = True
+            # an empty `const entries = { }` makes a const table without initial entries (issue2905-bmv2)
+            mt.has_initial_entries = bool(entries.entries)
             mt.is_const_table = entries.is_const
         for prop in table.properties:
             if not isinstance(prop, ast.ValueProperty):
@@ -850,15 +851,12 @@ class _Collector:
                 self.model.hidden_symbols.append(m.Symbol("controller_header", type_name))
                 continue
             fields: list[m.PacketMetadata] = []
-            for f in decl.fields:
+            for fname, f, ft in _flattened_fields(decl.fields):
                 if _has(f.annotations, "hidden"):
                     continue
-                ft = f.type_ref.resolved
                 type_name_f = self.describe(ft, f.loc)
                 fields.append(
-                    m.PacketMetadata(
-                        names.declared_name(f), self.width(ft, f.loc), convert_annotations(f.annotations), type_name_f
-                    )
+                    m.PacketMetadata(fname, self.width(ft, f.loc), convert_annotations(f.annotations), type_name_f)
                 )
             self.model.type_info_written |= bool(fields)
             self.model.controller_headers.append(
@@ -901,6 +899,21 @@ class _Collector:
 
 
 # ---------------------------------------------------------------- small pure helpers
+
+
+def _flattened_fields(
+    fields: Sequence[ast.StructField], prefix: str = ""
+) -> Iterator[tuple[str, ast.StructField, T.Type | None]]:
+    """The scalar fields of a header, a struct-typed field flattened into `outer.inner` names
+    (as p4c's FlattenHeader names packet metadata: issue3329-bmv2)."""
+    for f in fields:
+        name = prefix + names.declared_name(f)
+        ft = f.type_ref.resolved
+        decl = ft.decl if isinstance(ft, T.StructLikeType) else None
+        if isinstance(decl, ast.StructDecl):
+            yield from _flattened_fields(decl.fields, name + ".")
+        else:
+            yield name, f, ft
 
 
 def _string_pairs(tokens: Sequence[str]) -> list[tuple[str, m.AnnotationValue | None]]:
