@@ -501,9 +501,8 @@ class ExprLowerer:
 
 
 def ordered_args(args: list[ast.Argument], params: list[ast.Param]) -> list[ast.Argument]:
-    """The arguments of a call in parameter order (named arguments may come in any order)."""
-    if not any(a.name for a in args):
-        return list(args)
+    """The arguments of a call in parameter order (named arguments may come in any order), a
+    parameter left out that has a default value (`in bit<8> y = 5`) taking that value."""
     by_name = {a.name: a for a in args if a.name}
     positional = [a for a in args if not a.name]
     out: list[ast.Argument] = []
@@ -512,6 +511,8 @@ def ordered_args(args: list[ast.Argument], params: list[ast.Param]) -> list[ast.
             out.append(by_name[p.name])
         elif positional:
             out.append(positional.pop(0))
+        elif p.default is not None:
+            out.append(ast.Argument(value=p.default, loc=p.default.loc))
         else:
             break
     return out
