@@ -1,10 +1,11 @@
-/* Parameters with default values: a control applied and a function called without the
-   argument take the default; given, the argument wins. */
+/* Parameters with default values: a control and a parser applied by their type name, and a
+   function, called without the argument take the default; given, the argument wins. */
 #include <core.p4>
 #include <v1model.p4>
 
 header v_t { bit<8> a; bit<8> b; bit<8> c; bit<8> d; }
-struct headers_t { v_t v; }
+header w_t { bit<8> e; bit<8> f; }
+struct headers_t { v_t v; w_t w; }
 struct metadata_t { }
 
 bit<8> plus(in bit<8> x, in bit<8> step = 1) {
@@ -15,8 +16,18 @@ control Shift(out bit<8> x, in bit<8> y = 0x50) {
     apply { x = y >> 4; }
 }
 
+parser Offset(out bit<8> x, in bit<8> y = 0x20) {
+    state start { x = y + 1; transition accept; }
+}
+
 parser MyParser(packet_in pkt, out headers_t hdr, inout metadata_t meta, inout standard_metadata_t std) {
-    state start { pkt.extract(hdr.v); transition accept; }
+    state start {
+        pkt.extract(hdr.v);
+        pkt.extract(hdr.w);
+        Offset.apply(hdr.w.e);
+        Offset.apply(hdr.w.f, hdr.w.f);
+        transition accept;
+    }
 }
 
 control MyVerifyChecksum(inout headers_t hdr, inout metadata_t meta) { apply { } }
@@ -33,6 +44,6 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta, inout standard_met
 
 control MyEgress(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t std) { apply { } }
 control MyComputeChecksum(inout headers_t hdr, inout metadata_t meta) { apply { } }
-control MyDeparser(packet_out pkt, in headers_t hdr) { apply { pkt.emit(hdr.v); } }
+control MyDeparser(packet_out pkt, in headers_t hdr) { apply { pkt.emit(hdr.v); pkt.emit(hdr.w); } }
 
 V1Switch(MyParser(), MyVerifyChecksum(), MyIngress(), MyEgress(), MyComputeChecksum(), MyDeparser()) main;

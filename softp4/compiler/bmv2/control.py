@@ -294,12 +294,7 @@ class ControlLowerer:
         if isinstance(decl, ast.TableDecl):
             return self.table(scope, decl, nxt, next_tables, call)
         if isinstance(target, ast.TypeNameExpr) and isinstance(call.callee, ast.ControlDecl):
-            # `C.apply(...)`: an implicit instance named after the type (p4c: `<block>.C`)
-            cdecl = call.callee
-            ref = ast.NamedTypeRef(name=cdecl.name, decl=cdecl, loc=call.loc)
-            inst = ast.Instantiation(name=cdecl.name, type_ref=ref, args=[], loc=call.loc)
-            block = BlockInstance(cdecl, inst, names.qualify(scope.prefix, cdecl.name), [])
-            return self.inline_control(scope, block, call, nxt)
+            return self.inline_control(scope, self.be.implicit_instance(scope, call.callee, call), call, nxt)
         v = ExprLowerer(self.be, scope).value(target)
         if isinstance(v, BlockInstance) and isinstance(v.decl, ast.ControlDecl):
             return self.inline_control(scope, v, call, nxt)

@@ -248,6 +248,15 @@ class Backend:
                 out.append(ast.AssignmentStatement(left=left, right=local.init, loc=local.loc))
         return out
 
+    def implicit_instance(
+        self, scope: Scope, decl: ast.ParserDecl | ast.ControlDecl, call: ast.MethodCall
+    ) -> BlockInstance:
+        """`P.apply(...)` on a parser or control type: an implicit instance named after the
+        type (p4c: `<block>.P`)."""
+        ref = ast.NamedTypeRef(name=decl.name, decl=decl, loc=call.loc)
+        inst = ast.Instantiation(name=decl.name, type_ref=ref, args=[], loc=call.loc)
+        return BlockInstance(decl, inst, names.qualify(scope.prefix, decl.name), [])
+
     def bind_block(
         self,
         outer: Scope,
