@@ -70,6 +70,8 @@ class ControlLowerer:
         self.conditionals: list[J] = []
         self.action_profiles: list[J] = []
         self._profiles: dict[int, str] = {}
+        # tables emitted so far: their JSON and the action keys their next_tables were built from
+        self._applied: dict[str, tuple[J, dict[str, str]]] = {}
 
     def pipeline(self, scope: Scope, decl: ast.ControlDecl) -> J:
         body = self.be.block_prologue(scope, decl) + list(decl.body.statements)
@@ -459,7 +461,20 @@ class ControlLowerer:
         be = self.be
         tname = names.local_name(scope.prefix, decl)
         if not be.claim_table_name(tname):
-            raise CompileError(f"table '{decl.name}' is applied more than once", at.loc)
+            # applied again: one table node serves both places when what follows it is the same
+            # (p4c: issue986-1-bmv2); otherwise BMv2's table graph cannot express it
+            done = self._applied.get(tname)
+            if (
+                done is not None
+                and done[0]["base_default_next"] == nxt
+                and done[0]["next_tables"] == next_tables(done[1])
+            ):
+                return tname
+            raise CompileError(
+                f"table '{decl.name}' is applied more than once, with different continuations "
+                "(BMv2's table graph cannot express it)",
+                at.loc,
+            )
         lw = ExprLowerer(be, scope)
         pre = StmtLowerer(be, scope)
         keys: list[J] = []
@@ -581,6 +596,8 @@ class ControlLowerer:
                         raise CompileError("@priority of an entry takes one integer constant", anno.loc)
                     ej["priority"] = n
         self.tables.append(j)
+        if not pre.prims:
+            self._applied[tname] = (j, action_keys)
         if pre.prims:
             action = be.new_action(f"{decl.name}_key", [], pre.prims)
             return self.keyless_table(be.unique_table_name(f"tbl_{decl.name}_key"), action, tname, at)
