@@ -538,8 +538,8 @@ class ControlLowerer:
         }
         for prop in decl.properties:
             self._property(scope, decl, prop, j, size, selector_inputs)
-        if selector_inputs and j["type"] != "indirect_ws":
-            raise CompileError(f"table '{decl.name}' has selector keys but no action_selector", decl.loc)
+        # selector keys of a table without an action_selector are ignored, as p4c's back end
+        # skips them in the key (issue1560-bmv2)
         # default action
         dp = decl.default_action
         if dp is not None:
