@@ -148,6 +148,12 @@ class ControlLowerer:
             roots = [s.left, s.right]
         elif isinstance(s, ast.MethodCallStatement) and _apply_target(s.call) is None:
             roots = [s.call]
+        elif isinstance(s, ast.MethodCallStatement):
+            # a table whose key applies another table (`key = { t.apply().hit : exact; }`)
+            target = _apply_target(s.call)
+            decl = target.decl if isinstance(target, ast.PathExpr) else None
+            if isinstance(decl, ast.TableDecl):
+                roots = [el.expr for el in decl.key]
         elif isinstance(s, ast.VariableDecl) and s.init is not None:
             roots = [s.init]
         elif isinstance(s, ast.IfStatement):

@@ -436,12 +436,14 @@ class _Collector:
         return names.action_name(block.prefix, decl, top)
 
     def used_tables(self, ctl: _Control) -> set[int]:
+        """The tables applied in the apply bodies, and in the keys of applied tables (issue2362-bmv2)."""
         used: set[int] = set()
         for b in ctl.used_blocks:
             body: list[ast.Node] = []
             if isinstance(b.decl, ast.ControlDecl):
                 body.append(b.decl.body)
-            for node in body:
+            while body:
+                node = body.pop()
                 for call in _walk_calls(node):
                     method = call.method
                     if isinstance(method, ast.Member) and method.member == "apply":
@@ -457,8 +459,9 @@ class _Collector:
                                     ),
                                     None,
                                 )
-                            if isinstance(decl, ast.TableDecl):
+                            if isinstance(decl, ast.TableDecl) and id(decl) not in used:
                                 used.add(id(decl))
+                                body.extend(el.expr for el in decl.key)
         return used
 
     def table_action_refs(self, item: _Item) -> Iterator[ast.Expression]:
