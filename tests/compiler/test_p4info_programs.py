@@ -583,3 +583,24 @@ header packet_in_t { port_pair_t where; bit<8> reason; }
         (2, "where.pad", 7),
         (3, "reason", 8),
     ]
+
+
+def test_digest_of_a_list_is_named_per_call() -> None:
+    from softp4.compiler import compile_source
+
+    src = program(
+        """
+control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) {
+    apply {
+        digest(1, { hdr.eth.src });
+        digest(1, { hdr.eth.dst, hdr.eth.type });
+    }
+}
+"""
+    )
+    info = p4info_of(src)
+    assert [d.preamble.name for d in info.digests] == ["digest_0", "digest_1"]
+    assert [m.bitstring.bit.bitwidth for m in info.digests[1].type_spec.tuple.members] == [48, 16]
+    # the BMv2 JSON names its learn lists the same way (the P4Runtime server binds them by name)
+    learn = compile_source(src, filename="prog.p4").bmv2_json["learn_lists"]
+    assert [(ll["name"], len(ll["elements"])) for ll in learn] == [("digest_0", 1), ("digest_1", 2)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from softp4.compiler import ast
+from softp4.compiler import ast, names
 from softp4.compiler import types as t
 from softp4.compiler.bmv2.expressions import call_args, const_int, expr_text, scalar_width
 from softp4.compiler.bmv2.jsonutil import J, as_param, hexval
@@ -67,6 +67,7 @@ class Externs:
         self.checksums: list[J] = []
         self._field_list_ids: dict[Any, int] = {}
         self._learn_ids: dict[str, int] = {}
+        self._anonymous_digests = names.AnonymousDigests()
 
     # ------------------------------------------------------------ instances
 
@@ -262,7 +263,7 @@ class Externs:
         elif name == "digest":
             data = args[1]
             dty = data.type
-            lname = dty.name if isinstance(dty, t.StructLikeType) else self.be.unique_name("digest")
+            lname = dty.name if isinstance(dty, t.StructLikeType) else self._anonymous_digests.name(e)
             lid = self.learn_list(lname, self._fields(lw, data, "digest"))
             P.append(prim("generate_digest", as_param(lw.data(args[0])), hexval(lid, 32), loc=e))
         elif name in ("clone", "clone3", "clone_preserving_field_list"):

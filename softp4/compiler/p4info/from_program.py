@@ -243,6 +243,7 @@ class _Collector:
         self.top_actions = {d.name: d for d in program.declarations if isinstance(d, ast.ActionDecl)}
         self.action_names: set[str] = set()
         self.digest_names: set[str] = set()
+        self.anonymous_digests = names.AnonymousDigests()
         self.profile_tables: dict[str, list[str]] = {}
         self.profiles: dict[str, m.ActionProfile] = {}
         self.actions_by_name: dict[str, m.Action] = {}
@@ -608,13 +609,17 @@ class _Collector:
                 t = call.inferred_type_args[0]
             else:
                 t = data.type
-            if not isinstance(t, T.StructLikeType):
-                raise CompileError(f"digest data must be a struct, not {t}", data.loc)
-            if t.name in self.digest_names:
+            if isinstance(t, T.StructLikeType):
+                name = t.name
+            elif isinstance(t, T.TupleType):
+                name = self.anonymous_digests.name(call)
+            else:
+                raise CompileError(f"digest data must be a struct or a list, not {t}", data.loc)
+            if name in self.digest_names:
                 continue
-            self.digest_names.add(t.name)
+            self.digest_names.add(name)
             spec = self.type_ref(t, data.loc)
-            self.model.digests.append(m.Digest(t.name, spec))
+            self.model.digests.append(m.Digest(name, spec))
 
     def add_table(self, it: _Item) -> None:
         table = it.decl
