@@ -113,6 +113,15 @@ def test_checksum_data_must_be_fields() -> None:
     assert err.diagnostics[0].loc is not None and err.diagnostics[0].loc.line > 0
 
 
+def test_hash_data_must_be_a_list_or_struct() -> None:
+    # p4c's BMv2 back end rejects it too ("expected a struct")
+    err = error_of(ingress("        hash(meta.x, HashAlgorithm.crc16, 8w0, hdr.ethernet.ether_type, 8w255);"))
+    assert "the hash data must be a list, a struct or a header, not bit<16>" in str(err)
+    assert str(err).startswith("bad.p4:")
+    # a header is fine
+    compile_source(ingress("        hash(meta.x, HashAlgorithm.crc16, 8w0, hdr.ethernet, 8w255);"), filename="ok.p4")
+
+
 def test_statement_in_checksum_control() -> None:
     src = PRELUDE.replace(
         "control MyVerifyChecksum(inout headers_t hdr, inout metadata_t meta) { apply { } }",

@@ -238,7 +238,7 @@ class Externs:
             P.append(prim("mark_to_drop", {"type": "header", "value": "standard_metadata"}, loc=e))
         elif name == "hash":
             dst = self._out_field(lw, args[0])
-            calc = self.calculation(algorithm(args[1]), self._fields(lw, args[3], "hash"))
+            calc = self.calculation(algorithm(args[1]), self._fields(lw, _calculation_data(args[3], "hash"), "hash"))
             P.append(
                 prim(
                     "modify_field_with_hash_based_offset",
@@ -429,7 +429,7 @@ class Externs:
                 return
         else:
             cond = c if cond is None else {"type": "expression", "value": {"op": "and", "left": cond, "right": c}}
-        inputs = self._fields(lw, args[1], "checksum", temps=False)
+        inputs = self._fields(lw, _calculation_data(args[1], "checksum"), "checksum", temps=False)
         if payload:
             inputs.append({"type": "payload", "value": None})
         calc = self.calculation(algorithm(args[3]), inputs)
@@ -451,3 +451,11 @@ class Externs:
 
 
 __all__ = ["ALGORITHMS", "Externs", "algorithm"]
+
+
+def _calculation_data(e: ast.Expression, what: str) -> ast.Expression:
+    """The data of a hash or checksum calculation: a list, a struct or a header, as p4c's BMv2
+    back end requires (it rejects `hash(..., (bit<8>) 42, ...)`: hashing-non-tuple-bmv2)."""
+    if not isinstance(e.type, t.StructLikeType | t.TupleType):
+        raise CompileError(f"the {what} data must be a list, a struct or a header, not {e.type}", e.loc)
+    return e
