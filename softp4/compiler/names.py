@@ -121,6 +121,17 @@ def local_name(prefix: str, decl: ast.Declaration) -> str:
     return qualify(prefix, declared_name(decl))
 
 
+class AnonymousDigests:
+    """Names of digests whose data type has no name (a tuple, `digest(r, { x })`): p4c calls
+    them `digest_0`, `digest_1`, ... in the order it meets the calls, one name per call."""
+
+    def __init__(self) -> None:
+        self._names: dict[int, str] = {}
+
+    def name(self, call: ast.MethodCall) -> str:
+        return self._names.setdefault(id(call), f"digest_{len(self._names)}")
+
+
 def top_level_name(decl: ast.Declaration) -> str:
     """The external name of something declared at top level (an action, an extern instance)."""
     return absolute(declared_name(decl))

@@ -1937,7 +1937,9 @@ class Checker:
         t = self.expression(e.expr, scope)
         it = self.expression(e.index, scope)
         if isinstance(t, T.StackType):
-            if not T.is_integral(it):
+            serializable = isinstance(it, T.EnumType) and it.underlying is not None
+            if not (T.is_integral(it) or serializable):
+                # (p4c takes a serializable enum as its underlying integer here: issue2726-bmv2)
                 raise self.error(f"a stack index must be an integer, not {it}", e.index.loc)
             c = e.index.const_value
             if isinstance(c, int) and not isinstance(c, bool):

@@ -48,8 +48,25 @@ def test_table_applied_twice() -> None:
             "    table t { key = { hdr.ethernet.dst : exact; } actions = { NoAction; } }",
         )
     )
-    assert "table 't' is applied more than once" in str(err)
+    assert "table 't' is applied more than once with different code after it" in str(err)
     assert str(err).startswith("bad.p4:")
+
+
+def test_table_applied_in_both_branches_is_one_node() -> None:
+    # the same table followed by the same thing in both branches: one node in the graph (as p4c)
+    j = compile_source(
+        ingress(
+            "        if (meta.x == 0) { t.apply(); } else { t.apply(); }\n        u.apply();",
+            "    table t { actions = { NoAction; } }\n    table u { actions = { NoAction; } }",
+        ),
+        filename="ok.p4",
+    ).bmv2_json
+    (pipeline,) = [p for p in j["pipelines"] if p["name"] == "ingress"]
+    assert sorted(tb["name"] for tb in pipeline["tables"]) == ["MyIngress.t", "MyIngress.u"]
+    (cond,) = pipeline["conditionals"]
+    assert cond["true_next"] == cond["false_next"] == "MyIngress.t"
+    (t,) = [tb for tb in pipeline["tables"] if tb["name"] == "MyIngress.t"]
+    assert t["base_default_next"] == "MyIngress.u"
 
 
 def test_deprecated_checksum16_is_named() -> None:
@@ -94,6 +111,15 @@ def test_checksum_data_must_be_fields() -> None:
     err = error_of(src)
     assert "checksum data" in str(err)
     assert err.diagnostics[0].loc is not None and err.diagnostics[0].loc.line > 0
+
+
+def test_hash_data_must_be_a_list_or_struct() -> None:
+    # p4c's BMv2 back end rejects it too ("expected a struct")
+    err = error_of(ingress("        hash(meta.x, HashAlgorithm.crc16, 8w0, hdr.ethernet.ether_type, 8w255);"))
+    assert "the hash data must be a list, a struct or a header, not bit<16>" in str(err)
+    assert str(err).startswith("bad.p4:")
+    # a header is fine
+    compile_source(ingress("        hash(meta.x, HashAlgorithm.crc16, 8w0, hdr.ethernet, 8w255);"), filename="ok.p4")
 
 
 def test_statement_in_checksum_control() -> None:

@@ -158,3 +158,13 @@ def test_sub_control_scalar_arguments_are_copied_in_and_out() -> None:
     assert body == "inc_v"
     out = order[2]["primitives"][0]["parameters"]
     assert out == [{"type": "field", "value": ["scalars", "meta.x"]}, {"type": "field", "value": ["scalars", "inc_v"]}]
+
+
+def test_selector_keys_without_an_action_selector_are_left_out() -> None:
+    j = compile_ingress(
+        "        t.apply();",
+        "    table t { key = { hdr.ethernet.dst : exact; meta.x : selector; } actions = { NoAction; } }",
+    )
+    (t,) = [tb for p in j["pipelines"] for tb in p["tables"] if tb["name"] == "MyIngress.t"]
+    assert t["type"] == "simple"
+    assert [k["name"] for k in t["key"]] == ["hdr.ethernet.dst"]

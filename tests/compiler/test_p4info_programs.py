@@ -557,3 +557,50 @@ control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) 
     assert [a.preamble.name for a in info.actions] == ["Ing.live"]
     assert list(info.tables) == []
     assert not info.HasField("type_info")
+
+
+def test_empty_const_entries_and_struct_fields_of_packet_metadata() -> None:
+    info = p4info_of(
+        program(
+            """
+control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) {
+    table t { key = { hdr.eth.dst : exact; } actions = { NoAction; } const entries = { } }
+    apply { t.apply(); }
+}
+""",
+            prelude="""
+struct port_pair_t { bit<9> port; bit<7> pad; }
+@controller_header("packet_in")
+header packet_in_t { port_pair_t where; bit<8> reason; }
+""",
+        )
+    )
+    (table,) = info.tables
+    assert table.is_const_table and not table.has_initial_entries
+    (header,) = info.controller_packet_metadata
+    assert [(md.id, md.name, md.bitwidth) for md in header.metadata] == [
+        (1, "where.port", 9),
+        (2, "where.pad", 7),
+        (3, "reason", 8),
+    ]
+
+
+def test_digest_of_a_list_is_named_per_call() -> None:
+    from softp4.compiler import compile_source
+
+    src = program(
+        """
+control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) {
+    apply {
+        digest(1, { hdr.eth.src });
+        digest(1, { hdr.eth.dst, hdr.eth.type });
+    }
+}
+"""
+    )
+    info = p4info_of(src)
+    assert [d.preamble.name for d in info.digests] == ["digest_0", "digest_1"]
+    assert [m.bitstring.bit.bitwidth for m in info.digests[1].type_spec.tuple.members] == [48, 16]
+    # the BMv2 JSON names its learn lists the same way (the P4Runtime server binds them by name)
+    learn = compile_source(src, filename="prog.p4").bmv2_json["learn_lists"]
+    assert [(ll["name"], len(ll["elements"])) for ll in learn] == [("digest_0", 1), ("digest_1", 2)]

@@ -148,6 +148,12 @@ class ControlLowerer:
             roots = [s.left, s.right]
         elif isinstance(s, ast.MethodCallStatement) and _apply_target(s.call) is None:
             roots = [s.call]
+        elif isinstance(s, ast.MethodCallStatement):
+            # a table whose key applies another table (`key = { t.apply().hit : exact; }`)
+            target = _apply_target(s.call)
+            decl = target.decl if isinstance(target, ast.PathExpr) else None
+            if isinstance(decl, ast.TableDecl):
+                roots = [el.expr for el in decl.key]
         elif isinstance(s, ast.VariableDecl) and s.init is not None:
             roots = [s.init]
         elif isinstance(s, ast.IfStatement):
@@ -296,12 +302,7 @@ class ControlLowerer:
         if isinstance(decl, ast.TableDecl):
             return self.table(scope, decl, nxt, next_tables, call)
         if isinstance(target, ast.TypeNameExpr) and isinstance(call.callee, ast.ControlDecl):
-            # `C.apply(...)`: an implicit instance named after the type (p4c: `<block>.C`)
-            cdecl = call.callee
-            ref = ast.NamedTypeRef(name=cdecl.name, decl=cdecl, loc=call.loc)
-            inst = ast.Instantiation(name=cdecl.name, type_ref=ref, args=[], loc=call.loc)
-            block = BlockInstance(cdecl, inst, names.qualify(scope.prefix, cdecl.name), [])
-            return self.inline_control(scope, block, call, nxt)
+            return self.inline_control(scope, self.be.implicit_instance(scope, call.callee, call), call, nxt)
         v = ExprLowerer(self.be, scope).value(target)
         if isinstance(v, BlockInstance) and isinstance(v.decl, ast.ControlDecl):
             return self.inline_control(scope, v, call, nxt)
@@ -543,8 +544,8 @@ class ControlLowerer:
         }
         for prop in decl.properties:
             self._property(scope, decl, prop, j, size, selector_inputs)
-        if selector_inputs and j["type"] != "indirect_ws":
-            raise CompileError(f"table '{decl.name}' has selector keys but no action_selector", decl.loc)
+        # selector keys of a table without an action_selector are ignored, as p4c's back end
+        # skips them in the key (issue1560-bmv2)
         # default action
         dp = decl.default_action
         if dp is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from softp4.compiler import ast
+from softp4.compiler import ast, names
 from softp4.compiler import types as t
 from softp4.compiler.bmv2.expressions import call_args, const_int, expr_text, scalar_width
 from softp4.compiler.bmv2.jsonutil import J, as_param, hexval
@@ -67,6 +67,7 @@ class Externs:
         self.checksums: list[J] = []
         self._field_list_ids: dict[Any, int] = {}
         self._learn_ids: dict[str, int] = {}
+        self._anonymous_digests = names.AnonymousDigests()
 
     # ------------------------------------------------------------ instances
 
@@ -237,7 +238,7 @@ class Externs:
             P.append(prim("mark_to_drop", {"type": "header", "value": "standard_metadata"}, loc=e))
         elif name == "hash":
             dst = self._out_field(lw, args[0])
-            calc = self.calculation(algorithm(args[1]), self._fields(lw, args[3], "hash"))
+            calc = self.calculation(algorithm(args[1]), self._fields(lw, _calculation_data(args[3], "hash"), "hash"))
             P.append(
                 prim(
                     "modify_field_with_hash_based_offset",
@@ -262,7 +263,7 @@ class Externs:
         elif name == "digest":
             data = args[1]
             dty = data.type
-            lname = dty.name if isinstance(dty, t.StructLikeType) else self.be.unique_name("digest")
+            lname = dty.name if isinstance(dty, t.StructLikeType) else self._anonymous_digests.name(e)
             lid = self.learn_list(lname, self._fields(lw, data, "digest"))
             P.append(prim("generate_digest", as_param(lw.data(args[0])), hexval(lid, 32), loc=e))
         elif name in ("clone", "clone3", "clone_preserving_field_list"):
@@ -428,7 +429,7 @@ class Externs:
                 return
         else:
             cond = c if cond is None else {"type": "expression", "value": {"op": "and", "left": cond, "right": c}}
-        inputs = self._fields(lw, args[1], "checksum", temps=False)
+        inputs = self._fields(lw, _calculation_data(args[1], "checksum"), "checksum", temps=False)
         if payload:
             inputs.append({"type": "payload", "value": None})
         calc = self.calculation(algorithm(args[3]), inputs)
@@ -450,3 +451,11 @@ class Externs:
 
 
 __all__ = ["ALGORITHMS", "Externs", "algorithm"]
+
+
+def _calculation_data(e: ast.Expression, what: str) -> ast.Expression:
+    """The data of a hash or checksum calculation: a list, a struct or a header, as p4c's BMv2
+    back end requires (it rejects `hash(..., (bit<8>) 42, ...)`: hashing-non-tuple-bmv2)."""
+    if not isinstance(e.type, t.StructLikeType | t.TupleType):
+        raise CompileError(f"the {what} data must be a list, a struct or a header, not {e.type}", e.loc)
+    return e

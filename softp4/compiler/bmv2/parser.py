@@ -217,6 +217,8 @@ class ParserLowerer:
     def _subparser(self, lw: StmtLowerer, call: ast.MethodCall) -> BlockInstance | None:
         m = call.method
         if isinstance(m, ast.Member) and m.member == "apply":
+            if isinstance(m.expr, ast.TypeNameExpr) and isinstance(call.callee, ast.ParserDecl):
+                return self.be.implicit_instance(lw.scope, call.callee, call)
             v = lw.value(m.expr)
             if isinstance(v, BlockInstance):
                 if not isinstance(v.decl, ast.ParserDecl):

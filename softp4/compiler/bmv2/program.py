@@ -260,6 +260,15 @@ class Backend:
                 out.append(ast.AssignmentStatement(left=left, right=local.init, loc=local.loc))
         return out
 
+    def implicit_instance(
+        self, scope: Scope, decl: ast.ParserDecl | ast.ControlDecl, call: ast.MethodCall
+    ) -> BlockInstance:
+        """`P.apply(...)` on a parser or control type: an implicit instance named after the
+        type (p4c: `<block>.P`)."""
+        ref = ast.NamedTypeRef(name=decl.name, decl=decl, loc=call.loc)
+        inst = ast.Instantiation(name=decl.name, type_ref=ref, args=[], loc=call.loc)
+        return BlockInstance(decl, inst, names.qualify(scope.prefix, decl.name), [])
+
     def bind_block(
         self,
         outer: Scope,
@@ -408,7 +417,8 @@ class Backend:
         consts = all(self.const_of(a.value, scope) is not None for a in args[ndir:])
         lw0 = ExprLowerer(self, scope)
         scalar_out = any(
-            p.direction in ("out", "inout") and isinstance(lw0.value(a.value), Field | DynField)
+            p.direction in ("out", "inout")
+            and (isinstance(a.value, ast.Slice) or isinstance(lw0.value(a.value), Field | DynField))
             for p, a in zip(decl.params, args, strict=False)
         )
         aliased = any(_aliased(a.value, decl.body) for a in args[:ndir])
@@ -449,11 +459,17 @@ class Backend:
                 tmp = self.storage.alloc(self.unique_name(f"{prefix}_{p.name}"), ty, p.loc)
                 lw.assign_value(tmp, v, a.value)
                 v = tmp
-            elif p.direction in ("out", "inout") and isinstance(v, Field | DynField) and ty is not None:
+            elif p.direction in ("out", "inout") and isinstance(v, Field | DynField | Expr) and ty is not None:
+                if isinstance(v, Expr):
+                    if not isinstance(a.value, ast.Slice):
+                        raise CompileError(f"'{expr_text(a.value)}' cannot be an {p.direction} argument", a.loc)
+                    target: Value = lw.slice_target(a.value)  # bits of a field, written back
+                else:
+                    target = v
                 tmp = self.storage.alloc(self.unique_name(f"{prefix}_{p.name}"), ty, p.loc)
                 if p.direction == "inout":
                     lw.assign_value(tmp, v, a.value)
-                copy_out.append((v, tmp, a.value))
+                copy_out.append((target, tmp, a.value))
                 v = tmp
             elif isinstance(v, Header | Struct | Union | Stack) and ty is not None and _aliased(a.value, body):
                 # the body reaches the argument by another name too: it works on a copy

@@ -25,6 +25,7 @@ from softp4.compiler.bmv2.expressions import (
 )
 from softp4.compiler.bmv2.jsonutil import J, as_param, b2d, d2b, hexval, mask, op
 from softp4.compiler.bmv2.values import (
+    BitSlice,
     Const,
     DynField,
     DynHeader,
@@ -229,7 +230,9 @@ class StmtLowerer(ExprLowerer):
 
     def _compound_assign(self, s: ast.AssignmentStatement) -> None:
         """`x op= e`: `x = x op e` with the lvalue `x` (a run-time index in it, say) evaluated once."""
-        base = s.left.expr if isinstance(s.left, ast.Slice) else s.left
+        base = s.left
+        while isinstance(base, ast.Slice):
+            base = base.expr
         self.be.subst[id(base)] = self.value(base)
         try:
             if isinstance(s.left, ast.Slice):
@@ -240,22 +243,37 @@ class StmtLowerer(ExprLowerer):
             del self.be.subst[id(base)]
 
     def _assign_slice(self, sl: ast.Slice, src: ast.Expression, at: ast.Node) -> None:
+        self.assign_bits(self.slice_target(sl), self.data(src), at)
+
+    def assign_bits(self, dst: BitSlice, value: J, at: ast.Node) -> None:
         """`f[hi:lo] = v` as `f = (f & ~(m << lo)) | ((v & m) << lo)`."""
-        dst = self.value(sl.expr)
-        if not isinstance(dst, Field | DynField):
-            raise unsupported(f"assigning to the slice '{expr_text(sl)}'", sl.loc)
+        w = scalar_width(dst.base.type)
+        assert w is not None
+        m = (1 << (dst.hi - dst.lo + 1)) - 1
+        keep = ((1 << w) - 1) ^ (m << dst.lo)
+        value = op("&", value, hexval(m, w))
+        if dst.lo:
+            value = op("<<", value, hexval(dst.lo, 32))
+        j = op("|", op("&", dst.base.json(), hexval(keep, w)), value)
+        self.prims.append(prim("assign", dst.base.json(), as_param(j), loc=at))
+
+    def slice_target(self, sl: ast.Slice) -> BitSlice:
+        """The bits a slice lvalue denotes; `f[a:b][c:d]` is `f[b+c:b+d]`."""
         hi = const_int(sl.hi.const_value, self.be)
         lo = const_int(sl.lo.const_value, self.be)
-        w = scalar_width(dst.type)
-        if hi is None or lo is None or w is None:
+        target = sl.expr
+        while isinstance(target, ast.Slice) and hi is not None and lo is not None:
+            outer_lo = const_int(target.lo.const_value, self.be)
+            if outer_lo is None:
+                break
+            hi, lo = int(hi) + int(outer_lo), int(lo) + int(outer_lo)
+            target = target.expr
+        dst = self.value(target)
+        if not isinstance(dst, Field | DynField):
+            raise unsupported(f"assigning to the slice '{expr_text(sl)}'", sl.loc)
+        if hi is None or lo is None or scalar_width(dst.type) is None:
             raise CompileError("slice bounds must be compile-time constants", sl.loc)
-        m = (1 << (int(hi) - int(lo) + 1)) - 1
-        keep = ((1 << w) - 1) ^ (m << int(lo))
-        value = op("&", self.data(src), hexval(m, w))
-        if int(lo):
-            value = op("<<", value, hexval(int(lo), 32))
-        j = op("|", op("&", dst.json(), hexval(keep, w)), value)
-        self.prims.append(prim("assign", dst.json(), as_param(j), loc=at))
+        return BitSlice(dst, int(hi), int(lo), t.BitsType(int(hi) - int(lo) + 1))
 
     def declare(self, d: ast.VariableDecl) -> None:
         ty = d.type_ref.resolved
@@ -484,39 +502,41 @@ class StmtLowerer(ExprLowerer):
         self.assign_value(dst, self.value(src), at)
 
     def assign_value(self, dst: Value, src: Value, at: ast.Node) -> None:
-        """Copy a whole value (header, union, stack, struct, scalar)."""
+        """Copy a whole value (header, union, stack, struct, scalar, bits of a scalar)."""
+        if isinstance(dst, BitSlice):
+            return self.assign_bits(dst, self.value_json(src, dst.type, at), at)
         if isinstance(dst, Field | DynField):
             if isinstance(src, Field | DynField):
                 self.prims.append(prim("assign", dst.json(), src.json(), loc=at))
-                return
+                return None
             j = self.value_json(src, dst.type, at)
             if is_bool(dst.type):
                 j = b2d(j)
             self.prims.append(prim("assign", dst.json(), as_param(j), loc=at))
-            return
+            return None
         if isinstance(dst, Header | DynHeader):
             if isinstance(src, Header | DynHeader):
                 self.prims.append(prim("assign_header", dst.json(), src.json(), loc=at))
-                return
+                return None
             if isinstance(src, Struct):
                 self.prims.append(prim("add_header", dst.json(), loc=at))
                 for fname, fv in src.fields.items():
                     self.assign_value(self._field_of(dst, fname, at), fv, at)
-                return
+                return None
             raise unsupported(f"assigning this value to header '{expr_text(at)}'", at.loc)
         if isinstance(dst, Union) and isinstance(src, Union):
             self.prims.append(prim("assign_union", dst.json(), src.json(), loc=at))
-            return
+            return None
         if isinstance(dst, Stack) and isinstance(src, Stack):
             name = "assign_union_stack" if dst.is_union else "assign_header_stack"
             self.prims.append(prim(name, dst.json(), src.json(), loc=at))
-            return
+            return None
         if isinstance(dst, Struct) and isinstance(src, Struct):
             for (fname, dv), sv in zip(dst.fields.items(), src.fields.values(), strict=False):
                 if fname in src.fields:
                     sv = src.fields[fname]
                 self.assign_value(dv, sv, at)
-            return
+            return None
         raise unsupported(f"assignment to '{expr_text(at)}' of this value", at.loc)
 
     def _field_of(self, h: Header | DynHeader, name: str, at: ast.Node) -> Value:

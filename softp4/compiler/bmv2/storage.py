@@ -85,6 +85,7 @@ class Storage:
     def __init__(self) -> None:
         self.header_types: dict[str, dict[str, Any]] = {}
         self._type_of: dict[int, str] = {}  # id(StructLikeType) -> header type name
+        self._varbit_types: dict[int, str] = {}  # max width -> header type of a varbit variable
         self.headers: list[dict[str, Any]] = []
         self.header_stacks: list[dict[str, Any]] = []
         self.header_union_types: dict[str, dict[str, Any]] = {}
@@ -262,7 +263,15 @@ class Storage:
                 tup.fields[f"f{i}"] = self.alloc(f"{base}.f{i}", ety, loc)
             return tup
         if isinstance(ty, t.VarbitType):
-            raise CompileError("a varbit variable outside a header is not supported by softp4", loc)
+            # one metadata header instance per varbit variable, its one field `field` (as p4c:
+            # a JSON header holds at most one varbit field)
+            holder = t.StructLikeType("header", f"$varbit{ty.max_width}", [("field", ty)])
+            name = self.unique_instance(base)
+            tname = self._varbit_types.get(ty.max_width)
+            if tname is None:
+                tname = self._varbit_types[ty.max_width] = self.header_type(holder)
+            self._add_instance(name, tname, metadata=True)
+            return Field(name, "field", ty)
         return self.scalar(base, ty, loc)
 
     def standard_metadata(self, ty: t.StructLikeType) -> Struct:

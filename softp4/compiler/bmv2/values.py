@@ -104,6 +104,16 @@ class DynField(Value):
 
 
 @dataclass(eq=False)
+class BitSlice(Value):
+    """Bits `hi..lo` of a scalar field, as the target of an `out`/`inout` argument (`f[3:0]`)."""
+
+    base: Field | DynField
+    hi: int
+    lo: int
+    type: t.Type
+
+
+@dataclass(eq=False)
 class Struct(Value):
     """A struct (or tuple) flattened: one value per member, in declaration order."""
 

@@ -243,6 +243,7 @@ class _Collector:
         self.top_actions = {d.name: d for d in program.declarations if isinstance(d, ast.ActionDecl)}
         self.action_names: set[str] = set()
         self.digest_names: set[str] = set()
+        self.anonymous_digests = names.AnonymousDigests()
         self.profile_tables: dict[str, list[str]] = {}
         self.profiles: dict[str, m.ActionProfile] = {}
         self.actions_by_name: dict[str, m.Action] = {}
@@ -436,12 +437,14 @@ class _Collector:
         return names.action_name(block.prefix, decl, top)
 
     def used_tables(self, ctl: _Control) -> set[int]:
+        """The tables applied in the apply bodies, and in the keys of applied tables (issue2362-bmv2)."""
         used: set[int] = set()
         for b in ctl.used_blocks:
             body: list[ast.Node] = []
             if isinstance(b.decl, ast.ControlDecl):
                 body.append(b.decl.body)
-            for node in body:
+            while body:
+                node = body.pop()
                 for call in _walk_calls(node):
                     method = call.method
                     if isinstance(method, ast.Member) and method.member == "apply":
@@ -457,8 +460,9 @@ class _Collector:
                                     ),
                                     None,
                                 )
-                            if isinstance(decl, ast.TableDecl):
+                            if isinstance(decl, ast.TableDecl) and id(decl) not in used:
                                 used.add(id(decl))
+                                body.extend(el.expr for el in decl.key)
         return used
 
     def table_action_refs(self, item: _Item) -> Iterator[ast.Expression]:
@@ -605,13 +609,17 @@ class _Collector:
                 t = call.inferred_type_args[0]
             else:
                 t = data.type
-            if not isinstance(t, T.StructLikeType):
-                raise CompileError(f"digest data must be a struct, not {t}", data.loc)
-            if t.name in self.digest_names:
+            if isinstance(t, T.StructLikeType):
+                name = t.name
+            elif isinstance(t, T.TupleType):
+                name = self.anonymous_digests.name(call)
+            else:
+                raise CompileError(f"digest data must be a struct or a list, not {t}", data.loc)
+            if name in self.digest_names:
                 continue
-            self.digest_names.add(t.name)
+            self.digest_names.add(name)
             spec = self.type_ref(t, data.loc)
-            self.model.digests.append(m.Digest(t.name, spec))
+            self.model.digests.append(m.Digest(name, spec))
 
     def add_table(self, it: _Item) -> None:
         table = it.decl
@@ -660,7 +668,8 @@ class _Collector:
         )
         entries = table.entries
         if entries is not None:
-            mt.has_initial_entries = True
+            # an empty `const entries = { }` makes a const table without initial entries (issue2905-bmv2)
+            mt.has_initial_entries = bool(entries.entries)
             mt.is_const_table = entries.is_const
         values = [prop for prop in table.properties if isinstance(prop, ast.ValueProperty)]
         for prop in values:
@@ -862,15 +871,12 @@ class _Collector:
                 self.model.hidden_symbols.append(m.Symbol("controller_header", type_name))
                 continue
             fields: list[m.PacketMetadata] = []
-            for f in decl.fields:
+            for fname, f, ft in _flattened_fields(decl.fields):
                 if _has(f.annotations, "hidden"):
                     continue
-                ft = f.type_ref.resolved
                 type_name_f = self.describe(ft, f.loc)
                 fields.append(
-                    m.PacketMetadata(
-                        names.declared_name(f), self.width(ft, f.loc), convert_annotations(f.annotations), type_name_f
-                    )
+                    m.PacketMetadata(fname, self.width(ft, f.loc), convert_annotations(f.annotations), type_name_f)
                 )
             self.model.type_info_written |= bool(fields)
             self.model.controller_headers.append(
@@ -934,6 +940,19 @@ PLATFORM_PROPERTIES = (
     "multicast_group_table_total_replicas",
     "multicast_group_table_max_replicas_per_entry",
 )
+def _flattened_fields(
+    fields: Sequence[ast.StructField], prefix: str = ""
+) -> Iterator[tuple[str, ast.StructField, T.Type | None]]:
+    """The scalar fields of a header, a struct-typed field flattened into `outer.inner` names
+    (as p4c's FlattenHeader names packet metadata: issue3329-bmv2)."""
+    for f in fields:
+        name = prefix + names.declared_name(f)
+        ft = f.type_ref.resolved
+        decl = ft.decl if isinstance(ft, T.StructLikeType) else None
+        if isinstance(decl, ast.StructDecl):
+            yield from _flattened_fields(decl.fields, name + ".")
+        else:
+            yield name, f, ft
 
 
 def _string_pairs(tokens: Sequence[str]) -> list[tuple[str, m.AnnotationValue | None]]:
