@@ -454,6 +454,11 @@ def test_log_msg_and_assert() -> None:
     ]
     assert logs["ingress start"]["parameters"][1] == {"type": "parameters_vector", "value": []}
     assert {"assert", "assume"} <= {p["op"] for p in prims}
+    # the condition as data (b2d), as p4c writes it: simple_switch aborts on a boolean parameter
+    for p in prims:
+        if p["op"] in ("assert", "assume"):
+            (param,) = p["parameters"]
+            assert param["type"] == "expression" and param["value"]["value"]["op"] == "b2d"
 
 
 def test_scalars_are_padded_to_bytes() -> None:
