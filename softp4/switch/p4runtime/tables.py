@@ -72,6 +72,13 @@ class TableEntries:
         key = table.key(te.match, _WHERE)
         sw = self.sw
         if kind == _INSERT:
+            if not table.ordered:
+                # BMv2 cannot add an entry to a table without match fields: only its default entry exists
+                raise P4RuntimeError(
+                    grpc.StatusCode.UNKNOWN,
+                    f"{_WHERE}: table '{table.name}' has no match fields: write its default entry "
+                    "(is_default_action) instead (BMv2: 'Error when adding match entry to target')",
+                )
             if table.profile_id:
                 rates = self._check_extras(table, te)
                 ref, shot = self.profiles.reference(table, te.action, f"{_WHERE}.action")
