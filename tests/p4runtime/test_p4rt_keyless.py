@@ -48,6 +48,9 @@ def test_entry_in_a_keyless_table_is_refused_and_its_default_entry_is_written() 
             error = await write_error(client, insert(entry))
             assert error.details[0].canonical_code == GRPCStatusCode.UNKNOWN
             assert "has no match fields" in error.details[0].message
+            # the action is checked first: a parameter too wide is INVALID_ARGUMENT
+            error = await write_error(client, insert(table_entry(table.preamble.id, [], action(set_port, b"\x02\x00"))))
+            assert error.details[0].canonical_code == GRPCStatusCode.INVALID_ARGUMENT
             for update in (modify(entry), delete(entry)):
                 error = await write_error(client, update)
                 assert error.details[0].canonical_code == GRPCStatusCode.NOT_FOUND

@@ -44,6 +44,17 @@ def meter_config(rates: list[tuple[float, int]]) -> p4r.MeterConfig | None:
     return p4r.MeterConfig(cir=round(cir), cburst=int(cburst), pir=round(pir), pburst=int(pburst))
 
 
+def _refuse_keyless(table: TableSpec) -> None:
+    """BMv2 cannot add an entry to a table without match fields (only its default entry exists): it
+    answers UNKNOWN, after checking the action."""
+    if not table.ordered:
+        raise P4RuntimeError(
+            grpc.StatusCode.UNKNOWN,
+            f"{_WHERE}: table '{table.name}' has no match fields: write its default entry "
+            "(is_default_action) instead (BMv2: 'Error when adding match entry to target')",
+        )
+
+
 class TableEntries:
     """P4Runtime view of the tables of one pipeline."""
 
@@ -72,17 +83,11 @@ class TableEntries:
         key = table.key(te.match, _WHERE)
         sw = self.sw
         if kind == _INSERT:
-            if not table.ordered:
-                # BMv2 cannot add an entry to a table without match fields: only its default entry exists
-                raise P4RuntimeError(
-                    grpc.StatusCode.UNKNOWN,
-                    f"{_WHERE}: table '{table.name}' has no match fields: write its default entry "
-                    "(is_default_action) instead (BMv2: 'Error when adding match entry to target')",
-                )
             if table.profile_id:
                 rates = self._check_extras(table, te)
                 ref, shot = self.profiles.reference(table, te.action, f"{_WHERE}.action")
                 try:
+                    _refuse_keyless(table)
                     handle = sw.table_add_indirect(table.name, key, priority=te.priority, **ref)
                 except Exception:
                     if shot is not None:
@@ -92,6 +97,7 @@ class TableEntries:
             else:
                 action, params = self.index.table_action(table, te.action, f"{_WHERE}.action", default=False)
                 rates = self._check_extras(table, te)
+                _refuse_keyless(table)
                 handle = sw.table_add(table.name, key, action, params, te.priority)
             self._apply_extras(table, handle, te, rates)
             return
