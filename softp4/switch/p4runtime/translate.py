@@ -145,9 +145,14 @@ def _match_value(spec: FieldSpec, match: p4r.FieldMatch, where: str) -> MatchVal
             raise invalid(f"{where}.lpm.prefix_len {plen}: out of range 1..{width} for '{spec.name}'")
         if plen == 0:
             raise invalid(f"{where}.lpm.prefix_len 0: a don't-care match on '{spec.name}' must be omitted")
-        if value & ((1 << (width - plen)) - 1):
+        # PI counts the zeros after the prefix over whole bytes, not the field's width: on a field whose
+        # width is not a multiple of 8 it also wants the lowest (8 - width % 8) bits zero; BMv2 refuses so too
+        host_bits = 8 * ((width + 7) // 8) - plen
+        if value & ((1 << host_bits) - 1):
+            whole_bytes = f" (counted over whole bytes, as BMv2 does: the last {host_bits} bits)" if width % 8 else ""
             raise invalid(
                 f"{where}.lpm.value 0x{match.lpm.value.hex()}: bits beyond the prefix length {plen} must be zero"
+                + whole_bytes
             )
         return Lpm(value, plen)
     if given == "ternary":
