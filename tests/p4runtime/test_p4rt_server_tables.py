@@ -157,15 +157,16 @@ def test_every_update_error_code_and_batch_details() -> None:
                 GRPCStatusCode.INVALID_ARGUMENT,
                 "table_entry.match[0].field_id 7: no such match field in table 'ingress.dmac'",
             ),
-            4: (
-                GRPCStatusCode.PERMISSION_DENIED,
-                "table_entry: table 'ingress.const_t' is const: its entries cannot change",
+            4: (  # as simple_switch_grpc answers
+                GRPCStatusCode.UNKNOWN,
+                "table_entry: table 'ingress.const_t' is const: its entries cannot change "
+                "(BMv2: 'Error when adding match entry to target')",
             ),
             9: (GRPCStatusCode.UNKNOWN, "table 'ingress.acl': full (4 entries)"),
             10: (GRPCStatusCode.INVALID_ARGUMENT, "updates[10].type 0: must be INSERT, MODIFY or DELETE"),
             11: (GRPCStatusCode.INVALID_ARGUMENT, "update.entity is empty"),
             12: (
-                GRPCStatusCode.INVALID_ARGUMENT,
+                GRPCStatusCode.PERMISSION_DENIED,
                 "table_entry.action.action: action 'NoAction' is @defaultonly in table 'ingress.acl' "
                 "and cannot be in an entry",
             ),
