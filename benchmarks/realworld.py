@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # for testbed.processes (run as a script from a checkout)
 
+import grpc  # noqa: E402
 from google.protobuf import text_format  # noqa: E402
 from p4c_corpus import comparable, first_difference, golden_text  # noqa: E402
 from p4runtime_replay import Replay, ReplayClient  # noqa: E402
@@ -188,35 +189,47 @@ def replay_on_switches(results: list[Result], bmv2: str | None, work: Path) -> N
     from testbed.processes import switches
 
     spec = switches.SwitchSpec("realworld")
+    starts: dict[str, Callable[[], switches.SwitchProcess]] = {}
     (work / "softp4").mkdir(parents=True, exist_ok=True)
-    procs = {"softp4": switches.start("softp4", spec, work / "softp4")}
+    starts["softp4"] = lambda: switches.start("softp4", spec, work / "softp4")
     if bmv2 is not None:
         usage = subprocess.run([bmv2, "--help"], capture_output=True, text=True, timeout=30, check=False)
         (work / "bmv2").mkdir(parents=True, exist_ok=True)
         thrift = "--thrift-port" in usage.stdout + usage.stderr
-        procs["bmv2"] = switches.start("bmv2", spec, work / "bmv2", (bmv2, thrift))
-    try:
-        for proc in procs.values():
+        starts["bmv2"] = lambda: switches.start("bmv2", spec, work / "bmv2", (bmv2, thrift))
+    procs: dict[str, switches.SwitchProcess] = {}
+
+    def serving(name: str) -> str:
+        """The address of a running switch `name` (started again if it died: a JSON may crash BMv2)."""
+        proc = procs.get(name)
+        if proc is None or proc.proc.poll() is not None:
+            proc = procs[name] = starts[name]()
             proc.wait_serving()
+        return proc.grpc_addr
+
+    try:
         for result in results:
             s = result.softp4
             if result.skipped or result.program.golden or s is None or not s.ok:
                 continue
-            targets: list[tuple[str, str, Compiled]] = [("softp4 switch", procs["softp4"].grpc_addr, s)]
-            if "bmv2" in procs:
-                targets.append(("bmv2 <- softp4", procs["bmv2"].grpc_addr, s))
+            targets: list[tuple[str, str, Compiled]] = [("softp4 switch", "softp4", s)]
+            if "bmv2" in starts:
+                targets.append(("bmv2 <- softp4", "bmv2", s))
                 if result.p4c is not None and result.p4c.ok:
-                    targets.append(("bmv2 <- p4c", procs["bmv2"].grpc_addr, result.p4c))
+                    targets.append(("bmv2 <- p4c", "bmv2", result.p4c))
             replays: dict[str, Replay] = {}
-            for label, addr, compiled in targets:
-                with ReplayClient(addr) as client:
-                    error = client.set_pipeline(load_p4info(compiled.p4info), compiled.json.read_bytes())
-                    result.loads[label] = error or "ok"
-                    if error:
-                        result.failures.append(f"{label}: pipeline refused: {error}")
-                        continue
-                    # the writes come from softp4's P4Info, so every target gets the same requests
-                    replays[label] = client.replay(load_p4info(s.p4info))
+            for label, name, compiled in targets:
+                try:
+                    with ReplayClient(serving(name)) as client:
+                        error = client.set_pipeline(load_p4info(compiled.p4info), compiled.json.read_bytes())
+                        if not error:
+                            # the writes come from softp4's P4Info, so every target gets the same requests
+                            replays[label] = client.replay(load_p4info(s.p4info))
+                except grpc.RpcError as exc:
+                    error = f"the switch stopped answering ({exc.code().name}){procs[name].log_tail(2)}"
+                result.loads[label] = error or "ok"
+                if error:
+                    result.failures.append(f"{label}: pipeline refused: {error}")
             compare_replays(result, replays)
     finally:
         for proc in procs.values():
