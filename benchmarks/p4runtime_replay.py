@@ -5,12 +5,13 @@ with a label ("ingress.t: insert again"):
 
     insert A, insert A again (ALREADY_EXISTS), modify A, insert B, insert C with an action
     parameter one bit too wide (INVALID_ARGUMENT), insert D with the wrong priority (0 where the
-    table needs one, 5 where it takes none), delete A, delete A again (NOT_FOUND), set the default
-    action (PERMISSION_DENIED when it is const)
+    table needs one, 5 where it takes none), insert E with a default-only action, delete A,
+    delete A again (NOT_FOUND), set the default action (PERMISSION_DENIED when it is const; a
+    table-only one too; on a table with an action profile, INVALID_ARGUMENT)
 
 with match values 1, 2, 3, 4 (LPM: full prefix; ternary: all-ones mask; range: [v, v + 1]);
 tables with an action profile get a member first and entries pointing to it; a const table gets
-one insert (PERMISSION_DENIED). Tables with a field or parameter of width 0 (string-translated
+an insert, a modify and a delete. Tables with a field or parameter of width 0 (string-translated
 types) are left out. `ReplayClient(address).replay(p4info)` sends every update in a Write of its
 own, in order, records the status code (the p4.v1.Error code for a batch error), then reads every
 table back; `Replay.compare` says how many outcomes agree and where the first difference is.
@@ -145,6 +146,8 @@ class _Writer:
         insert, modify, delete = p4r.Update.INSERT, p4r.Update.MODIFY, p4r.Update.DELETE
         if table.is_const_table:
             update(insert, "insert into a const table", entry(1))
+            update(modify, "modify in a const table", entry(1))
+            update(delete, "delete from a const table", entry(1))
             return out
         if indirect:
             member = p4r.ActionProfileMember(
@@ -159,9 +162,22 @@ class _Writer:
         if action.params and not indirect:
             update(insert, "insert C with a parameter too wide", entry(3, act=self._action(action, 1, wide=True)))
         update(insert, "insert D with the wrong priority", entry(4, priority=0 if needs_priority else 5))
+        only_default = [r for r in table.action_refs if r.scope == SCOPE.DEFAULT_ONLY and r.id in self.actions]
+        if only_default and not indirect:
+            act = self._action(self.actions[only_default[0].id], 1)
+            update(insert, "insert E with a default-only action", entry(5, act=act))
         update(delete, "delete A", entry(1))
         update(delete, "delete A again", entry(1))
-        if not indirect:
+        if indirect:
+            te = p4r.TableEntry(table_id=table.preamble.id, is_default_action=True)
+            te.action.action.CopyFrom(self._action(action, 1))
+            update(modify, "set the default action of an indirect table", p4r.Entity(table_entry=te))
+        else:
+            only_table = [r for r in table.action_refs if r.scope == SCOPE.TABLE_ONLY and r.id in self.actions]
+            if only_table:
+                te = p4r.TableEntry(table_id=table.preamble.id, is_default_action=True)
+                te.action.action.CopyFrom(self._action(self.actions[only_table[0].id], 1))
+                update(modify, "set a table-only action as default", p4r.Entity(table_entry=te))
             defaults = [r for r in table.action_refs if r.scope != SCOPE.TABLE_ONLY and r.id in self.actions]
             if defaults:
                 da = self.actions[defaults[0].id]

@@ -1,7 +1,7 @@
 """softp4 on the programs people run on BMv2: ONF fabric-tna (v1model), SONiC SAI P4, SONiC DASH.
 
 Run: .venv/bin/python benchmarks/realworld.py [--fabric-tna DIR] [--sonic-pins DIR] [--dash DIR]
-     [--p4ref PREFIX] [--programs NAME,...] [--work DIR] [--check]
+     [--p4ref PREFIX] [--programs NAME,...] [--work DIR] [--no-switch] [--check]
 
 The three checkouts come from the options or from FABRIC_TNA, SONIC_PINS and DASH (a missing one
 is skipped with a line saying so). Real p4c-bm2-ss and simple_switch_grpc are looked up in
@@ -9,12 +9,14 @@ PREFIX/bin (--p4ref or P4REF), then on PATH. For every program (fabric-tna in it
 SAI P4's middleblock for BMv2, DASH for BMv2, each with the flags its own build gives p4c):
   1. compile it with softp4, and with p4c-bm2-ss when found; print both compile times;
   2. compare the two P4Infos as parsed p4.config.v1.P4Info messages (the first field that differs);
-  3. when simple_switch_grpc is found: push softp4's outputs to a softp4 switch and to
-     simple_switch_grpc, and p4c's to simple_switch_grpc, over P4Runtime
-     (SetForwardingPipelineConfig after `--no-p4`, gRPC on 127.0.0.1 only, no interfaces), then
-     send each the same P4Runtime writes (`writes.py`: a few per table, chosen from the P4Info,
-     valid and invalid ones) and read every table back; the switches must accept and refuse the
-     same writes with the same codes and read back the same entries.
+  3. push softp4's outputs to a softp4 switch and, when simple_switch_grpc is found, to it too,
+     and p4c's to simple_switch_grpc, over P4Runtime (SetForwardingPipelineConfig after
+     `--no-p4`, gRPC on 127.0.0.1 only, no interfaces); send each the same P4Runtime writes
+     (p4runtime_replay.py: a few per table, chosen from P4Info, valid and invalid ones) and read
+     every table back: the switches must accept and refuse the same writes with the same codes
+     and read back the same entries.
+The sai-*-golden rows compile each SAI P4 instantiation as sonic-pins checks its P4Info in (no
+PLATFORM_BMV2) and compare with that file (fields newer than the p4c that wrote it left out).
 Prints a table of results and figures. Exit status 0 whatever the results, 2 for a usage error;
 with --check, 1 when any comparison fails (a compile error on either side counts as one).
 """
@@ -28,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,8 +38,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # for testbed.processes (run as a script from a checkout)
 
+import grpc  # noqa: E402
 from google.protobuf import text_format  # noqa: E402
-from p4c_corpus import first_difference  # noqa: E402
+from p4c_corpus import comparable, first_difference, golden_text  # noqa: E402
 from p4runtime_replay import Replay, ReplayClient  # noqa: E402
 
 COMPILE_TIMEOUT = 600.0
@@ -52,9 +55,11 @@ class Program:
     source: str  # relative to the checkout
     includes: tuple[str, ...] = ()
     defines: tuple[str, ...] = ()
+    golden: str = ""  # a P4Info checked in beside it (written by the project's own p4c) to compare with
 
 
 FABRIC = "p4src/v1model/fabric_v1model.p4"
+SAI = "sai_p4/instantiations/google"
 # fabric-tna's Makefile: the fabric-*-v1model profiles and the flags p4src/v1model/build.sh passes on
 PROGRAMS = (
     Program("fabric", "fabric_tna", FABRIC, ("p4src",)),
@@ -62,9 +67,16 @@ PROGRAMS = (
     Program("fabric-upf", "fabric_tna", FABRIC, ("p4src",), ("WITH_UPF",)),
     Program("fabric-upf-int", "fabric_tna", FABRIC, ("p4src",), ("WITH_UPF", "WITH_INT")),
     # sonic-pins builds middleblock for BMv2 with PLATFORM_BMV2 (no string-translated types)
-    Program("sai-middleblock", "sonic_pins", "sai_p4/instantiations/google/middleblock.p4", (), ("PLATFORM_BMV2",)),
+    Program("sai-middleblock", "sonic_pins", f"{SAI}/middleblock.p4", (), ("PLATFORM_BMV2",)),
     # DASH's dash-pipeline Makefile: p4c-bm2-ss -DTARGET_BMV2_V1MODEL
     Program("dash", "dash", "dash-pipeline/bmv2/dash_pipeline.p4", (), ("TARGET_BMV2_V1MODEL",)),
+    # sonic-pins checks in the P4Info of each SAI P4 instantiation (built without PLATFORM_BMV2,
+    # by an older p4c): compared with softp4's, not loaded into a switch
+    *(
+        Program(f"sai-{inst.replace('_', '-')}-golden", "sonic_pins", f"{SAI}/{inst}.p4",
+                golden=f"{SAI}/{inst}.p4info.pb.txt")
+        for inst in ("middleblock", "tor", "fabric_border_router", "wbb")
+    ),
 )
 CHECKOUTS = {"fabric_tna": "FABRIC_TNA", "sonic_pins": "SONIC_PINS", "dash": "DASH"}
 
@@ -131,6 +143,25 @@ def load_p4info(path: Path) -> Any:
     return info
 
 
+def compare_golden(result: Result, golden: Path) -> None:
+    """softp4's P4Info against one an older p4c wrote (fields newer than it are left out, as in
+    p4c_corpus.py)."""
+    from finsy.proto import p4i
+
+    s = result.softp4
+    if s is None or not s.ok:
+        result.p4info = "-"
+        return
+    text, note = golden_text(golden.read_text())
+    expected = p4i.P4Info()
+    text_format.Parse(text, expected)
+    actual, _ = comparable(expected, load_p4info(s.p4info), note)
+    diff = first_difference(expected, actual)
+    result.p4info = "equal" if diff is None else diff
+    if diff is not None:
+        result.failures.append(f"P4Info against {golden.name}: {diff}")
+
+
 def compare_p4info(result: Result) -> None:
     s, p = result.softp4, result.p4c
     if s is None or not s.ok:
@@ -158,35 +189,47 @@ def replay_on_switches(results: list[Result], bmv2: str | None, work: Path) -> N
     from testbed.processes import switches
 
     spec = switches.SwitchSpec("realworld")
+    starts: dict[str, Callable[[], switches.SwitchProcess]] = {}
     (work / "softp4").mkdir(parents=True, exist_ok=True)
-    procs = {"softp4": switches.start("softp4", spec, work / "softp4")}
+    starts["softp4"] = lambda: switches.start("softp4", spec, work / "softp4")
     if bmv2 is not None:
         usage = subprocess.run([bmv2, "--help"], capture_output=True, text=True, timeout=30, check=False)
         (work / "bmv2").mkdir(parents=True, exist_ok=True)
         thrift = "--thrift-port" in usage.stdout + usage.stderr
-        procs["bmv2"] = switches.start("bmv2", spec, work / "bmv2", (bmv2, thrift))
-    try:
-        for proc in procs.values():
+        starts["bmv2"] = lambda: switches.start("bmv2", spec, work / "bmv2", (bmv2, thrift))
+    procs: dict[str, switches.SwitchProcess] = {}
+
+    def serving(name: str) -> str:
+        """The address of a running switch `name` (started again if it died: a JSON may crash BMv2)."""
+        proc = procs.get(name)
+        if proc is None or proc.proc.poll() is not None:
+            proc = procs[name] = starts[name]()
             proc.wait_serving()
+        return proc.grpc_addr
+
+    try:
         for result in results:
             s = result.softp4
-            if result.skipped or s is None or not s.ok:
+            if result.skipped or result.program.golden or s is None or not s.ok:
                 continue
-            targets: list[tuple[str, str, Compiled]] = [("softp4 switch", procs["softp4"].grpc_addr, s)]
-            if "bmv2" in procs:
-                targets.append(("bmv2 <- softp4", procs["bmv2"].grpc_addr, s))
+            targets: list[tuple[str, str, Compiled]] = [("softp4 switch", "softp4", s)]
+            if "bmv2" in starts:
+                targets.append(("bmv2 <- softp4", "bmv2", s))
                 if result.p4c is not None and result.p4c.ok:
-                    targets.append(("bmv2 <- p4c", procs["bmv2"].grpc_addr, result.p4c))
+                    targets.append(("bmv2 <- p4c", "bmv2", result.p4c))
             replays: dict[str, Replay] = {}
-            for label, addr, compiled in targets:
-                with ReplayClient(addr) as client:
-                    error = client.set_pipeline(load_p4info(compiled.p4info), compiled.json.read_bytes())
-                    result.loads[label] = error or "ok"
-                    if error:
-                        result.failures.append(f"{label}: pipeline refused: {error}")
-                        continue
-                    # the writes come from softp4's P4Info, so every target gets the same requests
-                    replays[label] = client.replay(load_p4info(s.p4info))
+            for label, name, compiled in targets:
+                try:
+                    with ReplayClient(serving(name)) as client:
+                        error = client.set_pipeline(load_p4info(compiled.p4info), compiled.json.read_bytes())
+                        if not error:
+                            # the writes come from softp4's P4Info, so every target gets the same requests
+                            replays[label] = client.replay(load_p4info(s.p4info))
+                except grpc.RpcError as exc:
+                    error = f"the switch stopped answering ({exc.code().name}){procs[name].log_tail(2)}"
+                result.loads[label] = error or "ok"
+                if error:
+                    result.failures.append(f"{label}: pipeline refused: {error}")
             compare_replays(result, replays)
     finally:
         for proc in procs.values():
@@ -235,7 +278,7 @@ def print_table(results: list[Result]) -> None:
         rows.append((
             r.program.name,
             _seconds(r.softp4),
-            _seconds(r.p4c),
+            "golden" if r.program.golden else _seconds(r.p4c),
             r.p4info if len(r.p4info) <= 12 else "DIFFERENT",
             r.loads.get("softp4 switch", "-")[:13],
             r.loads.get("bmv2 <- softp4", "-")[:13],
@@ -304,6 +347,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         result.softp4 = run_compile(softp4, program, root, work / program.name / "softp4")
         if not result.softp4.ok:
             result.failures.append("softp4 does not compile it")
+        if program.golden:
+            compare_golden(result, root / program.golden)
+            continue
         if p4c_cmd is not None:
             result.p4c = run_compile(p4c_cmd, program, root, work / program.name / "p4c")
             if not result.p4c.ok:

@@ -453,6 +453,11 @@ class _Loader:
                 raise ConfigError(f"{where}: unknown direct meter '{dm}'")
             t.direct_meter = prog.meters[dm]
         de = tj.get("default_entry")
+        if de and t.profile is not None and de.get("action_const"):
+            # BMv2: "does not have type 'simple' and therefore setting 'action_const' to true is meaningless"
+            raise ConfigError(f"{where}: a table with an action profile cannot have a const default action")
+        if tj.get("entries") and t.profile is not None:
+            raise ConfigError(f"{where}: a table with an action profile cannot have const entries")
         if de:
             aid = de.get("action_id")
             a = prog.actions.get(aid)

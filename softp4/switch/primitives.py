@@ -84,6 +84,19 @@ def _pop(p: PHV, st: StackLayout, n: int) -> None:
     p[st.next_slot] = max(0, p[st.next_slot] - n)
 
 
+# Expression operators whose result is a boolean, not data.
+_BOOLEAN_OPS = frozenset({"==", "!=", "<", ">", "<=", ">=", "and", "or", "not", "d2b", "valid", "valid_union"})
+
+
+def _is_boolean(param: Any) -> bool:
+    """Whether a primitive parameter is a boolean literal or an expression with a boolean result."""
+    while isinstance(param, dict) and param.get("type") == "expression":
+        param = param.get("value")
+    if not isinstance(param, dict):
+        return False
+    return param.get("type") == "bool" or param.get("op") in _BOOLEAN_OPS
+
+
 class PrimitiveCompiler:
     def __init__(self, prog: Program) -> None:
         self.prog = prog
@@ -94,6 +107,13 @@ class PrimitiveCompiler:
         ns = (n,) if isinstance(n, int) else n
         if not isinstance(params, list) or len(params) not in ns:
             raise ConfigError(f"{where}: primitive '{prim.get('op')}' expects {n} parameters")
+        for i, param in enumerate(params):
+            if _is_boolean(param):
+                # simple_switch aborts on it ("Invalid expression type"); p4c converts with b2d
+                raise ConfigError(
+                    f"{where}: parameter {i + 1} of primitive '{prim.get('op')}' is a boolean expression "
+                    "(primitive parameters are data: convert it with b2d)"
+                )
         return params
 
     def _const(self, e: Any, where: str) -> int:

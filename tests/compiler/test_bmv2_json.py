@@ -318,10 +318,15 @@ def test_bare_action_call_gets_keyless_table_with_data() -> None:
 
 
 def test_implicit_noaction_default() -> None:
+    j = prog("const_entries")
+    t = table(j, "MyIngress.by_proto")  # no default_action
+    assert t["actions"][-1] == "NoAction"
+    assert t["default_entry"]["action_id"] == action(j, "NoAction")["id"]
+    # a table with an action profile lists NoAction too, but has no default entry (as p4c writes it)
     j = prog("action_profile")
     t = table(j, "MyIngress.by_dst")
     assert t["actions"][-1] == "NoAction"
-    assert t["default_entry"]["action_id"] == action(j, "NoAction")["id"]
+    assert "default_entry" not in t
 
 
 def test_checksums_and_calculations() -> None:
@@ -450,6 +455,11 @@ def test_log_msg_and_assert() -> None:
     ]
     assert logs["ingress start"]["parameters"][1] == {"type": "parameters_vector", "value": []}
     assert {"assert", "assume"} <= {p["op"] for p in prims}
+    # the condition as data (b2d), as p4c writes it: simple_switch aborts on a boolean parameter
+    for p in prims:
+        if p["op"] in ("assert", "assume"):
+            (param,) = p["parameters"]
+            assert param["type"] == "expression" and param["value"]["value"]["op"] == "b2d"
 
 
 def test_scalars_are_padded_to_bytes() -> None:

@@ -111,7 +111,7 @@ def test_profile_errors() -> None:
             client,
             insert(member(1, action(FORWARD, b"\x01"))),  # 0 ALREADY_EXISTS
             modify(member(9, action(DROP))),  # 1 NOT_FOUND
-            insert(member(3, action(NO_ACTION))),  # 2 @defaultonly: INVALID_ARGUMENT
+            insert(member(3, action(NO_ACTION))),  # 2 @defaultonly in the table: PI takes it in a member
             insert(group(5, (1, 1))),  # 3 ALREADY_EXISTS
             modify(group(6, (1, 1))),  # 4 NOT_FOUND
             insert(group(7, (1, 3), (9, 2))),  # 5 more than max_group_size 4
@@ -125,7 +125,6 @@ def test_profile_errors() -> None:
         assert codes == {
             0: GRPCStatusCode.ALREADY_EXISTS,
             1: GRPCStatusCode.NOT_FOUND,
-            2: GRPCStatusCode.INVALID_ARGUMENT,
             3: GRPCStatusCode.ALREADY_EXISTS,
             4: GRPCStatusCode.NOT_FOUND,
             5: GRPCStatusCode.RESOURCE_EXHAUSTED,

@@ -135,7 +135,7 @@ def test_every_update_error_code_and_batch_details() -> None:
             delete(table_entry(DMAC, [exact(1, b"\x09")])),  # NOT_FOUND
             insert(table_entry(DMAC, [exact(7, b"\x09")], action(DROP))),  # INVALID_ARGUMENT
             insert(table_entry(CONST_T, [exact(1, b"\x01")], action(DROP))),  # PERMISSION_DENIED
-            *[insert(e) for e in acl],  # size 4: the fifth is RESOURCE_EXHAUSTED
+            *[insert(e) for e in acl],  # size 4: the fifth is UNKNOWN, as BMv2 answers
             p4r.Update(type=p4r.Update.UNSPECIFIED, entity=entry),
             insert(p4r.Entity()),
             insert(table_entry(ACL, [ternary(1, b"\x01\x01", b"\xff\xff")], action(NO_ACTION), priority=1)),
@@ -156,15 +156,16 @@ def test_every_update_error_code_and_batch_details() -> None:
                 GRPCStatusCode.INVALID_ARGUMENT,
                 "table_entry.match[0].field_id 7: no such match field in table 'ingress.dmac'",
             ),
-            4: (
-                GRPCStatusCode.PERMISSION_DENIED,
-                "table_entry: table 'ingress.const_t' is const: its entries cannot change",
+            4: (  # as simple_switch_grpc answers
+                GRPCStatusCode.UNKNOWN,
+                "table_entry: table 'ingress.const_t' is const: its entries cannot change "
+                "(BMv2: 'Error when adding match entry to target')",
             ),
-            9: (GRPCStatusCode.RESOURCE_EXHAUSTED, "table 'ingress.acl': full (4 entries)"),
+            9: (GRPCStatusCode.UNKNOWN, "table 'ingress.acl': full (4 entries)"),
             10: (GRPCStatusCode.INVALID_ARGUMENT, "updates[10].type 0: must be INSERT, MODIFY or DELETE"),
             11: (GRPCStatusCode.UNKNOWN, "Incorrect entity type"),  # an empty entity, in PI's words
             12: (
-                GRPCStatusCode.INVALID_ARGUMENT,
+                GRPCStatusCode.PERMISSION_DENIED,
                 "table_entry.action.action: action 'NoAction' is @defaultonly in table 'ingress.acl' "
                 "and cannot be in an entry",
             ),

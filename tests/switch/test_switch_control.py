@@ -3,9 +3,10 @@ log_msg, assert, direct meters, random, deparser order."""
 
 from __future__ import annotations
 
+import pytest
 from switch_programs import OP, RD, C, F, Program, assign, egress_spec, extract, extract_stack, prim, state
 
-from softp4.switch import Exact, Switch, Ternary
+from softp4.switch import ConfigError, Exact, Switch, Ternary
 
 
 def two_tables(next_tables: dict[str, str | None]) -> Switch:
@@ -115,11 +116,23 @@ def test_failed_assert_drops_the_packet() -> None:
     p.header_type("h_t", [("k", 8)])
     p.header("h", "h_t")
     p.states = [state("start", [extract("h")])]
-    p.action("check", [], [prim("assert", OP("!=", F("h", "k"), C(0)))])
+    # as p4c writes it: the condition converted to data with b2d
+    p.action("check", [], [prim("assert", OP("b2d", None, OP("!=", F("h", "k"), C(0))))])
     p.call("check")
     sw = Switch(p.build())
     assert sw.process(0, bytes([1])) == [(0, bytes([1]))]
     assert sw.process(0, bytes([0])) == []
+
+
+def test_boolean_primitive_parameter_is_refused_as_simple_switch_aborts_on_it() -> None:
+    p = Program()
+    p.header_type("h_t", [("k", 8)])
+    p.header("h", "h_t")
+    p.states = [state("start", [extract("h")])]
+    p.action("check", [], [prim("assert", OP("!=", F("h", "k"), C(0)))])
+    p.call("check")
+    with pytest.raises(ConfigError, match="parameter 1 of primitive 'assert' is a boolean expression"):
+        Switch(p.build())
 
 
 def test_direct_meter_writes_color_to_result_field() -> None:
@@ -211,7 +224,7 @@ def test_backward_jumps_run_a_loop_in_an_action() -> None:
         [],
         [
             assign(F("h", "i"), C(0)),
-            JUMP_IF_ZERO(OP("<", F("h", "i"), F("h", "k")), 5),
+            JUMP_IF_ZERO(OP("b2d", None, OP("<", F("h", "i"), F("h", "k"))), 5),
             assign(F("h", "sum"), OP("+", F("h", "sum"), F("h", "i"))),
             assign(F("h", "i"), OP("+", F("h", "i"), C(1))),
             JUMP(1),
@@ -231,7 +244,7 @@ def test_a_loop_that_never_ends_drops_the_packet_and_the_switch_goes_on() -> Non
     p.header("h", "h_t")
     p.states = [state("start", [extract("h")])]
     # k == 255 falls into `1: jump 1`; any other k jumps over it
-    p.action("maybe_spin", [], [JUMP_IF_ZERO(OP("==", F("h", "k"), C(255)), 2), JUMP(1)])
+    p.action("maybe_spin", [], [JUMP_IF_ZERO(OP("b2d", None, OP("==", F("h", "k"), C(255))), 2), JUMP(1)])
     p.call("maybe_spin")
     lines: list[str] = []
     for trace in (None, lines.append):

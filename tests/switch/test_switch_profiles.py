@@ -63,3 +63,22 @@ def test_empty_group_misses() -> None:
     sw.act_prof_group_set("sel", 5, [])
     sw.table_add_indirect("t", [Exact(1)], group=5)
     assert sw.process(0, bytes([1, 0, 0]))[0][0] == 0
+
+
+def test_const_default_action_or_const_entries_on_an_indirect_table_are_refused_as_bmv2_does() -> None:
+    from softp4.switch import ConfigError
+
+    j = selector_program()
+    t = j["pipelines"][0]["tables"][0]
+    action_id = next(a["id"] for a in j["actions"] if a["name"] == "port")
+    t["default_entry"] = {"action_id": action_id, "action_const": False, "action_data": ["0x01"],
+                          "action_entry_const": False}
+    Switch(j)  # a default entry that is not const is accepted
+    t["default_entry"]["action_const"] = True
+    with pytest.raises(ConfigError, match="cannot have a const default action"):
+        Switch(j)
+    del t["default_entry"]
+    t["entries"] = [{"match_key": [{"match_type": "exact", "key": "0x01"}], "action_entry": {
+        "action_id": action_id, "action_data": ["0x01"]}, "priority": 1}]
+    with pytest.raises(ConfigError, match="cannot have const entries"):
+        Switch(j)

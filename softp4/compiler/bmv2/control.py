@@ -548,6 +548,7 @@ class ControlLowerer:
         # skips them in the key (issue1560-bmv2)
         # default action
         dp = decl.default_action
+        default_entry: J | None = None
         if dp is not None:
             adecl, args = self._action_ref(dp.value)
             a = be.table_action(scope, adecl, args)
@@ -556,7 +557,7 @@ class ControlLowerer:
                     f"default action '{adecl.name}' is not in the actions of table '{decl.name}'", dp.loc
                 )
             data = be.action_data(adecl, args, dp.value, scope)
-            j["default_entry"] = {
+            default_entry = {
                 "action_id": a["id"],
                 "action_const": dp.is_const,
                 "action_data": data,
@@ -574,12 +575,19 @@ class ControlLowerer:
                     j["actions"].append(noaction["name"])
                     action_keys[noaction["name"]] = str(id(na))
             if noaction is not None:
-                j["default_entry"] = {
+                default_entry = {
                     "action_id": noaction["id"],
                     "action_const": False,
                     "action_data": [],
                     "action_entry_const": False,
                 }
+        if j["type"] == "simple":
+            if default_entry is not None:
+                j["default_entry"] = default_entry
+        elif dp is not None:
+            # p4c writes no default entry for a table with an action profile (BMv2 refuses a const one)
+            be.warn(f"table '{decl.name}': the target does not support a default action with an action profile; "
+                    "it is not written (as p4c)", dp)
         j["next_tables"] = next_tables(action_keys)
         # const entries
         ep = decl.entries

@@ -289,7 +289,7 @@ class Externs:
         elif name == "truncate":
             P.append(prim("truncate", as_param(lw.data(args[0])), loc=e))
         elif name in ("assert", "assume"):
-            P.append(prim(name, as_param(lw.cond(args[0])), loc=e))
+            P.append(prim(name, as_param(lw.data(args[0])), loc=e))  # b2d: BMv2 primitives take data
         elif name == "log_msg":
             fmt = args[0]
             if not isinstance(fmt, ast.StringLiteral):

@@ -70,7 +70,7 @@ class ActionProfiles:
         params: list[int] = []
         for table_id in profile.table_ids:  # the action must suit every table the profile implements
             name, params = self.index.action(
-                self.index.tables[table_id], member.action, f"{where}.action", default=False
+                self.index.tables[table_id], member.action, f"{where}.action", default=None
             )
         if kind == _INSERT:
             self.sw.act_prof_member_add(profile.name, member.member_id, name, params)

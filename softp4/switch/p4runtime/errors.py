@@ -85,7 +85,10 @@ _SWITCH_ERROR_CODES: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
     (switch_errors.NotFound, grpc.StatusCode.NOT_FOUND),
     (switch_errors.AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
     (switch_errors.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
-    (switch_errors.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    # PI answers UNKNOWN for every failure of the target, a full table included
+    # ("Error when adding match entry to target"); it uses RESOURCE_EXHAUSTED only for its own
+    # checks of action selector groups
+    (switch_errors.ResourceExhausted, grpc.StatusCode.UNKNOWN),
     (switch_errors.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
     (switch_errors.ConfigError, grpc.StatusCode.INVALID_ARGUMENT),
     (switch_errors.NoPipeline, grpc.StatusCode.FAILED_PRECONDITION),

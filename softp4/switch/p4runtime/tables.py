@@ -72,6 +72,27 @@ def check_idle_timeout(table: TableSpec, te: p4r.TableEntry) -> None:
         )
 
 
+def _refuse_keyless(table: TableSpec) -> None:
+    """BMv2 cannot add an entry to a table without match fields (only its default entry exists): it
+    answers UNKNOWN, after checking the action."""
+    if not table.ordered:
+        raise P4RuntimeError(
+            grpc.StatusCode.UNKNOWN,
+            f"{_WHERE}: table '{table.name}' has no match fields: write its default entry "
+            "(is_default_action) instead (BMv2: 'Error when adding match entry to target')",
+        )
+
+
+def _refuse_const(table: TableSpec) -> None:
+    """BMv2 refuses an entry for a table with const entries: PI answers UNKNOWN, after its checks."""
+    if table.const:
+        raise P4RuntimeError(
+            grpc.StatusCode.UNKNOWN,
+            f"{_WHERE}: table '{table.name}' is const: its entries cannot change "
+            "(BMv2: 'Error when adding match entry to target')",
+        )
+
+
 class TableEntries:
     """P4Runtime view of the tables of one pipeline."""
 
@@ -95,10 +116,6 @@ class TableEntries:
         if te.is_default_action:
             self._write_default(kind, table, te)
             return
-        if table.const:
-            raise P4RuntimeError(
-                grpc.StatusCode.PERMISSION_DENIED, f"{_WHERE}: table '{table.name}' is const: its entries cannot change"
-            )
         check_idle_timeout(table, te)
         table.check_priority(te.priority, _WHERE)
         key = table.key(te.match, _WHERE)
@@ -108,6 +125,7 @@ class TableEntries:
                 rates = self._check_extras(table, te)
                 ref, shot = self.profiles.reference(table, te.action, f"{_WHERE}.action")
                 try:
+                    _refuse_keyless(table)
                     handle = sw.table_add_indirect(table.name, key, priority=te.priority, **ref)
                 except Exception:
                     if shot is not None:
@@ -117,11 +135,14 @@ class TableEntries:
             else:
                 action, params = self.index.table_action(table, te.action, f"{_WHERE}.action", default=False)
                 rates = self._check_extras(table, te)
+                _refuse_keyless(table)
+                _refuse_const(table)
                 handle = sw.table_add(table.name, key, action, params, te.priority)
             self._apply_extras(table, handle, te, rates)
             self._keep(table, handle, te)
             return
-        handle = sw.table_find(table.name, key, te.priority)
+        # BMv2 does not find the const entries of a table for a MODIFY or a DELETE
+        handle = None if table.const else sw.table_find(table.name, key, te.priority)
         if handle is None:
             raise not_found(f"{_WHERE}: no entry with this match and priority {te.priority} in table '{table.name}'")
         if kind == _MODIFY:
@@ -188,7 +209,7 @@ class TableEntries:
         if te.priority:
             raise invalid(f"{_WHERE}.priority {te.priority}: a default entry must have priority 0")
         if table.profile_id:
-            raise unimplemented(f"{_WHERE}: default entries of indirect table '{table.name}' are not supported")
+            raise invalid(f"{_WHERE}: the default action of indirect table '{table.name}' cannot be set or reset")
         if table.const_default_action_id:
             raise P4RuntimeError(
                 grpc.StatusCode.PERMISSION_DENIED,

@@ -145,9 +145,14 @@ def _match_value(spec: FieldSpec, match: p4r.FieldMatch, where: str) -> MatchVal
             raise invalid(f"{where}.lpm.prefix_len {plen}: out of range 1..{width} for '{spec.name}'")
         if plen == 0:
             raise invalid(f"{where}.lpm.prefix_len 0: a don't-care match on '{spec.name}' must be omitted")
-        if value & ((1 << (width - plen)) - 1):
+        # PI counts the zeros after the prefix over whole bytes, not the field's width: on a field whose
+        # width is not a multiple of 8 it also wants the lowest (8 - width % 8) bits zero; BMv2 refuses so too
+        host_bits = 8 * ((width + 7) // 8) - plen
+        if value & ((1 << host_bits) - 1):
+            whole_bytes = f" (counted over whole bytes, as BMv2 does: the last {host_bits} bits)" if width % 8 else ""
             raise invalid(
                 f"{where}.lpm.value 0x{match.lpm.value.hex()}: bits beyond the prefix length {plen} must be zero"
+                + whole_bytes
             )
         return Lpm(value, plen)
     if given == "ternary":
@@ -392,21 +397,28 @@ class P4InfoIndex:
             raise invalid(f"{where}.table_id {table_id}: no such table")
         return spec
 
-    def action(self, table: TableSpec, action: p4r.Action, where: str, *, default: bool) -> tuple[str, list[int]]:
-        """The switch action name and parameter values of a P4Runtime action, checked for `table`."""
+    def action(
+        self, table: TableSpec, action: p4r.Action, where: str, *, default: bool | None
+    ) -> tuple[str, list[int]]:
+        """The switch action name and parameter values of a P4Runtime action, checked for `table`: as
+        its default action (`default` True), in an entry (False), or in either (None: action profile
+        members, whose actions PI does not check against the tables' scopes)."""
         spec = self.actions.get(action.action_id)
         if spec is None:
             raise invalid(f"{where}.action_id {action.action_id}: no such action")
         scope = table.scopes.get(spec.id)
         if scope is None:
             raise invalid(f"{where}.action_id {spec.id}: action '{spec.name}' is not an action of table '{table.name}'")
-        if default and scope == TABLE_ONLY:
-            raise invalid(
-                f"{where}: action '{spec.name}' is @tableonly in table '{table.name}' and cannot be the default"
+        # PERMISSION_DENIED, as PI answers (the P4Runtime specification leaves the code open)
+        if default is True and scope == TABLE_ONLY:
+            raise P4RuntimeError(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"{where}: action '{spec.name}' is @tableonly in table '{table.name}' and cannot be the default",
             )
-        if not default and scope == DEFAULT_ONLY:
-            raise invalid(
-                f"{where}: action '{spec.name}' is @defaultonly in table '{table.name}' and cannot be in an entry"
+        if default is False and scope == DEFAULT_ONLY:
+            raise P4RuntimeError(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"{where}: action '{spec.name}' is @defaultonly in table '{table.name}' and cannot be in an entry",
             )
         return spec.name, self.params(spec, action.params, where)
 
