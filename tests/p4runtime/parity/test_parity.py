@@ -98,3 +98,27 @@ def test_simple_switch_grpc_answers_as_softp4(
     assert parity.compare(bmv2, softp4_answers) == []
     if parity.GOLDEN.exists():
         assert parity.compare(json.loads(parity.GOLDEN.read_text()), bmv2) == [], "re-record bmv2_answers.json"
+
+
+def test_a_switch_that_dies_is_recorded_as_crashed_and_the_script_goes_on(program: tuple[object, bytes]) -> None:
+    p4info, device_json = program
+    first = parity.softp4_target()
+    address = first.__enter__()
+    with parity.softp4_target() as second:
+        revived: list[str] = []
+
+        def revive() -> str | None:
+            revived.append(second)
+            return second
+
+        rec = parity.Recorder(address, p4info, device_json, revive)  # type: ignore[arg-type]
+        try:
+            rec.record("arbitration", rec.arbitrate)
+            first.__exit__(None, None, None)  # the switch dies
+            died = rec.read("read on a dead switch", parity.p4r.Entity(table_entry=parity.p4r.TableEntry()))
+            after = rec.read("read after the restart", parity.p4r.Entity(table_entry=parity.p4r.TableEntry()))
+        finally:
+            rec.close()
+    assert died["code"] == parity.CRASHED and revived == [second]
+    # the fresh switch was made primary and given the pipeline: the read gives the one const entry
+    assert after["code"] == "OK" and len(after["entities"]) == 1 and "exact" in after["entities"][0]
