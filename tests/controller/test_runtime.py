@@ -316,7 +316,8 @@ def test_a_refused_write_names_the_entry_and_the_reason(
         (full,) = [e for e in nic_config(rack.plan.nics["server1"]).entries
                    if e.table == "NicIngress.ack_path.mailbox" and dict(e.params)["stream"] == 64]
         assert error.endswith(
-            f"\n  INSERT {full.describe()}: UNKNOWN: table 'NicIngress.ack_path.mailbox': full (64 entries)"
+            f"\n  INSERT {full.describe()}: UNKNOWN: Error when adding match entry to target: "
+            "table 'NicIngress.ack_path.mailbox': full (64 entries)"
         )
         assert "[peer=0x42, accel=0x1, stream_dst=0x42" in full.describe()
 

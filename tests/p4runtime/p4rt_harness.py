@@ -135,9 +135,9 @@ class Client:
             )
         )
 
-    async def read(self, *entities: p4r.Entity) -> list[p4r.Entity]:
+    async def read(self, *entities: p4r.Entity, device_id: int = DEVICE_ID) -> list[p4r.Entity]:
         out: list[p4r.Entity] = []
-        async for reply in self.p4.request_iter(p4r.ReadRequest(device_id=DEVICE_ID, entities=list(entities))):
+        async for reply in self.p4.request_iter(p4r.ReadRequest(device_id=device_id, entities=list(entities))):
             out.extend(reply.entities)
         return out
 

@@ -106,7 +106,10 @@ def test_counters_registers_and_meters() -> None:
         assert len(await client.read(p4r.Entity(counter_entry=p4r.CounterEntry()))) == 8  # every counter
         bad = p4r.CounterEntry(counter_id=PORT_COUNTER, index=p4r.Index(index=8))
         error = await write_error(client, modify(p4r.Entity(counter_entry=bad)))
-        assert error.details[0].message == "counter_entry.index 8: out of range for 'ingress.port_counter' of size 8"
+        assert error.details[0].canonical_code == GRPCStatusCode.UNKNOWN  # PI passes it on, simple_switch refuses it
+        assert error.details[0].message == (
+            "Error when writing to counter: counter_entry.index 8: out of range for 'ingress.port_counter' of size 8"
+        )
 
         # PI implements neither register writes nor reads
         register = p4r.RegisterEntry(register_id=REG, index=p4r.Index(index=5), data=p4d.P4Data(bitstring=b"\x01"))
@@ -145,7 +148,10 @@ def test_counters_registers_and_meters() -> None:
             meter_id=PORT_METER, index=p4r.Index(index=2), config=p4r.MeterConfig(cir=5, cburst=1, pir=4, pburst=1)
         )
         error = await write_error(client, modify(p4r.Entity(meter_entry=backwards)))
-        assert error.details[0].message == "meter_entry.config: cir 5 is greater than pir 4"
+        assert error.details[0].canonical_code == GRPCStatusCode.UNKNOWN
+        assert (
+            error.details[0].message == "Error when writing meter spec: meter_entry.config: cir 5 is greater than pir 4"
+        )
 
     run(body)
 

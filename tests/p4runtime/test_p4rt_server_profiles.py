@@ -111,7 +111,7 @@ def test_profile_errors() -> None:
             client,
             insert(member(1, action(FORWARD, b"\x01"))),  # 0 ALREADY_EXISTS
             modify(member(9, action(DROP))),  # 1 NOT_FOUND
-            insert(member(3, action(NO_ACTION))),  # 2 @defaultonly in the table: PI takes it in a member
+            insert(member(3, action(NO_ACTION))),  # 2 @defaultonly in the table: PI checks no scope in a member
             insert(group(5, (1, 1))),  # 3 ALREADY_EXISTS
             modify(group(6, (1, 1))),  # 4 NOT_FOUND
             insert(group(7, (1, 3), (9, 2))),  # 5 more than max_group_size 4
@@ -131,9 +131,11 @@ def test_profile_errors() -> None:
             6: GRPCStatusCode.NOT_FOUND,
             7: GRPCStatusCode.INVALID_ARGUMENT,
             8: GRPCStatusCode.INVALID_ARGUMENT,
-            9: GRPCStatusCode.NOT_FOUND,
-            10: GRPCStatusCode.INVALID_ARGUMENT,
+            9: GRPCStatusCode.INVALID_ARGUMENT,  # PI: "Invalid member / group id"
+            10: GRPCStatusCode.UNKNOWN,  # PI passes it on, simple_switch refuses it
         }
+        assert error.details[9].message.startswith("Invalid member / group id")
+        assert error.details[10].message.startswith("Error when deleting member on target")
         assert error.details[7].message == (
             "table_entry.action.action: table 'ingress.ecmp' is indirect (implemented by "
             "'ingress.ecmp_selector'): give a member or group id"

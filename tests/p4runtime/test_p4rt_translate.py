@@ -8,7 +8,7 @@ from finsy.proto import p4i, p4r
 
 from softp4.switch import Exact, Lpm, Optional, Range, Ternary
 from softp4.switch.p4runtime.errors import P4RuntimeError
-from softp4.switch.p4runtime.translate import P4InfoIndex
+from softp4.switch.p4runtime.translate import P4InfoIndex, range_is_dont_care
 
 SMAC, DMAC, ROUTES, ACL, CONST_T = 33554433, 33554434, 33554435, 33554436, 33554437
 NO_ACTION, DROP, FORWARD, SET_MCAST, TO_CPU = 16777217, 16777218, 16777219, 16777220, 16777221
@@ -56,10 +56,32 @@ def test_every_match_kind_translates(index: P4InfoIndex) -> None:
     assert index.tables[DMAC].key([fm_exact(1, b"\x01")], "te") == [Exact(1)]
 
 
+def test_a_range_is_a_dont_care_when_it_spans_the_whole_bytes_of_the_field(index: P4InfoIndex) -> None:
+    """PI's test: low all zero bytes, high all 0xff bytes; so on a 9-bit field no range is a don't-care."""
+    assert range_is_dont_care(0, 0xFF, 8) and range_is_dont_care(0, 0xFFFF, 16)
+    assert not range_is_dont_care(0, 0xFE, 8) and not range_is_dont_care(1, 0xFF, 8)
+    assert not range_is_dont_care(0, 0x1FF, 9)
+    # a full range on the 9-bit port is an entry, the same key as the range omitted
+    acl = index.tables[ACL]
+    assert acl.key([fm_range(3, b"\x00", b"\x01\xff")], "te") == acl.key([], "te")
+
+
+def test_defaultonly_action_in_an_entry_is_permission_denied(index: P4InfoIndex) -> None:
+    error = error_of(lambda: index.table_action(index.tables[ACL], _action(NO_ACTION), "te", default=False))
+    assert (error.code, error.message) == (
+        grpc.StatusCode.PERMISSION_DENIED,
+        "te.action: action 'NoAction' is @defaultonly in table 'ingress.acl' and cannot be in an entry",
+    )
+
+
 def test_read_back_is_canonical_with_dont_cares_omitted(index: P4InfoIndex) -> None:
     acl = index.tables[ACL]
     match = acl.match([Ternary(0x0800, 0xFF00), Optional(None), Range(0, 511)])
-    assert [m.SerializeToString() for m in match] == [fm_ternary(1, b"\x08\x00", b"\xff\x00").SerializeToString()]
+    # the full range of the 9-bit port is no don't-care to PI: it reads back
+    assert [m.SerializeToString() for m in match] == [
+        fm_ternary(1, b"\x08\x00", b"\xff\x00").SerializeToString(),
+        fm_range(3, b"\x00", b"\x01\xff").SerializeToString(),
+    ]
     match = acl.match([Ternary(0, 0), Optional(5), Range(1, 8)])
     assert list(match) == [fm_optional(2, b"\x05"), fm_range(3, b"\x01", b"\x08")]
     assert index.tables[ROUTES].match([Lpm(0, 0)]) == []
@@ -92,11 +114,6 @@ def test_read_back_is_canonical_with_dont_cares_omitted(index: P4InfoIndex) -> N
             "table_entry.match[0].ternary: value 0x03 has bits set outside mask 0x01",
         ),
         (ACL, [fm_range(3, b"\x05", b"\x04")], "table_entry.match[0].range: low 5 is greater than high 4"),
-        (
-            ACL,
-            [fm_range(3, b"\x00", b"\x01\xff")],
-            "table_entry.match[0].range covers every value: a don't-care match on 'sm.ingress_port' must be omitted",
-        ),
         (
             ACL,
             [fm_range(3, b"\x00", b"\x02\x00")],
@@ -158,12 +175,6 @@ def test_actions_params_and_scopes(index: P4InfoIndex) -> None:
             _action(TO_CPU),
             False,
             "te.action.action_id 16777221: action 'ingress.to_cpu' is not an action of table 'ingress.routes'",
-        ),
-        (
-            acl,
-            _action(NO_ACTION),
-            False,
-            "te.action: action 'NoAction' is @defaultonly in table 'ingress.acl' and cannot be in an entry",
         ),
         (
             routes,

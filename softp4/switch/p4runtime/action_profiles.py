@@ -19,7 +19,16 @@ from typing import Any
 import grpc
 from finsy.proto import p4r
 
-from softp4.switch.p4runtime.errors import P4RuntimeError, invalid, not_found, pi_unimplemented, unimplemented
+from softp4.switch import errors as switch_errors
+from softp4.switch.p4runtime.errors import (
+    PI_INVALID,
+    P4RuntimeError,
+    invalid,
+    not_found,
+    pi_target_error,
+    pi_unimplemented,
+    unimplemented,
+)
 from softp4.switch.p4runtime.translate import P4InfoIndex, ProfileSpec, TableSpec
 
 _INSERT, _MODIFY, _DELETE = p4r.Update.INSERT, p4r.Update.MODIFY, p4r.Update.DELETE
@@ -57,12 +66,30 @@ class ActionProfiles:
             return list(self.index.profiles.values())
         return [self._profile(profile_id, where)]
 
+    def _member_ids(self, profile: ProfileSpec) -> set[int]:
+        """The ids of the members a client wrote (the hidden ones left out)."""
+        return {m for m, _, _ in self.sw.act_prof_members(profile.name) if m < HIDDEN_BASE}
+
+    def _check_mode(self, profile: ProfileSpec, one_shot: bool) -> None:
+        """PI's programming modes: a profile is programmed either with members and groups or with one-shot
+        action sets, not both at once (the mode may change while the profile is empty)."""
+        if one_shot:
+            other = bool(self._member_ids(profile)) or any(p == profile.id for p, _ in self.groups)
+        else:
+            other = any(shot.profile == profile.name for shot in self.oneshots.values())
+        if other:
+            raise invalid(PI_INVALID["mixed_selector_modes"])
+
     # -- members --------------------------------------------------------------------------------------
     def write_member(self, kind: int, member: p4r.ActionProfileMember) -> None:
         where = "action_profile_member"
         profile = self._profile(member.action_profile_id, where)
+        self._check_mode(profile, one_shot=False)
         if kind == _DELETE:
-            self.sw.act_prof_member_delete(profile.name, member.member_id)
+            try:
+                self.sw.act_prof_member_delete(profile.name, member.member_id)
+            except switch_errors.InvalidArgument as exc:  # still in use by an entry or a group
+                raise pi_target_error("member_delete", str(exc)) from None
             return
         if not member.HasField("action"):
             raise invalid(f"{where}.action is missing")
@@ -95,6 +122,7 @@ class ActionProfiles:
         profile = self._profile(group.action_profile_id, where)
         if not profile.with_selector:
             raise invalid(f"{where}: action profile '{profile.name}' has no selector, so it has no groups")
+        self._check_mode(profile, one_shot=False)
         key = (profile.id, group.group_id)
         exists = key in self.groups
         if kind == _DELETE:
@@ -157,12 +185,25 @@ class ActionProfiles:
         kind = entry_action.WhichOneof("type")
         profile = self.index.profiles[table.profile_id]
         if kind == "action_profile_member_id":
+            self._check_mode(profile, one_shot=False)
+            if entry_action.action_profile_member_id not in self._member_ids(profile):
+                raise invalid(
+                    f"{PI_INVALID['member_or_group']}: {where}.action_profile_member_id "
+                    f"{entry_action.action_profile_member_id}: no such member in '{profile.name}'"
+                )
             return {"member": entry_action.action_profile_member_id}, None
         if kind == "action_profile_group_id":
             if not profile.with_selector:
                 raise invalid(f"{where}.action_profile_group_id: '{profile.name}' has no selector, so no groups")
+            self._check_mode(profile, one_shot=False)
+            if (profile.id, entry_action.action_profile_group_id) not in self.groups:
+                raise invalid(
+                    f"{PI_INVALID['member_or_group']}: {where}.action_profile_group_id "
+                    f"{entry_action.action_profile_group_id}: no such group in '{profile.name}'"
+                )
             return {"group": entry_action.action_profile_group_id}, None
         if kind == "action_profile_action_set":
+            self._check_mode(profile, one_shot=True)
             return self._one_shot(table, profile, entry_action.action_profile_action_set, f"{where}.{kind}")
         if kind is None:
             raise invalid(f"{where}: the action is missing")

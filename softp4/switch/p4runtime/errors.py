@@ -70,6 +70,30 @@ PI_UNIMPLEMENTED = {
     "empty_oneshot": "No support for empty action profile groups",
 }
 
+#: PI's words for INVALID_ARGUMENT answers a client may match on.
+PI_INVALID = {
+    "member_or_group": "Invalid member / group id",
+    "mixed_selector_modes": "Invalid attempt to mix action selector programming modes",
+}
+
+
+#: Where simple_switch_grpc's target refuses a request PI passed on, it answers UNKNOWN in these words
+#: (PI does not check these itself: the code a client sees is UNKNOWN, so softp4 gives the same).
+PI_TARGET_ERRORS = {
+    "table_add": "Error when adding match entry to target",
+    "counter_write": "Error when writing to counter",
+    "meter_write": "Error when writing meter spec",
+    "member_delete": "Error when deleting member on target",
+    "reconcile": "Error when reconciling config",
+    "commit": "Error in second phase of device update",
+}
+
+
+def pi_target_error(what: str, detail: str = "") -> P4RuntimeError:
+    """UNKNOWN with PI's message for `what` (a key of PI_TARGET_ERRORS), softp4's `detail` after it."""
+    message = PI_TARGET_ERRORS[what]
+    return P4RuntimeError(grpc.StatusCode.UNKNOWN, f"{message}: {detail}" if detail else message)
+
 
 def pi_unimplemented(what: str) -> P4RuntimeError:
     """UNIMPLEMENTED with PI's message for `what` (a key of PI_UNIMPLEMENTED)."""

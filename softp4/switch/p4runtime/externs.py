@@ -13,7 +13,7 @@ from typing import Any
 
 from finsy.proto import p4r
 
-from softp4.switch.p4runtime.errors import invalid, pi_unimplemented
+from softp4.switch.p4runtime.errors import invalid, pi_target_error, pi_unimplemented
 from softp4.switch.p4runtime.tables import counter_data, meter_config, meter_rates
 from softp4.switch.p4runtime.translate import ExternSpec, P4InfoIndex
 
@@ -34,10 +34,13 @@ def _select(specs: dict[int, ExternSpec], extern_id: int, where: str, kind: str)
 
 
 def _index(spec: ExternSpec, has_index: bool, index: int, where: str, kind: str) -> int:
+    """The index of a write; one out of range passes PI and simple_switch refuses it."""
     if not has_index:
         raise pi_unimplemented(f"{kind}_wildcard_write")
     if index < 0 or index >= spec.size:
-        raise invalid(f"{where}.index {index}: out of range for '{spec.name}' of size {spec.size}")
+        raise pi_target_error(
+            f"{kind}_write", f"{where}.index {index}: out of range for '{spec.name}' of size {spec.size}"
+        )
     return index
 
 

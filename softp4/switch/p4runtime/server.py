@@ -2,8 +2,8 @@
 
 ``P4RuntimeServer(switch, address="127.0.0.1:9559", device_id=1, cpu_port=255, tls=None)``
 with `start()`, `wait()`, `stop()`.  Requests are checked in the order
-simple_switch_grpc checks them: device (NOT_FOUND), primary
-(PERMISSION_DENIED), pipeline (FAILED_PRECONDITION), then each update.
+simple_switch_grpc checks them: device (a Write PERMISSION_DENIED, a Read FAILED_PRECONDITION, others
+NOT_FOUND), primary (PERMISSION_DENIED), pipeline (FAILED_PRECONDITION), then each update.
 device_id 0 is accepted as this device (the P4 tutorials send it).
 """
 
@@ -31,8 +31,8 @@ from softp4.switch.p4runtime.errors import (
     invalid,
     no_pipeline,
     not_found,
+    pi_target_error,
     pi_unimplemented,
-    unimplemented,
 )
 from softp4.switch.p4runtime.idle_timeouts import SWEEP_INTERVAL
 from softp4.switch.p4runtime.pipeline import Pipeline
@@ -67,6 +67,19 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
     def check_device(self, device_id: int, where: str) -> None:
         if device_id not in (self.device_id, 0):
             raise not_found(f"{where}.device_id {device_id}: no such device (this switch is device {self.device_id})")
+
+    def _check_write_device(self, device_id: int) -> None:
+        """A Write to another device is PERMISSION_DENIED, as PI answers it (no client is primary there)."""
+        if device_id not in (self.device_id, 0):
+            raise P4RuntimeError(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"request.device_id {device_id}: not primary for this device (this switch is device {self.device_id})",
+            )
+
+    def _check_read_device(self, device_id: int) -> None:
+        """A Read of another device is FAILED_PRECONDITION in PI's words: that device has no pipeline."""
+        if device_id not in (self.device_id, 0):
+            raise no_pipeline()
 
     def _check_role(self, role: str, role_id: int) -> None:
         if role or role_id:
@@ -175,13 +188,11 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
                 self._saved = None
             elif action == _Action.COMMIT:
                 if self._saved is None:
-                    raise P4RuntimeError(
-                        grpc.StatusCode.FAILED_PRECONDITION, "action COMMIT: no config saved by VERIFY_AND_SAVE"
-                    )
+                    raise pi_target_error("commit", "action COMMIT: no config saved by VERIFY_AND_SAVE")
                 self._commit(self._saved)
                 self._saved = None
             elif action == _Action.RECONCILE_AND_COMMIT:
-                raise unimplemented("action RECONCILE_AND_COMMIT is not supported")
+                raise pi_target_error("reconcile", "softp4 does not reconcile: use VERIFY_AND_COMMIT")
             else:
                 raise invalid(f"action {action}: not a pipeline config action")
         return p4r.SetForwardingPipelineConfigResponse()
@@ -222,7 +233,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         return p4r.WriteResponse()
 
     def _write(self, request: p4r.WriteRequest) -> list[P4RuntimeError | None] | None:
-        self.check_device(request.device_id, "request")
+        self._check_write_device(request.device_id)
         self._check_role(request.role, request.role_id)
         self._check_primary(request.election_id)
         device = self._device_or_fail()
@@ -269,7 +280,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
 
     def _read(self, request: p4r.ReadRequest) -> list[p4r.Entity]:
         """Every entity the request selects, gathered under the write lock (a consistent snapshot)."""
-        self.check_device(request.device_id, "request")
+        self._check_read_device(request.device_id)
         self._check_role(request.role, 0)
         with self._write_lock:
             device = self._device_or_fail()

@@ -9,8 +9,16 @@ from typing import Any
 import grpc
 from finsy.proto import p4r
 
+from softp4.switch import errors as switch_errors
 from softp4.switch.p4runtime.action_profiles import ActionProfiles
-from softp4.switch.p4runtime.errors import P4RuntimeError, invalid, not_found, pi_unimplemented, unimplemented
+from softp4.switch.p4runtime.errors import (
+    P4RuntimeError,
+    invalid,
+    not_found,
+    pi_target_error,
+    pi_unimplemented,
+    unimplemented,
+)
 from softp4.switch.p4runtime.translate import P4InfoIndex, TableSpec
 
 _INSERT, _MODIFY, _DELETE = p4r.Update.INSERT, p4r.Update.MODIFY, p4r.Update.DELETE
@@ -38,8 +46,8 @@ def meter_rates(config: p4r.MeterConfig, where: str) -> list[tuple[float, int]]:
         raise pi_unimplemented("pburst")
     if config.eburst:
         raise invalid(f"{where}.eburst: only two-rate three-color meters are supported (eburst must be 0)")
-    if config.cir > config.pir:
-        raise invalid(f"{where}: cir {config.cir} is greater than pir {config.pir}")
+    if config.cir > config.pir:  # PI passes it on; simple_switch refuses it
+        raise pi_target_error("meter_write", f"{where}: cir {config.cir} is greater than pir {config.pir}")
     return [(float(config.cir), int(config.cburst)), (float(config.pir), int(config.pburst))]
 
 
@@ -83,16 +91,6 @@ def _refuse_keyless(table: TableSpec) -> None:
         )
 
 
-def _refuse_const(table: TableSpec) -> None:
-    """BMv2 refuses an entry for a table with const entries: PI answers UNKNOWN, after its checks."""
-    if table.const:
-        raise P4RuntimeError(
-            grpc.StatusCode.UNKNOWN,
-            f"{_WHERE}: table '{table.name}' is const: its entries cannot change "
-            "(BMv2: 'Error when adding match entry to target')",
-        )
-
-
 class TableEntries:
     """P4Runtime view of the tables of one pipeline."""
 
@@ -119,27 +117,16 @@ class TableEntries:
         check_idle_timeout(table, te)
         table.check_priority(te.priority, _WHERE)
         key = table.key(te.match, _WHERE)
+        if table.const:  # PI does not know the const entries; simple_switch refuses new ones
+            if kind == _INSERT:
+                raise pi_target_error("table_add", f"table '{table.name}' is const: its entries cannot change")
+            raise not_found(f"{_WHERE}: table '{table.name}' is const: no entry written over P4Runtime")
         sw = self.sw
         if kind == _INSERT:
-            if table.profile_id:
-                rates = self._check_extras(table, te)
-                ref, shot = self.profiles.reference(table, te.action, f"{_WHERE}.action")
-                try:
-                    _refuse_keyless(table)
-                    handle = sw.table_add_indirect(table.name, key, priority=te.priority, **ref)
-                except Exception:
-                    if shot is not None:
-                        self.profiles.release(shot)
-                    raise
-                self.profiles.bind(table.name, handle, shot)
-            else:
-                action, params = self.index.table_action(table, te.action, f"{_WHERE}.action", default=False)
-                rates = self._check_extras(table, te)
-                _refuse_keyless(table)
-                _refuse_const(table)
-                handle = sw.table_add(table.name, key, action, params, te.priority)
-            self._apply_extras(table, handle, te, rates)
-            self._keep(table, handle, te)
+            try:
+                self._insert(table, te, key)
+            except switch_errors.ResourceExhausted as exc:  # simple_switch's TABLE_FULL
+                raise pi_target_error("table_add", str(exc)) from None
             return
         # BMv2 does not find the const entries of a table for a MODIFY or a DELETE
         handle = None if table.const else sw.table_find(table.name, key, te.priority)
@@ -170,6 +157,28 @@ class TableEntries:
                 self.profiles.bind(table.name, handle, None)
         else:
             raise invalid(f"update.type {kind}: must be INSERT, MODIFY or DELETE")
+
+    def _insert(self, table: TableSpec, te: p4r.TableEntry, key: list[Any]) -> None:
+        """INSERT of an entry that is not the default one, its key checked."""
+        sw = self.sw
+        if table.profile_id:
+            rates = self._check_extras(table, te)
+            ref, shot = self.profiles.reference(table, te.action, f"{_WHERE}.action")
+            try:
+                _refuse_keyless(table)
+                handle = sw.table_add_indirect(table.name, key, priority=te.priority, **ref)
+            except Exception:
+                if shot is not None:
+                    self.profiles.release(shot)
+                raise
+            self.profiles.bind(table.name, handle, shot)
+        else:
+            action, params = self.index.table_action(table, te.action, f"{_WHERE}.action", default=False)
+            rates = self._check_extras(table, te)
+            _refuse_keyless(table)
+            handle = sw.table_add(table.name, key, action, params, te.priority)
+        self._apply_extras(table, handle, te, rates)
+        self._keep(table, handle, te)
 
     def _check_extras(self, table: TableSpec, te: p4r.TableEntry) -> list[tuple[float, int]] | None:
         if te.HasField("counter_data") and not table.direct_counter_id:
@@ -270,6 +279,9 @@ class TableEntries:
             raise invalid(f"{_WHERE}.time_since_last_hit: default entries do not age; do not set it in a read")
         if te.is_default_action:
             for table in self._tables(te.table_id, _WHERE):
+                if table.profile_id:  # PI gives the default entry of an indirect table without its action
+                    yield p4r.TableEntry(table_id=table.id, is_default_action=True)
+                    continue
                 action, params = self.sw.table_get_default(table.name)
                 if not action:
                     continue

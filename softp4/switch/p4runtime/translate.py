@@ -171,10 +171,17 @@ def _match_value(spec: FieldSpec, match: p4r.FieldMatch, where: str) -> MatchVal
         high = decode(match.range.high, width, f"{where}.range.high")
         if low > high:
             raise invalid(f"{where}.range: low {low} is greater than high {high}")
-        if low == 0 and high == (1 << width) - 1:
+        if range_is_dont_care(low, high, width):
             raise invalid(f"{where}.range covers every value: a don't-care match on '{spec.name}' must be omitted")
         return Range(low, high)
     return Optional(decode(match.optional.value, width, f"{where}.optional.value"))
+
+
+def range_is_dont_care(low: int, high: int, width: int) -> bool:
+    """Whether PI takes range [low, high] of a `width`-bit field as a don't-care: when it spans the field's
+    whole bytes, so on a field whose width is not a multiple of 8 no range is one (PI's quirk: a full range
+    is a legal entry there, and an omitted range reads back as the full range)."""
+    return low == 0 and high == (1 << (8 * ((width + 7) // 8))) - 1
 
 
 def _field_match(spec: FieldSpec, value: Any) -> p4r.FieldMatch | None:
@@ -195,7 +202,7 @@ def _field_match(spec: FieldSpec, value: Any) -> p4r.FieldMatch | None:
             ternary=p4r.FieldMatch.Ternary(value=canonical(value.value), mask=canonical(value.mask)),
         )
     if kind == RANGE:
-        if value.low == 0 and value.high == (1 << spec.bitwidth) - 1:
+        if range_is_dont_care(value.low, value.high, spec.bitwidth):
             return None
         return p4r.FieldMatch(
             field_id=spec.id, range=p4r.FieldMatch.Range(low=canonical(value.low), high=canonical(value.high))
@@ -415,7 +422,7 @@ class P4InfoIndex:
                 grpc.StatusCode.PERMISSION_DENIED,
                 f"{where}: action '{spec.name}' is @tableonly in table '{table.name}' and cannot be the default",
             )
-        if default is False and scope == DEFAULT_ONLY:
+        if default is False and scope == DEFAULT_ONLY:  # PERMISSION_DENIED, as PI answers it
             raise P4RuntimeError(
                 grpc.StatusCode.PERMISSION_DENIED,
                 f"{where}: action '{spec.name}' is @defaultonly in table '{table.name}' and cannot be in an entry",

@@ -27,7 +27,7 @@ control ingress(inout headers hdr, inout metadata meta, inout standard_metadata_
     action forward(bit<9> port) { sm.egress_spec = port; }
     action set_mcast(bit<16> grp) { sm.mcast_grp = grp; }
     action to_cpu() { sm.egress_spec = 255; hdr.packet_in.setValid(); hdr.packet_in.ingress_port = sm.ingress_port; }
-    action learn() { digest<learn_t>(1, { hdr.ethernet.srcAddr, sm.ingress_port }); }
+    action learn() { smac_meter.read(meta.color); digest<learn_t>(1, { hdr.ethernet.srcAddr, sm.ingress_port }); }
     action from_cpu() { sm.egress_spec = hdr.packet_out.egress_port; hdr.packet_out.setInvalid(); }
     action dmac_forward(bit<9> port) { dmac_counter.count(); port_counter.count(0); port_meter.execute_meter(0, meta.color); reg.write(0, 1); sm.egress_spec = port; }
     table smac { key = { hdr.ethernet.srcAddr: exact; } actions = { learn; NoAction; } default_action = learn();

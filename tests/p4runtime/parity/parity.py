@@ -19,7 +19,6 @@ import argparse
 import contextlib
 import json
 import queue
-import shutil
 import socket
 import subprocess
 import sys
@@ -75,55 +74,82 @@ def softp4_target() -> Iterator[str]:
         server.stop(grace=None)
 
 
-@contextlib.contextmanager
-def bmv2_target(binary: str) -> Iterator[str]:
-    """simple_switch_grpc --no-p4 with no interfaces, gRPC on 127.0.0.1 only; yields its address."""
-    grpc_port, thrift_port = free_port(), free_port()
-    with tempfile.TemporaryDirectory(prefix="parity-bmv2-") as tmp:
+class Bmv2:
+    """One simple_switch_grpc --no-p4 with no interfaces, gRPC on 127.0.0.1 only, restartable."""
+
+    def __init__(self, binary: str, tmp: str) -> None:
+        self.binary = binary
+        self.tmp = tmp
+        self.runs = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self.address = ""
+
+    def start(self) -> str:
+        """Start the switch (a fresh one each time); its gRPC address."""
+        self.runs += 1
+        grpc_port, thrift_port = free_port(), free_port()
+        run = f"{self.tmp}/run{self.runs}"
         command = [
-            binary,
+            self.binary,
             "--no-p4",
             "--device-id", str(DEVICE_ID),
             "--thrift-port", str(thrift_port),
-            "--notifications-addr", f"ipc://{tmp}/notifications.ipc",
-            "--log-file", f"{tmp}/switch",
+            "--notifications-addr", f"ipc://{run}-notifications.ipc",
+            "--log-file", f"{run}-switch",
             "--",
             "--grpc-server-addr", f"127.0.0.1:{grpc_port}",
         ]  # fmt: skip
-        with Path(f"{tmp}/stdout").open("wb") as out:
+        with Path(f"{run}-stdout").open("wb") as out:
             process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            address = f"127.0.0.1:{grpc_port}"
-            deadline = time.monotonic() + 30
-            while True:
-                if process.poll() is not None:
-                    log = Path(f"{tmp}/stdout").read_text(errors="replace")
-                    raise RuntimeError(f"simple_switch_grpc exited with {process.returncode}:\n{log}")
-                try:
-                    grpc.channel_ready_future(grpc.insecure_channel(address)).result(timeout=0.5)
-                    break
-                except grpc.FutureTimeoutError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("simple_switch_grpc did not open its gRPC port within 30 s") from None
-            yield address
-        finally:
-            process.terminate()
+        self.process = process
+        self.address = f"127.0.0.1:{grpc_port}"
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                log = Path(f"{run}-stdout").read_text(errors="replace")
+                raise RuntimeError(f"simple_switch_grpc exited with {process.returncode}:\n{log}")
             try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                grpc.channel_ready_future(grpc.insecure_channel(self.address)).result(timeout=0.5)
+                return self.address
+            except grpc.FutureTimeoutError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("simple_switch_grpc did not open its gRPC port within 30 s") from None
+
+    def revive(self) -> str | None:
+        """If the switch has died: start a fresh one and give its address (None: it is alive)."""
+        if self.process is None or self.process.poll() is None:
+            return None
+        return self.start()
+
+    def stop(self) -> None:
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
+def bmv2_target(binary: str) -> Iterator[Bmv2]:
+    """A started simple_switch_grpc (see Bmv2), stopped at the end."""
+    with tempfile.TemporaryDirectory(prefix="parity-bmv2-") as tmp:
+        switch = Bmv2(binary, tmp)
+        try:
+            switch.start()
+            yield switch
+        finally:
+            switch.stop()
 
 
 def find_bmv2() -> str | None:
-    """simple_switch_grpc from $P4REF (a bin directory) or PATH."""
-    import os
+    """simple_switch_grpc of the reference toolchain (P4REF, an install prefix, else PATH)."""
+    from softp4 import reference
 
-    ref = os.environ.get("P4REF")
-    if ref:
-        candidate = Path(ref) / "simple_switch_grpc"
-        return str(candidate) if candidate.is_file() else None
-    return shutil.which("simple_switch_grpc")
+    return reference.find_tool("simple_switch_grpc")
 
 
 # -- recording ----------------------------------------------------------------------------------------------
@@ -202,25 +228,67 @@ def _stream_text(message: p4r.StreamMessageResponse) -> str:
     return text_format.MessageToString(copy, as_one_line=True)
 
 
-class Recorder:
-    """Runs calls against one address and records each answer under a step name."""
+#: What a step records when the switch died during it (the switch is restarted and set up again).
+CRASHED = "CRASHED"
+Revive = Callable[[], "str | None"]
 
-    def __init__(self, address: str, p4info: p4i.P4Info, device_json: bytes) -> None:
-        self.channel = grpc.insecure_channel(address)
-        self.stub = p4r_grpc.P4RuntimeStub(self.channel)
+
+class Recorder:
+    """Runs calls against one switch and records each answer under a step name.
+
+    With `revive` (a function that restarts a dead switch and gives its new address, or None when the
+    switch is alive), a step during which the switch died is recorded as CRASHED, and the remaining steps
+    run on a fresh switch, made primary and given the pipeline again.
+    """
+
+    def __init__(self, address: str, p4info: p4i.P4Info, device_json: bytes, revive: Revive | None = None) -> None:
         self.p4info = p4info
         self.device_json = device_json
+        self.revive = revive
         self.answers: list[Answer] = []
         self.election = p4r.Uint128(high=0, low=1)
+        self._connect(address)
+
+    def _connect(self, address: str) -> None:
+        self.channel = grpc.insecure_channel(address)
+        self.stub = p4r_grpc.P4RuntimeStub(self.channel)
+        self.stream = Stream(self.stub)
+
+    def arbitrate(self) -> Answer:
+        self.stream.send(
+            p4r.StreamMessageRequest(
+                arbitration=p4r.MasterArbitrationUpdate(device_id=DEVICE_ID, election_id=self.election)
+            )
+        )
+        return self.stream.next("arbitration")
 
     def record(self, step: str, call: Callable[[], Answer]) -> Answer:
         try:
             answer = call()
         except grpc.RpcError as exc:
             answer = _error_answer(exc)
+        if self.revive is not None and answer["code"] in ("UNAVAILABLE", "TIMEOUT"):
+            address = self.revive()
+            if address is not None:
+                answer = {"code": CRASHED, "message": f"the switch died ({answer['code']}: {answer['message']})"}
+                self._reconnect(address)
         answer = {"step": step, **answer}
         self.answers.append(answer)
         return answer
+
+    def _reconnect(self, address: str) -> None:
+        """Connect to a fresh switch, become primary and commit the pipeline (not recorded)."""
+        self.close()
+        self._connect(address)
+        self.arbitrate()
+        request = p4r.SetForwardingPipelineConfigRequest(
+            device_id=DEVICE_ID,
+            election_id=self.election,
+            action=p4r.SetForwardingPipelineConfigRequest.VERIFY_AND_COMMIT,
+        )
+        request.config.p4info.CopyFrom(self.p4info)
+        request.config.p4_device_config = self.device_json
+        self.stub.SetForwardingPipelineConfig(request)
 
     def write(self, step: str, *updates: p4r.Update, **fields: Any) -> Answer:
         request = p4r.WriteRequest(device_id=DEVICE_ID, election_id=self.election, updates=list(updates))
@@ -260,6 +328,7 @@ class Recorder:
         return self.record(step, call)
 
     def close(self) -> None:
+        self.stream.close()
         self.channel.close()
 
 
@@ -321,25 +390,19 @@ INS, MOD, DEL = Update.INSERT, Update.MODIFY, Update.DELETE
 MAC1, MAC2, MAC3 = b"\x00\x00\x00\x00\x00\x01", b"\x00\x00\x00\x00\x00\x02", b"\x00\x00\x00\x00\x00\x03"
 
 
-def run_script(address: str, p4info: p4i.P4Info, device_json: bytes) -> list[Answer]:
-    """Run the whole sequence against one switch; the recorded answers in order."""
+def run_script(address: str, p4info: p4i.P4Info, device_json: bytes, revive: Revive | None = None) -> list[Answer]:
+    """Run the whole sequence against one switch (see Recorder for `revive`); the recorded answers in order."""
     n = Names(p4info)
-    rec = Recorder(address, p4info, device_json)
+    rec = Recorder(address, p4info, device_json, revive)
     smac, dmac, routes, acl = n["ingress.smac"], n["ingress.dmac"], n["ingress.routes"], n["ingress.acl"]
     const_t, ecmp, ageing = n["ingress.const_t"], n["ingress.ecmp"], n["ingress.ageing"]
     drop, forward, no_action = n["ingress.drop"], n["ingress.forward"], n["NoAction"]
     dmac_forward, to_cpu, learn = n["ingress.dmac_forward"], n["ingress.to_cpu"], n["ingress.learn"]
     set_mcast = n["ingress.set_mcast"]
-    stream = Stream(rec.stub)
     try:
         # before any pipeline and before arbitration
         rec.read("read before a pipeline", _te(0, []))
-        stream.send(
-            p4r.StreamMessageRequest(
-                arbitration=p4r.MasterArbitrationUpdate(device_id=DEVICE_ID, election_id=rec.election)
-            )
-        )
-        rec.record("arbitration as primary", lambda: stream.next("arbitration"))
+        rec.record("arbitration as primary", rec.arbitrate)
         rec.write("write before a pipeline", _u(INS, _te(dmac, [_exact(1, MAC1)], _action(drop))))
         rec.record("get pipeline before a pipeline", lambda: _get_pipeline(rec, 0))
         rec.pipeline("COMMIT without a saved config", p4r.SetForwardingPipelineConfigRequest.COMMIT, with_config=False)
@@ -676,12 +739,13 @@ def run_script(address: str, p4info: p4i.P4Info, device_json: bytes) -> list[Ans
         rec.write(
             "write to another device", _u(INS, _te(dmac, [_exact(1, b"\x0e")], _action(drop))), device_id=DEVICE_ID + 5
         )
-        rec.pipeline("RECONCILE_AND_COMMIT", p4r.SetForwardingPipelineConfigRequest.RECONCILE_AND_COMMIT)
-        rec.read("read after reconcile", _te(dmac, []))
         rec.pipeline("VERIFY_AND_COMMIT again", p4r.SetForwardingPipelineConfigRequest.VERIFY_AND_COMMIT)
         rec.read("read after a new commit", _te(0, []))
+        rec.write("insert after a new commit", _u(INS, _te(dmac, [_exact(1, MAC1)], _action(drop))))
+        # last: a RECONCILE_AND_COMMIT that fails leaves simple_switch_grpc refusing later pipeline updates
+        rec.pipeline("RECONCILE_AND_COMMIT", p4r.SetForwardingPipelineConfigRequest.RECONCILE_AND_COMMIT)
+        rec.read("read after reconcile", _te(dmac, []))
     finally:
-        stream.close()
         rec.close()
     return rec.answers
 
@@ -732,14 +796,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     p4info, device_json = compile_program()
     if args.target == "softp4":
-        target = softp4_target()
+        with softp4_target() as address:
+            answers = run_script(address, p4info, device_json)
     else:
         binary = args.bmv2 or find_bmv2()
         if binary is None:
-            parser.error("no simple_switch_grpc: give --bmv2 or set P4REF")
-        target = bmv2_target(binary)
-    with target as address:
-        answers = run_script(address, p4info, device_json)
+            parser.error("no simple_switch_grpc: give --bmv2 or set P4REF (an install prefix holding bin/)")
+        with bmv2_target(binary) as bmv2:
+            answers = run_script(bmv2.address, p4info, device_json, bmv2.revive)
     if args.record:
         args.record.write_text(json.dumps(answers, indent=1) + "\n")
     if args.compare:

@@ -2,7 +2,7 @@
 
 parity.py runs one sequence of P4Runtime calls and records every answer. Here it runs against
 softp4 and is compared with the answers recorded from real simple_switch_grpc (bmv2_answers.json);
-with simple_switch_grpc at hand ($P4REF/simple_switch_grpc or on PATH) it also runs against it.
+with simple_switch_grpc at hand ($P4REF/bin/simple_switch_grpc or on PATH) it also runs against it.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def test_softp4_answers_as_recorded_simple_switch_grpc(softp4_answers: list[pari
 
 
 @pytest.mark.skipif(
-    parity.find_bmv2() is None, reason="no simple_switch_grpc (set P4REF=<prefix>/bin or put it on PATH)"
+    parity.find_bmv2() is None, reason="no simple_switch_grpc (set P4REF=<install prefix> or put it on PATH)"
 )
 def test_simple_switch_grpc_answers_as_softp4(
     program: tuple[object, bytes], softp4_answers: list[parity.Answer]
@@ -93,8 +93,32 @@ def test_simple_switch_grpc_answers_as_softp4(
     binary = parity.find_bmv2()
     assert binary is not None
     p4info, device_json = program
-    with parity.bmv2_target(binary) as address:
-        bmv2 = parity.run_script(address, p4info, device_json)  # type: ignore[arg-type]
+    with parity.bmv2_target(binary) as switch:
+        bmv2 = parity.run_script(switch.address, p4info, device_json, switch.revive)  # type: ignore[arg-type]
     assert parity.compare(bmv2, softp4_answers) == []
     if parity.GOLDEN.exists():
         assert parity.compare(json.loads(parity.GOLDEN.read_text()), bmv2) == [], "re-record bmv2_answers.json"
+
+
+def test_a_switch_that_dies_is_recorded_as_crashed_and_the_script_goes_on(program: tuple[object, bytes]) -> None:
+    p4info, device_json = program
+    first = parity.softp4_target()
+    address = first.__enter__()
+    with parity.softp4_target() as second:
+        revived: list[str] = []
+
+        def revive() -> str | None:
+            revived.append(second)
+            return second
+
+        rec = parity.Recorder(address, p4info, device_json, revive)  # type: ignore[arg-type]
+        try:
+            rec.record("arbitration", rec.arbitrate)
+            first.__exit__(None, None, None)  # the switch dies
+            died = rec.read("read on a dead switch", parity.p4r.Entity(table_entry=parity.p4r.TableEntry()))
+            after = rec.read("read after the restart", parity.p4r.Entity(table_entry=parity.p4r.TableEntry()))
+        finally:
+            rec.close()
+    assert died["code"] == parity.CRASHED and revived == [second]
+    # the fresh switch was made primary and given the pipeline: the read gives the one const entry
+    assert after["code"] == "OK" and len(after["entities"]) == 1 and "exact" in after["entities"][0]
