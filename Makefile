@@ -112,7 +112,8 @@ pytest: $(STAMP) $(SHELL_STAMP)
 # passes the STF tests of softp4's corpus (tests/reference); the NIC, controller and testbed suites run on
 # p4c's programs; the PTF suite runs on simple_switch_grpc with p4c's and with softp4's programs; the demo
 # runs on simple_switch_grpc (pair, and rack8 all-to-all with loss). Steps whose tool is missing say so in
-# one line. P4C_TESTDATA=<p4c>/testdata adds p4c's corpus (benchmarks/p4c_corpus.py).
+# one line. P4C_TESTDATA=<p4c>/testdata adds p4c's corpus (benchmarks/p4c_corpus.py, >= 95% required);
+# FABRIC_TNA, SONIC_PINS and DASH (checkouts) add the programs people run (benchmarks/realworld.py --check).
 test-ref: $(STAMP)
 ifeq ($(strip $(REF_P4C)$(REF_BMV2)$(REF_SWITCH)),)
 	@echo "test-ref: SKIPPED every real-toolchain step: no p4c-bm2-ss, simple_switch or simple_switch_grpc in $(REF_WHERE)"
@@ -139,7 +140,14 @@ else
 endif
 endif
 ifneq ($(strip $(P4C_TESTDATA)),)
-	$(PY) benchmarks/p4c_corpus.py --p4c-testdata "$(P4C_TESTDATA)" --jobs 2
+	$(PY) benchmarks/p4c_corpus.py --p4c-testdata "$(P4C_TESTDATA)" --jobs 2 --check 95
+else
+	@echo "test-ref: SKIPPED p4c's corpus: set P4C_TESTDATA=<p4c checkout>/testdata"
+endif
+ifneq ($(strip $(FABRIC_TNA)$(SONIC_PINS)$(DASH)),)
+	$(PY) benchmarks/realworld.py --check
+else
+	@echo "test-ref: SKIPPED the programs people run (fabric-tna, SAI P4, DASH): set FABRIC_TNA, SONIC_PINS, DASH"
 endif
 
 # TEST=nic_tests.RxGapIsNackedAndDropped runs one test (or a module, nic_tests, or a group, nic); PTF_ARGS go to ptf

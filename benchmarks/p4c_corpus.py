@@ -18,7 +18,8 @@ Programs p4c's own BMv2 tests expect to fail (P4C_EXPECTED_FAILURES) that fail w
 agree with p4c: they count as successes and are listed apart from softp4's failures.
 Prints a pass/fail table, the three percentages and the failures grouped by their first error
 line (numbers and quoted names blanked) so the most common causes come first. Prints figures;
-asserts nothing (exit 0 whatever the figures; 2 for a usage error).
+exit 0 whatever the figures (2 for a usage error), unless --check PERCENT asks for at least that much
+compile + P4Info equality and STF passes (then 1 below it).
 """
 
 from __future__ import annotations
@@ -458,6 +459,31 @@ def _real_switch_lines(outcomes: Sequence[Outcome]) -> list[str]:
     return lines
 
 
+@dataclass(frozen=True)
+class Figures:
+    """The three yardstick figures, as (part, whole) pairs."""
+
+    compiled: tuple[int, int]
+    p4info_equal: tuple[int, int]  # over the programs with a golden file
+    stf_pass: tuple[int, int]  # over the programs with an STF test
+
+    @classmethod
+    def of(cls, outcomes: Sequence[Outcome]) -> Figures:
+        judged = [o for o in outcomes if o.has_golden]
+        with_stf = [o for o in outcomes if o.has_stf]
+        return cls(
+            (sum(o.counts_as("compile") for o in outcomes), len(outcomes)),
+            (sum(o.counts_as("compile") and o.counts_as("p4info") for o in judged), len(judged)),
+            (sum(o.counts_as("stf") for o in with_stf), len(with_stf)),
+        )
+
+    def below(self, percent: float) -> list[str]:
+        """The figures under `percent`, named, for --check."""
+        named = (("compile + P4Info equal", self.p4info_equal), ("STF pass", self.stf_pass))
+        return [f"{name} {_percent(*pair)} is below {percent:g}%" for name, pair in named
+                if pair[1] and 100.0 * pair[0] / pair[1] < percent]
+
+
 def render(
     outcomes: Sequence[Outcome], testdata: Path, seconds: float, out_of_scope: Sequence[tuple[str, str]] = ()
 ) -> str:
@@ -488,16 +514,13 @@ def render(
     out.append("")
     total = len(outcomes)
     agree = [o for o in outcomes if o.agrees_with_p4c()]
-    compiled = sum(o.counts_as("compile") for o in outcomes)
-    judged = [o for o in outcomes if o.has_golden]
-    equal = sum(o.counts_as("compile") and o.counts_as("p4info") for o in judged)
-    with_stf = [o for o in outcomes if o.has_stf]
-    stf_pass = sum(o.counts_as("stf") for o in with_stf)
-    out.append(f"compile:                {_percent(compiled, total)}")
-    out.append(f"compile + P4Info equal: {_percent(equal, len(judged))}   (programs with a golden P4Info file)")
-    if len(judged) != total:
-        out.append(f"                        ({total - len(judged)} program(s) without a golden file not counted)")
-    out.append(f"STF pass:               {_percent(stf_pass, len(with_stf))}")
+    figures = Figures.of(outcomes)
+    out.append(f"compile:                {_percent(*figures.compiled)}")
+    out.append(f"compile + P4Info equal: {_percent(*figures.p4info_equal)}   (programs with a golden P4Info file)")
+    if figures.p4info_equal[1] != total:
+        missing = total - figures.p4info_equal[1]
+        out.append(f"                        ({missing} program(s) without a golden file not counted)")
+    out.append(f"STF pass:               {_percent(*figures.stf_pass)}")
     if agree:
         out.append(
             f"                        (each figure counts the {len(agree)} program(s) that fail with p4c too "
@@ -579,6 +602,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="also run each STF on real simple_switch (PATH: binary, bin/ or prefix; default $P4REF/bin, PATH)",
     )
+    parser.add_argument(
+        "--check", type=float, metavar="PERCENT",
+        help="exit 1 when compile + P4Info equal or STF pass is below PERCENT (for make test-ref)",
+    )
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)  # the per-program worker
     return parser
 
@@ -620,6 +647,12 @@ def main(argv: list[str] | None = None) -> int:
             args.report.write_text(text, encoding="utf-8")
         except OSError as exc:
             print(f"p4c_corpus.py: error: cannot write '{args.report}': {exc.strerror or exc}", file=sys.stderr)
+            return 1
+    if args.check is not None:
+        short = Figures.of(outcomes).below(args.check)
+        for line in short:
+            print(f"p4c_corpus.py: check failed: {line}", file=sys.stderr)
+        if short:
             return 1
     return 0
 
