@@ -132,6 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     processes.add_argument("--deadline", type=float, default=20.0, metavar="SECONDS",
                            help="netns: give up waiting for ACKs after this long (default 20)")
     processes.add_argument("--workdir", type=Path, help="netns: where switch logs go (default BUILD_DIR/netns)")
+    processes.add_argument(
+        "--tor", choices=["p4", "linux-bridge"], default="p4",
+        help="netns: the ToR is tor.p4 on a switch process (default) or a plain Linux bridge, to show that any "
+             "L2 switch carries the protocol (a bridge floods group writes to every port)",
+    )
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -149,6 +154,9 @@ def _run(args: argparse.Namespace) -> int:
         from testbed.processes import demo as process_demo
 
         return process_demo.run(args)
+    if args.tor != "p4":
+        print(f"demo: --tor {args.tor} needs the process testbed (--testbed netns)", file=sys.stderr)
+        return 2
     if not 0 <= args.loss < 100:
         print(f"demo: --loss {args.loss:g}: give a percentage from 0 up to (not including) 100", file=sys.stderr)
         return 2

@@ -109,11 +109,13 @@ def run(args: argparse.Namespace) -> int:
     observer = None if args.all_to_all else printer  # all to all: too many frames to print
     workdir = Path(args.workdir) if args.workdir else args.build_dir / "netns"
     switch_kind = "simple_switch_grpc" if args.target == "bmv2" else "softp4 switch"
-    print(f"topology '{topo.name}': {len(topo.servers)} servers, ToR '{topo.tor_name}'; one {switch_kind} "
-          f"process per device on veth cables (logs in {workdir})")
+    tor_kind = "a Linux bridge" if args.tor == "linux-bridge" else "tor.p4"
+    print(f"topology '{topo.name}': {len(topo.servers)} servers, ToR '{topo.tor_name}' ({tor_kind}); one "
+          f"{switch_kind} process per P4 device on veth cables (logs in {workdir})")
     try:
         with sigterm_as_exit(), ProcessRack.build(
-            topo, args.build_dir, target=args.target, workdir=workdir, on_hop=observer, loss=args.loss / 100
+            topo, args.build_dir, target=args.target, workdir=workdir, on_hop=observer, loss=args.loss / 100,
+            tor=args.tor,
         ) as rack:
             print("controller (P4Runtime):\n  " + "\n  ".join(rack.applied))
             if args.loss:

@@ -49,6 +49,8 @@ class RackError(RuntimeError):
     """The rack could not be brought up; the message says which device or cable and why."""
 
 
+TOR_KINDS = ("p4", "linux-bridge")
+
 @dataclass
 class ProcessRack:
     topology: Topology
@@ -76,8 +78,12 @@ class ProcessRack:
         on_hop: HopObserver | None = None,
         loss: float = 0.0,
         seed: int = 1,
+        tor: str = "p4",
     ) -> ProcessRack:
         """Cable, start, program and attach everything; on any failure, undo all of it and raise RackError.
+
+        `tor` is "p4" (tor.p4 on a switch process, programmed like the NICs) or "linux-bridge" (a plain
+        learning Linux bridge in its place: any L2 switch must do; it floods group MACs to every port).
 
         With `loss` (a probability), every uplink runs through a `LossyRelay` that loses that share of the
         frames from the NIC to the ToR (seeded with `seed`, then one more per uplink)."""
@@ -89,21 +95,23 @@ class ProcessRack:
         remove_stale()
         if not 0 <= loss <= 1:
             raise RackError(f"loss {loss}: expected a probability from 0 to 1")
+        if tor not in TOR_KINDS:
+            raise RackError(f"ToR '{tor}': expected one of {', '.join(TOR_KINDS)}")
         rack = cls(topo, compute(topo), target, workdir)
         try:
-            rack._bring_up(Path(build_dir), on_hop, loss, seed)
+            rack._bring_up(Path(build_dir), on_hop, loss, seed, tor)
         except BaseException:
             rack.close()
             raise
         return rack
 
-    def _bring_up(self, build_dir: Path, on_hop: HopObserver | None, loss: float, seed: int) -> None:
+    def _bring_up(self, build_dir: Path, on_hop: HopObserver | None, loss: float, seed: int, tor_kind: str) -> None:
         topo = self.topology
         observe = _serialised(on_hop) if on_hop is not None else None
         if topo.tor_name in {server.name for server in topo.servers}:
             raise RackError(f"topology '{topo.name}': server '{topo.tor_name}' has the ToR's name; rename one")
         tor = SwitchSpec(topo.tor_name, priority_queues=8)  # PRIO_JS is 7: 8 queues per port
-        specs = [tor]
+        specs = [tor] if tor_kind == "p4" else []
         taps: list[tuple[str, End, End]] = []  # (interface, the end it faces, the end it is) for hop observers
         pcie: dict[str, tuple[str, End]] = {}  # accelerator -> (its interface, the NIC end it faces)
         try:
@@ -132,6 +140,8 @@ class ProcessRack:
                     nic.ports[acc.pcie_port] = link.a
                     taps.append((link.a, (acc.name, 0), nic_pcie))
                     pcie[acc.name] = (link.b, nic_pcie)
+            if tor_kind == "linux-bridge":
+                self.wiring.bridge(list(tor.ports.values()))
         except WiringError as exc:
             raise RackError(f"cabling: {exc}") from None
         try:

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SYS_NET = Path("/sys/class/net")
-NAME_RE = re.compile(r"^js([0-9a-f]+)([g-z])-(\d+)([ab])$")
+# a cable's ends js<pid><run>-<n>a / -<n>b, or a bridge js<pid><run>-br<n>
+NAME_RE = re.compile(r"^js([0-9a-f]+)([g-z])-(\d+[ab]|br\d+)$")
 RUN_LETTERS = "ghijklmnopqrstuvwxyz"
 _runs = itertools.count()
 
@@ -93,6 +94,7 @@ class Wiring:
         self.prefix = f"js{os.getpid():x}{RUN_LETTERS[next(_runs) % len(RUN_LETTERS)]}"
         self.mtu = mtu
         self.cables: list[Cable] = []
+        self.bridges: list[str] = []
 
     def cable(self, label: str) -> Cable:
         """A new veth pair, both ends up, IPv6 off; raises WiringError (and leaves nothing) on failure."""
@@ -109,14 +111,29 @@ class Wiring:
             _ip("link", "set", name, "up")
         return cable
 
+    def bridge(self, ports: list[str]) -> str:
+        """A Linux bridge (a plain learning L2 switch: no STP, no IPv6, no multicast snooping, so group
+        MACs are flooded) holding `ports`; deleted by close()."""
+        name = f"{self.prefix}-br{len(self.bridges)}"
+        if interface_exists(name):
+            _ip("link", "del", name)
+        self.bridges.append(name)
+        _ip("link", "add", name, "type", "bridge", "stp_state", "0", "mcast_snooping", "0")
+        _disable_ipv6(name)
+        for port in ports:
+            _ip("link", "set", port, "master", name)
+        _ip("link", "set", name, "up")
+        return name
+
     def interfaces(self) -> list[str]:
         return [name for cable in self.cables for name in (cable.a, cable.b)]
 
     def close(self) -> list[str]:
         """Delete every cable (deleting one end deletes the pair); returns the errors, if any."""
         errors = []
-        names = [cable.a for cable in reversed(self.cables)]
+        names = [*reversed(self.bridges), *(cable.a for cable in reversed(self.cables))]
         self.cables.clear()
+        self.bridges.clear()
         # and any other end of this run still there, whatever happened while the cables were being made
         names += sorted(p.name for p in SYS_NET.iterdir() if p.name.startswith(f"{self.prefix}-") and p.name[-1] == "a")
         for name in dict.fromkeys(names):
@@ -159,7 +176,8 @@ def remove_stale() -> list[str]:
     removed = []
     for path in SYS_NET.iterdir() if SYS_NET.is_dir() else []:
         match = NAME_RE.match(path.name)
-        if match and match.group(4) == "a" and not Path("/proc", str(int(match.group(1), 16))).exists():
+        one_per_thing = match is not None and match.group(3)[-1] != "b"  # a cable's a end, or a bridge
+        if match and one_per_thing and not Path("/proc", str(int(match.group(1), 16))).exists():
             try:
                 _ip("link", "del", path.name)
                 removed.append(path.name)

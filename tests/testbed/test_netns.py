@@ -245,7 +245,7 @@ def test_bmv2_command_lines_with_a_stand_in(
             "--workdir", str(tmp_path / "logs")]
     assert demo.main(argv) == 0
     out = capsys.readouterr().out
-    assert "one simple_switch_grpc process per device" in out
+    assert "one simple_switch_grpc process per P4 device" in out
     assert "OK: all 512 bytes landed exactly once" in out
     lines = commands.read_text().splitlines()
     assert len(lines) == 3
@@ -281,3 +281,23 @@ def test_writes_that_go_nowhere_fail_the_demo(
     assert out.endswith(
         "FAILED:\n  byte 0x4000 of acc2 is 0x00, expected 0x03\n  acc1 still has 2 unacknowledged writes\n"
     )
+
+
+def test_the_protocol_runs_through_a_plain_linux_bridge(
+    build_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Any L2 switch must do: the ToR replaced by a Linux bridge, all to all under loss."""
+    argv = ["--testbed", "netns", "--tor", "linux-bridge", "--all-to-all", "--loss", "2", "--build-dir",
+            str(build_dir), "--topology", str(PAIR), "--bytes", "1024", "--workdir", str(tmp_path)]
+    status = demo.main(argv)
+    out, err = capsys.readouterr()
+    assert status == 0, out + err
+    assert "ToR 'tor' (a Linux bridge)" in out
+    assert "OK: every byte of every write landed exactly once" in out
+    assert not any(line.startswith("  tor (") for line in out.splitlines())  # nothing to program there
+    assert {p.name for p in tmp_path.iterdir()} == {"server1.log", "server2.log"}
+
+
+def test_a_linux_bridge_needs_the_process_testbed(build_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert demo.main(["--tor", "linux-bridge", "--build-dir", str(build_dir), "--topology", str(PAIR)]) == 2
+    assert capsys.readouterr().err == "demo: --tor linux-bridge needs the process testbed (--testbed netns)\n"
