@@ -499,7 +499,10 @@ class ControlLowerer:
                 continue
             key_kinds.append(kind)
             key_widths.append(target[1])
-            keys.append({"match_type": kind, "name": kname, "target": target[0], "mask": None})
+            # an optional key is a ternary one in the JSON, as p4c writes it (BMv2 knows no
+            # "optional"; P4Info still says optional, and the P4Runtime server maps it)
+            jkind = "ternary" if kind == "optional" else kind
+            keys.append({"match_type": jkind, "name": kname, "target": target[0], "mask": None})
         if "range" in key_kinds:
             match_type = "range"
         elif "ternary" in key_kinds or "optional" in key_kinds:
@@ -792,12 +795,15 @@ class ControlLowerer:
                 raise CompileError("an exact key cannot be a wildcard", e.loc)
             return {"match_type": "exact", "key": hexstr(self._const(e) & full, w)}
         if kind in ("ternary", "optional"):
+            # an optional key is written as a ternary one, as p4c does (BMv2 has no "optional")
             if dont_care:
-                return {"match_type": kind, "key": hexstr(0, w), "mask": hexstr(0, w)}
+                return {"match_type": "ternary", "key": hexstr(0, w), "mask": hexstr(0, w)}
             if isinstance(e, ast.Mask):
+                if kind == "optional":
+                    raise CompileError("an optional key takes a value or a wildcard, not '&&&'", e.loc)
                 v, m = self._const(e.value) & full, self._const(e.mask) & full
                 return {"match_type": kind, "key": hexstr(v & m, w), "mask": hexstr(m, w)}
-            return {"match_type": kind, "key": hexstr(self._const(e) & full, w), "mask": hexstr(full, w)}
+            return {"match_type": "ternary", "key": hexstr(self._const(e) & full, w), "mask": hexstr(full, w)}
         if kind == "lpm":
             if dont_care:
                 return {"match_type": "lpm", "key": hexstr(0, w), "prefix_length": 0}
