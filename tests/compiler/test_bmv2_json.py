@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from softp4.compiler import compile_file
+from softp4.compiler import compile_file, compile_source
 
 CORPUS = Path(__file__).resolve().parents[1] / "p4programs"
 
@@ -162,6 +162,31 @@ def test_range_and_optional_keys() -> None:
     assert t["match_type"] == "ternary"
     # p4c writes optional keys as ternary: BMv2 (and its CLI) reject an "optional" match type
     assert [k["match_type"] for k in t["key"]] == ["ternary", "ternary", "exact"]
+
+
+def test_advance_by_an_expression_is_wrapped_as_bmv2_reads_it() -> None:
+    src = """
+#include <core.p4>
+#include <v1model.p4>
+header len_t { bit<8> n; }
+struct headers_t { len_t len; }
+struct metadata_t { }
+parser MyParser(packet_in pkt, out headers_t hdr, inout metadata_t meta, inout standard_metadata_t std) {
+    state start { pkt.extract(hdr.len); pkt.advance((bit<32>) hdr.len.n * 8); pkt.advance(16); transition accept; }
+}
+control MyVerifyChecksum(inout headers_t hdr, inout metadata_t meta) { apply { } }
+control MyIngress(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t std) { apply { } }
+control MyEgress(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t std) { apply { } }
+control MyComputeChecksum(inout headers_t hdr, inout metadata_t meta) { apply { } }
+control MyDeparser(packet_out pkt, in headers_t hdr) { apply { pkt.emit(hdr.len); } }
+V1Switch(MyParser(), MyVerifyChecksum(), MyIngress(), MyEgress(), MyComputeChecksum(), MyDeparser()) main;
+"""
+    ops = compile_source(src, filename="adv.p4").bmv2_json["parsers"][0]["parse_states"][0]["parser_ops"]
+    advances = [op["parameters"][0] for op in ops if op["op"] == "advance"]
+    # simple_switch builds the expression from the parameter's "value": a typed expression node
+    assert advances[0]["type"] == "expression"
+    assert advances[0]["value"]["type"] == "expression" and "op" in advances[0]["value"]["value"]
+    assert advances[1] == {"type": "hexstr", "value": "0x00000010"}
 
 
 def test_transition_key_fields_padded_to_bytes() -> None:

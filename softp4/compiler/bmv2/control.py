@@ -803,6 +803,8 @@ class ControlLowerer:
             if dont_care:
                 return {"match_type": "ternary", "key": hexstr(0, w), "mask": hexstr(0, w)}
             if isinstance(e, ast.Mask):
+                if kind == "optional":
+                    raise CompileError("an optional key takes a value or a wildcard, not '&&&'", e.loc)
                 v, m = self._const(e.value) & full, self._const(e.mask) & full
                 return {"match_type": "ternary", "key": hexstr(v & m, w), "mask": hexstr(m, w)}
             return {"match_type": "ternary", "key": hexstr(self._const(e) & full, w), "mask": hexstr(full, w)}

@@ -25,7 +25,7 @@ from softp4.compiler.bmv2.expressions import (
     is_bool,
     scalar_width,
 )
-from softp4.compiler.bmv2.jsonutil import J, b2d, hexstr, mask
+from softp4.compiler.bmv2.jsonutil import J, as_param, b2d, hexstr, mask
 from softp4.compiler.bmv2.statements import StmtLowerer
 from softp4.compiler.bmv2.values import (
     BlockInstance,
@@ -254,7 +254,8 @@ class ParserLowerer:
                 if _is_packet_method(e, "extract"):
                     return self._extract(lw, e)
                 if _is_packet_method(e, "advance"):
-                    return {"op": "advance", "parameters": [lw.data(call_args(e)[0])]}
+                    # an expression amount is wrapped twice, as BMv2 reads it (like a primitive's)
+                    return {"op": "advance", "parameters": [as_param(lw.data(call_args(e)[0]))]}
                 if _is_packet_method(e, "lookahead"):
                     # a bare lookahead still needs the bits to be there (PacketTooShort otherwise):
                     # p4c reads them into a temporary
