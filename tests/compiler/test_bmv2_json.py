@@ -242,6 +242,17 @@ def test_varbit_extract() -> None:
     assert op["parameters"][1]["type"] == "expression"
 
 
+def test_advance_by_an_expression_goes_through_a_temporary() -> None:
+    # BMv2 takes advance()'s operand as a constant, a field, or an expression it reads unwrapped
+    # (which it then refuses): p4c computes a computed amount into a temporary first
+    ops = state(prog("advance_skip"), "skip")["parser_ops"]
+    assert [o["op"] for o in ops] == ["advance", "extract", "set", "advance", "extract"]
+    assert ops[0]["parameters"] == [{"type": "hexstr", "value": "0x00000010"}]
+    tmp = {"type": "field", "value": ["scalars", "tmp"]}
+    assert ops[2]["parameters"][0] == tmp and ops[2]["parameters"][1]["type"] == "expression"
+    assert ops[3]["parameters"] == [tmp]
+
+
 def test_verify_and_program_errors() -> None:
     j = prog("verify_parser")
     assert j["errors"][-2:] == [["BadVersion", 7], ["TtlExpired", 8]]
@@ -339,15 +350,23 @@ def test_checksums_and_calculations() -> None:
     assert calc["input"][-1] == {"type": "payload", "value": None}
 
 
+def hexstr(value: int) -> dict[str, str]:
+    return {"type": "hexstr", "value": f"0x{value:08x}"}
+
+
 def test_clone_field_lists() -> None:
     j = prog("clone_i2e")
-    assert j["field_lists"] == [
-        {"id": 1, "name": "field_list1", "elements": [{"type": "field", "value": ["scalars", "meta.reason"]}]}
-    ]
+    # clone() without a field list gets an empty list of its own (simple_switch has no list 0)
+    lists = {fl["name"]: fl for fl in j["field_lists"]}
+    assert sorted(lists) == ["field_list1", "fl"]
+    assert lists["field_list1"]["elements"] == [{"type": "field", "value": ["scalars", "meta.reason"]}]
+    assert lists["fl"]["elements"] == []
     mirror = action(j, "MyIngress.mirror")
     clone = mirror["primitives"][-1]
     assert clone["op"] == "clone_ingress_pkt_to_egress"
-    assert clone["parameters"] == [{"type": "runtime_data", "value": 0}, {"type": "hexstr", "value": "0x00000001"}]
+    assert clone["parameters"] == [{"type": "runtime_data", "value": 0}, hexstr(lists["field_list1"]["id"])]
+    plain = [p for a in j["actions"] if a["name"] != "MyIngress.mirror" for p in a["primitives"]]
+    assert [p["parameters"][1] for p in plain if p["op"].startswith("clone")] == [hexstr(lists["fl"]["id"])]
     e2e = [p for a in prog("clone_e2e")["actions"] for p in a["primitives"] if p["op"].startswith("clone")]
     assert e2e[0]["op"] == "clone_egress_pkt_to_egress"
     res = [p for a in prog("resubmit_fields")["actions"] for p in a["primitives"] if p["op"] == "resubmit"]
@@ -449,7 +468,11 @@ def test_log_msg_and_assert() -> None:
         {"type": "parameters_vector", "value": [{"type": "field", "value": ["standard_metadata", "ingress_port"]}]},
     ]
     assert logs["ingress start"]["parameters"][1] == {"type": "parameters_vector", "value": []}
-    assert {"assert", "assume"} <= {p["op"] for p in prims}
+    # the condition is data (b2d), as simple_switch's assert/assume take it
+    checks = {p["op"]: p["parameters"] for p in prims if p["op"] in ("assert", "assume")}
+    assert sorted(checks) == ["assert", "assume"]
+    for (param,) in checks.values():
+        assert param["type"] == "expression" and param["value"]["value"]["op"] == "b2d"
 
 
 def test_scalars_are_padded_to_bytes() -> None:
