@@ -516,10 +516,11 @@ V1Switch(ParserImpl(), verifyChecksum(), ingress(), egress(), computeChecksum(),
             " table t { key = { } actions = { NoAction; } } apply { t.apply(); } }",
             True,
         ),
+        # an action only called directly has no parameters left (p4c's testdata issue323.p4)
         (
             "control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) {"
             " action a(bit<8> x) { meta.color = x; } apply { a(1); } }",
-            True,
+            False,
         ),
         (
             "control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) {"
@@ -557,3 +558,22 @@ control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) 
     assert [a.preamble.name for a in info.actions] == ["Ing.live"]
     assert list(info.tables) == []
     assert not info.HasField("type_info")
+
+
+def test_actions_only_called_directly_lose_their_parameters() -> None:
+    # p4c's front end gives each direct call a copy of the action with its parameters made
+    # locals (LocalizeAllActions, RemoveActionParameters); an action a table lists keeps them
+    info = p4info_of(
+        program(
+            """
+control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) {
+    action called(bit<8> x, bit<4> y) { meta.color = x; }
+    action both(bit<8> x) { meta.color = x; }
+    table t { key = { meta.nh : exact; } actions = { both; } }
+    apply { called(1, 2); called(3, meta.nh[3:0]); t.apply(); both(7); }
+}
+"""
+        )
+    )
+    params = {a.preamble.name: [p.name for p in a.params] for a in info.actions}
+    assert params["Ing.called"] == [] and params["Ing.both"] == ["x"]
