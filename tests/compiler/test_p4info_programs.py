@@ -577,3 +577,33 @@ control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) 
     )
     params = {a.preamble.name: [p.name for p in a.params] for a in info.actions}
     assert params["Ing.called"] == [] and params["Ing.both"] == ["x"]
+
+
+def test_empty_const_entries_make_a_const_table_without_initial_entries() -> None:
+    info = p4info_of(
+        program(
+            """
+control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) {
+    action a() { meta.nh = 1; }
+    table t { key = { meta.nh : exact; } actions = { a; } const entries = { } }
+    table u { key = { meta.nh : exact; } actions = { a; } const entries = { 1 : a(); } }
+    apply { t.apply(); u.apply(); }
+}
+"""
+        )
+    )
+    flags = {t.preamble.name: (t.is_const_table, t.has_initial_entries) for t in info.tables}
+    assert flags == {"Ing.t": (True, False), "Ing.u": (True, True)}
+
+
+def test_struct_fields_of_a_controller_header_are_flattened() -> None:
+    prelude = """
+struct inner_t { bit<7> x; bit<9> port; }
+@controller_header("packet_out")
+header out_t { bit<8> kind; inner_t where; }
+"""
+    ingress = "control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) { apply { } }"
+    info = p4info_of(program(ingress, prelude))
+    (header,) = info.controller_packet_metadata
+    fields = [(f.id, f.name, f.bitwidth) for f in header.metadata]
+    assert fields == [(1, "kind", 8), (2, "where.x", 7), (3, "where.port", 9)]

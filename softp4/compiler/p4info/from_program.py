@@ -212,6 +212,18 @@ def _walk_calls(node: ast.Node) -> Iterator[ast.MethodCall]:
             yield n
 
 
+def _flat_fields(fields: Iterable[ast.StructField], prefix: str = "") -> Iterator[tuple[str, ast.StructField]]:
+    """A header's fields with struct-typed ones flattened, named `outer.inner` as p4c's
+    FlattenHeaders leaves them (p4c's testdata issue3329-bmv2.p4)."""
+    for f in fields:
+        name = prefix + names.declared_name(f)
+        ft = f.type_ref.resolved
+        if isinstance(ft, T.StructLikeType) and ft.kind == "struct" and ft.decl is not None:
+            yield from _flat_fields(ft.decl.fields, name + ".")
+        else:
+            yield name, f
+
+
 def _has(anns: Sequence[ast.Annotation], name: str) -> bool:
     return ast.find_annotation(list(anns), name) is not None
 
@@ -665,7 +677,9 @@ class _Collector:
         )
         entries = table.entries
         if entries is not None:
-            mt.has_initial_entries = True
+            # p4c: an empty `const entries = {}` still makes the table const, but gives no entries
+            # (p4c's testdata issue2905-bmv2.p4)
+            mt.has_initial_entries = bool(entries.entries)
             mt.is_const_table = entries.is_const
         values = [prop for prop in table.properties if isinstance(prop, ast.ValueProperty)]
         for prop in values:
@@ -867,15 +881,13 @@ class _Collector:
                 self.model.hidden_symbols.append(m.Symbol("controller_header", type_name))
                 continue
             fields: list[m.PacketMetadata] = []
-            for f in decl.fields:
+            for name, f in _flat_fields(decl.fields):
                 if _has(f.annotations, "hidden"):
                     continue
                 ft = f.type_ref.resolved
                 type_name_f = self.describe(ft, f.loc)
                 fields.append(
-                    m.PacketMetadata(
-                        names.declared_name(f), self.width(ft, f.loc), convert_annotations(f.annotations), type_name_f
-                    )
+                    m.PacketMetadata(name, self.width(ft, f.loc), convert_annotations(f.annotations), type_name_f)
                 )
             self.model.type_info_written |= bool(fields)
             self.model.controller_headers.append(
