@@ -164,31 +164,6 @@ def test_range_and_optional_keys() -> None:
     assert [k["match_type"] for k in t["key"]] == ["ternary", "ternary", "exact"]
 
 
-def test_advance_by_an_expression_is_wrapped_as_bmv2_reads_it() -> None:
-    src = """
-#include <core.p4>
-#include <v1model.p4>
-header len_t { bit<8> n; }
-struct headers_t { len_t len; }
-struct metadata_t { }
-parser MyParser(packet_in pkt, out headers_t hdr, inout metadata_t meta, inout standard_metadata_t std) {
-    state start { pkt.extract(hdr.len); pkt.advance((bit<32>) hdr.len.n * 8); pkt.advance(16); transition accept; }
-}
-control MyVerifyChecksum(inout headers_t hdr, inout metadata_t meta) { apply { } }
-control MyIngress(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t std) { apply { } }
-control MyEgress(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t std) { apply { } }
-control MyComputeChecksum(inout headers_t hdr, inout metadata_t meta) { apply { } }
-control MyDeparser(packet_out pkt, in headers_t hdr) { apply { pkt.emit(hdr.len); } }
-V1Switch(MyParser(), MyVerifyChecksum(), MyIngress(), MyEgress(), MyComputeChecksum(), MyDeparser()) main;
-"""
-    ops = compile_source(src, filename="adv.p4").bmv2_json["parsers"][0]["parse_states"][0]["parser_ops"]
-    advances = [op["parameters"][0] for op in ops if op["op"] == "advance"]
-    # simple_switch builds the expression from the parameter's "value": a typed expression node
-    assert advances[0]["type"] == "expression"
-    assert advances[0]["value"]["type"] == "expression" and "op" in advances[0]["value"]["value"]
-    assert advances[1] == {"type": "hexstr", "value": "0x00000010"}
-
-
 def test_transition_key_fields_padded_to_bytes() -> None:
     s = state(prog("select_tuple_masks"), "parse_vlan")
     assert s["transition_key"] == [
@@ -267,6 +242,17 @@ def test_varbit_extract() -> None:
     assert op["parameters"][1]["type"] == "expression"
 
 
+def test_advance_by_an_expression_goes_through_a_temporary() -> None:
+    # BMv2 takes advance()'s operand as a constant, a field, or an expression it reads unwrapped
+    # (which it then refuses): p4c computes a computed amount into a temporary first
+    ops = state(prog("advance_skip"), "skip")["parser_ops"]
+    assert [o["op"] for o in ops] == ["advance", "extract", "set", "advance", "extract"]
+    assert ops[0]["parameters"] == [{"type": "hexstr", "value": "0x00000010"}]
+    tmp = {"type": "field", "value": ["scalars", "tmp"]}
+    assert ops[2]["parameters"][0] == tmp and ops[2]["parameters"][1]["type"] == "expression"
+    assert ops[3]["parameters"] == [tmp]
+
+
 def test_verify_and_program_errors() -> None:
     j = prog("verify_parser")
     assert j["errors"][-2:] == [["BadVersion", 7], ["TtlExpired", 8]]
@@ -318,7 +304,6 @@ def test_exit_primitive_and_return() -> None:
 
 
 def test_exit_inside_action_skips_the_rest() -> None:
-    from softp4.compiler import compile_source
 
     src = (CORPUS / "action_if.p4").read_text().replace("meta.res = 2;", "meta.res = 2;\n                exit;")
     j = compile_source(src, filename="exit_in_action.p4").bmv2_json
@@ -369,15 +354,23 @@ def test_checksums_and_calculations() -> None:
     assert calc["input"][-1] == {"type": "payload", "value": None}
 
 
+def hexstr(value: int) -> dict[str, str]:
+    return {"type": "hexstr", "value": f"0x{value:08x}"}
+
+
 def test_clone_field_lists() -> None:
     j = prog("clone_i2e")
-    assert j["field_lists"] == [
-        {"id": 1, "name": "field_list1", "elements": [{"type": "field", "value": ["scalars", "meta.reason"]}]}
-    ]
+    # clone() without a field list gets an empty list of its own (simple_switch has no list 0)
+    lists = {fl["name"]: fl for fl in j["field_lists"]}
+    assert sorted(lists) == ["field_list1", "fl"]
+    assert lists["field_list1"]["elements"] == [{"type": "field", "value": ["scalars", "meta.reason"]}]
+    assert lists["fl"]["elements"] == []
     mirror = action(j, "MyIngress.mirror")
     clone = mirror["primitives"][-1]
     assert clone["op"] == "clone_ingress_pkt_to_egress"
-    assert clone["parameters"] == [{"type": "runtime_data", "value": 0}, {"type": "hexstr", "value": "0x00000001"}]
+    assert clone["parameters"] == [{"type": "runtime_data", "value": 0}, hexstr(lists["field_list1"]["id"])]
+    plain = [p for a in j["actions"] if a["name"] != "MyIngress.mirror" for p in a["primitives"]]
+    assert [p["parameters"][1] for p in plain if p["op"].startswith("clone")] == [hexstr(lists["fl"]["id"])]
     e2e = [p for a in prog("clone_e2e")["actions"] for p in a["primitives"] if p["op"].startswith("clone")]
     assert e2e[0]["op"] == "clone_egress_pkt_to_egress"
     res = [p for a in prog("resubmit_fields")["actions"] for p in a["primitives"] if p["op"] == "resubmit"]

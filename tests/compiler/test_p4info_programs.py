@@ -516,10 +516,11 @@ V1Switch(ParserImpl(), verifyChecksum(), ingress(), egress(), computeChecksum(),
             " table t { key = { } actions = { NoAction; } } apply { t.apply(); } }",
             True,
         ),
+        # an action only called directly has no parameters left (p4c's testdata issue323.p4)
         (
             "control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) {"
             " action a(bit<8> x) { meta.color = x; } apply { a(1); } }",
-            True,
+            False,
         ),
         (
             "control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) {"
@@ -559,30 +560,53 @@ control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) 
     assert not info.HasField("type_info")
 
 
-def test_empty_const_entries_and_struct_fields_of_packet_metadata() -> None:
+def test_actions_only_called_directly_lose_their_parameters() -> None:
+    # p4c's front end gives each direct call a copy of the action with its parameters made
+    # locals (LocalizeAllActions, RemoveActionParameters); an action a table lists keeps them
     info = p4info_of(
         program(
             """
 control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) {
-    table t { key = { hdr.eth.dst : exact; } actions = { NoAction; } const entries = { } }
-    apply { t.apply(); }
+    action called(bit<8> x, bit<4> y) { meta.color = x; }
+    action both(bit<8> x) { meta.color = x; }
+    table t { key = { meta.nh : exact; } actions = { both; } }
+    apply { called(1, 2); called(3, meta.nh[3:0]); t.apply(); both(7); }
 }
-""",
-            prelude="""
-struct port_pair_t { bit<9> port; bit<7> pad; }
-@controller_header("packet_in")
-header packet_in_t { port_pair_t where; bit<8> reason; }
-""",
+"""
         )
     )
-    (table,) = info.tables
-    assert table.is_const_table and not table.has_initial_entries
+    params = {a.preamble.name: [p.name for p in a.params] for a in info.actions}
+    assert params["Ing.called"] == [] and params["Ing.both"] == ["x"]
+
+
+def test_empty_const_entries_make_a_const_table_without_initial_entries() -> None:
+    info = p4info_of(
+        program(
+            """
+control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) {
+    action a() { meta.nh = 1; }
+    table t { key = { meta.nh : exact; } actions = { a; } const entries = { } }
+    table u { key = { meta.nh : exact; } actions = { a; } const entries = { 1 : a(); } }
+    apply { t.apply(); u.apply(); }
+}
+"""
+        )
+    )
+    flags = {t.preamble.name: (t.is_const_table, t.has_initial_entries) for t in info.tables}
+    assert flags == {"Ing.t": (True, False), "Ing.u": (True, True)}
+
+
+def test_struct_fields_of_a_controller_header_are_flattened() -> None:
+    prelude = """
+struct inner_t { bit<7> x; bit<9> port; }
+@controller_header("packet_out")
+header out_t { bit<8> kind; inner_t where; }
+"""
+    ingress = "control Ing(inout headers hdr, inout meta_t meta, inout standard_metadata_t sm) { apply { } }"
+    info = p4info_of(program(ingress, prelude))
     (header,) = info.controller_packet_metadata
-    assert [(md.id, md.name, md.bitwidth) for md in header.metadata] == [
-        (1, "where.port", 9),
-        (2, "where.pad", 7),
-        (3, "reason", 8),
-    ]
+    fields = [(f.id, f.name, f.bitwidth) for f in header.metadata]
+    assert fields == [(1, "kind", 8), (2, "where.x", 7), (3, "where.port", 9)]
 
 
 def test_digest_of_a_list_is_named_per_call() -> None:

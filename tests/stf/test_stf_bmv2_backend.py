@@ -7,18 +7,22 @@ STF -> simple_switch_CLI translation, when pcap-file ports can be synchronised, 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from softp4.stf.bmv2 import Bmv2NotFound, Bmv2Tools, find_bmv2
+from softp4.compiler import compile_file
+from softp4.stf.bmv2 import Bmv2NotFound, Bmv2Tools, Bmv2Unsupported, find_bmv2
 from softp4.stf.bmv2.cli_session import CliError, CliSession, refusals
 from softp4.stf.bmv2.file_ports import FilePorts, unsyncable
 from softp4.stf.bmv2.packet_in_ports import PacketInPorts
-from softp4.stf.bmv2.runner import BASE_PRIORITY, Bmv2Run, bmv2_priority, cli_key
+from softp4.stf.bmv2.runner import BASE_PRIORITY, Bmv2Run, bmv2_priority, cli_key, keep_files
 from softp4.stf.bmv2.settle import LogWatcher, SettleTimeout
 from softp4.stf.cli import main
 from softp4.stf.parser import parse_stf
@@ -29,6 +33,7 @@ from softp4.switch.ports.pcap import write_pcap
 from softp4.switch.tables import Exact, Optional, Ternary
 
 DATA = Path(__file__).parent / "data"
+CORPUS = Path(__file__).parents[1] / "p4programs"
 L2ACL = json.loads((DATA / "l2acl.json").read_text())
 
 # A stand-in for simple_switch_CLI speaking its protocol: a cmd.Cmd loop with its prompt, its
@@ -93,6 +98,21 @@ def test_find_bmv2_says_where_it_looked(tmp_path: Path, monkeypatch: pytest.Monk
         find_bmv2()
 
 
+def test_cli_script_whose_python_cannot_run_it_is_run_by_one_that_can(tmp_path: Path) -> None:
+    tools = fake_tools(tmp_path)
+    assert tools.cli_command == [str(tools.cli)]
+    # as simple_switch_CLI under a python3 without thrift: the script fails as it is started
+    broken = tmp_path / "prefix" / "bin" / "broken_CLI"
+    broken.write_text(f"#!/bin/false\n{FAKE_CLI}")
+    command = Bmv2Tools(tools.simple_switch, broken).cli_command
+    assert len(command) == 2 and command[1] == str(broken)
+    session = CliSession(command, 9090, tmp_path / "p.json", timeout=20)
+    try:
+        assert session.run("table_add t a 0x1 =>")[-1] == "Entry has been added with handle 0"
+    finally:
+        session.close()
+
+
 def test_cli_target_bmv2_without_the_switch_is_one_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -112,7 +132,7 @@ def test_cli_target_bmv2_without_the_switch_is_one_clear_error(
 
 def test_cli_session_returns_each_commands_output(tmp_path: Path) -> None:
     tools = fake_tools(tmp_path)
-    session = CliSession(tools.cli, 9090, tmp_path / "p.json", timeout=20)
+    session = CliSession(tools.cli_command, 9090, tmp_path / "p.json", timeout=20)
     try:
         first = session.run("table_add t a 0x1 =>")
         assert first == ["Adding entry to exact match table t", "Entry has been added with handle 0"]
@@ -137,15 +157,17 @@ class RecordingCli:
 
     def run(self, line: str) -> list[str]:
         self.lines.append(line)
-        if line.startswith("table_add"):
+        if line.startswith(("table_add", "table_indirect_add")):
             return [f"Entry has been added with handle {len(self.lines) - 1}"]
+        if line.startswith("act_prof_create_member"):
+            return [f"Member has been created with handle {len(self.lines) + 9}"]
         if line.startswith("counter_read"):
             return ["MyIngress.seen[1]= (70 bytes, 2 packets)"]
         return []
 
 
-def translate(text: str) -> tuple[list[str], Bmv2Run]:
-    run = Bmv2Run(L2ACL, Bmv2Tools(Path("ss"), Path("cli")), "t.stf")
+def translate(text: str, program: dict[str, Any] = L2ACL) -> tuple[list[str], Bmv2Run]:
+    run = Bmv2Run(program, Bmv2Tools(Path("ss"), Path("cli")), "t.stf")
     cli = RecordingCli()
     for command in parse_stf(text, "t.stf"):
         run._execute(cli, command)  # type: ignore[arg-type]
@@ -166,6 +188,18 @@ def test_table_entries_use_full_names_and_cli_syntax() -> None:
         f"table_add MyIngress.acl MyIngress.set_type 0x800&&&0xff00 0x0/40 => 0x1111 {BASE_PRIORITY - 5}",
         f"table_add MyIngress.acl MyIngress.set_type 0x806&&&0xffff 0x0/0 => 0x9999 {BASE_PRIORITY}",
         "table_set_default MyIngress.acl MyIngress.set_type 0x7",
+    ]
+
+
+def test_an_action_added_to_an_indirect_table_becomes_a_member_of_its_own() -> None:
+    # simple_switch refuses table_add on a table with an action profile (WRONG_TABLE_TYPE)
+    program = compile_file(CORPUS / "action_profile.p4").bmv2_json
+    lines, _ = translate("add by_dst dst:0x000000000002 set_port(port:2)\nadd by_src src:0xbb drop()\n", program)
+    assert lines == [
+        "act_prof_create_member MyIngress.nexthops MyIngress.set_port 0x2",
+        "table_indirect_add MyIngress.by_dst 0x2 => 10",
+        "act_prof_create_member MyIngress.nexthops MyIngress.drop",
+        "table_indirect_add MyIngress.by_src 0xbb => 12",
     ]
 
 
@@ -295,3 +329,28 @@ def test_packet_in_ports_speak_the_nanomsg_packet_protocol(tmp_path: Path) -> No
         ports.close()
         switch.close()
     assert (ports.received(2), ports.received(3), ports.received(1)) == ([b"\x01\x02", b"\x04"], [b"\x03"], [])
+
+
+def test_keep_copies_the_log_and_outputs_but_not_fifos_or_sockets(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "switch.log").write_text("log")
+    (run / "p1_out.pcap").write_bytes(b"pcap")
+    os.mkfifo(run / "p0_in.pcap")
+    with socket.socket(socket.AF_UNIX) as sock:  # as simple_switch's notifications.ipc
+        sock.bind(str(run / "notifications.ipc"))
+        keep_files(run, tmp_path / "kept")
+    assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["p1_out.pcap", "switch.log"]
+
+
+def test_value_set_changes_the_cli_would_send_wrongly_are_unsupported() -> None:
+    program = {**L2ACL, "parse_vsets": [
+        {"name": "P.wide", "id": 0, "compressed_bitwidth": 16},
+        {"name": "P.odd", "id": 1, "compressed_bitwidth": 9},
+    ]}
+    run = Bmv2Run(program, Bmv2Tools(Path("ss"), Path("cli")), "t.stf")
+    assert run.pvs_unsendable(parse_stf("pvs_add odd 0x1ff\npvs_add wide 0x1&&&0xf\n")) is None
+    reason = run.pvs_unsendable(parse_stf("packet 0 00\npvs_remove wide 0x88b5\n"))
+    assert reason is not None and reason.startswith("t.stf:2: error:") and "16-bit value set 'P.wide'" in reason
+    with pytest.raises(Bmv2Unsupported, match=r"t\.stf:1: error: simple_switch_CLI cannot add"):
+        run.run(parse_stf("pvs_add wide 0x88b5\n"))

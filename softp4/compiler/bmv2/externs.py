@@ -271,11 +271,14 @@ class Externs:
             if not isinstance(ctype, t.EnumValue):
                 raise CompileError("the clone type must be CloneType.I2E or CloneType.E2E", e.loc)
             op_name = "clone_ingress_pkt_to_egress" if ctype.member == "I2E" else "clone_egress_pkt_to_egress"
-            fl = 0
-            if name == "clone3":
+            if name == "clone":
+                # simple_switch copies the clone's field list unconditionally (there is no list
+                # 0), so p4c gives each clone() call an empty one of its own
+                fl = self.field_list([], ("clone", id(e)), "fl")
+            elif name == "clone3":
                 fields = self._fields(lw, args[2], "clone")
                 fl = self.field_list(fields, ("data", repr(fields)), "fl")
-            elif name == "clone_preserving_field_list":
+            else:
                 fl = self.preserved_field_list(self._const(args[2]))
             P.append(prim(op_name, as_param(lw.data(args[1])), hexval(fl, 32), loc=e))
         elif name in ("resubmit", "recirculate", "resubmit_preserving_field_list", "recirculate_preserving_field_list"):

@@ -25,8 +25,8 @@ from softp4.compiler.bmv2.expressions import (
     is_bool,
     scalar_width,
 )
-from softp4.compiler.bmv2.jsonutil import J, as_param, b2d, hexstr, mask
-from softp4.compiler.bmv2.statements import StmtLowerer
+from softp4.compiler.bmv2.jsonutil import J, b2d, hexstr, mask
+from softp4.compiler.bmv2.statements import StmtLowerer, prim
 from softp4.compiler.bmv2.values import (
     BlockInstance,
     Expr,
@@ -254,8 +254,7 @@ class ParserLowerer:
                 if _is_packet_method(e, "extract"):
                     return self._extract(lw, e)
                 if _is_packet_method(e, "advance"):
-                    # an expression amount is wrapped twice, as BMv2 reads it (like a primitive's)
-                    return {"op": "advance", "parameters": [as_param(lw.data(call_args(e)[0]))]}
+                    return {"op": "advance", "parameters": [self._advance_bits(lw, call_args(e)[0])]}
                 if _is_packet_method(e, "lookahead"):
                     # a bare lookahead still needs the bits to be there (PacketTooShort otherwise):
                     # p4c reads them into a temporary
@@ -271,6 +270,20 @@ class ParserLowerer:
                 return {"op": "verify", "parameters": [lw.cond(vargs[0]), err]}
         lw.statement(s)
         return None
+
+    def _advance_bits(self, lw: StmtLowerer, arg: ast.Expression) -> J:
+        """advance()'s operand: a constant or a field. BMv2 reads any other expression
+        unwrapped and refuses it, so (as p4c's RemoveComplexExpressions does) it is computed
+        into a temporary first."""
+        j = lw.data(arg)
+        if j.get("type") in ("hexstr", "field"):
+            return j
+        w = t.width_of(arg.type) if arg.type is not None else None
+        if w is None:
+            raise unsupported(f"advance by '{expr_text(arg)}'", arg.loc)
+        tmp = self.be.storage.scalar(self.be.unique_name("tmp"), t.BitsType(w), arg.loc)
+        lw.prims.append(prim("assign", tmp.json(), j, loc=arg))
+        return tmp.json()
 
     def _extract(self, lw: StmtLowerer, e: ast.MethodCall) -> J:
         xargs = call_args(e)

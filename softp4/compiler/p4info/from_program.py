@@ -514,6 +514,7 @@ class _Collector:
         for it in ctl.items:
             if isinstance(it.decl, ast.TableDecl) and id(it.decl) in used_tables:
                 refs.extend((it.block, e) for e in self.table_action_refs(it))
+        in_tables = {id(found[0]) for b, e in refs if (found := self.resolve_action(b, e)) is not None}
         if isinstance(ctl.block.decl, ast.ControlDecl):
             for b, call in self.body_calls(ctl.block, ctl.block.decl.body):
                 if isinstance(call.method, ast.PathExpr) and self.resolve_action(b, call) is not None:
@@ -537,7 +538,7 @@ class _Collector:
             if isinstance(it.decl, ast.ActionDecl) and id(it.decl) in used_local:
                 ordered.append((it.block, it.decl, False))
         for b, decl, top in ordered:
-            self.add_action(b, decl, top)
+            self.add_action(b, decl, top, called_only=id(decl) not in in_tables)
         # digests (and any extern function call): in the control's actions, then its apply body
         calls = [call for _b, decl, _top in ordered for _blk, call in self.body_calls(ctl.block, decl.body)]
         if isinstance(ctl.block.decl, ast.ControlDecl):
@@ -562,7 +563,11 @@ class _Collector:
 
     # ------------------------------------------------------------ objects
 
-    def add_action(self, block: names.Block, decl: ast.ActionDecl, top: bool) -> None:
+    def add_action(self, block: names.Block, decl: ast.ActionDecl, top: bool, called_only: bool = False) -> None:
+        """`called_only`: the action is only called from apply bodies, in no table. p4c's front end
+        (LocalizeAllActions, then RemoveActionParameters) gives each direct call a copy of the
+        action whose parameters all become locals set from the call's arguments, so the action
+        has no parameters in P4Info."""
         name = self.action_name(block, decl, top)
         if name in self.action_names:
             return
@@ -572,7 +577,7 @@ class _Collector:
             return
         params: list[m.Param] = []
         for p in decl.params:
-            if p.direction:
+            if p.direction or called_only:
                 continue
             t = p.type_ref.resolved
             type_name = self.describe(t, p.loc)

@@ -28,12 +28,12 @@ class CliError(Exception):
 class CliSession:
     """`run(line)` sends one command and returns what the CLI printed for it."""
 
-    def __init__(self, cli: Path, thrift_port: int, json_path: Path, timeout: float = 30.0) -> None:
+    def __init__(self, cli: Sequence[str], thrift_port: int, json_path: Path, timeout: float = 30.0) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.timeout = timeout
         self.transcript: list[str] = []
         self._proc = subprocess.Popen(
-            [str(cli), "--thrift-port", str(thrift_port), "--thrift-ip", "127.0.0.1", "--json", str(json_path)],
+            [*cli, "--thrift-port", str(thrift_port), "--thrift-ip", "127.0.0.1", "--json", str(json_path)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

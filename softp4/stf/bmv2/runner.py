@@ -108,8 +108,14 @@ def _running(process: subprocess.Popen[bytes]) -> bool:
     return process.poll() is None
 
 
-def _inputs(_directory: str, names: list[str]) -> list[str]:
-    return [name for name in names if name.endswith("_in.pcap")]
+def keep_files(directory: Path, keep: Path) -> None:
+    """Copy a test's files (log, output pcaps, JSON) into `keep`: not the input FIFOs (copying
+    one would wait for a writer) nor the nanomsg sockets (which cannot be copied)."""
+
+    def uncopyable(_directory: str, names: list[str]) -> list[str]:
+        return [name for name in names if name.endswith(("_in.pcap", ".ipc"))]
+
+    shutil.copytree(directory, keep, dirs_exist_ok=True, ignore=uncopyable)
 
 
 def _handle(output: Sequence[str], pattern: str) -> int | None:
@@ -156,7 +162,29 @@ class Bmv2Run:
 
     # --- the run --------------------------------------------------------------------------
 
+    def pvs_unsendable(self, commands: Sequence[Command]) -> str | None:
+        """Why a pvs_add/pvs_remove cannot be sent, or None. simple_switch_CLI sizes the value
+        as (bitwidth + 7) / 8 bytes with Python 3's true division, so unless the width is 8k+1
+        it sends one byte too many and simple_switch aborts (an assertion in ParseVSet::add)."""
+        widths = {v["name"]: int(v["compressed_bitwidth"]) for v in self.program.get("parse_vsets", [])}
+        for command in commands:
+            if isinstance(command, ValueSetChange) and command.mask is None:
+                try:
+                    name = self.names.value_set(command.value_set)
+                except UnknownName:
+                    continue  # reported when the command runs
+                if widths[name] % 8 != 1:
+                    return (
+                        f"{self.where(command)}: error: simple_switch_CLI cannot add to or remove from the "
+                        f"{widths[name]}-bit value set '{name}': it sends (width + 7) / 8 bytes computed with "
+                        "true division, one byte too many, and simple_switch aborts"
+                    )
+        return None
+
     def run(self, commands: Sequence[Command]) -> StfResult:
+        unsendable = self.pvs_unsendable(commands)
+        if unsendable is not None:
+            raise Bmv2Unsupported(unsendable)
         blocked = unsyncable(commands)
         nanomsg = blocked is not None
         if blocked is not None and "packet-in" not in self.tools.options:
@@ -176,8 +204,7 @@ class Bmv2Run:
             if self.keep is None:
                 shutil.rmtree(directory, ignore_errors=True)
             else:
-                # the input FIFOs stay behind (copying one would wait for a writer)
-                shutil.copytree(directory, self.keep, dirs_exist_ok=True, ignore=_inputs)
+                keep_files(directory, self.keep)
                 shutil.rmtree(directory, ignore_errors=True)
 
     def _run(
@@ -198,7 +225,7 @@ class Bmv2Run:
         results = {port: PortResult(port, [], []) for port in ports}
         try:
             try:
-                cli = CliSession(self.tools.cli, thrift_port, json_path)
+                cli = CliSession(self.tools.cli_command, thrift_port, json_path)
             except CliError as exc:
                 raise Bmv2Error(f"{self.filename}: error: {exc}") from None
             for index, command in enumerate(commands):
@@ -396,6 +423,17 @@ class Bmv2Run:
             if handle is None:
                 raise UnknownName(f"no {ref} {ident.value} in action profile '{table.profile}'")
             line = " ".join([verb, table.name, *shown, "=>", str(handle), *priority])
+        elif table.profile is not None:
+            # softp4's switch takes an action straight into an indirect table; simple_switch
+            # refuses that (WRONG_TABLE_TYPE), so the action becomes a member of its own
+            action, params = action_data(names, table, command.action)
+            created = self._cli(
+                cli, command, " ".join(["act_prof_create_member", table.profile, action, *map(hex, params)])
+            )
+            member = _handle(created, "created with handle")
+            if member is None:
+                return
+            line = " ".join(["table_indirect_add", table.name, *shown, "=>", str(member), *priority])
         else:
             action, params = action_data(names, table, command.action)
             line = " ".join(["table_add", table.name, action, *shown, "=>", *map(hex, params), *priority])

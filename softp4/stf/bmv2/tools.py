@@ -2,6 +2,10 @@
 
 Looked for, in order: the path given (`--bmv2 PATH`: the simple_switch binary, its bin/
 directory or the install prefix holding bin/), `$P4REF` (a prefix holding bin/), then `PATH`.
+
+simple_switch_CLI is a Python script (`#!/usr/bin/env python3`) that needs the `thrift` module;
+when the `python3` first on PATH lacks it (a pyenv or venv Python, say), the script is run by
+the first of the system Python, this Python and the PATH ones that can start it.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import functools
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +35,32 @@ class Bmv2Tools:
     def options(self) -> frozenset[str]:
         """The long options this simple_switch build accepts (nanomsg ones only with nanomsg)."""
         return _options(str(self.simple_switch))
+
+    @property
+    def cli_command(self) -> list[str]:
+        """How to start simple_switch_CLI: the script itself, or a Python that can run it."""
+        return list(_cli_command(str(self.cli)))
+
+
+def _starts(command: list[str]) -> bool:
+    try:
+        done = subprocess.run(
+            [*command, "--help"], stdin=subprocess.DEVNULL, capture_output=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+@functools.cache
+def _cli_command(script: str) -> tuple[str, ...]:
+    if _starts([script]):
+        return (script,)
+    pythons = ["/usr/bin/python3", sys.executable, *(shutil.which(n) or "" for n in ("python3", "python"))]
+    for python in dict.fromkeys(p for p in pythons if p):
+        if _starts([python, script]):
+            return (python, script)
+    return (script,)  # it fails to start; CliSession reports what it printed
 
 
 @functools.cache
