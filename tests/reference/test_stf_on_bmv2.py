@@ -39,6 +39,20 @@ POOL = 2  # the machine has two cores
 # (docs/softp4.md, "Differences from p4c and BMv2"): name -> reason. The test then expects the
 # difference, so a fixed one shows up.
 KNOWN_DIFFERENCES: dict[str, str] = {}
+# Programs of softp4's corpus that real p4c-bm2-ss (1.2.5.16) refuses while softp4 compiles them: softp4 is
+# more lenient there (docs/softp4.md, "Differences from p4c and BMv2"); each is checked to be refused still,
+# so the list shrinks when softp4 learns to refuse the same, or p4c to accept.
+P4C_REFUSES: dict[str, str] = {
+    "enum_error": "error values as exact keys of const entries: p4c's BMv2 back end calls them unsupported",
+    "for_loops": "for-in loops: p4c's BMv2 back end does not support them; softp4 unrolls them",
+    "generic_function": "'+' on a value of a type variable: p4c's type checker refuses it, softp4's does not",
+}
+# Programs whose p4c-compiled JSON real simple_switch cannot run (the two real tools disagree)
+P4C_JSON_ON_BMV2: dict[str, str] = {
+    "header_stack_dynamic_index": (
+        "simple_switch aborts loading p4c's JSON (Json::LogicError) for a run-time stack index"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -157,6 +171,9 @@ def test_stf_on_bmv2(name: str, softp4_on_bmv2: dict[str, Future[Verdict]]) -> N
 @pytest.mark.parametrize("name", NAMES)
 def test_p4info_as_p4c(name: str, p4c_runs: dict[str, Future[P4cRun]]) -> None:
     compiled = p4c_runs[name].result().compiled
+    if name in P4C_REFUSES:
+        assert isinstance(compiled, str), f"p4c compiles it now ({P4C_REFUSES[name]}): drop it from the list"
+        return
     assert not isinstance(compiled, str), compiled
     softp4_info = _compile_softp4(PAIRS[name][0]).p4info
     expected = type(softp4_info)()
@@ -169,8 +186,13 @@ def test_p4info_as_p4c(name: str, p4c_runs: dict[str, Future[P4cRun]]) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_stf_of_p4c_json_on_bmv2(name: str, bmv2: Bmv2Tools, p4c_runs: dict[str, Future[P4cRun]]) -> None:
     run = p4c_runs[name].result()
+    if name in P4C_REFUSES:
+        pytest.skip(f"p4c refuses it: {P4C_REFUSES[name]}")
     assert not isinstance(run.compiled, str), run.compiled
     assert run.on_bmv2 is not None
     if run.on_bmv2.outcome == "unsupported":
         pytest.skip(run.on_bmv2.text.splitlines()[0])
+    if name in P4C_JSON_ON_BMV2:
+        assert run.on_bmv2.outcome != "pass", f"runs now ({P4C_JSON_ON_BMV2[name]}): drop it from the list"
+        return
     assert run.on_bmv2.outcome == "pass", run.on_bmv2.text
