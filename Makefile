@@ -122,7 +122,7 @@ else
 	$(VENV)/bin/pytest -q tests/reference
 ifneq ($(strip $(REF_P4C)),)
 	@$(MAKE) --no-print-directory build BUILD_DIR=$(REF_BUILD) P4C=$(REF_P4C)
-	JETSTREAM_BUILD_DIR=$(REF_BUILD) $(VENV)/bin/pytest -q tests/nic tests/controller tests/testbed
+	JETSTREAM_BUILD_DIR=$(abspath $(REF_BUILD)) $(VENV)/bin/pytest -q tests/nic tests/controller tests/testbed
 else
 	@echo "test-ref: SKIPPED the suites on p4c's programs and everything on BMv2 with them: p4c-bm2-ss is not in $(REF_WHERE)"
 endif

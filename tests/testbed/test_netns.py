@@ -241,6 +241,7 @@ def test_bmv2_command_lines_with_a_stand_in(
     stand_in.write_text(STAND_IN.format(python=sys.executable, log=str(commands)))
     stand_in.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.delenv("P4REF", raising=False)  # else only P4REF's bin/ is searched, not the stand-in's PATH
     argv = ["--target", "bmv2", "--build-dir", str(build_dir), "--topology", str(PAIR), "--bytes", "512",
             "--workdir", str(tmp_path / "logs")]
     assert demo.main(argv) == 0
