@@ -122,17 +122,6 @@ def test_hash_data_must_be_a_list_or_struct() -> None:
     compile_source(ingress("        hash(meta.x, HashAlgorithm.crc16, 8w0, hdr.ethernet, 8w255);"), filename="ok.p4")
 
 
-def test_entry_key_of_type_error() -> None:
-    # p4c's BMv2 back end rejects it too; a key of type error without entries compiles
-    locals_ = (
-        "    action a() { }\n"
-        "    table t { key = { std.parser_error : exact; } actions = { a; } const entries = { error.NoError : a(); } }"
-    )
-    err = error_of(ingress("        t.apply();", locals_))
-    assert "an entry key of type error ('error.NoError') is not supported by BMv2" in str(err)
-    compile_source(ingress("        t.apply();", locals_.split(" const entries")[0] + " }"), filename="ok.p4")
-
-
 def test_statement_in_checksum_control() -> None:
     src = PRELUDE.replace(
         "control MyVerifyChecksum(inout headers_t hdr, inout metadata_t meta) { apply { } }",

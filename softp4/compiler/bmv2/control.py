@@ -788,9 +788,6 @@ class ControlLowerer:
         return int(c)
 
     def _entry_key(self, e: ast.Expression, kind: str, w: int) -> J:
-        if isinstance(e.type, t.ErrorType):
-            # p4c's BMv2 back end rejects it too ("unsupported exact key expression")
-            raise CompileError(f"an entry key of type error ('{expr_text(e)}') is not supported by BMv2", e.loc)
         full = mask(w)
         dont_care = isinstance(e, ast.DefaultExpr | ast.DontCareExpr)
         if kind == "exact":
