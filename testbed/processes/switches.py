@@ -13,9 +13,8 @@ reported with the last lines of its log.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import re
-import signal
+import shutil
 import socket
 import subprocess
 import sys
@@ -29,7 +28,6 @@ from softp4 import reference
 DEVICE_ID = 1
 TARGETS = ("softp4", "bmv2")
 START_TIMEOUT = 30.0
-PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
 
 
 class SwitchStartError(RuntimeError):
@@ -97,19 +95,19 @@ def bmv2_binary() -> tuple[str, bool]:
 SOFTP4_READY = re.compile(r"^softp4 switch: ready: .*P4Runtime on (\S+:\d+)", re.MULTILINE)
 
 
-def die_with_parent() -> None:
-    """In a child between fork and exec: ask Linux to SIGKILL it when the thread that started it ends, so a
-    testbed killed outright (SIGKILL, where no clean-up runs) leaves no switch behind (prctl PR_SET_PDEATHSIG;
-    elsewhere nothing is done)."""
-    if not sys.platform.startswith("linux"):
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+def dying_with_parent(command: list[str]) -> list[str]:
+    """`command` run so that Linux SIGKILLs it when the thread that started it ends, so a testbed killed
+    outright (SIGKILL, where no clean-up runs) leaves no switch behind: through util-linux's `setpriv
+    --pdeathsig` (prctl PR_SET_PDEATHSIG, kept across exec). Not a preexec_fn: that makes Python fork the
+    whole process, gRPC's threads included, and gRPC's fork handlers then abort the child now and then
+    ("epoll_wait error: Bad file descriptor"). Without setpriv the command runs as it is."""
+    setpriv = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+    return [setpriv, "--pdeathsig", "KILL", "--", *command] if setpriv else command
 
 
 class SwitchProcess:
     """A running switch: its device name, gRPC address and log; `stop()` ends it (SIGTERM, then SIGKILL).
-    It dies with the process that started it (`die_with_parent`), however that process ends.
+    It dies with the process that started it (`dying_with_parent`), however that process ends.
 
     With `ready`, the gRPC address is the one the switch's log names in the line `ready` matches."""
 
@@ -123,8 +121,8 @@ class SwitchProcess:
         self.ready = ready
         with log.open("w") as out:
             try:
-                self.proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                             preexec_fn=die_with_parent)
+                self.proc = subprocess.Popen(dying_with_parent(command), stdout=out, stderr=subprocess.STDOUT,
+                                             stdin=subprocess.DEVNULL)
             except OSError as exc:
                 raise SwitchStartError(f"{spec.name}: cannot run {command[0]}: {exc.strerror or exc}") from None
 
