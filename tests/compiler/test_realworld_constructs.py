@@ -318,3 +318,14 @@ def test_a_table_applied_twice_with_different_code_after_it_is_refused() -> None
     src = TWICE.replace("core: { h.h.seen = 2; sessions.apply(); }", "core: { sessions.apply(); h.h.seen = 2; }")
     with pytest.raises(CompileError, match="table 'sessions' is applied more than once with different code after it"):
         compile_source(src, filename="twice.p4")
+
+
+def test_a_table_of_size_0_gets_the_default_size_as_p4c_writes_it() -> None:
+    src = TWICE.replace("table after { key = { h.h.kind : exact; } actions = { NoAction; } }",
+                        "table after { key = { h.h.kind : exact; } actions = { NoAction; } size = 0; }")
+    assert "size = 0;" in src
+    result = compile_source(src, filename="size0.p4")
+    tables = {t["name"]: t for t in result.bmv2_json["pipelines"][0]["tables"]}
+    assert tables["I.after"]["max_size"] == 1024
+    (after,) = [t for t in result.p4info.tables if t.preamble.name == "I.after"]
+    assert after.size == 1024  # so does P4Info

@@ -526,7 +526,8 @@ class ControlLowerer:
             size = int(c)
         if decl.entries is not None:
             # p4c sizes a table with initial entries to hold exactly those entries
-            size = len(decl.entries.entries) or DEFAULT_TABLE_SIZE
+            size = len(decl.entries.entries)
+        size = size or DEFAULT_TABLE_SIZE  # p4c: a size of 0 gets the default size (SAI P4 has `size = 0`)
         j: J = {
             "name": tname,
             "id": be.next_id("table"),
