@@ -39,6 +39,10 @@ def test_a_switch_dies_with_its_parent_killed_outright(tmp_path: Path) -> None:
     child = int(parent.stdout.readline())
     try:
         assert not _gone(child)
+        for _ in range(200):  # until the wrapper that asks for the death signal has handed over to the switch
+            if b"setpriv" not in Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")[0]:
+                break
+            time.sleep(0.05)
         parent.send_signal(signal.SIGKILL)
         parent.wait()
         for _ in range(200):  # the kernel delivers the SIGKILL as the parent's thread exits
