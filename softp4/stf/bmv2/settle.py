@@ -27,7 +27,8 @@ _ENDS = (
     *_AGAIN,
 )
 
-QUIET = 0.05  # seconds of silence that end a settle once every instance is accounted for
+QUIET = 0.15  # seconds of silence that end a settle once every instance is accounted for (replicas and
+# the egress of a packet logged as finished in ingress may still be on their way on a loaded machine)
 SILENCE = 1.0  # seconds of silence that end it anyway
 
 
