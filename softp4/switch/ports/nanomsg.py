@@ -158,9 +158,11 @@ class NanomsgPorts:
         self._send_raw(pack_packet(MSG_PACKET_OUT, port, frame))
 
     def close(self) -> None:
+        # stop the receive thread first (its recv() times out every POLL_MS), then close the socket: nng has
+        # been seen to abort the whole process when a socket is closed under a recv() in progress
         self._stop.set()
-        if self._sock is not None:
-            self._sock.close()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=2)
+        if self._sock is not None:
+            self._sock.close()
         self._sock = None
