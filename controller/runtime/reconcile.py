@@ -91,16 +91,8 @@ def _group_update(kind: int, message: Any) -> Any:
 KIND_NAMES = {p4r.Update.INSERT: "INSERT", p4r.Update.MODIFY: "MODIFY", p4r.Update.DELETE: "DELETE"}
 
 
-class Refused(ControllerError):
-    """Updates the device refused; `codes` holds the status code name of each refusal."""
-
-    def __init__(self, message: str, codes: set[str]) -> None:
-        super().__init__(message)
-        self.codes = codes
-
-
 async def write(session: Session, updates: list[tuple[Any, str]]) -> None:
-    """Write (update, description) pairs in batches; refused updates raise `Refused` naming each."""
+    """Write (update, description) pairs in batches; refused updates raise a ControllerError naming each."""
     for start in range(0, len(updates), BATCH):
         batch = updates[start : start + BATCH]
         try:
@@ -108,7 +100,7 @@ async def write(session: Session, updates: list[tuple[Any, str]]) -> None:
         except finsy.P4ClientError as exc:
             if not exc.details:
                 message = f"{session.device}: write refused: {exc.code.name}: {exc.message}"
-                raise Refused(message, {exc.code.name}) from None
+                raise ControllerError(message) from None
             lines = [f"{session.device}: the device refused {len(exc.details)} of {len(batch)} updates:"]
             for index, error in sorted(exc.details.items()):
                 update, description = batch[index]
@@ -116,8 +108,7 @@ async def write(session: Session, updates: list[tuple[Any, str]]) -> None:
                     f"  {KIND_NAMES.get(update.type, '?')} {description}: "
                     f"{error.canonical_code.name}: {error.message}"
                 )
-            codes = {error.canonical_code.name for error in exc.details.values()}
-            raise Refused("\n".join(lines), codes) from None
+            raise ControllerError("\n".join(lines)) from None
 
 
 def from_scratch(device: str, wanted: Wanted, *, dry_run: bool) -> Report:
