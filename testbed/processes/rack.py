@@ -228,7 +228,7 @@ class ProcessRack:
             last, since = -1, start
             while True:
                 now = time.monotonic()
-                pending = sum(acc.unacked() for acc in self.accelerators.values())
+                pending = self.unacked()  # the lock is a Condition over an RLock: taking it again is fine
                 if pending == 0:
                     return True
                 if now - start >= deadline:
