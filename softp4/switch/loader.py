@@ -122,7 +122,6 @@ class _Loader:
             name = item.get("name") if isinstance(item, dict) else None
             self.where = f"{what} '{name}'" if isinstance(name, str) else f"{what} #{i}"
             yield item
-        self._deparser_prims: list[Any] = []
 
     def load(self) -> Program:
         cfg = self.cfg
@@ -165,12 +164,13 @@ class _Loader:
         self._field_lists(prog)
         deparsers = _list(cfg, "deparsers")
         dep_headers = []
+        deparser_prims: list[Any] = []
         if deparsers:
             dj = deparsers[0]
             for hname in dj.get("order", []):
                 dep_headers.append(layout.header(hname, f"deparser '{dj.get('name')}'"))
             prog.deparser = Deparser(str(dj.get("name", "deparser")), dep_headers)
-            self._deparser_prims = dj.get("primitives") or []
+            deparser_prims = dj.get("primitives") or []
         else:
             prog.deparser = Deparser("deparser", [])
         for c in self._each("calculations", "calculation"):
@@ -183,7 +183,7 @@ class _Loader:
             )
         self._actions(prog)
         pc = PrimitiveCompiler(prog)
-        for i, pj in enumerate(self._deparser_prims):
+        for i, pj in enumerate(deparser_prims):
             prog.deparser.prims.append(pc.compile(pj, f"deparser, primitive {i}"))
         pipelines = _list(cfg, "pipelines")
         compiled = [self._pipeline(prog, pj) for pj in pipelines]

@@ -158,11 +158,18 @@ def test_program_without_main() -> None:
 
 
 def test_stack_index_out_of_bounds() -> None:
-    src = PRELUDE.replace(
+    # p4c: "Array index 2 larger or equal to array size 2"; index 1 of the same stack compiles
+    stack = PRELUDE.replace(
         "struct headers_t { ethernet_t ethernet; }", "struct headers_t { ethernet_t ethernet; ethernet_t[2] s; }"
     )
-    src += (
-        "control MyIngress(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t std)"
-        " { apply { hdr.s[1].setValid(); meta.x = (bit<8>)hdr.s.size; } }\n" + MAIN
-    )
-    compile_source(src, filename="ok.p4")
+
+    def program(index: int) -> str:
+        return stack + (
+            "control MyIngress(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t std)"
+            f" {{ apply {{ hdr.s[{index}].setValid(); meta.x = (bit<8>)hdr.s.size; }} }}\n" + MAIN
+        )
+
+    result = compile_source(program(1), filename="ok.p4")
+    assert any(h["name"] == "s[1]" for h in result.bmv2_json["headers"])
+    err = error_of(program(2))
+    assert "index 2 is out of range for a stack of size 2" in str(err)

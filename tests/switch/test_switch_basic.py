@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pathlib
 
 import pytest
@@ -75,3 +76,20 @@ def test_l2_learning_forwarding_and_flood_pruning() -> None:
     assert sw.process(1, frame) == [(2, frame)]
     assert len(digests) == 1
     assert sw.table_entry_counter("MyIngress.dmac", h) == (len(frame), 1)
+
+
+def test_deparser_primitives_run_before_the_headers_are_emitted() -> None:
+    # p4c writes a deparser's assignments and extern calls as "primitives" of the deparser; BMv2 runs them after
+    # the checksum updates and before emitting. Here: the non-IP path, with the EtherType set in the deparser.
+    config = json.loads((FIXTURES / "basic_ipv4.json").read_text())
+    config["deparsers"][0]["primitives"] = [
+        {
+            "op": "assign",
+            "parameters": [
+                {"type": "field", "value": ["ethernet", "etherType"]},
+                {"type": "hexstr", "value": "0x88b5"},
+            ],
+        }
+    ]
+    frame = bytes.fromhex("ffffffffffff0000000000090806") + bytes(28)
+    assert Switch(config).process(4, frame) == [(0, frame[:12] + bytes.fromhex("88b5") + frame[14:])]
