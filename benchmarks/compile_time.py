@@ -22,7 +22,6 @@ Prints figures; asserts nothing.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import statistics
@@ -33,6 +32,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from softp4.cliargs import Parser, integer
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = (100, 1000, 3000)
@@ -385,11 +386,12 @@ def p4c_cmd(p4c: str, path: Path, out: Path, include_dirs: list[str]) -> list[st
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=5, help="runs per figure; the median is printed (default 5)")
+    ap = Parser(prog="compile_time.py", description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=integer(1, None, "run count"), default=5,
+                    help="runs per figure; the median is printed (default 5)")
     ap.add_argument("--keep", type=Path, help="write the generated programs into this directory")
     args = ap.parse_args()
-    runs = max(1, args.runs)
+    runs = args.runs
     p4c = shutil.which(os.environ.get("P4C") or "p4c-bm2-ss")  # P4C names it, as for `make build`
 
     with tempfile.TemporaryDirectory(prefix="softp4-compile-bench-") as tmp_name:

@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from softp4.cliargs import Parser, number
 from softp4.compiler.p4info.compare import first_difference
 
 SAMPLES = "p4_16_samples"
@@ -584,7 +585,7 @@ def render(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="p4c_corpus.py",
         description="Measure softp4 on p4c's testdata/p4_16_samples/*-bmv2.p4 (compile, P4Info, STF).",
     )
@@ -603,7 +604,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also run each STF on real simple_switch (PATH: binary, bin/ or prefix; default $P4REF/bin, PATH)",
     )
     parser.add_argument(
-        "--check", type=float, metavar="PERCENT",
+        "--check", type=number(0, 100, "--check"), metavar="PERCENT",
         help="exit 1 when compile + P4Info equal or STF pass is below PERCENT (for make test-ref)",
     )
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)  # the per-program worker

@@ -14,7 +14,6 @@ built from names, as the controller writes them), to a second switch.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import multiprocessing
 import multiprocessing.synchronize
@@ -27,6 +26,8 @@ from typing import Any
 import grpc
 from finsy.proto import p4i, p4r, p4r_grpc
 from google.protobuf import text_format
+
+from softp4.cliargs import Parser, integer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "p4runtime" / "fixtures"
 ROUTES, FORWARD = 33554435, 16777219  # ingress.routes (lpm on a 48-bit key), ingress.forward(port)
@@ -101,9 +102,11 @@ async def _finsy_writes(address: str, entries: int, batch: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--entries", type=int, default=50_000, help="LPM entries to insert (default 50000)")
-    parser.add_argument("--batch", type=int, default=250, help="updates per WriteRequest (default 250)")
+    parser = Parser(prog="p4runtime_rates.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=integer(1, None, "entry count"), default=50_000,
+                        help="LPM entries to insert (default 50000)")
+    parser.add_argument("--batch", type=integer(1, None, "batch size"), default=250,
+                        help="updates per WriteRequest (default 250)")
     parser.add_argument("--finsy", action="store_true", help="also time the inserts made through finsy")
     args = parser.parse_args()
 

@@ -6,11 +6,11 @@ Prints figures; asserts nothing.
 
 from __future__ import annotations
 
-import argparse
 import pathlib
 import statistics
 import time
 
+from softp4.cliargs import Parser, integer
 from softp4.switch import Exact, Lpm, Switch
 
 FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "tests" / "switch" / "fixtures"
@@ -61,8 +61,8 @@ def measure(name: str, sw: Switch, frame: bytes, n: int) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--packets", type=int, default=50000)
+    ap = Parser(prog="switch_inprocess.py", description=__doc__)
+    ap.add_argument("--packets", type=integer(1, None, "packet count"), default=50000)
     args = ap.parse_args()
     print("softp4 switch, in-process Switch.process(), one frame at a time")
     measure("l2", *l2(), args.packets)

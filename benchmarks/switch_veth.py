@@ -52,6 +52,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from softp4.cliargs import Parser
+
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
@@ -647,7 +649,7 @@ def _stop_on_signal(signum: int, frame: Any) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = Parser(prog="switch_veth.py", description=__doc__.splitlines()[0])
     ap.add_argument("--packets", type=int, default=20_000, help="frames in the throughput burst (default 20000)")
     ap.add_argument("--latency-samples", type=int, default=3_000, help="one-at-a-time frames (default 3000)")
     ap.add_argument("--entries", type=int, default=1_000, help="table entries installed (default 1000)")

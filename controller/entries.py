@@ -179,8 +179,9 @@ def _group_rows(nic: NicPlan, config: DeviceConfig) -> None:
 
 def check_capacity(plan: Plan) -> None:
     """Raise PlanError when a device would need more entries in a table than the table holds."""
-    devices = [(f"server '{name}' (its NIC)", nic_config(nic)) for name, nic in plan.nics.items()]
-    for device, config in [*devices, ("the ToR", tor_config(plan.tor))]:
+    devices = [(f"server '{name}' (its NIC)", f"servers[{i}]", nic_config(nic))
+               for i, (name, nic) in enumerate(plan.nics.items())]
+    for device, where, config in [*devices, ("the ToR", "tor", tor_config(plan.tor))]:
         counts: dict[str, int] = {}
         for entry in config.entries:
             counts[entry.table] = counts.get(entry.table, 0) + 1
@@ -190,7 +191,8 @@ def check_capacity(plan: Plan) -> None:
                 raise PlanError(
                     f"{device} needs {count} entries in table {table}, which holds {size} ({name} in "
                     f"p4src/include/sizes.p4): spread the accelerators or windows over more servers, or raise "
-                    f"{name} and rebuild"
+                    f"{name} and rebuild",
+                    where,
                 )
 
 

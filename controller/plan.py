@@ -69,7 +69,15 @@ def group_mac(group_id: int) -> str:
 
 
 class PlanError(ValueError):
-    """A topology that is valid on its own but cannot be laid out (too many streams, overlaps)."""
+    """A topology that is valid on its own but cannot be laid out (too many streams, overlaps).
+
+    `where` is the path of the topology entry at fault (`exports[1].size`, `servers[0]`); `compute` puts
+    that entry's `file:line: ` in front of the message when the topology was read from a file.
+    """
+
+    def __init__(self, message: str, where: str = "") -> None:
+        super().__init__(message)
+        self.where = where
 
 
 @dataclass(frozen=True)
@@ -281,7 +289,20 @@ def mailbox_base(accelerator: Accelerator) -> int:
     return accelerator.memory - MAILBOX_AREA
 
 
+_FEWER = "give it fewer peers, or spread its accelerators over more servers"
+
+
 def compute(topology: Topology) -> Plan:
+    """The address plan of `topology`; PlanError, located in its file, when it cannot be laid out."""
+    try:
+        return _compute(topology)
+    except PlanError as exc:
+        raise PlanError(topology.located(exc.where, str(exc)), exc.where) from None
+
+
+def _compute(topology: Topology) -> Plan:
+    server_path = {server.name: f"servers[{i}]" for i, server in enumerate(topology.servers)}
+    group_path = {group.name: f"groups[{i}]" for i, group in enumerate(topology.groups)}
     accs = topology.accelerators
     mac_of = {acc.name: server.nic_mac for server in topology.servers for acc in server.accelerators}
     servers = [server.name for server in topology.servers]
@@ -293,7 +314,9 @@ def compute(topology: Topology) -> Plan:
         if export.base + export.size > mailbox_base(owner):
             raise PlanError(
                 f"exports[{i}]: window [{export.base:#x}, {export.base + export.size:#x}) of '{owner.name}' "
-                f"overlaps its mailbox area [{mailbox_base(owner):#x}, {owner.memory:#x})"
+                f"overlaps its mailbox area [{mailbox_base(owner):#x}, {owner.memory:#x}) where the NIC writes "
+                f"ACKs; end the window at {mailbox_base(owner):#x} or give '{owner.name}' more memory",
+                f"exports[{i}].size",
             )
         per_owner[export.owner] = per_owner.get(export.owner, 0) + 1
         window_ids[i] = per_owner[export.owner]
@@ -313,14 +336,16 @@ def compute(topology: Topology) -> Plan:
                     f"exports[{i}]: '{src.name}' and '{owner.name}' sit behind the same NIC (server "
                     f"'{owner.server}'): the NIC sends every write to the ToR, which never sends a frame back "
                     "out of the port it came in on, so the write could not arrive; put them on different "
-                    "servers or leave the export out"
+                    "servers or leave the export out",
+                    f"exports[{i}].peers",
                 )
             pair = (src.name, owner.name)
             tx = tx_streams[src.server]
             if pair not in tx:
                 index = len(tx)
                 if index >= min(STREAM_COUNT, MAILBOX_AREA // MAILBOX_BYTES):
-                    raise PlanError(f"server '{src.server}' would send more than {STREAM_COUNT} streams")
+                    raise PlanError(f"server '{src.server}' would send more than {STREAM_COUNT} streams: {_FEWER}",
+                                    server_path[src.server])
                 tx[pair] = TxStream(
                     src,
                     owner,
@@ -332,7 +357,8 @@ def compute(topology: Topology) -> Plan:
             rx = rx_streams[owner.server]
             if pair not in rx:
                 if len(rx) >= STREAM_COUNT:
-                    raise PlanError(f"server '{owner.server}' would receive more than {STREAM_COUNT} streams")
+                    raise PlanError(f"server '{owner.server}' would receive more than {STREAM_COUNT} streams: "
+                                    f"{_FEWER}", server_path[owner.server])
                 rx[pair] = RxStream(src, mac_of[src.name], owner, len(rx))
             base, prefix_len = _place(next_base, src.server, export.size, export.base % PAGE_BYTES)
             tx_windows[src.server].append(
@@ -362,13 +388,15 @@ def compute(topology: Topology) -> Plan:
                     f"group '{group.name}': '{member.accelerator.name}' keeps the group window at "
                     f"{member.base:#x}, at another offset in its 4 KiB page than the group's base {group.base:#x} "
                     "(a write that fits one page would cross into the next where it lands); give it a base "
-                    f"whose low 12 bits are {group.base % PAGE_BYTES:#05x}"
+                    f"whose low 12 bits are {group.base % PAGE_BYTES:#05x}",
+                    f"{group_path[group.name]}.bases.{member.accelerator.name}",
                 )
         for src in group.senders:
             server = src.server
             index = len(tx_streams[server]) + len(group_tx[server])
             if index >= STREAM_COUNT:
-                raise PlanError(f"server '{server}' would send more than {STREAM_COUNT} streams")
+                raise PlanError(f"server '{server}' would send more than {STREAM_COUNT} streams: {_FEWER}",
+                                server_path[server])
             receivers = []
             for member in group.members:
                 if member.accelerator.name == src.name:
@@ -376,7 +404,8 @@ def compute(topology: Topology) -> Plan:
                 if slots[server] >= MAILBOX_AREA // MAILBOX_BYTES:
                     raise PlanError(
                         f"server '{server}' would need more than {MAILBOX_AREA // MAILBOX_BYTES} mailbox slots "
-                        f"(group '{group.name}')"
+                        f"(group '{group.name}'): {_FEWER}",
+                        server_path[server],
                     )
                 receivers.append(
                     GroupReceiver(member.accelerator, member.nic_mac, mailbox_base(src) + MAILBOX_BYTES * slots[server],
@@ -385,7 +414,8 @@ def compute(topology: Topology) -> Plan:
                 slots[server] += 1
                 member_server = member.accelerator.server
                 if rx_count[member_server] >= STREAM_COUNT:
-                    raise PlanError(f"server '{member_server}' would receive more than {STREAM_COUNT} streams")
+                    raise PlanError(f"server '{member_server}' would receive more than {STREAM_COUNT} streams: "
+                                    f"{_FEWER}", server_path[member_server])
                 member_rx = GroupRxStream(
                     src, mac_of[src.name], member.accelerator, group, rx_count[member_server], member.base
                 )
@@ -400,14 +430,17 @@ def compute(topology: Topology) -> Plan:
                 raise PlanError(
                     f"group '{group.name}': window [{member.base:#x}, {member.base + group.size:#x}) of "
                     f"'{member.accelerator.name}' overlaps its mailbox area "
-                    f"[{mailbox_base(member.accelerator):#x}, {member.accelerator.memory:#x})"
+                    f"[{mailbox_base(member.accelerator):#x}, {member.accelerator.memory:#x}) where the NIC writes "
+                    f"ACKs; make the group smaller or give '{member.accelerator.name}' more memory",
+                    f"{group_path[group.name]}.size",
                 )
 
     for server_name, end in next_base.items():
         if end > BAR_BASE + ACK_ALIAS:
             raise PlanError(
                 f"server '{server_name}': its transmit windows need {end - BAR_BASE:#x} bytes of BAR space, "
-                f"more than the {ACK_ALIAS:#x} below their ACK aliases"
+                f"more than the {ACK_ALIAS:#x} below their ACK aliases: make its windows smaller or fewer",
+                server_path[server_name],
             )
 
     nics = {

@@ -49,13 +49,15 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from controller.protocol import constants as c
 
 MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+# names go on command lines (`--device NAME=HOST:PORT@ID`), into file names and into P4Runtime logs
+NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 SIZE_RE = re.compile(r"^\s*(\d+)\s*(B|KiB|MiB|GiB)?\s*$")
 SIZE_UNITS = {None: 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
 
@@ -73,6 +75,8 @@ EXPORT_KEYS = ("owner", "base", "size", "peers")
 GROUP_KEYS = ("name", "id", "members", "size", "base", "senders", "bases")
 # NIC ports that carry no accelerator (p4src/include/defines.p4)
 RESERVED_NIC_PORTS = {c.NIC_UPLINK_PORT: "uplink", c.CPU_PORT: "CPU port (the controller's packet-ins and orders)"}
+# ToR ports that carry no server: every switch runs with --cpu-port CPU_PORT (the testbed, the docs' commands)
+RESERVED_TOR_PORTS = {c.CPU_PORT: "CPU port (its frames go to the controller, not to a cable)"}
 
 
 class TopologyError(ValueError):
@@ -126,6 +130,14 @@ class Topology:
     servers: tuple[Server, ...]
     exports: tuple[Export, ...]
     groups: tuple[Group, ...]
+    source: str = ""  # the file it was read from, for messages
+    lines: _Lines | None = field(default=None, compare=False, repr=False)
+
+    def located(self, path: str, message: str) -> str:
+        """`message` prefixed with `file:line: ` of `path` (e.g. `exports[1].size`) when the file is known."""
+        if not self.source or self.lines is None:
+            return message
+        return f"{self.source}:{self.lines.line(path)}: {message}"
 
     @property
     def accelerators(self) -> dict[str, Accelerator]:
@@ -263,6 +275,14 @@ class _Reader:
             self.fail(f"must be a non-empty string, got {value!r}", key)
         return value
 
+    def name(self, key: str = "name", default: Any = ...) -> str:
+        """A device, accelerator or group name: it is typed on command lines and used in file names."""
+        value = self.string(key, default)
+        if not NAME_RE.match(value):
+            self.fail(f"{value!r} is not a usable name: names go on command lines (--device NAME=HOST:PORT) and "
+                      "into file names; use up to 64 letters, digits, '_', '-' and '.'", key)
+        return value
+
     def integer(self, key: str, allowed: range, default: Any = ...) -> int:
         value = self.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
@@ -344,10 +364,11 @@ def parse(text: str, source: str = "<topology>") -> Topology:
             raise TopologyError(f"{source}:{found.group(2)}: not valid TOML: {found.group(1)} "
                                 f"(column {found.group(3)})") from None
         raise TopologyError(f"{source}:1: not valid TOML: {exc}") from None
-    top = _Reader(source, _Lines(text), "", data, TOP_KEYS)
+    lines = _Lines(text)
+    top = _Reader(source, lines, "", data, TOP_KEYS)
     name = top.string("name")
     tor = top.child("tor", top.get("tor", {"name": "tor"}), TOR_KEYS)
-    tor_name = tor.string("name", "tor")
+    tor_name = tor.name("name", "tor")
 
     servers: list[Server] = []
     seen: dict[str, str] = {}
@@ -356,7 +377,7 @@ def parse(text: str, source: str = "<topology>") -> Topology:
     tor_ports: dict[int, str] = {}
     seen[tor_name] = "tor"
     for srv in top.tables("servers", SERVER_KEYS):
-        server_name = srv.string("name")
+        server_name = srv.name()
         mac = srv.string("nic_mac").lower()
         if not MAC_RE.match(mac):
             srv.fail(f"must be a MAC address like 02:00:00:00:00:01 (six hex bytes), got {mac!r}", "nic_mac")
@@ -368,6 +389,9 @@ def parse(text: str, source: str = "<topology>") -> Topology:
                      "its own", "nic_mac")
         macs[mac] = server_name
         tor_port = srv.integer("tor_port", PORTS)
+        if tor_port in RESERVED_TOR_PORTS:
+            srv.fail(f"ToR port {tor_port} is the ToR's {RESERVED_TOR_PORTS[tor_port]}; cable the server to another "
+                     "port", "tor_port")
         if tor_port in tor_ports:
             srv.fail(f"ToR port {tor_port} is already cabled to server '{tor_ports[tor_port]}': one cable per port; "
                      "give another port", "tor_port")
@@ -376,7 +400,7 @@ def parse(text: str, source: str = "<topology>") -> Topology:
         accs: list[Accelerator] = []
         pcie_ports: set[int] = set()
         for acc in srv.tables("accelerators", ACCELERATOR_KEYS):
-            acc_name = acc.string("name")
+            acc_name = acc.name()
             _unique(acc, "name", acc_name, seen)
             acc_id = acc.integer("id", ACCELERATOR_IDS)
             if acc_id in ids:
@@ -434,7 +458,7 @@ def parse(text: str, source: str = "<topology>") -> Topology:
     group_names: dict[str, str] = {}
     server_of = {acc.name: acc.server for acc in by_name.values()}
     for grp in top.tables("groups", GROUP_KEYS):
-        group_name = grp.string("name")
+        group_name = grp.name()
         if group_name in seen or group_name in group_names:
             grp.fail(f"the name '{group_name}' is already used by {seen.get(group_name) or group_names[group_name]}",
                      "name")
@@ -504,7 +528,7 @@ def parse(text: str, source: str = "<topology>") -> Topology:
                                  f"at {o:#x}", where)
         groups.append(group)
 
-    return Topology(name, tor_name, tuple(servers), tuple(exports), tuple(groups))
+    return Topology(name, tor_name, tuple(servers), tuple(exports), tuple(groups), source, lines)
 
 
 def _unique(reader: _Reader, key: str, name: str, seen: dict[str, str]) -> None:

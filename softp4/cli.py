@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 
@@ -32,7 +33,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     entry = COMMANDS.get(args[0])
     if entry is None:
-        print(f"softp4: unknown command '{args[0]}'\n\n{usage()}", file=sys.stderr)
+        close = difflib.get_close_matches(args[0], list(COMMANDS), n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        print(f"softp4: unknown command '{args[0]}' ({hint}commands: {', '.join(COMMANDS)}; see softp4 --help)",
+              file=sys.stderr)
         return 2
     module_name, _, function = entry[0].partition(":")
     module = importlib.import_module(module_name)

@@ -24,6 +24,7 @@ from controller.plan import PlanError
 from controller.protocol import constants as c
 from controller.protocol.stream import JetStream
 from controller.protocol.tlp import TLP, TlpError, mwr_address, payload_bytes
+from softp4.cliargs import Parser
 from testbed.accelerator import Accelerator
 from testbed.fabric import Hop
 from testbed.inprocess import InstallError
@@ -109,7 +110,7 @@ def hexdump(data: bytes, base: int, rows: int = 4) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m testbed.demo", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m testbed.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--target", choices=["softp4", "bmv2"], default="softp4")
     parser.add_argument("--build-dir", default="build", type=Path)
     parser.add_argument("--topology", default=Path("topologies/pair.toml"), type=Path)
@@ -137,7 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         help="netns: the ToR is tor.p4 on a switch process (default) or a plain Linux bridge, to show that any "
              "L2 switch carries the protocol (a bridge floods group writes to every port)",
     )
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a usage error: one line, exit 2
+        return int(exc.code or 0)
     try:
         return _run(args)
     except KeyboardInterrupt:

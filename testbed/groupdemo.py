@@ -22,6 +22,7 @@ from pathlib import Path
 from controller import topology
 from controller.plan import GroupPlan, PlanError
 from controller.protocol import constants as c
+from softp4.cliargs import Parser, integer
 from testbed.fabric import Hop
 from testbed.inprocess import InstallError
 from testbed.memory import SparseMemory
@@ -146,7 +147,7 @@ def run(rack: Rack, group: GroupPlan, sender: str, nbytes: int, loss: float, see
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m testbed.groupdemo", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m testbed.groupdemo", description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", default="build", type=Path)
     parser.add_argument("--topology", default=Path("topologies/rack8.toml"), type=Path)
     parser.add_argument("--group", help="the group to write to (default: the topology's first)")
@@ -156,9 +157,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="every sender writes its own slice of the group window at once instead")
     parser.add_argument("--loss", type=float, default=1.0, metavar="PERCENT",
                         help="lose this share of frames on every NIC uplink (default 1)")
-    parser.add_argument("--seed", type=int, default=3,
+    parser.add_argument("--seed", type=integer(0, None, "seed"), default=3,
                         help="seed of the buffer and of the loss (default 3: two frames are lost at 1%%)")
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a usage error: one line, exit 2
+        return int(exc.code or 0)
     try:
         return _run(args)
     except KeyboardInterrupt:

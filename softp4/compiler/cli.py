@@ -18,19 +18,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from softp4.cliargs import Parser
 from softp4.cliflags import RefusedTable, add_refused
 from softp4.compiler.errors import CompileError
 
 P4INFO_FORMATS = {".txt": "text", ".txtpb": "text", ".json": "json", ".bin": "binary", ".pb": "binary"}
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors with exit status 2 and no traceback."""
-
-    def error(self, message: str) -> Any:
-        self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
-        raise SystemExit(2)
 
 
 def _define(text: str) -> tuple[str, str | None]:
@@ -140,7 +132,7 @@ def _common(p: argparse.ArgumentParser, refused: RefusedTable) -> None:
 
 def build_arg_parser() -> argparse.ArgumentParser:
     """`softp4 compile`: p4c-bm2-ss's command line (-o is the JSON file)."""
-    p = _Parser(prog="softp4 compile", description="Compile a P4-16 v1model program to BMv2 JSON and P4Info.")
+    p = Parser(prog="softp4 compile", description="Compile a P4-16 v1model program to BMv2 JSON and P4Info.")
     _common(p, REFUSED)
     p.add_argument("-o", "--output", metavar="FILE", help="BMv2 JSON output (default: <source>.json)")
     p.add_argument(
@@ -155,7 +147,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
 
 def build_driver_parser() -> argparse.ArgumentParser:
     """`softp4 p4c`: the p4c driver's command line (-o is a directory; <prog>.json and <prog>.p4i go there)."""
-    p = _Parser(prog="softp4 p4c", description="Compile like p4c's driver: BMv2 JSON into an output directory.")
+    p = Parser(prog="softp4 p4c", description="Compile like p4c's driver: BMv2 JSON into an output directory.")
     _common(p, {**REFUSED, **DRIVER_REFUSED})
     p.add_argument("-o", "--output", metavar="DIR", default=".", help="output directory (default .)")
     p.add_argument("-b", "--target", default="bmv2", help="target: only bmv2 is supported")
@@ -254,7 +246,8 @@ def _run(parser: argparse.ArgumentParser, argv: list[str], *, driver: bool) -> i
     assert not isinstance(outputs, str)
     source = Path(args.source)
     if not source.is_file():
-        print(f"{prog}: error: {source}: no such file", file=sys.stderr)
+        why = "is a directory, not a P4 source file" if source.is_dir() else "no such file"
+        print(f"{prog}: error: {source}: {why}", file=sys.stderr)
         return 1
     defines, undefines = _macros(args)
     from softp4.compiler.driver import compile_file, preprocess_file
@@ -266,6 +259,9 @@ def _run(parser: argparse.ArgumentParser, argv: list[str], *, driver: bool) -> i
             return 0
         result = compile_file(source, include_dirs=args.include_dirs, defines=defines, undefines=undefines)
     except CompileError as err:
+        if not (args.quiet or args.Wdisable):
+            for w in err.warnings:
+                print(w, file=sys.stderr)
         print(str(err), file=sys.stderr)
         return 1
     except RecursionError:
@@ -288,15 +284,16 @@ def _run(parser: argparse.ArgumentParser, argv: list[str], *, driver: bool) -> i
     else:
         out = Path(args.output) if args.output else source.with_suffix(".json")
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        if driver:  # the p4c driver makes its output directory; p4c-bm2-ss writes only where it is told
+            directory.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result.bmv2_json, indent=2) + "\n", encoding="utf-8")
         if driver:  # the driver keeps the preprocessed program next to the JSON
             text = preprocess_file(source, include_dirs=args.include_dirs, defines=defines, undefines=undefines)
             (directory / (source.stem + ".p4i")).write_text(text, encoding="utf-8")
         for path, fmt in outputs:
-            path.parent.mkdir(parents=True, exist_ok=True)
             _write_p4info(result.p4info, path, fmt)
-    except OSError as exc:
-        print(f"{prog}: error: cannot write output: {exc}", file=sys.stderr)
+    except OSError as exc:  # as p4c: no directory is made for a file output
+        where = exc.filename or out
+        print(f"{prog}: error: cannot write {where}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0

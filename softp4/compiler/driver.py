@@ -53,9 +53,16 @@ def compile_file(
 
 def _read(path: str | Path) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8", errors="replace")
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise CompileError(f"cannot read '{path}': {exc.strerror or exc}") from None
+    nul = data.find(b"\0")
+    if nul >= 0:  # printing such a "line" would put raw bytes on the terminal
+        line = data.count(b"\n", 0, nul) + 1
+        col = nul - (data.rfind(b"\n", 0, nul) + 1) + 1
+        raise CompileError(f"{path} is not a text file (a NUL byte): give the P4-16 source",
+                           SourceLocation(str(path), line, col))
+    return data.decode("utf-8", errors="replace")
 
 
 def _macros(defines: Mapping[str, str | None] | None, undefines: Iterable[str]) -> dict[str, str | None]:
@@ -100,7 +107,11 @@ def compile_source(
     checked, check_warnings = _front_end(text, filename)
     warnings = pp_warnings + check_warnings
     json_warnings: list[Diagnostic] = []
-    bmv2_json = to_bmv2_json(checked.program, program_name=filename, warnings=json_warnings)
+    try:
+        bmv2_json = to_bmv2_json(checked.program, program_name=filename, warnings=json_warnings)
+    except CompileError as exc:
+        exc.warnings = warnings + [d.format() for d in json_warnings]
+        raise
     warnings += [d.format() for d in json_warnings]
     p4info = _p4info(checked)
     return CompileResult(bmv2_json=bmv2_json, p4info=p4info, warnings=warnings, program=checked.program)

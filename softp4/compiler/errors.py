@@ -91,6 +91,8 @@ class CompileError(Exception):
         elif isinstance(diagnostics, Diagnostic):
             diagnostics = [diagnostics]
         self.diagnostics: list[Diagnostic] = list(diagnostics)
+        #: the warnings of the stages that ran before the error, formatted (printed before it, as p4c does)
+        self.warnings: list[str] = []
         super().__init__(self.__str__())
 
     def __str__(self) -> str:

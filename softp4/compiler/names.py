@@ -186,7 +186,8 @@ def main_instance(program: ast.Program) -> ast.Instantiation:
     for decl in program.declarations:
         if isinstance(decl, ast.Instantiation) and decl.name == "main":
             return decl
-    raise NamingError("the program has no 'main' package instance", program.loc)
+    raise NamingError("the program has no 'main' package instance: end it with one, e.g. "
+                      "'V1Switch(MyParser(), ..., MyDeparser()) main;'", program.loc)
 
 
 def type_decl(program: ast.Program, ref: ast.TypeRef) -> ast.Node | None:

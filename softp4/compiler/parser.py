@@ -171,7 +171,6 @@ class Parser:
     # ------------------------------------------------------------ program
 
     def parse_program(self) -> ast.Program:
-        loc = self.tok.loc
         decls: list[ast.Declaration] = []
         while not self.at("EOF"):
             d = self.top_declaration()
@@ -180,7 +179,8 @@ class Parser:
                 self.pending.clear()
             if d is not None:
                 decls.append(d)
-        return ast.Program(loc=loc, declarations=decls)
+        # the program's place is the end of the user's file (its first token may be in an #include)
+        return ast.Program(loc=self.tok.loc, declarations=decls)
 
     def top_declaration(self) -> ast.Declaration | None:
         if self.accept(";"):
@@ -1401,4 +1401,7 @@ def parse_tokens(tokens: list[Token], text: str, type_names: set[str] | None = N
 
 def parse(text: str, file: str = "<input>") -> ast.Program:
     """Lex and parse preprocessed P4-16 source text into a `Program`."""
-    return parse_tokens(tokenize(text, file), text)
+    program = parse_tokens(tokenize(text, file), text)
+    if program.loc.file != file:  # the file ends inside an #include: the program is the file itself
+        program.loc = SourceLocation(file, 1, 1)
+    return program

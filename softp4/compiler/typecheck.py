@@ -47,6 +47,7 @@ integers as type arguments.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -167,6 +168,31 @@ def _numeric(v: object) -> object:
     if isinstance(v, T.EnumValue) and v.value is not None:
         return v.value
     return v
+
+
+_BASE_PREFIX = {2: "0b", 8: "0o", 16: "0x", 10: ""}
+_BASE_FORMAT = {2: "b", 8: "o", 16: "x", 10: "d"}
+
+
+def _literal_base(e: ast.Expression) -> int:
+    """The base a constant expression is written in, as p4c keeps it: its leftmost literal's."""
+    while not isinstance(e, ast.IntLiteral):
+        if isinstance(e, ast.Binary):
+            e = e.left
+        elif isinstance(e, ast.Unary):
+            e = e.operand
+        elif isinstance(e, ast.Mux):
+            e = e.then
+        else:
+            return 10
+    digits = re.sub(r"^\d+[ws]", "", e.text).lower()
+    return {"0x": 16, "0b": 2, "0o": 8}.get(digits[:2], 10)
+
+
+def _p4c_constant(value: int, t: T.BitsType, base: int) -> str:
+    """A constant as p4c prints it in diagnostics: sign, width and w/s (none for width 0), base, digits."""
+    width = f"{t.width}{'s' if t.signed else 'w'}" if t.width else ""
+    return f"{'-' if value < 0 else ''}{width}{_BASE_PREFIX[base]}{format(abs(value), _BASE_FORMAT[base])}"
 
 
 def _wrap(value: int, t: T.Type) -> int:
@@ -1214,24 +1240,51 @@ class Checker:
                 self.retype(el, dst.element)
             e.type = dst
 
-    def set_int_type(self, e: ast.Expression, t: T.BitsType) -> None:
-        """Give an ``int``-typed expression tree the fixed-width type `t`."""
+    def set_int_type(self, e: ast.Expression, t: T.BitsType, warn: bool = True) -> None:
+        """Give an ``int``-typed expression tree the fixed-width type `t`.  A constant that does not fit
+        gets p4c's warning (once, for the folded value: its parts are not constants of their own)."""
         if not isinstance(e.type, T.InfIntType):
             return
         e.type = t
         if isinstance(e.const_value, int) and not isinstance(e.const_value, bool):
+            if warn:
+                self.warn_overflow(e.const_value, t, _literal_base(e), e.loc)
+                warn = False
             e.const_value = _wrap(e.const_value, t)
         if isinstance(e, ast.Binary):
             if e.op in ("<<", ">>"):
-                self.set_int_type(e.left, t)
+                self.set_int_type(e.left, t, warn)
             else:
-                self.set_int_type(e.left, t)
-                self.set_int_type(e.right, t)
+                self.set_int_type(e.left, t, warn)
+                self.set_int_type(e.right, t, warn)
         elif isinstance(e, ast.Unary):
-            self.set_int_type(e.operand, t)
+            self.set_int_type(e.operand, t, warn)
         elif isinstance(e, ast.Mux):
-            self.set_int_type(e.then, t)
-            self.set_int_type(e.else_, t)
+            self.set_int_type(e.then, t, warn)
+            self.set_int_type(e.else_, t, warn)
+
+    def warn_deprecated(self, use: ast.PathExpr, decl: ast.Declaration) -> None:
+        """p4c's warning for a use of a declaration annotated @deprecated("why")."""
+        anno = ast.find_annotation(decl.annotations, "deprecated")
+        if anno is not None:
+            why = "".join(a.value for a in anno.args or [] if isinstance(a, ast.StringLiteral))
+            self.warn(f"{use.name}: Using deprecated feature {decl.name}. {why}", use.loc)
+
+    def warn_overflow(self, value: int, t: T.BitsType, base: int, loc: SourceLocation | None) -> None:
+        """p4c's warning for a constant of type `t` that does not hold `value` (its wording, e.g.
+        `8w300: value does not fit in 8 bits`, the constant written as p4c writes it)."""
+        text = _p4c_constant(value, t, base)
+        w = t.width
+        if w == 0:
+            if value:
+                self.warn(f"{text}: zero-width integer cannot have non-zero value", loc)
+        elif t.signed:
+            if not -(1 << (w - 1)) <= value < 1 << (w - 1):
+                self.warn(f"{text}: signed value does not fit in {w} bits", loc)
+        elif value < 0:
+            self.warn(f"{text}: negative value with unsigned type", loc)
+        elif value >> w:
+            self.warn(f"{text}: value does not fit in {w} bits", loc)
 
     # ------------------------------------------------------------ expressions
 
@@ -1246,9 +1299,7 @@ class Checker:
                 e.const_value = e.value
                 return T.INT
             bt = T.BitsType(e.width, e.signed)
-            lim = 1 << e.width
-            if (not e.signed and e.value >= lim) or (e.signed and e.value >= lim >> 1 and e.width > 0):
-                self.warn(f"value {e.value} does not fit in {bt}; it is truncated", e.loc)
+            self.warn_overflow(e.value, bt, _literal_base(e), e.loc)
             e.const_value = _wrap(e.value, bt)
             return bt
         if isinstance(e, ast.BoolLiteral):
@@ -1408,6 +1459,7 @@ class Checker:
             cands = [d for d in found if isinstance(d, ast.ExternFunctionDecl | ast.FunctionDecl)]
             decl = found[-1]
             if isinstance(decl, ast.ActionDecl):
+                self.warn_deprecated(method, decl)
                 method.decl = decl
                 method.type = T.ActionType(decl)
                 if self.ctx.kind in ("parser", "state"):
@@ -1417,6 +1469,7 @@ class Checker:
                 return T.VOID
             if cands:
                 fn = self.pick_overload(cands, e.args, e.loc, f"'{method.name}'")
+                self.warn_deprecated(method, fn)
                 method.decl = fn
                 method.type = T.FunctionType(fn)
                 e.callee = fn
@@ -1862,7 +1915,11 @@ class Checker:
         src = self.expression(e.expr, scope)
         c = e.expr.const_value
         ok = False
-        if self.assignable(src, to) and not isinstance(src, T.TupleType | T.StructInitType):
+        bits = T.underlying_bits(to)
+        if isinstance(src, T.InfIntType) and isinstance(bits, T.BitsType) and self.assignable(src, to):
+            ok = True
+            self.set_int_type(e.expr, bits, warn=False)  # a cast truncates on purpose: no warning, as p4c
+        elif self.assignable(src, to) and not isinstance(src, T.TupleType | T.StructInitType):
             ok = True
             self.retype(e.expr, to)
         elif isinstance(src, T.TupleType | T.StructInitType) and self.assignable(src, to):

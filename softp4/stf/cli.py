@@ -14,25 +14,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from softp4.cliargs import Parser
 from softp4.stf.bmv2 import Bmv2Error, Bmv2NotFound, Bmv2Unsupported, find_bmv2, run_on_bmv2
 from softp4.stf.parser import parse_stf_file
 from softp4.stf.runner import StfError
 from softp4.stf.session import compile_p4, load_json, run_commands, suite_tests
 from softp4.stf.syntax import StfSyntaxError
-
-
-def _existing_file(text: str) -> Path:
-    path = Path(text)
-    if not path.is_file():
-        raise argparse.ArgumentTypeError(f"no such file: '{text}'")
-    return path
-
-
-def _existing_dir(text: str) -> Path:
-    path = Path(text)
-    if not path.is_dir():
-        raise argparse.ArgumentTypeError(f"no such directory: '{text}'")
-    return path
 
 
 def _define(text: str) -> tuple[str, str | None]:
@@ -42,16 +29,16 @@ def _define(text: str) -> tuple[str, str | None]:
     return name, value if sep else None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> Parser:
+    parser = Parser(
         prog="softp4 stf",
         description="Run a p4c STF packet test on the softp4 switch.",
     )
-    parser.add_argument("program", nargs="?", type=_existing_file, help="the P4-16 program (compiled first)")
-    parser.add_argument("stf", nargs="?", type=_existing_file, help="the STF test file")
-    parser.add_argument("--json", type=_existing_file, metavar="PROG.json", help="use this BMv2 JSON, not a .p4")
+    parser.add_argument("program", nargs="?", type=Path, help="the P4-16 program (compiled first)")
+    parser.add_argument("stf", nargs="?", type=Path, help="the STF test file")
+    parser.add_argument("--json", type=Path, metavar="PROG.json", help="use this BMv2 JSON, not a .p4")
     parser.add_argument(
-        "--suite", type=_existing_dir, metavar="DIR", help="run every <name>.stf in DIR on <name>.p4 (or .json)"
+        "--suite", type=Path, metavar="DIR", help="run every <name>.stf in DIR on <name>.p4 (or .json)"
     )
     parser.add_argument(
         "--match", default="*.stf", metavar="GLOB", help="with --suite: the STF files to run (e.g. '*-bmv2.stf')"
@@ -162,8 +149,21 @@ def run_suite(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except SystemExit as exc:  # a usage error (2) or an input that is not there (1), one line each
+        return int(exc.code or 0)
+    except KeyboardInterrupt:
+        print("softp4 stf: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    for path, what in ((args.program, ""), (args.stf, ""), (args.json, "--json")):
+        parser.require_file(path, what)
+    parser.require_dir(args.suite, "--suite")
     if args.target != "bmv2" and (args.bmv2 is not None or args.keep is not None):
         parser.error("--bmv2 and --keep go with --target bmv2")
     args.tools = None

@@ -16,6 +16,7 @@ SIGINT or SIGTERM stops the switch cleanly.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -24,6 +25,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from softp4.cliargs import Parser
 from softp4.cliflags import RefusedTable, add_refused
 
 MAX_PORT = 511
@@ -49,14 +51,20 @@ def interface(text: str) -> tuple[int, str]:
     return port_number(port), name
 
 
-def non_negative(text: str) -> int:
+def non_negative(text: str, limit: int = (1 << 64) - 1) -> int:
     try:
         value = int(text, 0)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"{value} must not be negative")
+    if value > limit:
+        raise argparse.ArgumentTypeError(f"{value} is out of range (0..{limit})")
     return value
+
+
+def tcp_port(text: str) -> int:
+    return non_negative(text, 65535)
 
 
 def queue_count(text: str) -> int:
@@ -86,33 +94,19 @@ def nanomsg_url(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def existing_file(text: str) -> Path:
-    path = Path(text)
-    if not path.is_file():
-        raise argparse.ArgumentTypeError(f"no such file: '{text}'")
-    return path
-
-
-def existing_dir(text: str) -> Path:
-    path = Path(text)
-    if not path.is_dir():
-        raise argparse.ArgumentTypeError(f"no such directory: '{text}'")
-    return path
-
-
 def pcap_files(text: str) -> tuple[Path, float]:
     """`--use-files DIR`, or simple_switch's `--use-files N`: the current directory, N seconds' wait."""
     if text.isdigit():
         return Path.cwd(), float(text)
-    return existing_dir(text), 0.0
+    return Path(text), 0.0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> Parser:
+    parser = Parser(
         prog="softp4 switch",
         description="Run a BMv2 JSON program with P4Runtime (stands in for simple_switch_grpc).",
     )
-    parser.add_argument("program", nargs="?", type=existing_file, help="BMv2 JSON program to load")
+    parser.add_argument("program", nargs="?", type=Path, help="BMv2 JSON program to load")
     parser.add_argument(
         "-i",
         "--interface",
@@ -158,13 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
         default="info",
         help="accepted for simple_switch compatibility; --log-console/--log-file give the full trace",
     )
-    parser.add_argument("--pcap", type=existing_dir, metavar="DIR", help="record <port>_in/_out.pcap of all traffic")
     parser.add_argument(
-        "--thrift-port", type=non_negative, metavar="N", help="accepted for compatibility; there is no Thrift server"
+        "--pcap", type=Path, nargs="?", const=Path(), metavar="DIR",
+        help="record <port>_in/_out.pcap of all traffic in DIR (alone: the current directory, as simple_switch)",
+    )
+    parser.add_argument(
+        "--thrift-port", type=tcp_port, metavar="N", help="accepted for compatibility; there is no Thrift server"
     )
     parser.add_argument("--grpc-server-ssl", action="store_true", help="serve P4Runtime over TLS")
-    parser.add_argument("--grpc-server-cert", type=existing_file, metavar="FILE", help="TLS certificate (PEM)")
-    parser.add_argument("--grpc-server-key", type=existing_file, metavar="FILE", help="TLS private key (PEM)")
+    parser.add_argument("--grpc-server-cert", type=Path, metavar="FILE", help="TLS certificate (PEM)")
+    parser.add_argument("--grpc-server-key", type=Path, metavar="FILE", help="TLS private key (PEM)")
     parser.add_argument("--log-flush", action="store_true", help="flush the log after each line (softp4 always does)")
     parser.add_argument("-v", "--version", action="store_true", help="print the version and exit")
     add_refused(parser, REFUSED)
@@ -201,6 +198,7 @@ REFUSED: RefusedTable = {
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The checked command line; a mistake exits 2 (usage) or 1 (a file that cannot be used), one line."""
     parser = build_parser()
     # simple_switch_grpc takes its gRPC options after `--`; here they are ordinary options
     args = parser.parse_args([a for a in argv if a != "--"])
@@ -224,6 +222,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(f"interface {dup_name} is given twice with -i")
     if args.cpu_port and args.cpu_port in ports:
         parser.error(f"port {args.cpu_port} is the CPU port; it cannot also be an interface")
+    parser.require_file(args.program)
+    parser.require_file(args.grpc_server_cert, "--grpc-server-cert")
+    parser.require_file(args.grpc_server_key, "--grpc-server-key")
+    parser.require_dir(args.pcap, "--pcap")
+    if args.use_files is not None:
+        parser.require_dir(args.use_files[0], "--use-files")
     return args
 
 
@@ -282,7 +286,9 @@ class SwitchProcess:
         except (OSError, RuntimeError) as exc:
             self.server = None
             self.stop()
-            raise StartupError(f"P4Runtime server: cannot listen on {args.grpc_server_addr}: {exc}") from None
+            why = str(exc)
+            prefix = f"P4Runtime server: cannot listen on {args.grpc_server_addr}"
+            raise StartupError(why if why.startswith(prefix) else f"{prefix}: {why}") from None
         self.grpc_port = self.server.port
         from softp4.switch.ports import NanomsgError, PcapError, PortError
 
@@ -425,7 +431,12 @@ def _sender(ports: Any, port: int) -> Callable[[bytes], None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    # gRPC's C core would print its own log line next to ours when it cannot bind; ours says why
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+    try:
+        args = parse_args(sys.argv[1:] if argv is None else argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
     if args.version:
         from softp4 import __version__
 

@@ -109,6 +109,30 @@ def _check_acyclic(pname: str, init: Node | None) -> None:
             state[id(node)] = 2
 
 
+#: what every BMv2 JSON has (p4c-bm2-ss writes them all, even empty)
+PROGRAM_KEYS = ("header_types", "headers", "parsers", "deparsers", "actions", "pipelines")
+#: the fields of standard_metadata simple_switch requires (it refuses a program without them)
+REQUIRED_FIELDS = ("ingress_port", "packet_length", "instance_type", "egress_spec", "egress_port")
+
+
+def _check_is_program(cfg: dict[str, Any]) -> None:
+    """ConfigError unless `cfg` looks like a BMv2 program: its lists, and standard_metadata as simple_switch needs."""
+    missing = [key for key in PROGRAM_KEYS if key not in cfg]
+    if missing:
+        raise ConfigError("not a BMv2 program: no " + ", ".join(f"'{key}'" for key in missing)
+                          + " (compile the P4 program with softp4 compile or p4c-bm2-ss)")
+    for key in PROGRAM_KEYS:
+        _list(cfg, key)
+    types = {t.get("name"): t for t in cfg["header_types"] if isinstance(t, dict)}
+    header = next((h for h in cfg["headers"] if isinstance(h, dict) and h.get("name") == "standard_metadata"), None)
+    fields = types.get(header.get("header_type")) if header is not None else None
+    names = {f[0] for f in fields.get("fields", []) if isinstance(f, list) and f} if isinstance(fields, dict) else set()
+    for name in REQUIRED_FIELDS:
+        if name not in names:
+            raise ConfigError(f"not a BMv2 program for simple_switch: field standard_metadata.{name} is required "
+                              "but is not defined")
+
+
 class _Loader:
     def __init__(self, cfg: dict[str, Any]) -> None:
         self.cfg = cfg
@@ -130,8 +154,7 @@ class _Loader:
             ver = meta["version"]
             if not isinstance(ver, list) or not ver or ver[0] != SUPPORTED_MAJOR:
                 raise ConfigError(f"__meta__: unsupported BMv2 JSON version {ver!r} (need 2.x)")
-        for key in ("header_types", "headers", "actions", "pipelines", "parsers", "deparsers"):
-            _list(cfg, key)
+        _check_is_program(cfg)
         self.where = "header types and instances"
         layout = Layout(cfg)
         sm, widths = self._standard_metadata(layout)

@@ -490,9 +490,9 @@ def test_the_table_sizes_are_those_of_the_programs(programs: tuple[object, objec
 def test_a_server_beyond_its_nic_pcie_port_table_is_refused() -> None:
     text = 'name = "big"\n' + _server(1, [(f"a{i}", i) for i in range(1, 66)])
     with pytest.raises(plan.PlanError) as err:
-        plan.compute(topology.parse(text))
-    assert str(err.value) == (
-        "server 's1' (its NIC) needs 65 entries in table NicIngress.tx_path.pcie_port, which holds 64 "
+        plan.compute(topology.parse(text, source="big.toml"))
+    assert str(err.value) == (  # on the line of the server's [[servers]]
+        "big.toml:2: server 's1' (its NIC) needs 65 entries in table NicIngress.tx_path.pcie_port, which holds 64 "
         "(PCIE_PORT_TABLE_SIZE in p4src/include/sizes.p4): spread the accelerators or windows over more servers, "
         "or raise PCIE_PORT_TABLE_SIZE and rebuild"
     )
@@ -504,6 +504,47 @@ def test_a_sender_beyond_its_mailbox_table_is_refused() -> None:
     text = 'name = "fan"\n' + _server(1, [("a1", 1)]) + _server(2, owners[:33]) + _server(3, owners[33:])
     for name, _ in owners:
         text += f'[[exports]]\nowner = "{name}"\nbase = 0\nsize = 256\npeers = ["a1"]\n'
-    with pytest.raises(plan.PlanError, match=r"^server 's1' \(its NIC\) needs 65 entries in table "
+    with pytest.raises(plan.PlanError, match=r"^fan\.toml:2: server 's1' \(its NIC\) needs 65 entries in table "
                        r"NicIngress\.ack_path\.mailbox, which holds 64 \(MAILBOX_TABLE_SIZE"):
-        plan.compute(topology.parse(text))
+        plan.compute(topology.parse(text, source="fan.toml"))
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        # a window reaching into the mailbox area: on the line of its size, with the fix
+        (('size = "4KiB"', 'size = "60KiB"'),
+         "rack.toml:24: exports[0]: window [0x1000, 0x10000) of 'a2' overlaps its mailbox area [0xfc00, 0x10000) "
+         "where the NIC writes ACKs; end the window at 0xfc00 or give 'a2' more memory"),
+        # an export between accelerators of one server: on the line of its peers
+        (('  memory = 65536\n[[exports]]', '  memory = 65536\n  [[servers.accelerators]]\n  name = "a3"\n  id = 3\n'
+          '  pcie_port = 2\n  memory = 65536\n[[exports]]\nowner = "a3"\nbase = 0\nsize = 256\npeers = ["a2"]\n'
+          '[[exports]]'),
+         "rack.toml:30: exports[0]: 'a2' and 'a3' sit behind the same NIC (server 's2')"),
+    ],
+)
+def test_what_the_plan_cannot_lay_out_is_refused_on_its_line(edit: tuple[str, str], expected: str) -> None:
+    text = PAIR.replace(*edit, 1)
+    assert text != PAIR
+    with pytest.raises(plan.PlanError) as err:
+        plan.compute(topology.parse(text, source="rack.toml"))
+    assert str(err.value).startswith(expected)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (("tor_port = 1", "tor_port = 255"),
+         "rack.toml:6: servers[0].tor_port: ToR port 255 is the ToR's CPU port (its frames go to the controller, "
+         "not to a cable); cable the server to another port"),
+        (('name = "s1"', 'name = "s 1"'),
+         "rack.toml:4: servers[0].name: 's 1' is not a usable name: names go on command lines"),
+        (('name = "a1"', 'name = "a1=x"'), "servers[0].accelerators[0].name: 'a1=x' is not a usable name"),
+        (('name = "t"\n', 'name = "t"\n[tor]\nname = "tor@1"\n'), "tor.name: 'tor@1' is not a usable name"),
+    ],
+)
+def test_ports_and_names_the_testbed_cannot_carry(edit: tuple[str, str], expected: str) -> None:
+    text = PAIR.replace(*edit, 1)
+    assert text != PAIR
+    assert expected in _error(text)

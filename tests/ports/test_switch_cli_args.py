@@ -16,10 +16,10 @@ def prog(tmp_path: Path) -> str:
     return str(path)
 
 
-def error_of(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+def error_of(argv: list[str], capsys: pytest.CaptureFixture[str], status: int = 2) -> str:
     with pytest.raises(SystemExit) as info:
         parse_args(argv)
-    assert info.value.code == 2
+    assert info.value.code == status
     err = capsys.readouterr().err
     assert "Traceback" not in err
     return err.strip().splitlines()[-1]
@@ -67,12 +67,9 @@ def test_defaults_with_no_p4() -> None:
         (["--no-p4", "--cpu-port", "2", "-i", "2@veth0"], "port 2 is the CPU port"),
         (["--no-p4", "--priority-queues", "9"], "9 priority queues: expected 1..8"),
         (["--no-p4", "--packet-in", "foo"], "nanomsg address 'foo': expected ipc://<path> or tcp://<host>:<port>"),
-        (["--no-p4", "--use-files", "/nonexistent/dir"], "no such directory: '/nonexistent/dir'"),
-        (["/nonexistent/prog.json"], "no such file: '/nonexistent/prog.json'"),
         (["--no-p4", "--grpc-server-ssl"], "--grpc-server-ssl needs --grpc-server-cert and --grpc-server-key"),
         (["--no-p4", "--bogus"], "unrecognized arguments: --bogus"),
         (["--no-p4", "-L", "loud"], "argument -L/--log-level: invalid choice: 'loud'"),
-        (["--no-p4", "--pcap", "/nonexistent/dir"], "no such directory: '/nonexistent/dir'"),
         (["--no-p4", "--thrift-port", "x"], "'x' is not a number"),
     ],
 )
@@ -94,7 +91,8 @@ def test_simple_switch_flags_softp4_refuses_name_themselves(prog: str, capsys: p
 
     for flag, (nargs, why) in REFUSED.items():
         values = ["1"] if nargs == 1 else []
-        assert error_of([prog, flag, *values], capsys) == f"softp4 switch: error: {flag}: {why}"
+        expected = f"softp4 switch: error: {flag}: {why} (see softp4 switch --help)"
+        assert error_of([prog, flag, *values], capsys) == expected
     # after `--` too, where simple_switch_grpc takes its target options
     assert "--drop-port: softp4's drop port is 511" in error_of([prog, "--", "--drop-port", "511"], capsys)
 
@@ -106,3 +104,16 @@ def test_log_flush_and_version_are_taken(prog: str, capsys: pytest.CaptureFixtur
     assert parse_args([prog, "--log-flush", "--log-file", "sw"]).log_flush
     assert main(["--version"]) == 0
     assert __version__ in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--no-p4", "--use-files", "/nonexistent/dir"], "--use-files /nonexistent/dir: no such directory"),
+        (["/nonexistent/prog.json"], "/nonexistent/prog.json: no such file"),
+        (["--no-p4", "--pcap", "/nonexistent/dir"], "--pcap /nonexistent/dir: no such directory"),
+    ],
+)
+def test_missing_inputs_exit_1(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """As simple_switch (a JSON it cannot open) and every other tool here: an input that is not there is exit 1."""
+    assert error_of(argv, capsys, status=1) == f"softp4 switch: error: {message}"

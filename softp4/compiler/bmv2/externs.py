@@ -235,6 +235,9 @@ class Externs:
         args = call_args(e)
         P = lw.prims
         if name == "mark_to_drop":
+            if len(args) != 1:  # v1model's deprecated mark_to_drop(): p4c-bm2-ss refuses it, in these words
+                raise CompileError("Expected 1 argument for mark_to_drop(). Are you using an up-to-date v1model.p4?",
+                                   e.loc)
             P.append(prim("mark_to_drop", {"type": "header", "value": "standard_metadata"}, loc=e))
         elif name == "hash":
             dst = self._out_field(lw, args[0])

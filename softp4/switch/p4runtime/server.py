@@ -10,6 +10,7 @@ device_id 0 is accepted as this device (the P4 tutorials send it).
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from concurrent import futures
@@ -355,6 +356,7 @@ class P4RuntimeServer:
 
     def start(self) -> None:
         """Bind the address (raises OSError if it cannot), hook the switch callbacks, serve."""
+        _probe(self.address)
         try:
             if self._tls is not None:
                 cert, key = self._tls
@@ -378,3 +380,24 @@ class P4RuntimeServer:
     def stop(self, grace: float | None = 0.5) -> None:
         self._server.stop(grace).wait()
         self.service.close()
+
+
+def _probe(address: str) -> None:
+    """Raise OSError (`P4Runtime server: cannot listen on ADDRESS: why`) when `address` cannot be bound.
+
+    gRPC's own failure is a C-core log line on stderr and a message without the reason; a plain socket
+    bound and closed first names it (address in use, not an address of this machine, unknown host).
+    """
+    host, _, port_text = address.rpartition(":")
+    host = host.strip("[]")
+    if not port_text.isdigit() or int(port_text) == 0:
+        return  # port 0 picks a free port; a malformed address is left to gRPC
+    try:
+        infos = socket.getaddrinfo(host or None, int(port_text), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, sockaddr = infos[0]
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gRPC: a TIME_WAIT port is free
+            sock.bind(sockaddr)
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        raise OSError(f"P4Runtime server: cannot listen on {address}: {why[:1].lower()}{why[1:]}") from None

@@ -1,0 +1,93 @@
+"""What every command line of the project shares: one-line errors, exit statuses, checked numbers.
+
+Exit statuses, the same in every tool: 0 all went well; 1 the work failed (an input file that does not
+exist or cannot be used, a program that does not compile, a switch that cannot start); 2 the command line
+itself is wrong (an unknown option, a missing or malformed value, a number out of its range).
+
+`Parser.error` (argparse's usage errors) prints one line, `PROG: error: WHAT (see PROG --help)`, with no
+usage text in front; `Parser.fail` is the one line of a failed work. `integer(lo, hi)` and `number(lo, hi)`
+build argparse `type=` converters that refuse what is out of range with the range in the message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
+
+USAGE = 2
+FAILED = 1
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line: usage mistakes exit 2, inputs that cannot be used exit 1."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    def fail(self, message: str) -> NoReturn:
+        self.exit(FAILED, f"{self.prog}: error: {message}\n")
+
+    def require_file(self, path: Path | None, what: str = "") -> None:
+        """Exit 1 naming `path` when it is given but is not a readable file."""
+        self._require(path, what, directory=False)
+
+    def require_dir(self, path: Path | None, what: str = "") -> None:
+        """Exit 1 naming `path` when it is given but is not a directory."""
+        self._require(path, what, directory=True)
+
+    def _require(self, path: Path | None, what: str, *, directory: bool) -> None:
+        if path is None:
+            return
+        prefix = f"{what} " if what else ""
+        if directory:
+            if not path.is_dir():
+                self.fail(f"{prefix}{path}: {'not a directory' if path.exists() else 'no such directory'}")
+            return
+        if path.is_dir():
+            self.fail(f"{prefix}{path}: is a directory, not a file")
+        if not path.is_file():
+            self.fail(f"{prefix}{path}: no such file")
+        try:
+            with path.open("rb"):
+                pass
+        except OSError as exc:
+            self.fail(f"{prefix}{path}: cannot read: {exc.strerror or exc}")
+
+
+def integer(lo: int, hi: int | None = None, what: str = "number") -> Callable[[str], int]:
+    """A `type=` converter: an integer (decimal, or 0x.. hex) in lo..hi (hi None: no upper bound)."""
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text, 0)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole {what}") from None
+        if value < lo or (hi is not None and value > hi):
+            span = f"{lo}..{hi}" if hi is not None else f"at least {lo}"
+            raise argparse.ArgumentTypeError(f"{what} {value} is out of range ({span})")
+        return value
+
+    return convert
+
+
+def number(lo: float, hi: float | None = None, what: str = "number", *, below: bool = False,
+           above: bool = False) -> Callable[[str], float]:
+    """A `type=` converter: a finite number from lo (above=True: greater than lo) to hi (below=True: less)."""
+
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a {what}") from None
+        low_ok = value > lo if above else value >= lo
+        high_ok = hi is None or (value < hi if below else value <= hi)
+        if not math.isfinite(value) or not low_ok or not high_ok:
+            left = f"above {lo:g}" if above else f"from {lo:g}"
+            right = "" if hi is None else f" {'up to (not including)' if below else 'to'} {hi:g}"
+            raise argparse.ArgumentTypeError(f"{what} {text}: give a number {left}{right}")
+        return value
+
+    return convert
