@@ -181,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return _run(args)
     except KeyboardInterrupt:
+        if sys.stdout.isatty():
+            print(flush=True)  # end the progress line, so the message stands on its own
         print("demo: interrupted", file=sys.stderr)
         return 130
 
