@@ -324,3 +324,39 @@ def test_the_protocol_runs_through_a_plain_linux_bridge(
 def test_a_linux_bridge_needs_the_process_testbed(build_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert demo.main(["--tor", "linux-bridge", "--build-dir", str(build_dir), "--topology", str(PAIR)]) == 2
     assert capsys.readouterr().err == "demo: --tor linux-bridge needs the process testbed (--testbed netns)\n"
+
+
+def test_a_demo_killed_outright_leaves_no_switch_and_the_next_run_removes_its_cables(
+    build_dir: Path, tmp_path: Path
+) -> None:
+    """SIGKILL, where no clean-up runs: the switches die with the demo (PR_SET_PDEATHSIG), and the cables,
+    named by the dead pid, are removed by the next run (`remove_stale`, called by every ProcessRack.build)."""
+    argv = [sys.executable, "-m", "testbed.demo", "--testbed", "netns", "--build-dir", str(build_dir),
+            "--topology", str(PAIR), "--scenario", "walk", "--workdir", str(tmp_path)]
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):  # until all three switches serve
+            logs = [tmp_path / f"{name}.log" for name in ("tor", "server1", "server2")]
+            if all(log.exists() and "ready" in log.read_text() for log in logs):
+                break
+            time.sleep(0.05)
+        cables = wiring.ours(proc.pid)
+        switches_running = writers_of(tmp_path)
+        assert cables and len(switches_running) == 3
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        for _ in range(200):
+            if not writers_of(tmp_path):
+                break
+            time.sleep(0.05)
+        assert writers_of(tmp_path) == []
+        assert wiring.ours(proc.pid) == cables  # nobody cleaned up ...
+        removed = wiring.remove_stale()  # ... until the next run
+        assert wiring.ours(proc.pid) == [] and set(removed) <= set(cables)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in writers_of(tmp_path):
+            os.kill(pid, signal.SIGKILL)
+        wiring.remove_stale()
