@@ -32,7 +32,7 @@ from typing import Protocol
 from scapy.layers.l2 import Ether
 
 from controller import topology
-from controller.plan import Plan, PlanError
+from controller.plan import PlanError
 from controller.protocol import constants as c
 from controller.protocol.stream import JetStream
 from controller.protocol.tlp import TLP, TlpError, mwr_address, payload_bytes
@@ -271,18 +271,6 @@ class InProcessBed:
         self.hops[hop.dropped] += 1
         if self._tick is not None:
             self._tick()
-
-    @property
-    def topology(self) -> topology.Topology:
-        return self.rack.topology
-
-    @property
-    def plan(self) -> Plan:
-        return self.rack.plan
-
-    @property
-    def accelerators(self) -> Mapping[str, Accelerator]:
-        return self.rack.accelerators
 
     def write(self, src: str, dst: str, local_address: int, data: bytes) -> int:
         return self.rack.accelerators[src].write(dst, local_address, data)

@@ -53,15 +53,19 @@ DROP_REASONS = {
 }
 
 
+class Rack(Protocol):
+    """What the scenario reads of a rack (`testbed.rack.Rack`, `testbed.processes.rack.ProcessRack`)."""
+
+    topology: Topology
+    plan: Plan
+    accelerators: dict[str, Accelerator]
+
+
 class Bed(Protocol):
     """A rack the scenario runs on (in this process, or as switch processes)."""
 
     @property
-    def topology(self) -> Topology: ...
-    @property
-    def plan(self) -> Plan: ...
-    @property
-    def accelerators(self) -> Mapping[str, Accelerator]: ...
+    def rack(self) -> Rack: ...
 
     def write(self, src: str, dst: str, local_address: int, data: bytes) -> int:
         """`src` writes `data` at `local_address` of its window to `dst` (an accelerator or a group)."""
@@ -197,7 +201,7 @@ class Progress:
 def run_phase(bed: Bed, phase: Phase, expected: dict[str, SparseMemory], progress: Progress) -> PhaseResult:
     """Issue the phase's writes at once, carry them, and check every accelerator's memory (`expected` holds
     what earlier phases left; this phase's bytes are added to it)."""
-    accelerators = bed.accelerators.values()
+    accelerators = bed.rack.accelerators.values()
     reissued = sum(acc.retransmissions() for acc in accelerators)
     timeouts = sum(acc.timeouts for acc in accelerators)
     lost, drops = bed.lost(), bed.drops()
@@ -231,7 +235,7 @@ def check(bed: Bed, expected: Mapping[str, SparseMemory]) -> list[str]:
     """Everything wrong now: the emulators' faults, a byte that differs from `expected` (wrong, or written
     where nothing should be), a write still unacknowledged."""
     problems = bed.faults()
-    for name, acc in bed.accelerators.items():
+    for name, acc in bed.rack.accelerators.items():
         first = acc.first_difference(expected[name])
         if first is not None:
             got, want = acc.memory[first], expected[name][first]
@@ -243,7 +247,7 @@ def check(bed: Bed, expected: Mapping[str, SparseMemory]) -> list[str]:
 
 def empty_images(bed: Bed) -> dict[str, SparseMemory]:
     """What every accelerator's memory must hold before any phase: nothing."""
-    return {name: SparseMemory(acc.spec.memory) for name, acc in bed.accelerators.items()}
+    return {name: SparseMemory(acc.spec.memory) for name, acc in bed.rack.accelerators.items()}
 
 
 def run_phases(bed: Bed, phases: list[Phase], progress: Progress | None = None) -> list[PhaseResult]:

@@ -28,15 +28,14 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 
 from controller import topology
-from controller.plan import Plan, PlanError
+from controller.plan import PlanError
 from controller.runtime import ControllerError, Options, counters
 from testbed import demo, scenario
-from testbed.accelerator import Accelerator
 from testbed.fabric import Hop
 from testbed.processes.rack import ProcessRack, RackError
 
@@ -149,18 +148,6 @@ class ProcessBed:
         self.rack = rack
         self.build_dir = build_dir
         self.deadline = deadline
-
-    @property
-    def topology(self) -> topology.Topology:
-        return self.rack.topology
-
-    @property
-    def plan(self) -> Plan:
-        return self.rack.plan
-
-    @property
-    def accelerators(self) -> Mapping[str, Accelerator]:
-        return self.rack.accelerators
 
     def write(self, src: str, dst: str, local_address: int, data: bytes) -> int:
         return self.rack.write(src, dst, local_address, data)

@@ -46,12 +46,12 @@ def test_make_run_shows_the_rack(build_dir: Path, tmp_path: Path, capsys: pytest
 def test_a_wrong_byte_fails_the_run(programs: tuple[Artifacts, Artifacts], capsys: pytest.CaptureFixture[str]
                                     ) -> None:
     bed = bed_for(programs)
-    phases = scenario.rack_phases(bed.plan, bed.topology, list(scenario.PHASES), random.Random(1))
+    phases = scenario.rack_phases(bed.rack.plan, bed.rack.topology, list(scenario.PHASES), random.Random(1))
     assert [p.name for p in phases] == ["all-gather", "all-to-all"]
     expected, progress = scenario.empty_images(bed), scenario.Progress(io.StringIO())
     first = scenario.run_phase(bed, phases[0], expected, progress)
     assert first.ok
-    acc5 = bed.accelerators["acc5"].memory
+    acc5 = bed.rack.accelerators["acc5"].memory
     good = acc5[0x20000]  # a byte of acc1's slice of the all-gather
     acc5[0x20000] = good ^ 0xFF
     second = scenario.run_phase(bed, phases[1], expected, progress)
@@ -62,13 +62,13 @@ def test_a_wrong_byte_fails_the_run(programs: tuple[Artifacts, Artifacts], capsy
 
 def test_phases_count_what_moved_during_them(programs: tuple[Artifacts, Artifacts]) -> None:
     bed = bed_for(programs, loss=0.05)
-    phases = scenario.rack_phases(bed.plan, bed.topology, ["all-to-all"], random.Random(1), max_slice=1024)
+    phases = scenario.rack_phases(bed.rack.plan, bed.rack.topology, ["all-to-all"], random.Random(1), max_slice=1024)
     [result] = scenario.run_phases(bed, phases, scenario.Progress(io.StringIO()))
     assert result.ok, result.problems
     assert (result.writes, result.written, result.landed) == (224, 56 * 1024, 56 * 1024)
     assert result.lost == bed.lost() > 0
     assert result.drops == bed.drops() and result.drops["gap"] > 0
-    assert result.reissued == sum(acc.retransmissions() for acc in bed.accelerators.values()) > 0
+    assert result.reissued == sum(acc.retransmissions() for acc in bed.rack.accelerators.values()) > 0
 
 
 def test_progress_rewrites_one_line_on_a_terminal() -> None:
