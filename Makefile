@@ -1,6 +1,7 @@
 # JetStream-P4: a transparent NIC in P4, and softp4, the toolchain that runs it anywhere.
 #
-#   make run      build the P4 programs and run the two-server demo (softp4 by default)
+#   make run      build the P4 programs and run the rack: all-gather and all-to-all under loss, summed up
+#                 (TOPOLOGY=topologies/pair.toml TRACE=1: one write walked hop by hop)
 #   make test     lint and run the test suite, then the real-toolchain steps (make test-ref)
 #   make test-ref the same programs, tests and demos on real p4c and BMv2, where they are found
 #   make build    compile every p4src/<prog>.p4 into build/<prog>/<prog>.json + .p4info.txtpb
@@ -86,13 +87,15 @@ constants: $(STAMP)
 
 # --- running ---------------------------------------------------------------
 
-TOPOLOGY    ?= topologies/pair.toml
-# more options of python -m testbed.demo, e.g. RUN_ARGS="--all-to-all --loss 1"
+TOPOLOGY    ?= topologies/rack8.toml
+# TRACE=1: the walk (one write, every hop printed) instead of the rack scenario
+TRACE       ?=
+# more options of python -m testbed.demo, e.g. RUN_ARGS="--phase all-to-all --loss 5"
 RUN_ARGS    ?=
 
 run: build
 	$(PY) -m testbed.demo --target $(TARGET) $(if $(TESTBED),--testbed $(TESTBED)) --build-dir $(BUILD_DIR) \
-	  --topology $(TOPOLOGY) $(RUN_ARGS)
+	  --topology $(TOPOLOGY) $(if $(filter-out 0,$(TRACE)),--scenario walk) $(RUN_ARGS)
 
 # --- checks ----------------------------------------------------------------
 
@@ -111,8 +114,8 @@ pytest: $(STAMP) $(SHELL_STAMP)
 # warning that p4src/p4c-warnings.txt does not list), softp4's P4Info equals p4c's and real simple_switch
 # passes the STF tests of softp4's corpus (tests/reference); the NIC, controller and testbed suites run on
 # p4c's programs; the PTF suite runs on simple_switch_grpc with p4c's and with softp4's programs; the demo
-# runs on simple_switch_grpc (pair, and rack8 all-to-all with loss). Steps whose tool is missing say so in
-# one line. P4C_TESTDATA=<p4c>/testdata adds p4c's corpus (benchmarks/p4c_corpus.py, >= 95% required);
+# runs on simple_switch_grpc (the rack scenario on rack8, and the pair's walk). Steps whose tool is missing
+# say so in one line. P4C_TESTDATA=<p4c>/testdata adds p4c's corpus (benchmarks/p4c_corpus.py, >= 95% required);
 # FABRIC_TNA, SONIC_PINS and DASH (checkouts) add the programs people run (benchmarks/realworld.py --check).
 test-ref: $(STAMP)
 ifeq ($(strip $(REF_P4C)$(REF_BMV2)$(REF_SWITCH)),)
@@ -132,8 +135,7 @@ ifneq ($(strip $(REF_BMV2)),)
 ifneq ($(strip $(REF_P4C)),)
 	@$(MAKE) --no-print-directory ptf TARGET=bmv2 BUILD_DIR=$(REF_BUILD)
 	@$(MAKE) --no-print-directory run TARGET=bmv2 BUILD_DIR=$(REF_BUILD)
-	@$(MAKE) --no-print-directory run TARGET=bmv2 BUILD_DIR=$(REF_BUILD) TOPOLOGY=topologies/rack8.toml \
-	  RUN_ARGS="--all-to-all --loss 1"
+	@$(MAKE) --no-print-directory run TARGET=bmv2 BUILD_DIR=$(REF_BUILD) TOPOLOGY=topologies/pair.toml TRACE=1
 endif
 else
 	@echo "test-ref: SKIPPED the PTF suite and the demo on BMv2: simple_switch_grpc is not in $(REF_WHERE)"

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from softp4.cliargs import Parser
+from testbed.processes.switches import dying_with_parent
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 ETH_P_ALL = 0x0003
@@ -159,7 +160,7 @@ def softp4_switch(
     for i, pair in enumerate(pairs):
         cmd += ["-i", f"{i}@{pair.switch_end}"]
     with log.open("w") as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(dying_with_parent(cmd), stdout=subprocess.DEVNULL, stderr=err)
     if cpu is not None:
         os.sched_setaffinity(proc.pid, {cpu})
     try:
@@ -700,6 +701,9 @@ def main() -> None:
                     run_workload(workload, pairs, args, Path(tmp))
     except BenchError as exc:
         raise SystemExit(f"switch_veth.py: {exc}") from None
+    except KeyboardInterrupt:
+        print("switch_veth.py: interrupted; the switch was stopped and the veth pairs removed", file=sys.stderr)
+        raise SystemExit(130) from None
 
 
 if __name__ == "__main__":

@@ -5,12 +5,16 @@ group; the tests push the pipeline and their entries over P4Runtime.
 
     TARGET=softp4  `softp4 switch --no-p4 --packet-in ipc://...`; PTF speaks nanomsg (`--platform nn`),
                    so no root and no interfaces are needed.
-    TARGET=bmv2    `simple_switch_grpc --no-p4 -i N@swN ...` on veth pairs (root and iproute2 needed);
-                   PTF sends and receives on the other ends (`--interface 0-N@ptfN`).
+    TARGET=bmv2    `simple_switch_grpc --no-p4 -i N@IFACE ...` on veth cables named as the process testbed
+                   names them (`testbed.processes.wiring`: js<pid><run>-<n>a, its peer ...b; root and
+                   iproute2 needed); PTF sends and receives on the other ends (`--interface 0-N@...b`).
+                   Cables left by a run killed outright are removed by the next.
 
 One test, a module or a group: `--test nic_tests.RxGapIsNackedAndDropped` (`make ptf TEST=...`), repeatable;
-the program is the one the test's module or group is for. Anything after `--` goes to ptf as it is (PTF's
-own options and test specifiers, e.g. `-- --test-case-timeout 30`).
+the program is the one the test's module or group is for. Anything after `--` goes to ptf (`make ptf
+PTF_ARGS=...`): its options as they are (e.g. `-- --test-case-timeout 30`), and its test specifiers
+(`nic_tests.RxGapIsNackedAndDropped`, `^nic_tests.RxGapIsNackedAndDropped` to leave one out) to the run of
+the program they are for, selections before exclusions, as PTF needs them.
 
 Exit status: 0 if every test passed, 1 if one failed, 2 for a mistake in the arguments, 130 on Ctrl-C.
 """
@@ -20,7 +24,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
-import os
 import re
 import shutil
 import subprocess
@@ -38,9 +41,11 @@ from testbed.processes.switches import (
     SwitchStartError,
     bmv2_binary,
     bmv2_command,
+    dying_with_parent,
     free_tcp_port,
     softp4_command,
 )
+from testbed.processes.wiring import Wiring, WiringError, check_host, remove_stale
 
 ROOT = Path(__file__).resolve().parents[1]
 PORTS = {"nic": (1, 2, c.NIC_UPLINK_PORT), "tor": (1, 2, 3, 4)}
@@ -78,34 +83,30 @@ def softp4_switch(program: str, workdir: Path, log: Path) -> Iterator[tuple[str,
 
 @contextlib.contextmanager
 def bmv2_switch(program: str, workdir: Path, log: Path) -> Iterator[tuple[str, list[str]]]:
-    """simple_switch_grpc on veth pairs swN/ptfN; yields its gRPC address and PTF's dataplane flags."""
+    """simple_switch_grpc on veth cables (`wiring.Wiring`: project-named, so the cables of a run killed
+    outright are found and removed by the next); yields its gRPC address and PTF's dataplane flags."""
     binary, thrift = bmv2_binary()
-    if os.geteuid() != 0 or shutil.which("ip") is None:
-        raise RunnerError("TARGET=bmv2 needs root and iproute2 to create veth pairs")
+    problem = check_host()
+    if problem is not None:
+        raise RunnerError(f"TARGET=bmv2: {problem}")
+    remove_stale()
     ports = PORTS[program]
-    made = []
-    try:
-        for port in ports:
-            sw, peer = f"sw{port}", f"ptf{port}"
-            subprocess.run(["ip", "link", "add", sw, "type", "veth", "peer", "name", peer], check=True)
-            made.append(sw)
-            for name in (sw, peer):
-                subprocess.run(["ip", "link", "set", name, "up"], check=True)
-                subprocess.run(["sysctl", "-qw", f"net.ipv6.conf.{name}.disable_ipv6=1"], check=False)
-        spec = SwitchSpec(program, {port: f"sw{port}" for port in ports}, PRIORITY_QUEUES[program])
+    with Wiring() as wiring:
+        try:
+            cables = {port: wiring.cable(f"{program}:{port} - ptf") for port in ports}
+        except WiringError as exc:
+            raise RunnerError(f"cabling: {exc}") from None
+        spec = SwitchSpec(program, {port: cable.a for port, cable in cables.items()}, PRIORITY_QUEUES[program])
         grpc_addr = f"127.0.0.1:{free_tcp_port()}"
         switch = SwitchProcess(spec, bmv2_command(spec, grpc_addr, workdir, binary, thrift), grpc_addr, log)
         try:
             switch.wait_serving()
             interfaces: list[str] = []
-            for port in ports:
-                interfaces += ["--interface", f"0-{port}@ptf{port}"]
+            for port, cable in cables.items():
+                interfaces += ["--interface", f"0-{port}@{cable.b}"]
             yield grpc_addr, interfaces
         finally:
             switch.stop()
-    finally:
-        for sw in made:
-            subprocess.run(["ip", "link", "del", sw], check=False)
 
 
 def tests_of(program: str) -> list[str]:
@@ -129,6 +130,18 @@ def program_of(spec: str) -> str:
     return program
 
 
+def split_selection(ptf_args: list[str]) -> tuple[list[str], list[str]]:
+    """PTF's own arguments split into its options and the test specifiers among them (a test, module or group
+    of ptf_tests/, `^` in front to exclude it), which choose the switch to start as `--test` does."""
+    options: list[str] = []
+    specs: list[str] = []
+    for arg in ptf_args:
+        head = arg.removeprefix("^").split(".", 1)[0]
+        is_spec = not arg.startswith("-") and head.removesuffix("_tests") in PORTS
+        (specs if is_spec else options).append(arg)
+    return options, specs
+
+
 def run_group(program: str, target: str, build_dir: Path, extra: list[str], specs: list[str] | None = None) -> int:
     p4info = build_dir / program / f"{program}.p4info.txtpb"
     config = build_dir / program / f"{program}.json"
@@ -146,7 +159,7 @@ def run_group(program: str, target: str, build_dir: Path, extra: list[str], spec
             cmd = [ptf_command(), "--test-dir", str(ROOT / "ptf_tests"), *dataplane, "--test-params", params,
                    "--log-file", str(logs / f"{program}.log"), *extra, *(specs or [program])]
             print(f"== PTF group '{program}' on {target}", flush=True)
-            return subprocess.run(cmd, cwd=tmp, check=False).returncode
+            return subprocess.run(dying_with_parent(cmd), cwd=tmp, check=False).returncode
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,18 +171,25 @@ def main(argv: list[str] | None = None) -> int:
                         help="only this test (nic_tests.RxGapIsNackedAndDropped), module or group; repeatable")
     parser.add_argument("ptf_args", nargs="*", help="passed to ptf as they are (after --)")
     args = parser.parse_args(argv)
+    options, specs = split_selection(args.ptf_args)
     selected: dict[str, list[str]] = {}
+    excluded: dict[str, list[str]] = {}
     try:
-        for spec in args.test or []:
-            selected.setdefault(program_of(spec), []).append(spec)
+        for spec in [*(args.test or []), *specs]:
+            if spec.startswith("^"):
+                excluded.setdefault(program_of(spec[1:]), []).append(spec)
+            else:
+                selected.setdefault(program_of(spec), []).append(spec)
     except RunnerError as exc:
         print(f"ptf runner: {exc}", file=sys.stderr)
         return 2
     status = 0
     try:
         for program in sorted(selected) if selected else args.program or sorted(PORTS):
+            # PTF applies its specifiers in order: what is excluded must come after what is selected
+            chosen = [*selected.get(program, [program]), *excluded.get(program, [])]
             try:
-                code = run_group(program, args.target, args.build_dir.resolve(), args.ptf_args, selected.get(program))
+                code = run_group(program, args.target, args.build_dir.resolve(), options, chosen)
             except (RunnerError, SwitchStartError, subprocess.CalledProcessError) as exc:
                 print(f"ptf runner: {program}: {exc}", file=sys.stderr)
                 return 1

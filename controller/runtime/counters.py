@@ -1,8 +1,9 @@
 """Counters read over P4Runtime and named for an operator.
 
 NIC: drops by reason (`DROP_*`), outputs by kind (`OUT_*`), and per stream of the plan the frames sent,
-rewinds, frames accepted, out-of-order frames, ACKs and NACKs. ToR: frames per port in and out (by the
-server cabled there), per traffic class (`TC_*`), and per `l2` entry (its direct counter).
+rewinds, frames accepted, out-of-order frames, ACKs and NACKs. ToR: frames refused as forged per port,
+frames per port in and out (by the server cabled there), per traffic class (`TC_*`), and per `l2` entry
+(its direct counter).
 """
 
 from __future__ import annotations
@@ -83,7 +84,11 @@ async def nic_counters(session: Session, nic: NicPlan) -> dict[str, list[Row]]:
 
 
 async def tor_counters(session: Session, tor: TorPlan, port_names: dict[int, str]) -> dict[str, list[Row]]:
-    """Sections of rows: ports (in and out), traffic classes, l2 entries."""
+    """Sections of rows: drops (frames port security refused, per port; non-zero only), ports (in and out),
+    traffic classes, l2 entries."""
+    forged = await read_counter(session, "TorIngress.port_security.forged")
+    drop_rows = [Row(f"forged on port {port}" + (f" ({port_names[port]})" if port in port_names else ""),
+                     *forged[port]) for port in sorted(forged) if forged[port][0]]
     rx = await read_counter(session, "TorIngress.port_rx.rx")
     tx = await read_counter(session, "TorEgress.port_tx.tx")
     ports = sorted({p for p, cell in rx.items() if cell[0]} | {p for p, cell in tx.items() if cell[0]}
@@ -108,7 +113,8 @@ async def tor_counters(session: Session, tor: TorPlan, port_names: dict[int, str
             l2_rows.append(Row(f"l2 {mac}", data.packet_count, data.byte_count))
     except finsy.P4ClientError as exc:
         raise ControllerError(f"{session.device}: reading l2_counter: {exc.code.name}: {exc.message}") from None
-    return {"ports": port_rows, "traffic classes": class_rows, "l2 entries": sorted(l2_rows, key=lambda r: r.label)}
+    l2_rows.sort(key=lambda r: r.label)
+    return {"drops": drop_rows, "ports": port_rows, "traffic classes": class_rows, "l2 entries": l2_rows}
 
 
 def format_sections(device: str, sections: dict[str, list[Row]]) -> list[str]:

@@ -1,12 +1,17 @@
 """The demo of `testbed.demo` on the process testbed: real interfaces, switch processes, the controller.
 
 `python -m testbed.demo --testbed netns` (softp4 switch processes) or `--target bmv2` (simple_switch_grpc)
-brings the topology up as a `ProcessRack`, has the first accelerator write a buffer into the window the
-second one exports to it, waits until every write is acknowledged (firing the ACK timers when nothing
-moves for a second) or the deadline passes, prints the hops seen on the cables, the counters read over
-P4Runtime and the bytes as they landed, and checks them exactly as the in-process demo does.
+brings the topology up as a `ProcessRack`, programmed by the controller over P4Runtime, and then runs
 
-No frame is lost on purpose unless `--loss PERCENT` is given: then every uplink runs through a relay in
+- the rack scenario (default; `testbed.scenario`): the all-gather and the all-to-all, each waited for
+  until every write is acknowledged (firing the ACK timers when nothing moves for a second) or
+  `--deadline` passes, with a progress line, and the summary table; the drops by reason are the
+  devices' drop counters read over P4Runtime;
+- or the walk (`--scenario walk`): the first accelerator writes a buffer into the window the second one
+  exports to it; it prints the hops seen on the cables, the counters read over P4Runtime and the bytes as
+  they landed, and checks them exactly as the in-process demo does.
+
+Loss (`--loss PERCENT`; the rack's default is 1, the walk's none): every uplink runs through a relay in
 this process (`relay.LossyRelay`) that loses that share of the frames from the NIC to the ToR, seeded, so
 the NACKs and go-back-N show up on real switches too.
 """
@@ -14,6 +19,7 @@ the NACKs and go-back-N show up on real switches too.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import logging
 import random
@@ -21,15 +27,16 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 
 from controller import topology
 from controller.plan import PlanError
-from testbed import demo
+from controller.runtime import ControllerError, Options, counters
+from testbed import demo, scenario
 from testbed.fabric import Hop
-from testbed.memory import SparseMemory
 from testbed.processes.rack import ProcessRack, RackError
 
 
@@ -81,12 +88,7 @@ def sigterm_as_exit() -> Iterator[None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not 0 <= args.loss <= 100:
-        print(f"demo: --loss {args.loss:g}: expected a percentage from 0 to 100", file=sys.stderr)
-        return 2
-    if not args.deadline > 0:
-        print(f"demo: --deadline {args.deadline:g}: expected a positive number of seconds", file=sys.stderr)
-        return 2
+    """`testbed.demo` on the process testbed (its arguments, defaults settled by `demo.settle_args`)."""
     try:
         topo = topology.load(args.topology)
     except (topology.TopologyError, PlanError) as exc:
@@ -98,31 +100,31 @@ def run(args: argparse.Namespace) -> int:
         if missing:
             print(f"demo: {missing[0]} is missing: run `make build` first", file=sys.stderr)
             return 1
-    if not topo.exports:
+    walk = args.scenario == "walk"
+    if walk and not topo.exports:
         print(f"demo: {args.topology} exports no window, so nothing can be written", file=sys.stderr)
         return 1
     # finsy logs what the switches lack (gNMI) at every connection: the controller's CLI keeps it quiet too
     logging.getLogger("finsy").setLevel(logging.INFO if args.verbose else logging.CRITICAL + 1)
-    export = topo.exports[0]
-    src, dst = export.peers[0], export.owner
     printer = HopPrinter({a.name for s in topo.servers for a in s.accelerators}, args.verbose)
-    observer = None if args.all_to_all else printer  # all to all: too many frames to print
+    observer = printer if walk else None  # the rack: too many frames to print
     workdir = Path(args.workdir) if args.workdir else args.build_dir / "netns"
     switch_kind = "simple_switch_grpc" if args.target == "bmv2" else "softp4 switch"
     tor_kind = "a Linux bridge" if args.tor == "linux-bridge" else "tor.p4"
-    print(f"topology '{topo.name}': {len(topo.servers)} servers, ToR '{topo.tor_name}' ({tor_kind}); one "
-          f"{switch_kind} process per P4 device on veth cables (logs in {workdir})")
+    print(demo.describe_rack(topo, f"one {switch_kind} process per P4 device on veth cables (logs in {workdir})",
+                             tor_kind))
     try:
         with sigterm_as_exit(), ProcessRack.build(
             topo, args.build_dir, target=args.target, workdir=workdir, on_hop=observer, loss=args.loss / 100,
-            tor=args.tor,
+            tor=args.tor, seed=args.seed,
         ) as rack:
             print("controller (P4Runtime):\n  " + "\n  ".join(rack.applied))
             if args.loss:
                 print(f"loss: {args.loss:g}% of the frames from each NIC to the ToR, lost in a relay on the uplink")
-            if args.all_to_all:
-                return all_to_all(rack, args)
-            return _write_and_check(rack, args, src, dst, printer)
+            if walk:
+                export = topo.exports[0]
+                return _write_and_check(rack, args, export.peers[0], export.owner, printer)
+            return run_rack(rack, args)
     except RackError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
@@ -131,9 +133,71 @@ def run(args: argparse.Namespace) -> int:
         return 130
 
 
+def run_rack(rack: ProcessRack, args: argparse.Namespace) -> int:
+    """The rack scenario on switch processes: every phase, then the summary."""
+    phases = scenario.rack_phases(rack.plan, rack.topology, args.phases, random.Random(args.seed), args.bytes)
+    results = scenario.run_phases(ProcessBed(rack, Path(args.build_dir), args.deadline), phases)
+    title = f"{rack.topology.name} on {rack.target} switch processes, {args.loss:g}% loss"
+    return scenario.report(results, args.png, title)
+
+
+class ProcessBed:
+    """The process rack as a `scenario.Bed`: drops read over P4Runtime, losses counted by the relays."""
+
+    def __init__(self, rack: ProcessRack, build_dir: Path, deadline: float) -> None:
+        self.rack = rack
+        self.build_dir = build_dir
+        self.deadline = deadline
+
+    def write(self, src: str, dst: str, local_address: int, data: bytes) -> int:
+        return self.rack.write(src, dst, local_address, data)
+
+    def complete(self, tick: Callable[[], None]) -> bool:
+        """Wait for every ACK (firing the ACK timers when nothing moves), ticking from a thread meanwhile."""
+        done = threading.Event()
+
+        def ticker() -> None:
+            while not done.wait(0.1):
+                tick()
+
+        thread = threading.Thread(target=ticker, name="progress", daemon=True)
+        thread.start()
+        try:
+            acked = self.rack.run(deadline=self.deadline)
+            self.rack.settle()
+        finally:
+            done.set()
+            thread.join()
+        return acked
+
+    def unacked(self) -> int:
+        return self.rack.unacked()
+
+    def lost(self) -> int:
+        return sum(relay.lost for relay in self.rack.relays)
+
+    def drops(self) -> Counter[str]:
+        """Every device's drop counters, read over P4Runtime (`jetstream-ctl counters`)."""
+        options = Options(build_dir=self.build_dir)
+        try:
+            outcomes = asyncio.run(counters(self.rack.topology, self.rack.plan, self.rack.devices(), options))
+        except ControllerError as exc:
+            raise RackError(f"reading counters: {exc}") from None
+        drops: Counter[str] = Counter()
+        for outcome in outcomes:
+            if outcome.error:
+                raise RackError(f"reading counters: {outcome.error}")
+            for row in outcome.result.get("drops", []):
+                drops[scenario.drop_reason(row.label)] += row.packets
+        return +drops
+
+    def faults(self) -> list[str]:
+        return [v for acc in self.rack.accelerators.values() for v in acc.violations] + strays(self.rack)
+
+
 def _write_and_check(rack: ProcessRack, args: argparse.Namespace, src: str, dst: str, printer: HopPrinter) -> int:
     window = rack.plan.tx_window(src, dst)
-    size = min(args.bytes, window.size)
+    size = min(args.bytes or demo.WALK_BYTES, window.size)
     data = bytes((i * 7 + 3) & 0xFF for i in range(size))
     print(f"\n{src} writes {size} bytes at {window.local_base:#x} (its window to {dst}), landing at "
           f"{window.remote_base:#x} in {dst}'s memory\n")
@@ -155,43 +219,6 @@ def _write_and_check(rack: ProcessRack, args: argparse.Namespace, src: str, dst:
         print("\nFAILED:\n  " + "\n  ".join(problems))
         return 1
     print(f"\nOK: all {size} bytes landed exactly once, in order, and nothing else was touched")
-    return 0
-
-
-def all_to_all(rack: ProcessRack, args: argparse.Namespace, seed: int = 1) -> int:
-    """Every exported window receives a distinct slice from each of its peers, all in flight together."""
-    rng = random.Random(seed)
-    expected = {name: SparseMemory(acc.spec.memory) for name, acc in rack.accelerators.items()}
-    writes = 0
-    for export in rack.topology.exports:
-        slice_size = min(args.bytes, export.size // len(export.peers)) & ~3
-        for i, peer in enumerate(export.peers):
-            window = next(tx for nic in rack.plan.nics.values() for tx in nic.tx_windows
-                          if tx.src.name == peer and tx.dst.name == export.owner and tx.remote_base == export.base)
-            data = rng.randbytes(slice_size)
-            writes += rack.write(peer, export.owner, window.local_base + i * slice_size, data)
-            at = export.base + i * slice_size
-            expected[export.owner][at : at + slice_size] = data
-    started = time.monotonic()
-    acked = rack.run(deadline=args.deadline)
-    elapsed = time.monotonic() - started
-    rack.settle()
-    state = "all acknowledged" if acked else f"not all acknowledged after {args.deadline:g} s"
-    lost = sum(relay.lost for relay in rack.relays)
-    print(f"\n{writes} memory writes all to all into {len(rack.topology.exports)} windows, {state} in "
-          f"{elapsed:.2f} s ({lost} frames lost; {demo.recovery(rack)})")
-    problems = [v for acc in rack.accelerators.values() for v in acc.violations] + strays(rack)
-    for name, acc in rack.accelerators.items():
-        first = acc.first_difference(expected[name])
-        if first is not None:
-            got, want = acc.memory[first], expected[name][first]
-            problems.append(f"{name}: byte {first:#x} is {got:#04x}, expected {want:#04x}")
-        if acc.unacked():
-            problems.append(f"{name} still has {acc.unacked()} unacknowledged writes")
-    if problems:
-        print("\nFAILED:\n  " + "\n  ".join(problems[:20]))
-        return 1
-    print("\nOK: every byte of every write landed exactly once, in order, inside its window")
     return 0
 
 

@@ -283,7 +283,7 @@ CASES = [
     Case("demo", "--bytes -5", "demo: --bytes -5: give a positive number of bytes", 2),
     Case("demo", "--bytes lots", "argument --bytes: invalid int value: 'lots'", 2, new=True),
     Case("demo", "--all-to-all --loss 100", "demo: --loss 100: give a percentage", 2),
-    Case("demo", "--testbed netns --deadline 0", "demo: --deadline 0: expected a positive number of seconds", 2),
+    Case("demo", "--testbed netns --deadline 0", "demo: --deadline 0: give a positive number of seconds", 2),
     Case("demo", "--deadline soon", "argument --deadline: invalid float value: 'soon'", 2, new=True),
     Case("demo", "--target tofino", "argument --target: invalid choice: 'tofino'", 2),
     Case("demo", "--topology {tmp}/nope.toml", "nope.toml: cannot read", 1),

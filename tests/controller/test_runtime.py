@@ -397,6 +397,7 @@ def test_counters_name_drop_reasons_streams_and_tor_classes(rack: Rack) -> None:
     assert [port for port, _ in out] == [c.NIC_UPLINK_PORT]
     sw1.process(7, frame)  # no accelerator on port 7
     rack.devices["tor"].switch.process(1, out[0][1])
+    rack.devices["tor"].switch.process(2, out[0][1])  # server1's frame on server2's port: forged
     outcomes = asyncio.run(counters(rack.topo, rack.plan, rack.addresses("server1", "tor"), rack.options))
     nic, tor = (o.result for o in outcomes)
     assert [(r.label, r.packets) for r in nic["drops"]] == [("DROP_UNKNOWN_PORT", 1)]
@@ -408,8 +409,9 @@ def test_counters_name_drop_reasons_streams_and_tor_classes(rack: Rack) -> None:
     ]
     assert [(r.label, r.packets) for r in tor["ports"]] == [
         ("port 1 (server1): in", 1), ("port 1 (server1): out", 0),
-        ("port 2 (server2): in", 0), ("port 2 (server2): out", 1),
+        ("port 2 (server2): in", 1), ("port 2 (server2): out", 1),
     ]
+    assert [(r.label, r.packets) for r in tor["drops"]] == [("forged on port 2 (server2)", 1)]
     assert [(r.label, r.packets) for r in tor["l2 entries"]] == [
         ("l2 02:4a:53:00:00:01", 0), ("l2 02:4a:53:00:00:02", 1)
     ]

@@ -19,7 +19,9 @@ PAIR = str(ROOT / "topologies" / "pair.toml")
         (["--bytes", "0"], "demo: --bytes 0: give a positive number of bytes"),
         (["--loss", "100", "--all-to-all"], "demo: --loss 100: give a percentage from 0 up to"),
         (["--loss", "-1"], "demo: --loss -1: give a percentage"),
-        (["--loss", "5"], "demo: --loss in this process applies to --all-to-all"),
+        (["--scenario", "walk", "--loss", "5"], "demo: --loss: the walk in this process loses one chosen frame"),
+        (["--scenario", "walk", "--all-to-all"], "demo: --phase and --all-to-all are phases of the rack scenario"),
+        (["--loss", "2", "--no-loss"], "demo: --loss 2 and --no-loss contradict each other"),
     ],
 )
 def test_demo_mistakes_exit_2(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -29,11 +31,15 @@ def test_demo_mistakes_exit_2(argv: list[str], message: str, capsys: pytest.Capt
     assert err.count("\n") == 1
 
 
-def test_demo_loss_is_applied_in_process(build_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["--build-dir", str(build_dir), "--topology", PAIR, "--all-to-all", "--loss", "20"]
+def test_demo_loss_is_applied_in_process(build_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--build-dir", str(build_dir), "--topology", PAIR, "--all-to-all", "--loss", "20",
+            "--png", str(tmp_path / "summary.png")]
     assert demo.main(argv) == 0
     out = capsys.readouterr().out
-    assert "(20% loss on every uplink)" in out and " 0 frames lost" not in out
+    assert "loss: 20% of the frames on every NIC uplink" in out
+    row = next(line.split() for line in out.splitlines() if line.startswith("all-to-all "))
+    assert int(row[10]) > 0  # frames lost
+    assert row[11:] != ["none"]  # and the receivers dropped what came past a gap
 
 
 @pytest.mark.parametrize("tool", [demo, groupdemo])

@@ -37,8 +37,8 @@ def nothing_left_behind() -> Iterator[None]:
 
 
 def test_demo_on_softp4_processes(build_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["--testbed", "netns", "--build-dir", str(build_dir), "--topology", str(PAIR), "--bytes", "1024",
-            "--workdir", str(tmp_path)]
+    argv = ["--testbed", "netns", "--build-dir", str(build_dir), "--topology", str(PAIR), "--scenario", "walk",
+            "--bytes", "1024", "--workdir", str(tmp_path)]
     status = demo.main(argv)
     out, err = capsys.readouterr()
     assert status == 0, out + err
@@ -99,7 +99,8 @@ def test_ctrl_c_while_programming_stops_everything(
 
     monkeypatch.setattr(switches, "start", start)
     monkeypatch.setattr(ProcessRack, "_program", interrupted)
-    argv = ["--testbed", "netns", "--build-dir", str(build_dir), "--topology", str(PAIR), "--workdir", str(tmp_path)]
+    argv = ["--testbed", "netns", "--build-dir", str(build_dir), "--topology", str(PAIR), "--scenario", "walk",
+            "--workdir", str(tmp_path)]
     assert demo.main(argv) == 130
     assert "interrupted: switches stopped, cables removed" in capsys.readouterr().err
     assert len(started) == 3 and all(p.proc.returncode is not None for p in started)
@@ -187,8 +188,8 @@ def test_bmv2_without_simple_switch_grpc_says_so(
 
 
 @pytest.mark.parametrize(("option", "message"), [
-    (["--loss", "150"], "demo: --loss 150: expected a percentage from 0 to 100\n"),
-    (["--deadline", "0"], "demo: --deadline 0: expected a positive number of seconds\n"),
+    (["--loss", "150"], "demo: --loss 150: give a percentage from 0 up to (not including) 100\n"),
+    (["--deadline", "0"], "demo: --deadline 0: give a positive number of seconds\n"),
 ])
 def test_bad_process_options_are_named(
     build_dir: Path, option: list[str], message: str, capsys: pytest.CaptureFixture[str]
@@ -199,8 +200,8 @@ def test_bad_process_options_are_named(
 
 def test_loss_in_the_uplink_relays_is_repaired(build_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
                                                ) -> None:
-    argv = ["--testbed", "netns", "--build-dir", str(build_dir), "--topology", str(PAIR), "--bytes", "2048",
-            "--loss", "30", "--workdir", str(tmp_path)]
+    argv = ["--testbed", "netns", "--build-dir", str(build_dir), "--topology", str(PAIR), "--scenario", "walk",
+            "--bytes", "2048", "--loss", "30", "--workdir", str(tmp_path)]
     status = demo.main(argv)
     out, err = capsys.readouterr()
     assert status == 0, out + err
@@ -242,8 +243,8 @@ def test_bmv2_command_lines_with_a_stand_in(
     stand_in.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
     monkeypatch.delenv("P4REF", raising=False)  # else only P4REF's bin/ is searched, not the stand-in's PATH
-    argv = ["--target", "bmv2", "--build-dir", str(build_dir), "--topology", str(PAIR), "--bytes", "512",
-            "--workdir", str(tmp_path / "logs")]
+    argv = ["--target", "bmv2", "--build-dir", str(build_dir), "--topology", str(PAIR), "--scenario", "walk",
+            "--bytes", "512", "--workdir", str(tmp_path / "logs")]
     assert demo.main(argv) == 0
     out = capsys.readouterr().out
     assert "one simple_switch_grpc process per P4 device" in out
@@ -260,13 +261,33 @@ def test_bmv2_command_lines_with_a_stand_in(
 
 def test_all_to_all_on_softp4_processes(build_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["--testbed", "netns", "--all-to-all", "--build-dir", str(build_dir), "--topology", str(PAIR),
-            "--bytes", "1024", "--workdir", str(tmp_path)]
+            "--bytes", "1024", "--no-loss", "--workdir", str(tmp_path), "--png", str(tmp_path / "summary.png")]
     status = demo.main(argv)
     out, err = capsys.readouterr()
     assert status == 0, out + err
-    assert "8 memory writes all to all into 2 windows, all acknowledged" in out  # 1024 bytes each way, 256 a TLP
-    assert "OK: every byte of every write landed exactly once, in order, inside its window" in out
+    assert "  all-to-all: 8/8 writes acknowledged, 0 frames lost" in out  # 1024 bytes each way, 256 a TLP
+    row = next(line.split() for line in out.splitlines() if line.startswith("all-to-all "))
+    assert row == ["all-to-all", "8", "2.0", "KiB", "2.0", "KiB", *row[6:8], "0", "0", "0", "none"]
+    assert "OK: every byte of every write landed exactly once" in out
     assert "  [  1]" not in out  # no hop printed
+
+
+def test_the_rack_scenario_on_softp4_processes_under_loss(
+    build_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """make run's default on switch processes: the all-gather through the ToR's group, then the all-to-all,
+    with 1% loss in the relays; the drops come from the devices' counters, read over P4Runtime."""
+    argv = ["--testbed", "netns", "--build-dir", str(build_dir), "--topology", str(ROOT / "topologies/rack8.toml"),
+            "--workdir", str(tmp_path), "--png", str(tmp_path / "summary.png")]
+    status = demo.main(argv)
+    out, err = capsys.readouterr()
+    assert status == 0, out + err
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith("all-")}
+    assert rows["all-gather"][1:6] == ["64", "16.0", "KiB", "112.0", "KiB"]  # 8 x 2 KiB, to 7 members each
+    assert rows["all-to-all"][1:6] == ["560", "128.0", "KiB", "128.0", "KiB"]  # 56 slices of 2340 bytes
+    lost = int(rows["all-gather"][10]) + int(rows["all-to-all"][10])
+    assert lost > 0 and "gap" in out  # the seeded relays lose frames, the receivers drop past the gap
+    assert "OK: every byte of every write landed exactly once" in out
 
 
 def test_writes_that_go_nowhere_fail_the_demo(
@@ -274,8 +295,8 @@ def test_writes_that_go_nowhere_fail_the_demo(
 ) -> None:
     """Switches left without a program drop everything: the demo gives up at its deadline and says why."""
     monkeypatch.setattr(ProcessRack, "_program", lambda self, build: None)
-    argv = ["--testbed", "netns", "--build-dir", str(build_dir), "--topology", str(PAIR), "--bytes", "512",
-            "--deadline", "0.5", "--workdir", str(tmp_path)]
+    argv = ["--testbed", "netns", "--build-dir", str(build_dir), "--topology", str(PAIR), "--scenario", "walk",
+            "--bytes", "512", "--deadline", "0.5", "--workdir", str(tmp_path)]
     assert demo.main(argv) == 1
     out = capsys.readouterr().out
     assert "acc1 issued 2 memory writes, not acknowledged after 0.5 s" in out
@@ -289,16 +310,53 @@ def test_the_protocol_runs_through_a_plain_linux_bridge(
 ) -> None:
     """Any L2 switch must do: the ToR replaced by a Linux bridge, all to all under loss."""
     argv = ["--testbed", "netns", "--tor", "linux-bridge", "--all-to-all", "--loss", "2", "--build-dir",
-            str(build_dir), "--topology", str(PAIR), "--bytes", "1024", "--workdir", str(tmp_path)]
+            str(build_dir), "--topology", str(PAIR), "--bytes", "1024", "--workdir", str(tmp_path),
+            "--png", str(tmp_path / "summary.png")]
     status = demo.main(argv)
     out, err = capsys.readouterr()
     assert status == 0, out + err
     assert "ToR 'tor' (a Linux bridge)" in out
     assert "OK: every byte of every write landed exactly once" in out
     assert not any(line.startswith("  tor (") for line in out.splitlines())  # nothing to program there
-    assert {p.name for p in tmp_path.iterdir()} == {"server1.log", "server2.log"}
+    assert {p.name for p in tmp_path.iterdir()} - {"summary.png"} == {"server1.log", "server2.log"}
 
 
 def test_a_linux_bridge_needs_the_process_testbed(build_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert demo.main(["--tor", "linux-bridge", "--build-dir", str(build_dir), "--topology", str(PAIR)]) == 2
     assert capsys.readouterr().err == "demo: --tor linux-bridge needs the process testbed (--testbed netns)\n"
+
+
+def test_a_demo_killed_outright_leaves_no_switch_and_the_next_run_removes_its_cables(
+    build_dir: Path, tmp_path: Path
+) -> None:
+    """SIGKILL, where no clean-up runs: the switches die with the demo (PR_SET_PDEATHSIG), and the cables,
+    named by the dead pid, are removed by the next run (`remove_stale`, called by every ProcessRack.build)."""
+    argv = [sys.executable, "-m", "testbed.demo", "--testbed", "netns", "--build-dir", str(build_dir),
+            "--topology", str(PAIR), "--scenario", "walk", "--workdir", str(tmp_path)]
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):  # until all three switches serve
+            logs = [tmp_path / f"{name}.log" for name in ("tor", "server1", "server2")]
+            if all(log.exists() and "ready" in log.read_text() for log in logs):
+                break
+            time.sleep(0.05)
+        cables = wiring.ours(proc.pid)
+        switches_running = writers_of(tmp_path)
+        assert cables and len(switches_running) == 3
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        for _ in range(200):
+            if not writers_of(tmp_path):
+                break
+            time.sleep(0.05)
+        assert writers_of(tmp_path) == []
+        assert wiring.ours(proc.pid) == cables  # nobody cleaned up ...
+        removed = wiring.remove_stale()  # ... until the next run
+        assert wiring.ours(proc.pid) == [] and set(removed) <= set(cables)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in writers_of(tmp_path):
+            os.kill(pid, signal.SIGKILL)
+        wiring.remove_stale()

@@ -50,3 +50,30 @@ def test_every_test_is_found_by_name() -> None:
     assert "nic_tests.RxGapIsNackedAndDropped" in ptf_runner.tests_of("nic")
     assert ptf_runner.program_of("tor_tests") == "tor" and ptf_runner.program_of("nic") == "nic"
     assert len(ptf_runner.tests_of("nic")) + len(ptf_runner.tests_of("tor")) >= 10
+
+
+def listed(argv: list[str], build_dir: Path, capfd: pytest.CaptureFixture[str]) -> tuple[list[str], str]:
+    """The tests PTF would run for `argv` (PTF's own --list-test-names), and the runner's stdout."""
+    assert ptf_runner.main(["--build-dir", str(build_dir), *argv, "--list-test-names"]) == 0
+    out, err = capfd.readouterr()
+    return [line for line in (out + err).splitlines() if line.startswith(("nic_tests.", "tor_tests."))], out
+
+
+def test_ptf_specifiers_in_ptf_args_choose_the_switch(build_dir: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    names, out = listed(["--", "nic_tests.RxGapIsNackedAndDropped"], build_dir, capfd)
+    assert names == ["nic_tests.RxGapIsNackedAndDropped"]
+    assert "PTF group 'tor'" not in out  # only the NIC's switch was started
+
+
+def test_exclusions_come_after_selections(build_dir: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    everything = ptf_runner.tests_of("nic")
+    names, _ = listed(["--test", "nic", "--", "^nic_tests.RxGapIsNackedAndDropped"], build_dir, capfd)
+    assert names == [name for name in everything if name != "nic_tests.RxGapIsNackedAndDropped"]
+    names, _ = listed(["--", "^tor_tests.FloodsUnknownDestination"], build_dir, capfd)
+    assert names == [*everything, *(n for n in ptf_runner.tests_of("tor") if n != "tor_tests.FloodsUnknownDestination")]
+
+
+def test_ptf_args_are_split_into_options_and_specifiers() -> None:
+    assert ptf_runner.split_selection(["--test-case-timeout", "30", "nic_tests.X", "^tor", "--log-dir", "/tmp/x"]) == (
+        ["--test-case-timeout", "30", "--log-dir", "/tmp/x"], ["nic_tests.X", "^tor"]
+    )

@@ -6,6 +6,7 @@ on what real p4c wrote; otherwise softp4 compiles them.
 
 from __future__ import annotations
 
+import io
 import random
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from controller import topology
 from controller.plan import MAILBOX_AREA
 from controller.protocol import constants as c
-from testbed import demo
+from testbed import demo, scenario
 from testbed.inprocess import Artifacts, InstallError
 from testbed.rack import Rack
 
@@ -28,7 +29,8 @@ def rack_for(programs: tuple[Artifacts, Artifacts], path: Path = PAIR) -> Rack:
 
 
 def test_demo_passes_and_shows_every_hop(build_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert demo.main(["--build-dir", str(build_dir), "--topology", str(PAIR), "--bytes", "1024"]) == 0
+    assert demo.main(["--build-dir", str(build_dir), "--topology", str(PAIR), "--scenario", "walk",
+                      "--bytes", "1024"]) == 0
     out = capsys.readouterr().out
     assert "OK: all 1024 bytes landed" in out
     assert "LOST" in out and "NACK" in out  # the lost frame was repaired by go-back-N
@@ -121,15 +123,22 @@ def test_entry_naming_a_missing_field_is_refused(programs: tuple[Artifacts, Arti
 RACK8 = ROOT / "topologies" / "rack8.toml"
 
 
-def test_rack8_all_to_all_under_loss(build_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = demo.main(["--build-dir", str(build_dir), "--topology", str(RACK8), "--all-to-all", "--bytes", "512"])
+def test_rack8_all_to_all_under_loss(build_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = demo.main(["--build-dir", str(build_dir), "--topology", str(RACK8), "--all-to-all", "--bytes", "512",
+                      "--png", str(tmp_path / "summary.png")])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "8 servers, 8 accelerators, 8 windows" in out
+    assert "8 servers with a NIC each, 8 accelerators, ToR 'tor'" in out
+    row = next(line.split() for line in out.splitlines() if line.startswith("all-to-all "))
+    assert row[:4] == ["all-to-all", "112", "28.0", "KiB"]  # 56 slices of 512 bytes, two TLPs each
+    assert "all-gather " not in out  # --all-to-all is that phase alone
     assert "OK: every byte of every write landed exactly once" in out
 
 
 def test_all_to_all_detects_a_corrupted_byte(programs: tuple[Artifacts, Artifacts]) -> None:
     rack = rack_for(programs, RACK8)
     rack.accelerators["acc3"].memory[0x10] = 0xEE  # a byte no write puts there
-    assert demo.all_to_all(rack, 256, loss=0.0) == 1
+    bed = demo.InProcessBed(rack, 0.0, random.Random(1))
+    phases = scenario.rack_phases(rack.plan, rack.topology, ["all-to-all"], random.Random(1), 256)
+    [result] = scenario.run_phases(bed, phases, scenario.Progress(io.StringIO()))
+    assert result.problems == ["acc3: byte 0x10 is 0xee, expected 0x00"]
