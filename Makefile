@@ -44,6 +44,26 @@ else
 P4C_CMD     := $(P4C)
 endif
 
+# Docker (docs/docker.md): DOCKER=1 compiles and runs every switch in containers, DOCKER=0 never; unset,
+# TARGET=bmv2 does when simple_switch_grpc is not found and a docker command is. TARGET=bmv2 uses P4C_IMAGE
+# and BMV2_IMAGE (local stand-ins, built from P4REF, where they cannot be pulled), TARGET=softp4 the
+# project's image (Dockerfile). The programs then go to build-docker/ unless BUILD_DIR says otherwise.
+DOCKER        ?=
+P4C_IMAGE     ?= p4lang/p4c
+BMV2_IMAGE    ?= p4lang/behavioral-model
+PROJECT_IMAGE ?= jetstream/jetstream:dev
+DOCKER_AUTO   := $(if $(and $(filter bmv2,$(TARGET)),$(shell command -v docker 2>/dev/null)),$(if $(REF_BMV2),,1))
+USE_DOCKER    := $(if $(filter 1,$(DOCKER)),1,$(if $(filter 0,$(DOCKER)),,$(DOCKER_AUTO)))
+DOCKER_ARGS   :=
+ifeq ($(USE_DOCKER),1)
+DOCKER_ARGS   := --docker $(if $(filter bmv2,$(TARGET)),$(BMV2_IMAGE),$(PROJECT_IMAGE))
+P4C_CMD       := $(PY) -m testbed.containers compile --target $(TARGET) \
+                 --image $(if $(filter bmv2,$(TARGET)),$(P4C_IMAGE),$(PROJECT_IMAGE)) --
+ifeq ($(origin BUILD_DIR),file)
+BUILD_DIR     := build-docker
+endif
+endif
+
 .PHONY: all build run test test-ref lint pytest ptf bench constants clean distclean venv sysdeps
 
 all: build
@@ -92,7 +112,7 @@ RUN_ARGS    ?=
 
 run: build
 	$(PY) -m testbed.demo --target $(TARGET) $(if $(TESTBED),--testbed $(TESTBED)) --build-dir $(BUILD_DIR) \
-	  --topology $(TOPOLOGY) $(RUN_ARGS)
+	  --topology $(TOPOLOGY) $(RUN_ARGS) $(DOCKER_ARGS)
 
 # --- checks ----------------------------------------------------------------
 
@@ -155,7 +175,7 @@ TEST        ?=
 PTF_ARGS    ?=
 ptf: build
 	$(PY) -m testbed.ptf_runner --target $(TARGET) --build-dir $(BUILD_DIR) $(foreach t,$(TEST),--test $(t)) \
-	  $(if $(strip $(PTF_ARGS)),-- $(PTF_ARGS))
+	  $(DOCKER_ARGS) $(if $(strip $(PTF_ARGS)),-- $(PTF_ARGS))
 
 # switch_veth.py needs root (veth pairs); p4c_corpus.py runs only when P4C_TESTDATA names p4c's testdata/
 BENCHES := wire_efficiency compile_time switch_inprocess p4runtime_rates

@@ -133,6 +133,11 @@ def main(argv: list[str] | None = None) -> int:
                            help="netns: give up waiting for ACKs after this long (default 20)")
     processes.add_argument("--workdir", type=Path, help="netns: where switch logs go (default BUILD_DIR/netns)")
     processes.add_argument(
+        "--docker", nargs="?", const="", metavar="IMAGE",
+        help="netns: every switch a container (docs/docker.md): of IMAGE, by default p4lang/behavioral-model for "
+             "bmv2 (a local stand-in where it cannot be pulled) and the project's image for softp4",
+    )
+    processes.add_argument(
         "--tor", choices=["p4", "linux-bridge"], default="p4",
         help="netns: the ToR is tor.p4 on a switch process (default) or a plain Linux bridge, to show that any "
              "L2 switch carries the protocol (a bridge floods group writes to every port)",
@@ -149,7 +154,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.bytes <= 0:
         print(f"demo: --bytes {args.bytes}: give a positive number of bytes", file=sys.stderr)
         return 2
-    testbed = args.testbed or ("netns" if args.target == "bmv2" else "inprocess")
+    testbed = args.testbed or ("netns" if args.target == "bmv2" or args.docker is not None else "inprocess")
+    if args.docker is not None and testbed != "netns":
+        print("demo: --docker runs the switches as containers of the process testbed: use --testbed netns",
+              file=sys.stderr)
+        return 2
     if testbed == "netns":
         from testbed.processes import demo as process_demo
 

@@ -30,9 +30,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from controller.protocol import constants as c
+from testbed.containers import switches as containers
+from testbed.containers.switches import ContainerSwitches
 from testbed.processes.switches import (
     DEVICE_ID,
     SOFTP4_READY,
+    Launcher,
     SwitchProcess,
     SwitchSpec,
     SwitchStartError,
@@ -62,12 +65,15 @@ def ptf_command() -> str:
 
 
 @contextlib.contextmanager
-def softp4_switch(program: str, workdir: Path, log: Path) -> Iterator[tuple[str, list[str]]]:
+def softp4_switch(program: str, workdir: Path, log: Path, launcher: Launcher | None = None
+                  ) -> Iterator[tuple[str, list[str]]]:
     """A softp4 switch whose ports are one nanomsg socket; yields its gRPC address and PTF's dataplane flags."""
     url = f"ipc://{workdir}/dataplane.ipc"
-    spec = SwitchSpec(program, priority_queues=PRIORITY_QUEUES[program])
-    command = [*softp4_command(spec, "127.0.0.1:0"), "--packet-in", url]
-    switch = SwitchProcess(spec, command, "127.0.0.1:0", log, ready=SOFTP4_READY)
+    spec = SwitchSpec(program, priority_queues=PRIORITY_QUEUES[program], options=["--packet-in", url])
+    if launcher is not None:
+        switch = launcher.start(spec, workdir, log)
+    else:
+        switch = SwitchProcess(spec, softp4_command(spec, "127.0.0.1:0"), "127.0.0.1:0", log, ready=SOFTP4_READY)
     try:
         switch.wait_serving()
         port_set = ",".join(map(str, PORTS[program]))
@@ -77,9 +83,10 @@ def softp4_switch(program: str, workdir: Path, log: Path) -> Iterator[tuple[str,
 
 
 @contextlib.contextmanager
-def bmv2_switch(program: str, workdir: Path, log: Path) -> Iterator[tuple[str, list[str]]]:
+def bmv2_switch(program: str, workdir: Path, log: Path, launcher: Launcher | None = None
+                ) -> Iterator[tuple[str, list[str]]]:
     """simple_switch_grpc on veth pairs swN/ptfN; yields its gRPC address and PTF's dataplane flags."""
-    binary, thrift = bmv2_binary()
+    binary, thrift = bmv2_binary() if launcher is None else ("", False)
     if os.geteuid() != 0 or shutil.which("ip") is None:
         raise RunnerError("TARGET=bmv2 needs root and iproute2 to create veth pairs")
     ports = PORTS[program]
@@ -93,10 +100,14 @@ def bmv2_switch(program: str, workdir: Path, log: Path) -> Iterator[tuple[str, l
                 subprocess.run(["ip", "link", "set", name, "up"], check=True)
                 subprocess.run(["sysctl", "-qw", f"net.ipv6.conf.{name}.disable_ipv6=1"], check=False)
         spec = SwitchSpec(program, {port: f"sw{port}" for port in ports}, PRIORITY_QUEUES[program])
-        grpc_addr = f"127.0.0.1:{free_tcp_port()}"
-        switch = SwitchProcess(spec, bmv2_command(spec, grpc_addr, workdir, binary, thrift), grpc_addr, log)
+        if launcher is not None:
+            switch = launcher.start(spec, workdir, log)
+        else:
+            grpc_addr = f"127.0.0.1:{free_tcp_port()}"
+            switch = SwitchProcess(spec, bmv2_command(spec, grpc_addr, workdir, binary, thrift), grpc_addr, log)
         try:
             switch.wait_serving()
+            grpc_addr = switch.grpc_addr
             interfaces: list[str] = []
             for port in ports:
                 interfaces += ["--interface", f"0-{port}@ptf{port}"]
@@ -129,7 +140,8 @@ def program_of(spec: str) -> str:
     return program
 
 
-def run_group(program: str, target: str, build_dir: Path, extra: list[str], specs: list[str] | None = None) -> int:
+def run_group(program: str, target: str, build_dir: Path, extra: list[str], specs: list[str] | None = None,
+              launcher: Launcher | None = None) -> int:
     p4info = build_dir / program / f"{program}.p4info.txtpb"
     config = build_dir / program / f"{program}.json"
     for path in (p4info, config):
@@ -139,13 +151,14 @@ def run_group(program: str, target: str, build_dir: Path, extra: list[str], spec
     logs.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ptf-") as tmp:
         start = softp4_switch if target == "softp4" else bmv2_switch
-        with start(program, Path(tmp), logs / f"{program}-switch.log") as (grpc_addr, dataplane):
+        with start(program, Path(tmp), logs / f"{program}-switch.log", launcher) as (grpc_addr, dataplane):
             # PTF evaluates each value as a Python literal
             params = (f"grpcaddr='{grpc_addr}';device_id={DEVICE_ID};p4info='{p4info}';config='{config}';"
                       f"cpu_port={c.CPU_PORT}")
             cmd = [ptf_command(), "--test-dir", str(ROOT / "ptf_tests"), *dataplane, "--test-params", params,
                    "--log-file", str(logs / f"{program}.log"), *extra, *(specs or [program])]
-            print(f"== PTF group '{program}' on {target}", flush=True)
+            where = f" (a container of {launcher.image})" if isinstance(launcher, ContainerSwitches) else ""
+            print(f"== PTF group '{program}' on {target}{where}", flush=True)
             return subprocess.run(cmd, cwd=tmp, check=False).returncode
 
 
@@ -156,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--program", choices=sorted(PORTS), action="append", help="only this program's group")
     parser.add_argument("--test", action="append", metavar="SPEC",
                         help="only this test (nic_tests.RxGapIsNackedAndDropped), module or group; repeatable")
+    parser.add_argument("--docker", nargs="?", const="", metavar="IMAGE",
+                        help="run the switch as a container (docs/docker.md): of IMAGE, by default "
+                             "p4lang/behavioral-model for bmv2 (else a local stand-in), the project's image for softp4")
     parser.add_argument("ptf_args", nargs="*", help="passed to ptf as they are (after --)")
     args = parser.parse_args(argv)
     selected: dict[str, list[str]] = {}
@@ -166,10 +182,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ptf runner: {exc}", file=sys.stderr)
         return 2
     status = 0
+    launcher: ContainerSwitches | None = None
     try:
+        if args.docker is not None:
+            try:
+                launcher = containers.launcher(args.target, args.docker or None)
+                launcher.prepare()
+            except SwitchStartError as exc:
+                print(f"ptf runner: {exc}", file=sys.stderr)
+                return 1
         for program in sorted(selected) if selected else args.program or sorted(PORTS):
             try:
-                code = run_group(program, args.target, args.build_dir.resolve(), args.ptf_args, selected.get(program))
+                code = run_group(program, args.target, args.build_dir.resolve(), args.ptf_args, selected.get(program),
+                                 launcher)
             except (RunnerError, SwitchStartError, subprocess.CalledProcessError) as exc:
                 print(f"ptf runner: {program}: {exc}", file=sys.stderr)
                 return 1
@@ -177,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ptf runner: interrupted; the switch was stopped", file=sys.stderr)
         return 130
+    finally:
+        for error in launcher.close() if launcher is not None else []:
+            print(f"ptf runner: cleanup: {error}", file=sys.stderr)
     return status
 
 

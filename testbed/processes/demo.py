@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from controller import topology
 from controller.plan import PlanError
@@ -31,6 +32,10 @@ from testbed import demo
 from testbed.fabric import Hop
 from testbed.memory import SparseMemory
 from testbed.processes.rack import ProcessRack, RackError
+from testbed.processes.switches import SwitchStartError
+
+if TYPE_CHECKING:
+    from testbed.containers.switches import ContainerSwitches
 
 
 class HopPrinter:
@@ -110,14 +115,27 @@ def run(args: argparse.Namespace) -> int:
     workdir = Path(args.workdir) if args.workdir else args.build_dir / "netns"
     switch_kind = "simple_switch_grpc" if args.target == "bmv2" else "softp4 switch"
     tor_kind = "a Linux bridge" if args.tor == "linux-bridge" else "tor.p4"
+    started = time.monotonic()
+    try:
+        with sigterm_as_exit():
+            launcher = containers(args)
+    except RackError as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing was started", file=sys.stderr)
+        return 130
+    unit = f"container of {launcher.image}" if launcher is not None else "process"
     print(f"topology '{topo.name}': {len(topo.servers)} servers, ToR '{topo.tor_name}' ({tor_kind}); one "
-          f"{switch_kind} process per P4 device on veth cables (logs in {workdir})")
+          f"{switch_kind} {unit} per P4 device on veth cables (logs in {workdir})")
     try:
         with sigterm_as_exit(), ProcessRack.build(
             topo, args.build_dir, target=args.target, workdir=workdir, on_hop=observer, loss=args.loss / 100,
-            tor=args.tor,
+            tor=args.tor, launcher=launcher,
         ) as rack:
             print("controller (P4Runtime):\n  " + "\n  ".join(rack.applied))
+            print(f"set-up: {time.monotonic() - started:.1f} s ({'images, ' if launcher else ''}cables, switches, "
+                  "programming)")
             if args.loss:
                 print(f"loss: {args.loss:g}% of the frames from each NIC to the ToR, lost in a relay on the uplink")
             if args.all_to_all:
@@ -129,6 +147,18 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: switches stopped, cables removed", file=sys.stderr)
         return 130
+
+
+def containers(args: argparse.Namespace) -> ContainerSwitches | None:
+    """The switch containers `--docker` asks for (their image found, pulled or built now), else None."""
+    if args.docker is None:
+        return None
+    from testbed.containers.switches import launcher
+
+    try:
+        return launcher(args.target, args.docker or None)
+    except SwitchStartError as exc:
+        raise RackError(str(exc)) from None
 
 
 def _write_and_check(rack: ProcessRack, args: argparse.Namespace, src: str, dst: str, printer: HopPrinter) -> int:
