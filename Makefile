@@ -64,7 +64,7 @@ BUILD_DIR     := build-docker
 endif
 endif
 
-.PHONY: all build run test test-ref lint pytest ptf bench constants clean distclean venv sysdeps
+.PHONY: all build run test test-ref test-docker lint pytest ptf bench constants clean distclean venv sysdeps
 
 all: build
 
@@ -116,15 +116,16 @@ run: build
 
 # --- checks ----------------------------------------------------------------
 
-test: lint pytest test-ref
+test: lint pytest test-ref test-docker
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-# tests/reference needs the real toolchain: test-ref runs it
+# tests/reference needs the real toolchain: test-ref runs it; tests/docker needs Docker: test-docker runs it
 pytest: $(STAMP) $(SHELL_STAMP)
 	SOFTP4_P4RUNTIME_SHELL_PYTHON=$(SHELL_VENV)/bin/python $(VENV)/bin/pytest -q --ignore=tests/reference \
+	  --ignore=tests/docker \
 	  $(PYTEST_ARGS)
 
 # The real tools judge the project (docs/softp4.md, "Judged by the real tools"): p4c compiles p4src/ (no
@@ -170,6 +171,15 @@ else
 	@echo "test-ref: SKIPPED the programs people run (fabric-tna, SAI P4, DASH): set FABRIC_TNA, SONIC_PINS, DASH"
 endif
 
+# The demo and PTF in containers (docs/docker.md): BMv2's image with p4c's programs compiled in the p4c image,
+# the project's image with softp4, and nothing left behind. The daemon is started when it is not running and
+# we are root with dockerd; where Docker cannot be used, one line says why and the step is skipped. Images
+# are built once (the public ones where they can be pulled, else stand-ins) and kept for the next run.
+test-docker: $(STAMP)
+	@if ! command -v docker >/dev/null 2>&1; then \
+	  echo "test-docker: SKIPPED the demo and PTF in containers: no docker command (apt-get install docker.io)"; \
+	else $(VENV)/bin/pytest -q tests/docker; fi
+
 # TEST=nic_tests.RxGapIsNackedAndDropped runs one test (or a module, nic_tests, or a group, nic); PTF_ARGS go to ptf
 TEST        ?=
 PTF_ARGS    ?=
@@ -188,7 +198,7 @@ bench: build
 	 else echo "(skipping benchmarks/p4c_corpus.py: set P4C_TESTDATA=<p4c checkout>/testdata)"; fi
 
 clean:
-	rm -rf $(BUILD_DIR) $(REF_BUILD) $(SOFTP4_BUILD) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(BUILD_DIR) $(REF_BUILD) $(SOFTP4_BUILD) build-docker .pytest_cache .mypy_cache .ruff_cache
 
 distclean: clean
 	rm -rf $(VENV) $(SHELL_VENV) *.egg-info

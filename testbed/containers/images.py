@@ -49,6 +49,9 @@ TREES = {"bmv2": (), "p4c": ("share/p4c/p4include",)}
 RUNS = {"bmv2": (), "p4c": ("cpp",)}
 # the build backend of pyproject.toml, for `pip install -e .` in the image without an index
 SETUPTOOLS = "setuptools>=77"
+# what the Dockerfile copies into the project's image: a change elsewhere (docs, tests) rebuilds nothing
+PROJECT_INPUTS = ("Dockerfile", ".dockerignore", "pyproject.toml", "README.md", "softp4/", "controller/", "testbed/",
+                  "p4src/", "ptf_tests/", "topologies/")
 PULL_TIMEOUT = 900.0
 BUILD_TIMEOUT = 1800.0
 
@@ -285,10 +288,12 @@ def _requirements() -> list[str]:
 def _project_files() -> list[str]:
     """The files that go into the project's image, as git lists them (tracked and new, not ignored)."""
     try:
-        out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
-                             text=True, check=True, timeout=60).stdout
+        out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "--", *PROJECT_INPUTS], cwd=ROOT,
+                             capture_output=True, text=True, check=True, timeout=60).stdout
     except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired):
-        return sorted(str(p.relative_to(ROOT)) for p in ROOT.rglob("*") if p.is_file() and ".git" not in p.parts)
+        found = [p for entry in PROJECT_INPUTS for p in ([ROOT / entry] if not entry.endswith("/")
+                                                         else (ROOT / entry).rglob("*"))]
+        return sorted(str(p.relative_to(ROOT)) for p in found if p.is_file() and "__pycache__" not in p.parts)
     return sorted(out.split())
 
 
