@@ -3,7 +3,8 @@
 #
 #   docker build -t jetstream/jetstream:dev .
 #   docker run --rm jetstream/jetstream:dev                      # the two-server demo, in one process
-#   docker run --rm --privileged jetstream/jetstream:dev python -m testbed.demo --testbed netns
+#   docker run --rm --cap-add NET_ADMIN --sysctl net.ipv6.conf.default.disable_ipv6=1 jetstream/jetstream:dev \
+#       python -m testbed.demo --testbed netns            # switch processes on veth cables, in the container
 #
 # `make run TARGET=softp4 DOCKER=1` builds it (on a Debian base made locally when debian:bookworm-slim
 # cannot be pulled) and runs every switch of the rack as a container of it.

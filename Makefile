@@ -8,6 +8,7 @@
 #   make bench    print the benchmark figures
 #
 # TARGET=softp4 (default) or TARGET=bmv2 (simple_switch_grpc, native or in Docker).
+# DOCKER=1 compiles and runs every switch in containers (docs/docker.md); make test-docker tests that.
 # TESTBED=inprocess (default for softp4: the whole rack in one process) or TESTBED=netns (one switch process
 # per device on veth cables, programmed over P4Runtime; root; always so for TARGET=bmv2).
 # P4C names the compiler; by default the reference p4c-bm2-ss when it is found, else softp4's.

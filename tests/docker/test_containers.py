@@ -110,3 +110,14 @@ def test_images_are_built_once(setup: Setup) -> None:
     assert said == []
     if setup.bmv2.startswith("jetstream/"):  # a stand-in: it says what it is made of
         assert setup.docker.image_label(setup.bmv2, f"{LABEL}.inputs") is not None
+
+
+def test_the_process_testbed_runs_inside_the_projects_image(setup: Setup) -> None:
+    """As docs/docker.md shows it: cables in the container's namespace, where /proc/sys is read-only."""
+    done = subprocess.run(
+        [setup.docker.command, "run", "--rm", *label_flags(), "--cap-add", "NET_ADMIN", "--sysctl",
+         "net.ipv6.conf.default.disable_ipv6=1", setup.project, "python", "-m", "testbed.demo", "--testbed", "netns",
+         "--bytes", "1024"], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "one softp4 switch process per P4 device" in done.stdout
+    assert "OK: all 1024 bytes landed exactly once, in order, and nothing else was touched" in done.stdout
