@@ -119,28 +119,22 @@ def run(args: argparse.Namespace) -> int:
     try:
         with sigterm_as_exit():
             launcher = containers(args)
-    except RackError as exc:
-        print(f"demo: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted: nothing was started", file=sys.stderr)
-        return 130
-    unit = f"container of {launcher.image}" if launcher is not None else "process"
-    print(f"topology '{topo.name}': {len(topo.servers)} servers, ToR '{topo.tor_name}' ({tor_kind}); one "
-          f"{switch_kind} {unit} per P4 device on veth cables (logs in {workdir})")
-    try:
-        with sigterm_as_exit(), ProcessRack.build(
-            topo, args.build_dir, target=args.target, workdir=workdir, on_hop=observer, loss=args.loss / 100,
-            tor=args.tor, launcher=launcher,
-        ) as rack:
-            print("controller (P4Runtime):\n  " + "\n  ".join(rack.applied))
-            print(f"set-up: {time.monotonic() - started:.1f} s ({'images, ' if launcher else ''}cables, switches, "
-                  "programming)")
-            if args.loss:
-                print(f"loss: {args.loss:g}% of the frames from each NIC to the ToR, lost in a relay on the uplink")
-            if args.all_to_all:
-                return all_to_all(rack, args)
-            return _write_and_check(rack, args, src, dst, printer)
+            unit = f"container of {launcher.image}" if launcher is not None else "process"
+            print(f"topology '{topo.name}': {len(topo.servers)} servers, ToR '{topo.tor_name}' ({tor_kind}); one "
+                  f"{switch_kind} {unit} per P4 device on veth cables (logs in {workdir})")
+            with ProcessRack.build(
+                topo, args.build_dir, target=args.target, workdir=workdir, on_hop=observer, loss=args.loss / 100,
+                tor=args.tor, launcher=launcher,
+            ) as rack:
+                print("controller (P4Runtime):\n  " + "\n  ".join(rack.applied))
+                print(f"set-up: {time.monotonic() - started:.1f} s ({'images, ' if launcher else ''}cables, "
+                      "switches, programming)")
+                if args.loss:
+                    print(f"loss: {args.loss:g}% of the frames from each NIC to the ToR, lost in a relay on the "
+                          "uplink")
+                if args.all_to_all:
+                    return all_to_all(rack, args)
+                return _write_and_check(rack, args, src, dst, printer)
     except RackError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
