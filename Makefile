@@ -9,6 +9,7 @@
 #   make bench    print the benchmark figures
 #
 # TARGET=softp4 (default) or TARGET=bmv2 (simple_switch_grpc, native or in Docker).
+# DOCKER=1 compiles and runs every switch in containers (docs/docker.md); make test-docker tests that.
 # TESTBED=inprocess (default for softp4: the whole rack in one process) or TESTBED=netns (one switch process
 # per device on veth cables, programmed over P4Runtime; root; always so for TARGET=bmv2).
 # P4C names the compiler; by default the reference p4c-bm2-ss when it is found, else softp4's.
@@ -45,7 +46,27 @@ else
 P4C_CMD     := $(P4C)
 endif
 
-.PHONY: all build run test test-ref lint pytest ptf bench constants clean distclean venv sysdeps
+# Docker (docs/docker.md): DOCKER=1 compiles and runs every switch in containers, DOCKER=0 never; unset,
+# TARGET=bmv2 does when simple_switch_grpc is not found and a docker command is. TARGET=bmv2 uses P4C_IMAGE
+# and BMV2_IMAGE (local stand-ins, built from P4REF, where they cannot be pulled), TARGET=softp4 the
+# project's image (Dockerfile). The programs then go to build-docker/ unless BUILD_DIR says otherwise.
+DOCKER        ?=
+P4C_IMAGE     ?= p4lang/p4c
+BMV2_IMAGE    ?= p4lang/behavioral-model
+PROJECT_IMAGE ?= jetstream/jetstream:dev
+DOCKER_AUTO   := $(if $(and $(filter bmv2,$(TARGET)),$(shell command -v docker 2>/dev/null)),$(if $(REF_BMV2),,1))
+USE_DOCKER    := $(if $(filter 1,$(DOCKER)),1,$(if $(filter 0,$(DOCKER)),,$(DOCKER_AUTO)))
+DOCKER_ARGS   :=
+ifeq ($(USE_DOCKER),1)
+DOCKER_ARGS   := --docker $(if $(filter bmv2,$(TARGET)),$(BMV2_IMAGE),$(PROJECT_IMAGE))
+P4C_CMD       := $(PY) -m testbed.containers compile --target $(TARGET) \
+                 --image $(if $(filter bmv2,$(TARGET)),$(P4C_IMAGE),$(PROJECT_IMAGE)) --
+ifeq ($(origin BUILD_DIR),file)
+BUILD_DIR     := build-docker
+endif
+endif
+
+.PHONY: all build run test test-ref test-docker lint pytest ptf bench constants clean distclean venv sysdeps
 
 all: build
 
@@ -95,19 +116,20 @@ RUN_ARGS    ?=
 
 run: build
 	$(PY) -m testbed.demo --target $(TARGET) $(if $(TESTBED),--testbed $(TESTBED)) --build-dir $(BUILD_DIR) \
-	  --topology $(TOPOLOGY) $(if $(filter-out 0,$(TRACE)),--scenario walk) $(RUN_ARGS)
+	  --topology $(TOPOLOGY) $(if $(filter-out 0,$(TRACE)),--scenario walk) $(RUN_ARGS) $(DOCKER_ARGS)
 
 # --- checks ----------------------------------------------------------------
 
-test: lint pytest test-ref
+test: lint pytest test-ref test-docker
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-# tests/reference needs the real toolchain: test-ref runs it
+# tests/reference needs the real toolchain: test-ref runs it; tests/docker needs Docker: test-docker runs it
 pytest: $(STAMP) $(SHELL_STAMP)
 	SOFTP4_P4RUNTIME_SHELL_PYTHON=$(SHELL_VENV)/bin/python $(VENV)/bin/pytest -q --ignore=tests/reference \
+	  --ignore=tests/docker \
 	  $(PYTEST_ARGS)
 
 # The real tools judge the project (docs/softp4.md, "Judged by the real tools"): p4c compiles p4src/ (no
@@ -152,12 +174,21 @@ else
 	@echo "test-ref: SKIPPED the programs people run (fabric-tna, SAI P4, DASH): set FABRIC_TNA, SONIC_PINS, DASH"
 endif
 
+# The demo and PTF in containers (docs/docker.md): BMv2's image with p4c's programs compiled in the p4c image,
+# the project's image with softp4, and nothing left behind. The daemon is started when it is not running and
+# we are root with dockerd; where Docker cannot be used, one line says why and the step is skipped. Images
+# are built once (the public ones where they can be pulled, else stand-ins) and kept for the next run.
+test-docker: $(STAMP)
+	@if ! command -v docker >/dev/null 2>&1; then \
+	  echo "test-docker: SKIPPED the demo and PTF in containers: no docker command (apt-get install docker.io)"; \
+	else $(VENV)/bin/pytest -q tests/docker; fi
+
 # TEST=nic_tests.RxGapIsNackedAndDropped runs one test (or a module, nic_tests, or a group, nic); PTF_ARGS go to ptf
 TEST        ?=
 PTF_ARGS    ?=
 ptf: build
 	$(PY) -m testbed.ptf_runner --target $(TARGET) --build-dir $(BUILD_DIR) $(foreach t,$(TEST),--test $(t)) \
-	  $(if $(strip $(PTF_ARGS)),-- $(PTF_ARGS))
+	  $(DOCKER_ARGS) $(if $(strip $(PTF_ARGS)),-- $(PTF_ARGS))
 
 # switch_veth.py needs root (veth pairs); p4c_corpus.py runs only when P4C_TESTDATA names p4c's testdata/
 BENCHES := wire_efficiency compile_time switch_inprocess p4runtime_rates
@@ -170,7 +201,7 @@ bench: build
 	 else echo "(skipping benchmarks/p4c_corpus.py: set P4C_TESTDATA=<p4c checkout>/testdata)"; fi
 
 clean:
-	rm -rf $(BUILD_DIR) $(REF_BUILD) $(SOFTP4_BUILD) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(BUILD_DIR) $(REF_BUILD) $(SOFTP4_BUILD) build-docker .pytest_cache .mypy_cache .ruff_cache
 
 distclean: clean
 	rm -rf $(VENV) $(SHELL_VENV) *.egg-info

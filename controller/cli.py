@@ -5,6 +5,7 @@
     jetstream-ctl counters TOPOLOGY --device ...            drops by reason, streams, ToR ports and classes
     jetstream-ctl watch TOPOLOGY --device ...               print packet-ins, decoded, until Ctrl-C
     jetstream-ctl serve TOPOLOGY --device ...               stay connected: reconcile on every (re)connect
+    jetstream-ctl compose TOPOLOGY                          a compose file: a BMv2 container per switch
 
 A device is a server's NIC (by the server's name) or the ToR (by its name in the topology); give its
 P4Runtime address with `--device NAME=HOST:PORT[@DEVICE_ID]` (device id 1 by default), or list them all in
@@ -25,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from controller import topology
+from controller import compose, topology
 from controller.plan import Plan, PlanError, compute
 from controller.runtime import (
     ControllerError,
@@ -114,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = Parser(prog=PROG, description=__doc__.splitlines()[0],
                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                    epilog="\n".join(__doc__.splitlines()[2:8]))
+                    epilog="\n".join(__doc__.splitlines()[2:9]))
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     p_plan = sub.add_parser("plan", parents=[topo], help="print the address plan and the entries of every device")
     p_plan.add_argument("--check", metavar="BUILD_DIR", type=Path,
@@ -122,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_plan.add_argument("--format", choices=["text", "json"], default="text",
                         help="text (default: the plan, every entry, then a summary) or json (the summary and "
                              "every device's entries and groups)")
+    sub.add_parser("compose", parents=[topo],
+                   help="print a compose file: every switch a BMv2 container, every cable a network (docs/docker.md)")
     p_apply = sub.add_parser("apply", parents=[topo, devices], help="push pipelines and reconcile every device")
     p_apply.add_argument("--force", action="store_true", help="push the pipeline even when the cookie matches")
     p_apply.add_argument("--dry-run", "-n", action="store_true",
@@ -207,6 +210,9 @@ def _main(argv: Sequence[str] | None) -> int:
     except ControllerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if args.command == "compose":
+        print(compose.render(topo, str(args.topology)), end="")
+        return 0
     if args.command == "plan":
         try:
             checked = check(topo, plan, args.check) if args.check is not None else None

@@ -166,6 +166,11 @@ def parser() -> Parser:
                            help="netns: give up waiting for ACKs after this long, per phase (default 20)")
     processes.add_argument("--workdir", type=Path, help="netns: where switch logs go (default BUILD_DIR/netns)")
     processes.add_argument(
+        "--docker", nargs="?", const="", metavar="IMAGE",
+        help="netns: every switch a container (docs/docker.md): of IMAGE, by default p4lang/behavioral-model for "
+             "bmv2 (a local stand-in where it cannot be pulled) and the project's image for softp4",
+    )
+    processes.add_argument(
         "--tor", choices=["p4", "linux-bridge"], default="p4",
         help="netns: the ToR is tor.p4 on a switch process (default) or a plain Linux bridge, to show that any "
              "L2 switch carries the protocol (a bridge floods group writes to every port)",
@@ -193,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def settle_args(args: argparse.Namespace) -> str | None:
     """Fill in the defaults that depend on other options; the mistake, in one line, or None."""
-    args.testbed = args.testbed or ("netns" if args.target == "bmv2" else "inprocess")
+    args.testbed = args.testbed or ("netns" if args.target == "bmv2" or args.docker is not None else "inprocess")
+    if args.docker is not None and args.testbed != "netns":
+        return "--docker runs the switches as containers of the process testbed: use --testbed netns"
     if args.all_to_all:
         args.phase = [*(args.phase or []), "all-to-all"]
     if args.phase and args.scenario == "walk":

@@ -33,9 +33,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from controller.protocol import constants as c
+from testbed.containers import switches as containers
+from testbed.containers.switches import ContainerSwitches
 from testbed.processes.switches import (
     DEVICE_ID,
     SOFTP4_READY,
+    Launcher,
     SwitchProcess,
     SwitchSpec,
     SwitchStartError,
@@ -67,12 +70,15 @@ def ptf_command() -> str:
 
 
 @contextlib.contextmanager
-def softp4_switch(program: str, workdir: Path, log: Path) -> Iterator[tuple[str, list[str]]]:
+def softp4_switch(program: str, workdir: Path, log: Path, launcher: Launcher | None = None
+                  ) -> Iterator[tuple[str, list[str]]]:
     """A softp4 switch whose ports are one nanomsg socket; yields its gRPC address and PTF's dataplane flags."""
     url = f"ipc://{workdir}/dataplane.ipc"
-    spec = SwitchSpec(program, priority_queues=PRIORITY_QUEUES[program])
-    command = [*softp4_command(spec, "127.0.0.1:0"), "--packet-in", url]
-    switch = SwitchProcess(spec, command, "127.0.0.1:0", log, ready=SOFTP4_READY)
+    spec = SwitchSpec(program, priority_queues=PRIORITY_QUEUES[program], options=["--packet-in", url])
+    if launcher is not None:
+        switch = launcher.start(spec, workdir, log)
+    else:
+        switch = SwitchProcess(spec, softp4_command(spec, "127.0.0.1:0"), "127.0.0.1:0", log, ready=SOFTP4_READY)
     try:
         switch.wait_serving()
         port_set = ",".join(map(str, PORTS[program]))
@@ -82,10 +88,11 @@ def softp4_switch(program: str, workdir: Path, log: Path) -> Iterator[tuple[str,
 
 
 @contextlib.contextmanager
-def bmv2_switch(program: str, workdir: Path, log: Path) -> Iterator[tuple[str, list[str]]]:
+def bmv2_switch(program: str, workdir: Path, log: Path, launcher: Launcher | None = None
+                ) -> Iterator[tuple[str, list[str]]]:
     """simple_switch_grpc on veth cables (`wiring.Wiring`: project-named, so the cables of a run killed
     outright are found and removed by the next); yields its gRPC address and PTF's dataplane flags."""
-    binary, thrift = bmv2_binary()
+    binary, thrift = bmv2_binary() if launcher is None else ("", False)
     problem = check_host()
     if problem is not None:
         raise RunnerError(f"TARGET=bmv2: {problem}")
@@ -97,10 +104,14 @@ def bmv2_switch(program: str, workdir: Path, log: Path) -> Iterator[tuple[str, l
         except WiringError as exc:
             raise RunnerError(f"cabling: {exc}") from None
         spec = SwitchSpec(program, {port: cable.a for port, cable in cables.items()}, PRIORITY_QUEUES[program])
-        grpc_addr = f"127.0.0.1:{free_tcp_port()}"
-        switch = SwitchProcess(spec, bmv2_command(spec, grpc_addr, workdir, binary, thrift), grpc_addr, log)
+        if launcher is not None:
+            switch = launcher.start(spec, workdir, log)
+        else:
+            grpc_addr = f"127.0.0.1:{free_tcp_port()}"
+            switch = SwitchProcess(spec, bmv2_command(spec, grpc_addr, workdir, binary, thrift), grpc_addr, log)
         try:
             switch.wait_serving()
+            grpc_addr = switch.grpc_addr
             interfaces: list[str] = []
             for port, cable in cables.items():
                 interfaces += ["--interface", f"0-{port}@{cable.b}"]
@@ -142,7 +153,8 @@ def split_selection(ptf_args: list[str]) -> tuple[list[str], list[str]]:
     return options, specs
 
 
-def run_group(program: str, target: str, build_dir: Path, extra: list[str], specs: list[str] | None = None) -> int:
+def run_group(program: str, target: str, build_dir: Path, extra: list[str], specs: list[str] | None = None,
+              launcher: Launcher | None = None) -> int:
     p4info = build_dir / program / f"{program}.p4info.txtpb"
     config = build_dir / program / f"{program}.json"
     for path in (p4info, config):
@@ -152,13 +164,14 @@ def run_group(program: str, target: str, build_dir: Path, extra: list[str], spec
     logs.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ptf-") as tmp:
         start = softp4_switch if target == "softp4" else bmv2_switch
-        with start(program, Path(tmp), logs / f"{program}-switch.log") as (grpc_addr, dataplane):
+        with start(program, Path(tmp), logs / f"{program}-switch.log", launcher) as (grpc_addr, dataplane):
             # PTF evaluates each value as a Python literal
             params = (f"grpcaddr='{grpc_addr}';device_id={DEVICE_ID};p4info='{p4info}';config='{config}';"
                       f"cpu_port={c.CPU_PORT}")
             cmd = [ptf_command(), "--test-dir", str(ROOT / "ptf_tests"), *dataplane, "--test-params", params,
                    "--log-file", str(logs / f"{program}.log"), *extra, *(specs or [program])]
-            print(f"== PTF group '{program}' on {target}", flush=True)
+            where = f" (a container of {launcher.image})" if isinstance(launcher, ContainerSwitches) else ""
+            print(f"== PTF group '{program}' on {target}{where}", flush=True)
             return subprocess.run(dying_with_parent(cmd), cwd=tmp, check=False).returncode
 
 
@@ -169,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--program", choices=sorted(PORTS), action="append", help="only this program's group")
     parser.add_argument("--test", action="append", metavar="SPEC",
                         help="only this test (nic_tests.RxGapIsNackedAndDropped), module or group; repeatable")
+    parser.add_argument("--docker", nargs="?", const="", metavar="IMAGE",
+                        help="run the switch as a container (docs/docker.md): of IMAGE, by default "
+                             "p4lang/behavioral-model for bmv2 (else a local stand-in), the project's image for softp4")
     parser.add_argument("ptf_args", nargs="*", help="passed to ptf as they are (after --)")
     args = parser.parse_args(argv)
     options, specs = split_selection(args.ptf_args)
@@ -184,12 +200,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ptf runner: {exc}", file=sys.stderr)
         return 2
     status = 0
+    launcher: ContainerSwitches | None = None
     try:
+        if args.docker is not None:
+            try:
+                launcher = containers.launcher(args.target, args.docker or None)
+                launcher.prepare()
+            except SwitchStartError as exc:
+                print(f"ptf runner: {exc}", file=sys.stderr)
+                return 1
         for program in sorted(selected) if selected else args.program or sorted(PORTS):
             # PTF applies its specifiers in order: what is excluded must come after what is selected
             chosen = [*selected.get(program, [program]), *excluded.get(program, [])]
             try:
-                code = run_group(program, args.target, args.build_dir.resolve(), options, chosen)
+                code = run_group(program, args.target, args.build_dir.resolve(), options, chosen, launcher)
             except (RunnerError, SwitchStartError, subprocess.CalledProcessError) as exc:
                 print(f"ptf runner: {program}: {exc}", file=sys.stderr)
                 return 1
@@ -197,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ptf runner: interrupted; the switch was stopped", file=sys.stderr)
         return 130
+    finally:
+        for error in launcher.close() if launcher is not None else []:
+            print(f"ptf runner: cleanup: {error}", file=sys.stderr)
     return status
 
 

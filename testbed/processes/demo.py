@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from controller import topology
 from controller.plan import PlanError
@@ -38,6 +39,10 @@ from controller.runtime import ControllerError, Options, counters
 from testbed import demo, scenario
 from testbed.fabric import Hop
 from testbed.processes.rack import ProcessRack, RackError
+from testbed.processes.switches import SwitchStartError
+
+if TYPE_CHECKING:
+    from testbed.containers.switches import ContainerSwitches
 
 
 class HopPrinter:
@@ -111,20 +116,27 @@ def run(args: argparse.Namespace) -> int:
     workdir = Path(args.workdir) if args.workdir else args.build_dir / "netns"
     switch_kind = "simple_switch_grpc" if args.target == "bmv2" else "softp4 switch"
     tor_kind = "a Linux bridge" if args.tor == "linux-bridge" else "tor.p4"
-    print(demo.describe_rack(topo, f"one {switch_kind} process per P4 device on veth cables (logs in {workdir})",
-                             tor_kind))
+    started = time.monotonic()
     try:
-        with sigterm_as_exit(), ProcessRack.build(
-            topo, args.build_dir, target=args.target, workdir=workdir, on_hop=observer, loss=args.loss / 100,
-            tor=args.tor, seed=args.seed,
-        ) as rack:
-            print("controller (P4Runtime):\n  " + "\n  ".join(rack.applied))
-            if args.loss:
-                print(f"loss: {args.loss:g}% of the frames from each NIC to the ToR, lost in a relay on the uplink")
-            if walk:
-                export = topo.exports[0]
-                return _write_and_check(rack, args, export.peers[0], export.owner, printer)
-            return run_rack(rack, args)
+        with sigterm_as_exit():
+            launcher = containers(args)
+            unit = f"container of {launcher.image}" if launcher is not None else "process"
+            print(demo.describe_rack(
+                topo, f"one {switch_kind} {unit} per P4 device on veth cables (logs in {workdir})", tor_kind))
+            with ProcessRack.build(
+                topo, args.build_dir, target=args.target, workdir=workdir, on_hop=observer, loss=args.loss / 100,
+                tor=args.tor, seed=args.seed, launcher=launcher,
+            ) as rack:
+                print("controller (P4Runtime):\n  " + "\n  ".join(rack.applied))
+                print(f"set-up: {time.monotonic() - started:.1f} s ({'images, ' if launcher else ''}cables, "
+                      "switches, programming)")
+                if args.loss:
+                    print(f"loss: {args.loss:g}% of the frames from each NIC to the ToR, lost in a relay on the "
+                          "uplink")
+                if walk:
+                    export = topo.exports[0]
+                    return _write_and_check(rack, args, export.peers[0], export.owner, printer)
+                return run_rack(rack, args)
     except RackError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
@@ -193,6 +205,18 @@ class ProcessBed:
 
     def faults(self) -> list[str]:
         return [v for acc in self.rack.accelerators.values() for v in acc.violations] + strays(self.rack)
+
+
+def containers(args: argparse.Namespace) -> ContainerSwitches | None:
+    """The switch containers `--docker` asks for (their image found, pulled or built now), else None."""
+    if args.docker is None:
+        return None
+    from testbed.containers.switches import launcher
+
+    try:
+        return launcher(args.target, args.docker or None)
+    except SwitchStartError as exc:
+        raise RackError(str(exc)) from None
 
 
 def _write_and_check(rack: ProcessRack, args: argparse.Namespace, src: str, dst: str, printer: HopPrinter) -> int:

@@ -36,7 +36,7 @@ from testbed.accelerator import Accelerator
 from testbed.fabric import End, Hop
 from testbed.processes import switches
 from testbed.processes.relay import LossyRelay
-from testbed.processes.switches import SwitchProcess, SwitchSpec, SwitchStartError
+from testbed.processes.switches import Launcher, SwitchProcess, SwitchSpec, SwitchStartError
 from testbed.processes.wiring import Wiring, WiringError, check_host, remove_stale
 
 HopObserver = Callable[[Hop], None]
@@ -58,6 +58,7 @@ class ProcessRack:
     target: str
     workdir: Path
     wiring: Wiring = field(default_factory=Wiring)
+    launcher: Launcher | None = None  # None: switch processes here; else e.g. containers
     switches: dict[str, SwitchProcess] = field(default_factory=dict)  # by device name (server or ToR)
     accelerators: dict[str, Accelerator] = field(default_factory=dict)
     relays: list[LossyRelay] = field(default_factory=list)  # one per uplink when frames are lost on purpose
@@ -79,11 +80,13 @@ class ProcessRack:
         loss: float = 0.0,
         seed: int = 1,
         tor: str = "p4",
+        launcher: Launcher | None = None,
     ) -> ProcessRack:
         """Cable, start, program and attach everything; on any failure, undo all of it and raise RackError.
 
         `tor` is "p4" (tor.p4 on a switch process, programmed like the NICs) or "linux-bridge" (a plain
         learning Linux bridge in its place: any L2 switch must do; it floods group MACs to every port).
+        `launcher` starts the switches instead of `switches.start` (testbed.containers: as containers).
 
         With `loss` (a probability), every uplink runs through a `LossyRelay` that loses that share of the
         frames from the NIC to the ToR (seeded with `seed`, then one more per uplink)."""
@@ -97,7 +100,7 @@ class ProcessRack:
             raise RackError(f"loss {loss}: expected a probability from 0 to 1")
         if tor not in TOR_KINDS:
             raise RackError(f"ToR '{tor}': expected one of {', '.join(TOR_KINDS)}")
-        rack = cls(topo, compute(topo), target, workdir)
+        rack = cls(topo, compute(topo), target, workdir, launcher=launcher)
         try:
             rack._bring_up(Path(build_dir), on_hop, loss, seed, tor)
         except BaseException:
@@ -114,8 +117,10 @@ class ProcessRack:
         specs = [tor] if tor_kind == "p4" else []
         taps: list[tuple[str, End, End]] = []  # (interface, the end it faces, the end it is) for hop observers
         pcie: dict[str, tuple[str, End]] = {}  # accelerator -> (its interface, the NIC end it faces)
-        try:
-            bmv2 = switches.bmv2_binary() if self.target == "bmv2" else None  # before any cable is made
+        try:  # before any cable is made
+            bmv2 = switches.bmv2_binary() if self.target == "bmv2" and self.launcher is None else None
+            if self.launcher is not None:
+                self.launcher.prepare()
         except SwitchStartError as exc:
             raise RackError(str(exc)) from None
         try:
@@ -151,7 +156,8 @@ class ProcessRack:
             raise RackError(f"relay: {exc}") from None
         try:
             for spec in specs:
-                self.switches[spec.name] = switches.start(self.target, spec, self.workdir, bmv2)
+                self.switches[spec.name] = (self.launcher.start(spec, self.workdir) if self.launcher is not None
+                                            else switches.start(self.target, spec, self.workdir, bmv2))
             for switch in self.switches.values():
                 switch.wait_serving()
         except SwitchStartError as exc:
@@ -277,7 +283,8 @@ class ProcessRack:
             relay.close()
         for switch in self.switches.values():
             switch.stop()
-        return self.wiring.close()
+        errors = self.launcher.close() if self.launcher is not None else []
+        return errors + self.wiring.close()
 
     def __enter__(self) -> ProcessRack:
         return self

@@ -21,6 +21,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from controller.protocol import constants as c
 from softp4 import reference
@@ -54,15 +55,16 @@ class SwitchSpec:
     name: str
     ports: dict[int, str] = field(default_factory=dict)
     priority_queues: int = 1
+    options: list[str] = field(default_factory=list)  # more of softp4's own options (e.g. --packet-in URL)
 
 
-def softp4_command(spec: SwitchSpec, grpc_addr: str) -> list[str]:
-    cmd = [sys.executable, "-m", "softp4", "switch", "--no-p4", "--grpc-server-addr", grpc_addr,
+def softp4_command(spec: SwitchSpec, grpc_addr: str, python: str = sys.executable) -> list[str]:
+    cmd = [python, "-m", "softp4", "switch", "--no-p4", "--grpc-server-addr", grpc_addr,
            "--device-id", str(DEVICE_ID), "--cpu-port", str(c.CPU_PORT),
            "--priority-queues", str(spec.priority_queues)]
     for port, ifname in sorted(spec.ports.items()):
         cmd += ["-i", f"{port}@{ifname}"]
-    return cmd
+    return cmd + spec.options
 
 
 def bmv2_command(spec: SwitchSpec, grpc_addr: str, workdir: Path, binary: str, thrift: bool) -> list[str]:
@@ -168,6 +170,19 @@ class SwitchProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+class Launcher(Protocol):
+    """Starts a rack's switches some other way than as processes here (testbed.containers: as containers)."""
+
+    def prepare(self) -> None:
+        """Called once before the first switch starts; SwitchStartError when no switch could start."""
+
+    def start(self, spec: SwitchSpec, workdir: Path, log: Path | None = None) -> SwitchProcess:
+        """Start one switch with no program (see `start`), logging to `log` (default WORKDIR/NAME.log)."""
+
+    def close(self) -> list[str]:
+        """Called once the switches are stopped: remove what is left; returns cleanup errors."""
 
 
 def start(target: str, spec: SwitchSpec, workdir: Path, bmv2: tuple[str, bool] | None = None) -> SwitchProcess:

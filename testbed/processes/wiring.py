@@ -154,6 +154,9 @@ class Wiring:
 def _disable_ipv6(name: str) -> None:
     knob = Path("/proc/sys/net/ipv6/conf", name, "disable_ipv6")
     if knob.exists():
+        with contextlib.suppress(OSError):
+            if knob.read_text().strip() == "1":  # already (a container's read-only /proc/sys with
+                return  # net.ipv6.conf.default.disable_ipv6=1 gives every new interface IPv6 off)
         try:
             knob.write_text("1")
         except OSError as exc:

@@ -123,6 +123,7 @@ def test_the_ptf_runners_cables_are_project_named_and_stale_ones_removed(
     class Switch:
         def __init__(self, spec: object, command: list[str], grpc_addr: str, log: Path) -> None:
             seen["ports"] = dict(spec.ports)  # type: ignore[attr-defined]
+            self.grpc_addr = grpc_addr
 
         def wait_serving(self) -> None:
             seen["stale gone"] = not wiring.interface_exists(stale)
