@@ -250,14 +250,21 @@ class ActionCallNode(Node):
 
 
 class Pipeline:
-    def __init__(self, name: str, init: Node | None) -> None:
+    def __init__(self, name: str, init: Node | None, compiled: Callable[[PHV], None] | None = None) -> None:
+        """`compiled`: the whole graph as one function (controlgen), run instead of the node loop."""
         self.name = name
         self.init = init
+        self.compiled = compiled
 
     def run(self, p: PHV) -> None:
-        node = self.init
         pkt = p[0]
         pkt.exit = False
+        compiled = self.compiled
+        if compiled is not None:
+            compiled(p)
+            pkt.exit = False
+            return
+        node = self.init
         while node is not None:
             node = node.step(p)
             if pkt.exit:

@@ -10,6 +10,7 @@ from typing import Any
 from softp4.switch.calculations import Calculation, make_algorithm, make_input_builder
 from softp4.switch.codegen import SourceGen, fuse_action
 from softp4.switch.control import ActionCallNode, CondNode, IndirectTableNode, Node, Pipeline, TableNode
+from softp4.switch.controlgen import compile_pipeline
 from softp4.switch.deparser import Deparser
 from softp4.switch.errors import ConfigError
 from softp4.switch.expressions import ExprCompiler, parse_hexstr
@@ -391,7 +392,7 @@ class _Loader:
         _check_acyclic(pname, init)
         for each in nodes.values():
             each.finish()
-        return Pipeline(pname, init)
+        return Pipeline(pname, init, compile_pipeline(pname, init))
 
     def _profile(self, prog: Program, apj: dict[str, Any]) -> ActionProfile:
         name = str(apj["name"])
