@@ -78,6 +78,8 @@ class TableNode(Node):
         self.base_default_next: Node | None = None
         self.direct_meter: Any = None  # MeterArray
         self.meter_setter: Callable[[PHV, Any, Any], None] | None = None
+        # p4c's keyless tbl_<action> with a const default: (its entries, the action's run, its data, next node)
+        self.const_default: tuple[dict[Any, Rec], Callable[[PHV, Any], None], Any, Node | None] | None = None
 
     def finish(self) -> None:
         t = self.table
@@ -91,6 +93,7 @@ class TableNode(Node):
         run = a.run
         data = t.default_data
         nxt = self.miss_next if self.hitmiss else self.next_by_action.get(a.id, self.base_default_next)
+        self.const_default = (recs, run, data, nxt)
 
         def step(p: PHV) -> Node | None:
             if recs:

@@ -136,6 +136,19 @@ class _Gen:
             nexts = successors(node)
             if isinstance(node, CondNode):  # a conditional without generated source: its step decides
                 self.emit(depth, f"n = {step}(p)")
+            elif isinstance(node, TableNode) and node.const_default is not None:
+                # TableNode.finish's keyless step, inline: the const default action unless entries were added
+                recs, run, data, nxt = node.const_default
+                self.emit(depth, f"if {self.name('R', recs)}:")
+                self.emit(depth + 1, f"n = {step}(p)")
+                self.emit(depth, "else:")
+                self.emit(depth + 1, f"{self.name('A', run)}(p, {self.name('D', data)})")
+                self.emit(depth + 1, f"n = {self.name('N', nxt)}")
+                self.emit(depth, "if pkt.exit:")
+                self.emit(depth + 1, "return")
+                if len(nexts) == 1:
+                    node = nexts[0]
+                    continue
             elif len(nexts) == 1:
                 self.emit(depth, f"{step}(p)")
                 self.emit(depth, "if pkt.exit:")
