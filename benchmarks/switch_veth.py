@@ -453,6 +453,7 @@ class Result:
     p50: float  # us
     p99: float
     lost: int  # latency frames that did not come out
+    cpu: float  # CPU time of the switch process (every thread, user + system) per frame of the throughput run, us
 
 
 @dataclass
@@ -479,7 +480,9 @@ def run_once(
             check_forwarding(sender)
             latency(sender, min(500, args.latency_samples))  # warm-up
             times, lost = latency(sender, args.latency_samples)
+            cpu_before = process_cpu_seconds(switch.proc.pid)
             received, seconds = throughput(sender, args.packets, args.window)
+            cpu = (process_cpu_seconds(switch.proc.pid) - cpu_before) * 1e6 / max(1, received)
             if received < args.packets * 0.99:
                 print(f"  note: {workload.name} on {target.name}: {args.packets - received} of {args.packets} "
                       "frames of the throughput run did not come out", flush=True)
@@ -498,34 +501,41 @@ def run_once(
     if not times:
         raise BenchError(f"{workload.name} on {target.name}: no latency sample came back")
     return Result(received / seconds if seconds > 0 else 0.0, received, statistics.median(times),
-                  percentile(times, 0.99), lost)
+                  percentile(times, 0.99), lost, cpu)
 
 
-def _k(rate: float) -> str:
-    return f"{rate / 1000:,.1f} k"
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid`, all its threads (from /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def print_summary(figures: dict[tuple[str, str, str], Figures], targets: list[Target], jsons: list[str],
                   names: list[str], in_process: dict[tuple[str, str], str]) -> None:
     print()
-    print("Medians over the rounds (packets/s; latency p50 / p99 in us); ratio = softp4 / bmv2-fast")
-    head = f"{'workload':9s} {'JSON':6s} " + " ".join(f"{t.name:>27s}" for t in targets)
-    fast = "bmv2-fast" in [t.name for t in targets] and "softp4" in [t.name for t in targets]
-    print(head + ("   rate ratio  p50 ratio" if fast else ""))
+    print("Medians over the rounds: packets/s, latency p50 and p99 (us), switch CPU per frame (us, user + system,")
+    print("every thread); ratios softp4 / bmv2-fast (packets/s: above 1 softp4 is faster; p50 and CPU: below 1)")
+    names_t = [t.name for t in targets]
+    head = f"{'workload':9s} {'JSON':6s} " + " ".join(f"{t:>30s}" for t in names_t)
+    both = "bmv2-fast" in names_t and "softp4" in names_t
+    print(head + ("  rate x  p50 x  CPU x" if both else ""))
+    print(f"{'':16s}" + f"{'k pkt/s   p50   p99   CPU':>31s}" * len(names_t))
     for name in names:
         for which in jsons:
             cells = []
-            for t in targets:
-                fig = figures.get((name, which, t.name))
+            for t in names_t:
+                fig = figures.get((name, which, t))
                 if fig is None or not fig.results:
-                    cells.append(f"{'-':>27s}")
+                    cells.append(f"{'-':>30s}")
                     continue
-                cell = f"{_k(fig.median('rate'))} {fig.median('p50'):5.0f}/{fig.median('p99'):5.0f}"
-                cells.append(f"{cell:>27s}")
+                cell = (f"{fig.median('rate') / 1000:7.1f} {fig.median('p50'):5.0f} {fig.median('p99'):5.0f} "
+                        f"{fig.median('cpu'):5.1f}")
+                cells.append(f"{cell:>30s}")
             line = f"{name:9s} {which:6s} " + " ".join(cells)
             sp, bf = figures.get((name, which, "softp4")), figures.get((name, which, "bmv2-fast"))
-            if fast and sp and bf and sp.results and bf.results:
-                line += f"   {sp.median('rate') / bf.median('rate'):9.2f}x {sp.median('p50') / bf.median('p50'):9.2f}"
+            if both and sp and bf and sp.results and bf.results:
+                line += (f"  {sp.median('rate') / bf.median('rate'):6.2f} {sp.median('p50') / bf.median('p50'):6.2f}"
+                         f" {sp.median('cpu') / bf.median('cpu'):6.2f}")
             print(line)
     if in_process:
         print()
@@ -632,7 +642,8 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
                         figures.setdefault((workload.name, which, target.name), Figures()).results.append(result)
                         print(f"{workload.name:9s} {which:6s} {target.name:10s} round {rnd + 1}: "
                               f"{result.rate:9,.0f} packets/s ({result.received}/{args.packets}), "
-                              f"p50 {result.p50:6.1f} us, p99 {result.p99:7.1f} us", flush=True)
+                              f"p50 {result.p50:6.1f} us, p99 {result.p99:7.1f} us, "
+                              f"switch CPU {result.cpu:5.1f} us/frame", flush=True)
     print_summary(figures, targets, jsons, [w.name for w in chosen], in_process)
     print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
 

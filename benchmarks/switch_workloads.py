@@ -24,6 +24,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from controller.entries import DeviceConfig, Entry, Match, nic_config, tor_config
@@ -155,10 +156,17 @@ def _jetstream(msg_type: int, flags: int, src: int, dst: int, window: int, seq: 
                        stream_dst)
 
 
-def _mwr(address: int, data: bytes, requester_id: int = 0) -> bytes:
+@cache
+def _mwr_header(address: int, length: int, requester_id: int) -> bytes:
     from controller.protocol.tlp import mwr
 
-    return bytes(mwr(address, data, requester_id=requester_id))
+    return bytes(mwr(address, bytes(length), requester_id=requester_id))[:-length]
+
+
+def _mwr(address: int, data: bytes, requester_id: int = 0) -> bytes:
+    """A memory write of whole DWs (the TLP is its header and `data`), its header built once by scapy."""
+    assert address % 4 == 0 and len(data) % 4 == 0, "whole DWs only"
+    return _mwr_header(address, len(data), requester_id) + data
 
 
 def nic_workloads(topology: Path = TOPOLOGY) -> list[Workload]:

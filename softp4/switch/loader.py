@@ -289,6 +289,8 @@ class _Loader:
     def _actions(self, prog: Program) -> None:
         pc = PrimitiveCompiler(prog)
         gen = SourceGen(prog.layout)
+        externs: dict[str, Any] = {f"register_array:{n}": r for n, r in prog.registers.items()}
+        externs.update({f"counter_array:{n}": c for n, c in prog.counters.items() if not c.is_direct})
         for aj in self._each("actions", "action"):
             name = aj.get("name")
             if not isinstance(name, str):
@@ -312,7 +314,7 @@ class _Loader:
                             f"{where}, primitive {i}: jump target {offset} is outside the action (0..{len(pjs)})"
                         )
                 prims.append((fn, describe(pj)))
-            run = None if has_jumps else fuse_action(name, gen, pjs, [f for f, _ in prims], prog.sm)
+            run = None if has_jumps else fuse_action(name, gen, pjs, [f for f, _ in prims], prog.sm, externs)
             if run is None:
                 run = make_action_runner([f for f, _ in prims], has_jumps, name)
             a = ActionDef(name, aid, params, run, prims)
