@@ -106,3 +106,20 @@ def test_log_flush_and_version_are_taken(prog: str, capsys: pytest.CaptureFixtur
     assert parse_args([prog, "--log-flush", "--log-file", "sw"]).log_flush
     assert main(["--version"]) == 0
     assert __version__ in capsys.readouterr().out
+
+
+def test_the_switch_process_collects_garbage_less_often() -> None:
+    import gc
+
+    from softp4.switch.cli import GC_THRESHOLD, collect_less_often
+
+    saved = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        collect_less_often()
+        assert gc.get_threshold() == GC_THRESHOLD
+        gc.set_threshold(GC_THRESHOLD[0] * 2, 1, 1)  # a higher threshold someone set stays
+        collect_less_often()
+        assert gc.get_threshold() == (GC_THRESHOLD[0] * 2, GC_THRESHOLD[1], GC_THRESHOLD[2])
+    finally:
+        gc.set_threshold(*saved)

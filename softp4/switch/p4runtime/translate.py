@@ -303,6 +303,8 @@ class P4InfoIndex:
                 action.preamble.id, action.preamble.name, {p.id: p for p in ordered}, ordered
             )
         self.action_ids_by_name = {a.name: a.id for a in self.actions.values()}
+        # for reads: each action's id and its parameters' ids in switch order
+        self._action_ids = {a.name: (a.id, tuple(ps.id for ps in a.ordered)) for a in self.actions.values()}
 
         self.counters = {
             c.preamble.id: ExternSpec(c.preamble.id, c.preamble.name, c.size, unit=c.spec.unit) for c in p4info.counters
@@ -476,13 +478,13 @@ class P4InfoIndex:
 
     def fill_action(self, name: str, params: Sequence[int], into: p4r.Action) -> None:
         """`action_message(name, params)` written into `into`, built in place."""
-        action_id = self.action_ids_by_name.get(name)
-        if action_id is None:
+        ids = self._action_ids.get(name)
+        if ids is None:
             raise P4RuntimeError(grpc.StatusCode.INTERNAL, f"switch action '{name}' is not in the P4Info")
-        into.action_id = action_id
+        into.action_id = ids[0]
         add = into.params.add
-        for ps, v in zip(self.actions[action_id].ordered, params, strict=True):
-            add(param_id=ps.id, value=canonical(v))
+        for param_id, v in zip(ids[1], params, strict=True):
+            add(param_id=param_id, value=v.to_bytes((v.bit_length() + 7) // 8 or 1, "big"))  # canonical(v)
 
     def table_action(
         self, table: TableSpec, entry_action: p4r.TableAction, where: str, *, default: bool
