@@ -1,31 +1,33 @@
-"""`softp4 switch` over veth pairs: packets/s and per-packet latency (p50, p99), L2 and IPv4 LPM.
+"""softp4 and BMv2 side by side over veth: packets/s and per-packet latency (p50, p99) of each.
 
-Needs root (it creates two veth pairs and opens packet sockets).  For each program under
-benchmarks/programs/ (compiled here with softp4) it starts `softp4 switch --no-p4` on the
-switch ends of the pairs, pushes the program and a fixed set of entries over P4Runtime (as a
-controller would), and then, from AF_PACKET sockets in this process on the host ends:
+Needs root (it creates two veth pairs and opens packet sockets). For every workload of
+benchmarks/switch_workloads.py (L2, IPv4 LPM, nic.p4's transmit, receive and ACK paths, tor.p4),
+for every JSON (softp4's and p4c-bm2-ss's), it runs, one after the other and for several rounds,
+each target on the same two veth pairs: `softp4 switch`, BMv2 as built (`simple_switch_grpc` of
+--bmv2, default $P4REF) and BMv2 built for speed (--bmv2-fast, default $P4REF_FAST). Each switch
+starts empty (`--no-p4`); the controller's own P4Runtime code (finsy) pushes the program and writes
+the workload's entries and multicast groups, as `jetstream-ctl apply` would. Then, from AF_PACKET
+sockets in this process on the host ends of the pairs:
 
-  * checks that one frame comes out exactly as the program must rewrite it;
-  * for reference, runs the same program, entries and frame through Switch.process() in this
-    process (no ports, no sockets): what the pipeline alone costs;
-  * latency: one frame in flight at a time, send to receive, --latency-samples frames;
-  * throughput: a burst of --packets frames sent as fast as this process can, then counts what
-    arrives (kernel receive timestamps) until the port stays idle; packets/s is frames received
-    over the time from the first send to the last arrival, median of --repeat bursts.  Frames the switch could not keep
-    up with are lost in its socket buffer, as with BMv2, and reported.
+  * one frame must come out exactly as the program must make it;
+  * latency: one frame in flight at a time, send to receive, --latency-samples frames (after a warm-up);
+  * throughput: --packets frames with at most --window in flight (sent as soon as one comes out), so
+    that no frame is lost in a socket buffer and the NIC's receive path sees its sequence numbers in
+    order; packets/s is frames received over the time from the first send to the last arrival.
 
-Goals (issue 3; simple_switch_grpc on 2 cores, IPv4 LPM over veth, sender on the same machine):
--O2 with logging macros about 25 k packets/s, p50 about 80 us; -O3 release about 110 k packets/s,
-p50 about 66 us.  The interfaces are removed afterwards, also on errors and Ctrl-C.
+It prints a line per run and, at the end, per workload and JSON the median over the rounds of each
+target and the ratios softp4 / BMv2-for-speed (packets/s: higher is better for softp4; p50: lower is).
+The interfaces are removed afterwards, also on errors and Ctrl-C.
 
-    sudo .venv/bin/python benchmarks/switch_veth.py [--packets 20000] [--repeat 3] [--latency-samples 3000]
-                                                    [--entries 1000] [--only l2|ipv4-lpm] [--pin] [--profile N]
-                                                    [--fuzz N]
+    sudo .venv/bin/python benchmarks/switch_veth.py [--rounds 3] [--packets 20000] [--window 32]
+        [--latency-samples 2000] [--entries 1000] [--only NAME ...] [--targets softp4 bmv2 bmv2-fast]
+        [--json softp4 p4c] [--bmv2 PREFIX] [--bmv2-fast PREFIX] [--p4c P4C-BM2-SS]
+        [--topology topologies/pair.toml] [--pin] [--profile N] [--fuzz N]
 
---profile N runs the switch under cProfile (all its threads) and prints its N costliest functions;
-the figures of such a run are slower than the real ones.  --fuzz N then sends N seeded random and
-mutated frames (bit flips, cuts, extensions, VLAN tags) into port 0 of the running switch, paced so
-that it processes every one, and checks that it still runs and forwards the benchmark frame exactly.
+--profile N runs the softp4 switch under cProfile (all its threads) and prints its N costliest
+functions; the figures of such a run are slower than the real ones. --fuzz N then sends N seeded
+random and mutated frames into the switch (stateless workloads only), paced so that it processes
+every one, and checks that it still runs and forwards the benchmark frame exactly.
 
 Prints figures; asserts nothing (it stops with a message if a frame is not forwarded right).
 """
@@ -33,7 +35,9 @@ Prints figures; asserts nothing (it stops with a message if a frame is not forwa
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import logging
 import os
 import random
 import select
@@ -41,34 +45,31 @@ import shutil
 import signal
 import socket
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from softp4.cliargs import Parser
-from testbed.processes.switches import dying_with_parent
+from switch_inprocess import measure as measure_in_process
+from switch_inprocess import switch_for
+from switch_workloads import MAX_ENTRIES, TAG_MOD, TOPOLOGY, WORKLOAD_NAMES, Workload, workloads
 
-PROGRAMS = Path(__file__).resolve().parent / "programs"
+from softp4.cliargs import Parser, integer
+
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
-SO_TIMESTAMPNS = 35
 SO_RCVBUFFORCE = 33
 RECEIVE_BUFFER = 64 * 1024 * 1024
-MAGIC = b"SP4B"
 ETH_HEADER, MAX_FRAME = 14, 1514  # what a packet socket sends on a 1500-byte-MTU veth
 FUZZ_SYNC = 200  # fuzz frames between two benchmark frames that must come out
-FUZZ_SEQUENCE = 2_000_000  # sequence numbers of those benchmark frames
-IDLE_SECONDS = 1.0
-BATCH = 250
-MAX_ENTRIES = 4000  # l2_forward.p4's dmac table holds 4096
-ROUTE_PORT, ROUTE_MAC = 1, 0x02_00_00_00_01_01
+IDLE_SECONDS = 0.5  # no frame out for this long: the frames in flight are lost
+TARGETS = ("softp4", "bmv2", "bmv2-fast")
+JSONS = ("softp4", "p4c")
 
 
 class BenchError(Exception):
@@ -120,69 +121,112 @@ def veth_pairs(count: int) -> Iterator[list[Pair]]:
 
 
 # --------------------------------------------------------------------------------------------
-# the switch process and its P4Runtime client
+# the programs, as each compiler writes them
 
 
-def _free_tcp_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+def build_programs(names: dict[str, Path], jsons: list[str], p4c: str | None, out: Path) -> dict[str, Path]:
+    """Each program compiled by softp4 and/or p4c-bm2-ss into `out/<json>/<program>/<program>.json`
+    and `.p4info.txtpb` (the layout of `make build`); the build directory of each JSON."""
+    from google.protobuf import text_format
+
+    from softp4.compiler import compile_file
+
+    dirs = {}
+    for which in jsons:
+        build = out / which
+        for program, source_dir in names.items():
+            target = build / program
+            target.mkdir(parents=True, exist_ok=True)
+            source = source_dir / f"{program}.p4"
+            json_path, p4info_path = target / f"{program}.json", target / f"{program}.p4info.txtpb"
+            if which == "softp4":
+                result = compile_file(source, include_dirs=[source_dir])
+                json_path.write_text(json.dumps(result.bmv2_json))
+                p4info_path.write_text(text_format.MessageToString(result.p4info))
+            else:
+                assert p4c is not None
+                cmd = [p4c, "-I", str(source_dir), "--p4runtime-files", str(p4info_path), "-o", str(json_path),
+                       str(source)]
+                done = subprocess.run(cmd, capture_output=True, text=True)
+                if done.returncode != 0:
+                    raise BenchError(f"{' '.join(cmd)}: {done.stderr.strip()}")
+        dirs[which] = build
+    return dirs
 
 
-@dataclass
-class SwitchHandle:
-    address: str  # P4Runtime HOST:PORT
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def check_alive(self) -> None:
-        if self.process.poll() is not None:
-            raise BenchError(f"softp4 switch exited with status {self.process.returncode}: {self.log.read_text()}")
+# --------------------------------------------------------------------------------------------
+# the switches
 
 
-@contextmanager
-def softp4_switch(
-    pairs: list[Pair], log: Path, profile: Path | None = None, cpu: int | None = None
-) -> Iterator[SwitchHandle]:
-    """`softp4 switch --no-p4` with port i on pairs[i]; yields its P4Runtime address once ready.
+@dataclass(frozen=True)
+class Target:
+    name: str  # softp4, bmv2, bmv2-fast
+    binary: str | None = None  # simple_switch_grpc of a BMv2 target
 
-    With `profile`, the switch runs under cProfile (every thread) and writes its stats there on exit;
-    with `cpu`, it runs on that CPU only.
-    """
-    address = f"127.0.0.1:{_free_tcp_port()}"
-    if profile is None:
-        softp4 = shutil.which("softp4") or str(Path(sys.executable).parent / "softp4")
-        cmd = [softp4, "switch"]
-    else:
-        cmd = [sys.executable, str(Path(__file__).resolve()), PROFILED_SWITCH, str(profile)]
-    cmd += ["--no-p4", "--device-id", "1", "--grpc-server-addr", address]
-    for i, pair in enumerate(pairs):
-        cmd += ["-i", f"{i}@{pair.switch_end}"]
-    with log.open("w") as err:
-        proc = subprocess.Popen(dying_with_parent(cmd), stdout=subprocess.DEVNULL, stderr=err)
-    if cpu is not None:
-        os.sched_setaffinity(proc.pid, {cpu})
-    try:
-        deadline = time.monotonic() + 30
-        while "ready" not in log.read_text():
-            if proc.poll() is not None:
-                raise BenchError(f"softp4 switch exited: {log.read_text().strip()}")
-            if time.monotonic() > deadline:
-                raise BenchError("softp4 switch did not become ready in 30 s")
-            time.sleep(0.05)
-        yield SwitchHandle(address, proc, log)
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    def describe(self) -> str:
+        if self.binary is None:
+            return f"{self.name}: softp4 switch, pure Python ({sys.implementation.name} {sys.version.split()[0]})"
+        return f"{self.name}: {self.binary}"
 
 
 PROFILED_SWITCH = "--profiled-switch"
+
+
+@contextmanager
+def running_switch(
+    target: Target, workload: Workload, pairs: list[Pair], workdir: Path, profile: Path | None, cpu: int | None
+) -> Iterator[Any]:
+    """The target's switch with the workload's in and out ports on pairs[0] and pairs[1], serving
+    P4Runtime; stopped at the end. `profile`: softp4 runs under cProfile and writes its stats there."""
+    from testbed.processes import switches
+
+    spec = switches.SwitchSpec(
+        workload.name, {workload.in_port: pairs[0].switch_end, workload.out_port: pairs[1].switch_end},
+        workload.priority_queues,
+    )
+    try:
+        if target.binary is None:
+            command = switches.softp4_command(spec, "127.0.0.1:0")
+            if profile is not None:  # [python, -m, softp4, switch, args...]
+                command = [sys.executable, str(Path(__file__).resolve()), PROFILED_SWITCH, str(profile), *command[4:]]
+            log = workdir / f"{workload.name}-{target.name}.log"
+            switch = switches.SwitchProcess(spec, command, "127.0.0.1:0", log, ready=switches.SOFTP4_READY)
+        else:
+            binary = target.binary
+            switch = switches.start("bmv2", spec, workdir, (binary, switches.takes_thrift_port(binary)))
+    except switches.SwitchStartError as exc:
+        raise BenchError(str(exc)) from None
+    try:
+        if cpu is not None:
+            os.sched_setaffinity(switch.proc.pid, {cpu})
+        try:
+            switch.wait_serving()
+        except switches.SwitchStartError as exc:
+            raise BenchError(str(exc)) from None
+        yield switch
+    finally:
+        switch.stop(timeout=10)
+
+
+def program_switch(address: str, build_dir: Path, workload: Workload) -> None:
+    """Push the program and write the workload's entries and groups, through the controller's reconcile."""
+    from controller.runtime import ControllerError, DeviceAddress
+    from controller.runtime.desired import wanted
+    from controller.runtime.program import load_program
+    from controller.runtime.reconcile import reconcile
+    from controller.runtime.session import open_session
+
+    program = load_program(build_dir, workload.program)
+
+    async def work() -> None:
+        async with open_session(DeviceAddress(workload.name, address), program, timeout=30) as session:
+            await reconcile(session, wanted(workload.config, program.names, session.schema))
+
+    logging.getLogger("finsy").setLevel(logging.ERROR)  # "gNMI is not implemented" and the like
+    try:
+        asyncio.run(work())
+    except ControllerError as exc:
+        raise BenchError(f"{workload.name}: programming the switch: {exc}") from None
 
 
 def profiled_switch(stats_file: str, argv: list[str]) -> int:
@@ -216,15 +260,14 @@ def profiled_switch(stats_file: str, argv: list[str]) -> int:
 
 
 # calls in which the switch's threads wait for work rather than do it
-IDLE_CALLS = ("select.select", "_queue.SimpleQueue", "_thread.lock", "grpc/_server.py", "threading.py")
+IDLE_CALLS = ("select.select", "select.poll", "_queue.SimpleQueue", "_thread.lock", "grpc/_server.py", "threading.py")
 
 
-def print_profile(stats_file: Path, top: int) -> None:
+def print_profile(stats_file: Path, top: int, frames: int) -> None:
     """The `top` functions by own time, waiting calls left out; times per received frame."""
     import pstats
 
     stats: dict[Any, Any] = pstats.Stats(str(stats_file)).stats  # type: ignore[attr-defined]
-    frames = max((calls for (path, _, name), (calls, *_) in stats.items() if name == "receive"), default=0)
     rows = []
     for (path, line, name), (_, calls, own, cumulative, _) in stats.items():
         where = f"{path}:{line}({name})" if line else name
@@ -234,191 +277,52 @@ def print_profile(stats_file: Path, top: int) -> None:
             rows.append((own, cumulative, calls, short))
     rows.sort(reverse=True)
     busy = sum(own for own, *_ in rows)
-    print(f"  switch process under cProfile: {busy:.2f} s busy for {frames} received frames; top {top} by own time")
+    print(f"  switch process under cProfile: {busy:.2f} s busy for about {frames} frames; top {top} by own time")
     print(f"  {'own us/frame':>12s} {'cum us/frame':>12s} {'calls':>8s}  function")
+    per = 1e6 / frames if frames else 0.0
     for own, cumulative, calls, short in rows[:top]:
-        per = 1e6 / frames if frames else 0.0
         print(f"  {own * per:12.2f} {cumulative * per:12.2f} {calls:8d}  {short}")
-
-
-class P4RuntimeClient:
-    """Just enough P4Runtime to become primary, push a pipeline and insert table entries."""
-
-    def __init__(self, address: str) -> None:
-        import grpc
-        from finsy.proto import p4r, p4r_grpc
-
-        self.p4r = p4r
-        self.channel = grpc.insecure_channel(address)
-        self.stub = p4r_grpc.P4RuntimeStub(self.channel)
-        self.election = p4r.Uint128(low=1)
-        self._closed = False
-        hello = p4r.StreamMessageRequest(
-            arbitration=p4r.MasterArbitrationUpdate(device_id=1, election_id=self.election)
-        )
-
-        def requests() -> Iterator[Any]:
-            yield hello
-            while not self._closed:
-                time.sleep(0.1)
-
-        self.stream = self.stub.StreamChannel(requests())
-        next(self.stream)  # the arbitration reply
-        self.p4info: Any = None
-
-    def set_pipeline(self, p4info: Any, device_config: bytes) -> None:
-        p4r = self.p4r
-        self.p4info = p4info
-        self.stub.SetForwardingPipelineConfig(
-            p4r.SetForwardingPipelineConfigRequest(
-                device_id=1,
-                election_id=self.election,
-                action=p4r.SetForwardingPipelineConfigRequest.VERIFY_AND_COMMIT,
-                config=p4r.ForwardingPipelineConfig(p4info=p4info, p4_device_config=device_config),
-            )
-        )
-
-    def _id(self, kind: str, name: str) -> int:
-        for obj in getattr(self.p4info, kind):
-            if obj.preamble.name == name:
-                return int(obj.preamble.id)
-        raise BenchError(f"no {kind[:-1]} named {name} in the P4Info")
-
-    def insert(self, entries: list[Entry]) -> None:
-        """INSERT every entry, in batches of BATCH updates."""
-        p4r = self.p4r
-        updates = []
-        for e in entries:
-            matches = []
-            for i, key in enumerate(e.keys):
-                value = key.value.to_bytes(key.width, "big")
-                if key.prefix is None:
-                    matches.append(p4r.FieldMatch(field_id=i + 1, exact=p4r.FieldMatch.Exact(value=value)))
-                else:
-                    lpm = p4r.FieldMatch.LPM(value=value, prefix_len=key.prefix)
-                    matches.append(p4r.FieldMatch(field_id=i + 1, lpm=lpm))
-            act = p4r.Action(
-                action_id=self._id("actions", e.action),
-                params=[
-                    p4r.Action.Param(param_id=i + 1, value=v.to_bytes(w, "big")) for i, (v, w) in enumerate(e.params)
-                ],
-            )
-            entry = p4r.TableEntry(
-                table_id=self._id("tables", e.table), match=matches, action=p4r.TableAction(action=act)
-            )
-            updates.append(p4r.Update(type=p4r.Update.INSERT, entity=p4r.Entity(table_entry=entry)))
-        for start in range(0, len(updates), BATCH):
-            self.stub.Write(
-                p4r.WriteRequest(device_id=1, election_id=self.election, updates=updates[start : start + BATCH])
-            )
-
-    def close(self) -> None:
-        self._closed = True
-        self.stream.cancel()
-        self.channel.close()
-
-
-# --------------------------------------------------------------------------------------------
-# the two workloads
-
-
-@dataclass(frozen=True)
-class Key:
-    """One key field: an exact value or an IPv4 LPM prefix, `width` bytes on the wire."""
-
-    value: int
-    width: int
-    prefix: int | None = None  # LPM prefix length; None for exact
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A table entry as both the P4Runtime client and the in-process switch install it."""
-
-    table: str
-    keys: tuple[Key, ...]
-    action: str
-    params: tuple[tuple[int, int], ...]  # (value, width in bytes)
-
-
-@dataclass
-class Workload:
-    name: str
-    program: str
-    entries: Callable[[int], list[Entry]]  # the table entries, about N of them
-    frame: Callable[[int], bytes]  # the frame with sequence number n, sent on port 0
-    expect: Callable[[bytes], bytes]  # what port 1 must receive for a sent frame
-
-
-HOST_MAC, SWITCH_MAC = 0x02_00_00_00_00_01, 0x02_00_00_00_00_02
-
-
-def _l2_entries(entries: int) -> list[Entry]:
-    def forward(mac: int, port: int) -> Entry:
-        return Entry("L2Ingress.dmac", (Key(mac, 6),), "L2Ingress.forward", ((port, 2),))
-
-    return [forward(SWITCH_MAC, ROUTE_PORT)] + [forward(0x02_00_00_10_00_00 + i, i % 2) for i in range(entries)]
-
-
-def _l2_frame(n: int) -> bytes:
-    head = SWITCH_MAC.to_bytes(6, "big") + HOST_MAC.to_bytes(6, "big") + b"\x88\xb5"
-    return head + MAGIC + struct.pack("!I", n) + bytes(46)
-
-
-def _ipv4_entries(entries: int) -> list[Entry]:
-    def route(network: int, prefix: int, mac: int, port: int) -> Entry:
-        return Entry("RouterIngress.routes", (Key(network, 4, prefix),), "RouterIngress.route", ((mac, 6), (port, 2)))
-
-    rows = [route(0x0A00_0100, 24, ROUTE_MAC, ROUTE_PORT)]
-    for i in range(entries - 1):  # other /24s in 10.0.0.0/8, around the benchmark's 10.0.1.0/24
-        rows.append(route(0x0A00_0000 + ((i if i < 1 else i + 1) << 8), 24, 0x02_00_00_20_00_00 + i, i % 2))
-    # shorter prefixes covering the route: the longest must win
-    rows += [route(0x0A00_0000, prefix, 0, 0) for prefix in (8, 16)]
-    return rows
-
-
-def _ipv4_frame(n: int) -> bytes:
-    from scapy.layers.inet import IP, UDP
-    from scapy.layers.l2 import Ether
-
-    mac = ":".join(f"{b:02x}" for b in SWITCH_MAC.to_bytes(6, "big"))
-    host = ":".join(f"{b:02x}" for b in HOST_MAC.to_bytes(6, "big"))
-    pkt = Ether(dst=mac, src=host) / IP(src="192.168.0.1", dst="10.0.1.5", ttl=64) / UDP(sport=5000, dport=6000)
-    return bytes(pkt / (MAGIC + struct.pack("!I", n) + bytes(22)))
-
-
-def _ipv4_expect(frame: bytes) -> bytes:
-    from scapy.layers.l2 import Ether
-
-    pkt = Ether(frame)
-    pkt.src, pkt.dst = pkt.dst, ":".join(f"{b:02x}" for b in ROUTE_MAC.to_bytes(6, "big"))
-    pkt["IP"].ttl -= 1
-    del pkt["IP"].chksum
-    return bytes(pkt)
-
-
-WORKLOADS = [
-    Workload("l2", "l2_forward", _l2_entries, _l2_frame, lambda f: f),
-    Workload("ipv4-lpm", "ipv4_lpm", _ipv4_entries, _ipv4_frame, _ipv4_expect),
-]
 
 
 # --------------------------------------------------------------------------------------------
 # packet sockets and measurements
 
 
-def packet_socket(ifname: str, receive_buffer: int = 0) -> socket.socket:
-    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-    if receive_buffer:
-        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, receive_buffer)
-        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-    sock.bind((ifname, 0))
+def packet_socket(ifname: str, receive: bool) -> socket.socket:
+    """A packet socket on `ifname`; one that does not `receive` is bound to no protocol, so it queues nothing."""
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL) if receive else 0)
+    if receive:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER)
+    sock.bind((ifname, ETH_P_ALL if receive else 0))
     return sock
 
 
-def _sequence(frame: bytes) -> int | None:
-    i = frame.find(MAGIC)
-    return struct.unpack_from("!I", frame, i + 4)[0] if i >= 0 and len(frame) >= i + 8 else None
+class Sender:
+    """Frames of one workload in sending order, to one switch: frame n is the n-th sent since it was programmed."""
+
+    def __init__(self, workload: Workload, tx: socket.socket, rx: socket.socket) -> None:
+        self.workload = workload
+        self.tx = tx
+        self.rx = rx
+        self.next = 0
+
+    def take(self, count: int) -> list[tuple[int, bytes]]:
+        """The next `count` frames, numbered; they must then be sent in this order."""
+        frames = [(n, self.workload.frame(n)) for n in range(self.next, self.next + count)]
+        self.next += count
+        return frames
+
+    def receive(self, want: int, timeout: float) -> bytes | None:
+        """The frame tagged `want` (mod 2^16) from the out port, or None after `timeout` seconds."""
+        deadline = time.perf_counter() + timeout
+        tag, rx = self.workload.tag, self.rx
+        while True:
+            left = deadline - time.perf_counter()
+            if left <= 0 or not select.select([rx], [], [], left)[0]:
+                return None
+            frame, address = rx.recvfrom(65536)
+            if address[2] != PACKET_OUTGOING and tag(frame) == want % TAG_MOD:
+                return frame
 
 
 def drain(sock: socket.socket) -> None:
@@ -432,32 +336,33 @@ def drain(sock: socket.socket) -> None:
         sock.setblocking(True)
 
 
-def receive_one(sock: socket.socket, want: int, timeout: float) -> bytes | None:
-    """The frame with sequence number `want`, or None after `timeout` seconds."""
-    deadline = time.perf_counter() + timeout
-    while True:
-        left = deadline - time.perf_counter()
-        if left <= 0 or not select.select([sock], [], [], left)[0]:
-            return None
-        frame, address = sock.recvfrom(65536)
-        if address[2] != PACKET_OUTGOING and _sequence(frame) == want:
-            return frame
-
-
 def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))]
 
 
-def latency(tx: socket.socket, rx: socket.socket, workload: Workload, samples: int) -> tuple[list[float], int]:
+def check_forwarding(sender: Sender) -> None:
+    """One frame in, and on the out port exactly the frame the program must make of it."""
+    workload = sender.workload
+    ((n, frame),) = sender.take(1)
+    sender.tx.send(frame)
+    got = sender.receive(n, 5.0)
+    if got is None:
+        raise BenchError(f"{workload.name}: the switch did not forward the benchmark frame to port {workload.out_port}")
+    want = workload.expect(n)
+    if got[: len(want)] != want:
+        raise BenchError(f"{workload.name}: port {workload.out_port} received {got.hex()}\n  expected {want.hex()}")
+
+
+def latency(sender: Sender, samples: int) -> tuple[list[float], int]:
     """Round trips in microseconds, one frame in flight at a time; and how many were lost."""
-    frames = [workload.frame(1_000_000 + n) for n in range(samples)]
     clock = time.perf_counter_ns
+    send = sender.tx.send
     times: list[float] = []
     lost = 0
-    for n, frame in enumerate(frames):
+    for n, frame in sender.take(samples):
         t0 = clock()
-        tx.send(frame)
-        if receive_one(rx, 1_000_000 + n, 0.5) is None:
+        send(frame)
+        if sender.receive(n, IDLE_SECONDS) is None:
             lost += 1
             continue
         times.append((clock() - t0) / 1000)
@@ -465,47 +370,35 @@ def latency(tx: socket.socket, rx: socket.socket, workload: Workload, samples: i
     return times, lost
 
 
-def burst(tx: socket.socket, rx: socket.socket, workload: Workload, packets: int) -> tuple[int, float, float]:
-    """Send `packets` frames back to back; (received, seconds to the last arrival, seconds sending)."""
-    frames = [workload.frame(n) for n in range(packets)]
+def throughput(sender: Sender, packets: int, window: int) -> tuple[int, float]:
+    """`packets` frames, at most `window` in flight; (frames received, seconds from first send to last arrival)."""
+    frames = [frame for _, frame in sender.take(packets)]
+    tx, rx, tag = sender.tx, sender.rx, sender.workload.tag
     drain(rx)
-    send = tx.send
-    t_start = time.time()
-    for frame in frames:
-        send(frame)
-    t_sent = time.time()
-    received = 0
-    last = t_start
-    rx.settimeout(IDLE_SECONDS)
-    cmsg_space = socket.CMSG_SPACE(16)
+    send, recvfrom = tx.send, rx.recvfrom
+    rx.setblocking(False)
+    sent = received = lost = 0
+    t_start = last = time.perf_counter()
     try:
-        while True:
-            try:
-                data, ancdata, _, address = rx.recvmsg(65536, cmsg_space)
-            except TimeoutError:
-                break
-            if address[2] == PACKET_OUTGOING or _sequence(data) is None:
+        while received + lost < packets:
+            while sent < packets and sent - received - lost < window:
+                send(frames[sent])
+                sent += 1
+            if not select.select([rx], [], [], IDLE_SECONDS)[0]:
+                lost = sent - received  # what was in flight did not come out
+                if sent == packets:
+                    break
                 continue
-            received += 1
-            for level, kind, value in ancdata:
-                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
-                    sec, nsec = struct.unpack("qq", value[:16])
-                    last = max(last, sec + nsec / 1e9)
+            try:
+                while True:
+                    frame, address = recvfrom(65536)
+                    if address[2] != PACKET_OUTGOING and tag(frame) is not None:
+                        received += 1
+            except BlockingIOError:
+                last = time.perf_counter()
     finally:
-        rx.settimeout(None)
-    return received, last - t_start, t_sent - t_start
-
-
-def check_forwarding(tx: socket.socket, rx: socket.socket, workload: Workload) -> None:
-    """One frame in, and on port 1 exactly the frame the program must make of it."""
-    probe = workload.frame(999_999)
-    tx.send(probe)
-    got = receive_one(rx, 999_999, 5.0)
-    if got is None:
-        raise BenchError(f"{workload.name}: the switch did not forward the benchmark frame to port 1")
-    want = workload.expect(probe)
-    if got[: len(want)] != want:
-        raise BenchError(f"{workload.name}: port 1 received {got.hex()}\n  expected {want.hex()}")
+        rx.setblocking(True)
+    return received, last - t_start
 
 
 def fuzz_frame(rng: random.Random, valid: bytes) -> bytes:
@@ -528,156 +421,246 @@ def fuzz_frame(rng: random.Random, valid: bytes) -> bytes:
     return bytes(data[:MAX_FRAME])
 
 
-def fuzz(tx: socket.socket, rx: socket.socket, workload: Workload, frames: int) -> str:
-    """`frames` seeded fuzz frames into port 0; every FUZZ_SYNC frames a benchmark frame must come
-    out on port 1 before more are sent, so the switch processes every fuzz frame (none is lost
-    in a full socket buffer). A one-line report."""
+def fuzz(sender: Sender, frames: int) -> str:
+    """`frames` seeded fuzz frames into the in port; every FUZZ_SYNC frames a benchmark frame must come
+    out before more are sent, so the switch processes every fuzz frame (none is lost in a full socket
+    buffer). A one-line report."""
+    workload = sender.workload
     rng = random.Random(f"switch_veth:{workload.name}")
     seeds = [workload.frame(n) for n in range(16)]
     refused = 0
     t0 = time.perf_counter()
     for n in range(frames):
         try:
-            tx.send(fuzz_frame(rng, rng.choice(seeds)))
+            sender.tx.send(fuzz_frame(rng, rng.choice(seeds)))
         except OSError:
             refused += 1
         if n % FUZZ_SYNC == FUZZ_SYNC - 1 or n == frames - 1:
-            sync = FUZZ_SEQUENCE + n
-            tx.send(workload.frame(sync))
-            if receive_one(rx, sync, 5.0) is None:
+            ((sync, frame),) = sender.take(1)
+            sender.tx.send(frame)
+            if sender.receive(sync, 5.0) is None:
                 raise BenchError(f"{workload.name}: the switch stopped forwarding after {n + 1} fuzz frames")
     seconds = time.perf_counter() - t0
     return f"{frames} random and mutated frames at {frames / seconds:,.0f}/s ({refused} refused by the kernel)"
 
 
 # --------------------------------------------------------------------------------------------
+# one run and the report
 
 
-def compile_program(name: str) -> tuple[Any, bytes]:
-    from softp4.compiler import compile_file
-
-    result = compile_file(PROGRAMS / f"{name}.p4")
-    return result.p4info, json.dumps(result.bmv2_json).encode()
-
-
-def in_process(workload: Workload, config: dict[str, Any], args: argparse.Namespace) -> str:
-    """The same program, entries and frames through Switch.process() in this process: a one-line report.
-
-    The difference to the veth figures is what the ports, the sockets and the second process cost.
-    """
-    from softp4.switch import Exact, Lpm, Switch
-
-    sw = Switch(config)
-    for e in workload.entries(args.entries):
-        keys = [Exact(k.value) if k.prefix is None else Lpm(k.value, k.prefix) for k in e.keys]
-        sw.table_add(e.table, keys, e.action, [v for v, _ in e.params])
-    frame = workload.frame(1)
-    want = workload.expect(frame)
-    outs = sw.process(0, frame)
-    if len(outs) != 1 or outs[0][0] != ROUTE_PORT or outs[0][1][: len(want)] != want:
-        raise BenchError(f"{workload.name}: in process, the benchmark frame gave {outs}")
-    process = sw.process
-    for _ in range(1000):
-        process(0, frame)
-    t0 = time.perf_counter()
-    for _ in range(args.packets):
-        process(0, frame)
-    rate = args.packets / (time.perf_counter() - t0)
-    clock = time.perf_counter_ns
-    times = []
-    for _ in range(args.latency_samples):
-        a = clock()
-        process(0, frame)
-        times.append((clock() - a) / 1000)
-    times.sort()
-    return f"{rate:,.0f} packets/s, p50 {statistics.median(times):.1f} us, p99 {percentile(times, 0.99):.1f} us"
+@dataclass
+class Result:
+    rate: float  # packets/s
+    received: int
+    p50: float  # us
+    p99: float
+    lost: int  # latency frames that did not come out
+    cpu: float  # CPU time of the switch process (every thread, user + system) per frame of the throughput run, us
 
 
-def run_workload(workload: Workload, pairs: list[Pair], args: argparse.Namespace, tmp: Path) -> None:
-    import grpc
+@dataclass
+class Figures:
+    """The results of one (workload, JSON, target) over the rounds."""
 
-    p4info, config = compile_program(workload.program)
-    reference = in_process(workload, json.loads(config), args)
-    profile = tmp / f"{workload.name}.prof" if args.profile else None
+    results: list[Result] = field(default_factory=list)
+
+    def median(self, what: str) -> float:
+        return statistics.median(getattr(r, what) for r in self.results)
+
+
+def run_once(
+    target: Target, workload: Workload, build_dir: Path, pairs: list[Pair], args: argparse.Namespace, workdir: Path
+) -> Result:
+    profile = workdir / f"{workload.name}.prof" if args.profile and target.binary is None else None
     cpu = 1 if args.pin else None
-    with softp4_switch(pairs, tmp / f"{workload.name}.log", profile, cpu) as switch:
+    with running_switch(target, workload, pairs, workdir, profile, cpu) as switch:
+        program_switch(switch.grpc_addr, build_dir, workload)
+        tx = packet_socket(pairs[0].host_end, receive=False)
+        rx = packet_socket(pairs[1].host_end, receive=True)
         try:
-            client = P4RuntimeClient(switch.address)
-            try:
-                client.set_pipeline(p4info, config)
-                client.insert(workload.entries(args.entries))
-            finally:
-                client.close()
-        except grpc.RpcError as exc:
-            raise BenchError(f"{workload.name}: P4Runtime: {exc.code().name}: {exc.details()}") from None
-        tx = packet_socket(pairs[0].host_end)
-        rx = packet_socket(pairs[1].host_end, RECEIVE_BUFFER)
-        try:
-            check_forwarding(tx, rx, workload)
-            latency(tx, rx, workload, min(500, args.latency_samples))  # warm-up
-            times, lost = latency(tx, rx, workload, args.latency_samples)
-            bursts = [burst(tx, rx, workload, args.packets) for _ in range(args.repeat)]
-            if args.fuzz:
-                fuzz_report = fuzz(tx, rx, workload, args.fuzz)
-                switch.check_alive()
-                check_forwarding(tx, rx, workload)
+            sender = Sender(workload, tx, rx)
+            check_forwarding(sender)
+            latency(sender, min(500, args.latency_samples))  # warm-up
+            times, lost = latency(sender, args.latency_samples)
+            cpu_before = process_cpu_seconds(switch.proc.pid)
+            received, seconds = throughput(sender, args.packets, args.window)
+            cpu = (process_cpu_seconds(switch.proc.pid) - cpu_before) * 1e6 / max(1, received)
+            if received < args.packets * 0.99:
+                print(f"  note: {workload.name} on {target.name}: {args.packets - received} of {args.packets} "
+                      "frames of the throughput run did not come out", flush=True)
+            if args.fuzz and workload.stateless:
+                report = fuzz(sender, args.fuzz)
+                if switch.proc.poll() is not None:
+                    raise BenchError(f"{workload.name}: the switch died during the fuzz frames")
+                check_forwarding(sender)
+                print(f"  fuzz: {report}; the switch still runs and forwards the benchmark frame exactly")
+            frames_sent = sender.next
         finally:
             tx.close()
             rx.close()
-    if times:
-        p50, p99 = statistics.median(times), percentile(times, 0.99)
-        lat = f"p50 {p50:6.1f} us   p99 {p99:7.1f} us ({len(times)} frames, {lost} lost)"
-    else:
-        lat = "no latency sample"
-    rates = sorted(received / seconds for received, seconds, _ in bursts)
-    arrived = statistics.median(received for received, _, _ in bursts)
-    sent = statistics.median(args.packets / sending for _, _, sending in bursts)
-    print(
-        f"{workload.name:9s} {statistics.median(rates):9,.0f} packets/s (median of {len(rates)} bursts, "
-        f"{rates[0]:,.0f}..{rates[-1]:,.0f}; {arrived:.0f}/{args.packets} frames arrived, sent at {sent:,.0f}/s)",
-        flush=True,
-    )
-    print(f"{'':9s} latency {lat}", flush=True)
-    print(f"{'':9s} same program in process (Switch.process): {reference}", flush=True)
-    if args.fuzz:
-        print(f"{'':9s} fuzz: {fuzz_report}; the switch still runs and forwards the benchmark frame exactly")
     if profile is not None:
-        print_profile(profile, args.profile)
+        print_profile(profile, args.profile, frames_sent)
+    if not times:
+        raise BenchError(f"{workload.name} on {target.name}: no latency sample came back")
+    return Result(received / seconds if seconds > 0 else 0.0, received, statistics.median(times),
+                  percentile(times, 0.99), lost, cpu)
 
 
-def _stop_on_signal(signum: int, frame: Any) -> None:
-    raise SystemExit(f"switch_veth.py: stopped by signal {signum}")
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid`, all its threads (from /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def main() -> None:
+def print_summary(figures: dict[tuple[str, str, str], Figures], targets: list[Target], jsons: list[str],
+                  names: list[str], in_process: dict[tuple[str, str], str]) -> None:
+    print()
+    print("Medians over the rounds: packets/s, latency p50 and p99 (us), switch CPU per frame (us, user + system,")
+    print("every thread); ratios softp4 / bmv2-fast (packets/s: above 1 softp4 is faster; p50 and CPU: below 1)")
+    names_t = [t.name for t in targets]
+    head = f"{'workload':9s} {'JSON':6s} " + " ".join(f"{t:>30s}" for t in names_t)
+    both = "bmv2-fast" in names_t and "softp4" in names_t
+    print(head + ("  rate x  p50 x  CPU x" if both else ""))
+    print(f"{'':16s}" + f"{'k pkt/s   p50   p99   CPU':>31s}" * len(names_t))
+    for name in names:
+        for which in jsons:
+            cells = []
+            for t in names_t:
+                fig = figures.get((name, which, t))
+                if fig is None or not fig.results:
+                    cells.append(f"{'-':>30s}")
+                    continue
+                cell = (f"{fig.median('rate') / 1000:7.1f} {fig.median('p50'):5.0f} {fig.median('p99'):5.0f} "
+                        f"{fig.median('cpu'):5.1f}")
+                cells.append(f"{cell:>30s}")
+            line = f"{name:9s} {which:6s} " + " ".join(cells)
+            sp, bf = figures.get((name, which, "softp4")), figures.get((name, which, "bmv2-fast"))
+            if both and sp and bf and sp.results and bf.results:
+                line += (f"  {sp.median('rate') / bf.median('rate'):6.2f} {sp.median('p50') / bf.median('p50'):6.2f}"
+                         f" {sp.median('cpu') / bf.median('cpu'):6.2f}")
+            print(line)
+    if in_process:
+        print()
+        print("softp4's pipeline alone (Switch.process() in this process, same JSON, entries and frames):")
+        for (name, which), line in in_process.items():
+            print(f"{name:9s} {which:6s} {line}")
+
+
+def _bmv2_binary(prefix: str | None, option: str) -> str | None:
+    if not prefix:
+        return None
+    path = Path(prefix) / "bin" / "simple_switch_grpc"
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise BenchError(f"{option} {prefix}: no {path}")
+    return str(path)
+
+
+def _p4c(arg: str | None) -> str | None:
+    if arg:
+        return arg
+    from softp4 import reference
+
+    return os.environ.get("P4C") or reference.find_tool("p4c-bm2-ss")
+
+
+def parse_args() -> argparse.Namespace:
     ap = Parser(prog="switch_veth.py", description=__doc__.splitlines()[0])
-    ap.add_argument("--packets", type=int, default=20_000, help="frames in the throughput burst (default 20000)")
-    ap.add_argument("--latency-samples", type=int, default=3_000, help="one-at-a-time frames (default 3000)")
-    ap.add_argument("--entries", type=int, default=1_000, help="table entries installed (default 1000)")
-    ap.add_argument("--repeat", type=int, default=3, help="bursts; the median rate is printed (default 3)")
-    ap.add_argument(
-        "--profile",
-        type=int,
-        default=0,
-        metavar="N",
-        help="run the switch under cProfile (slower) and print its top N functions",
-    )
-    ap.add_argument(
-        "--fuzz",
-        type=int,
-        default=0,
-        metavar="N",
-        help="then send N random and mutated frames into port 0 and check the switch still forwards",
-    )
+    ap.add_argument("--rounds", type=integer(1, None, "round count"), default=3,
+                    help="rounds of every target; medians printed (default 3)")
+    ap.add_argument("--packets", type=integer(1, None, "packet count"), default=20_000,
+                    help="frames of the throughput run (default 20000)")
+    ap.add_argument("--window", type=integer(1, None, "window"), default=32,
+                    help="frames in flight in the throughput run (default 32)")
+    ap.add_argument("--latency-samples", type=integer(1, None, "sample count"), default=2_000,
+                    help="one-at-a-time frames (default 2000)")
+    ap.add_argument("--entries", type=integer(1, None, "entry count"), default=1_000,
+                    help="entries of the l2 and ipv4-lpm tables (default 1000)")
+    ap.add_argument("--only", nargs="+", choices=WORKLOAD_NAMES, metavar="NAME", help="run these workloads only")
+    ap.add_argument("--targets", nargs="+", choices=TARGETS, default=list(TARGETS), help="switches to run")
+    ap.add_argument("--json", nargs="+", choices=JSONS, default=list(JSONS), help="whose BMv2 JSON to run")
+    ap.add_argument("--bmv2", default=os.environ.get("P4REF"), metavar="PREFIX",
+                    help="BMv2 as built: PREFIX/bin/simple_switch_grpc (default $P4REF)")
+    ap.add_argument("--bmv2-fast", default=os.environ.get("P4REF_FAST"), metavar="PREFIX",
+                    help="BMv2 built for speed (default $P4REF_FAST)")
+    ap.add_argument("--p4c", help="p4c-bm2-ss for the p4c JSON (default $P4C, else $P4REF/bin or PATH)")
+    ap.add_argument("--topology", type=Path, default=TOPOLOGY, help="address plan of nic and tor")
+    ap.add_argument("--profile", type=integer(0, None, "function count"), default=0, metavar="N",
+                    help="run softp4 under cProfile (slower) and print its top N functions")
+    ap.add_argument("--fuzz", type=integer(0, None, "frame count"), default=0, metavar="N",
+                    help="then send N random and mutated frames and check the switch still forwards")
+    ap.add_argument("--no-in-process", action="store_true", help="skip the in-process reference figures")
     ap.add_argument("--pin", action="store_true", help="run the switch on CPU 1 and this process on CPU 0")
-    ap.add_argument("--only", choices=[w.name for w in WORKLOADS], help="run one workload")
     args = ap.parse_args()
     if args.fuzz < 0:
         ap.error("--fuzz must not be negative")
-    if args.packets < 1 or args.latency_samples < 1 or args.repeat < 1:
-        ap.error("--packets, --latency-samples and --repeat must be at least 1")
+    if min(args.packets, args.latency_samples, args.rounds, args.window) < 1:
+        ap.error("--packets, --latency-samples, --rounds and --window must be at least 1")
     if not 1 <= args.entries <= MAX_ENTRIES:
         ap.error(f"--entries must be 1..{MAX_ENTRIES} (the programs' table sizes)")
+    return args
+
+
+def targets_of(args: argparse.Namespace) -> list[Target]:
+    found = []
+    for name in args.targets:
+        if name == "softp4":
+            found.append(Target(name))
+            continue
+        option = "--bmv2" if name == "bmv2" else "--bmv2-fast"
+        binary = _bmv2_binary(args.bmv2 if name == "bmv2" else args.bmv2_fast, option)
+        if binary is None:
+            env = "P4REF" if name == "bmv2" else "P4REF_FAST"
+            print(f"switch_veth.py: {name} skipped: give {option} PREFIX or set {env}")
+            continue
+        found.append(Target(name, binary))
+    return found
+
+
+def run(args: argparse.Namespace, tmp: Path) -> None:
+    targets = targets_of(args)
+    jsons = list(args.json)
+    p4c = _p4c(args.p4c) if "p4c" in jsons else None
+    if "p4c" in jsons and p4c is None:
+        print("switch_veth.py: p4c's JSON skipped: no p4c-bm2-ss (give --p4c, or set P4C or P4REF)")
+        jsons.remove("p4c")
+    chosen = [w for w in workloads(args.entries, args.topology) if not args.only or w.name in args.only]
+    builds = build_programs({w.program: w.source_dir for w in chosen}, jsons, p4c, tmp / "build")
+    print(f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for t in targets:
+        print(f"  {t.describe()}")
+    print(f"  JSON: {', '.join(jsons)}" + (f" (p4c: {p4c})" if p4c else ""))
+    print(f"  {args.rounds} rounds; throughput {args.packets} frames, {args.window} in flight; "
+          f"latency {args.latency_samples} frames one at a time; {args.entries} entries in l2/ipv4-lpm; "
+          f"nic/tor with the plan of {args.topology.name}")
+    figures: dict[tuple[str, str, str], Figures] = {}
+    in_process: dict[tuple[str, str], str] = {}
+    with veth_pairs(2) as pairs:
+        for workload in chosen:
+            for which in jsons:
+                if not args.no_in_process:
+                    from testbed.inprocess import load_artifacts
+
+                    art = load_artifacts(builds[which], workload.program)
+                    sw = switch_for(workload, art.json_text, art.p4info)
+                    in_process[(workload.name, which)] = measure_in_process(workload, sw, 10_000)
+                for rnd in range(args.rounds):
+                    for target in targets:
+                        result = run_once(target, workload, builds[which], pairs, args, tmp)
+                        figures.setdefault((workload.name, which, target.name), Figures()).results.append(result)
+                        print(f"{workload.name:9s} {which:6s} {target.name:10s} round {rnd + 1}: "
+                              f"{result.rate:9,.0f} packets/s ({result.received}/{args.packets}), "
+                              f"p50 {result.p50:6.1f} us, p99 {result.p99:7.1f} us, "
+                              f"switch CPU {result.cpu:5.1f} us/frame", flush=True)
+    print_summary(figures, targets, jsons, [w.name for w in chosen], in_process)
+    print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
+
+
+def _stop_on_signal(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    args = parse_args()
     # skipped, not failed, so that `make bench` runs the other benchmarks without root
     if os.geteuid() != 0:
         print("switch_veth.py: skipped: needs root (veth pairs and packet sockets)")
@@ -689,21 +672,15 @@ def main() -> None:
         if len(os.sched_getaffinity(0)) < 2:
             raise SystemExit("switch_veth.py: --pin needs two CPUs")
         os.sched_setaffinity(0, {0})
-    print(
-        f"softp4 switch over veth, {args.entries} entries, sender and receiver in this process "
-        f"(packet sockets); burst of {args.packets}, {args.latency_samples} latency samples"
-    )
     signal.signal(signal.SIGTERM, _stop_on_signal)  # clean up the interfaces on SIGTERM too
     try:
-        with tempfile.TemporaryDirectory(prefix="softp4-veth-bench-") as tmp, veth_pairs(2) as pairs:
-            for workload in WORKLOADS:
-                if args.only in (None, workload.name):
-                    run_workload(workload, pairs, args, Path(tmp))
+        with tempfile.TemporaryDirectory(prefix="softp4-veth-bench-") as tmp:
+            run(args, Path(tmp))
     except BenchError as exc:
         raise SystemExit(f"switch_veth.py: {exc}") from None
     except KeyboardInterrupt:
-        print("switch_veth.py: interrupted; the switch was stopped and the veth pairs removed", file=sys.stderr)
-        raise SystemExit(130) from None
+        print("switch_veth.py: interrupted; the veth pairs are removed", file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

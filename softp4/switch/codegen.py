@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from softp4.switch.expressions import MAX_SHIFT, parse_hexstr, shl
-from softp4.switch.layout import Layout
+from softp4.switch.layout import FieldLayout, HeaderLayout, Layout
 from softp4.switch.packet import PHV, to_signed
 
 _BINARY_SRC = {
@@ -166,14 +166,82 @@ class SourceGen:
         return f"p[{f.slot}] = {rhs} & {mask:#x}"
 
 
+    def _fixed_header(self, e: Any) -> HeaderLayout | None:
+        """The header an argument names directly (not a stack element, not in a union), or None."""
+        if not isinstance(e, dict) or e.get("type") not in ("header", "regular"):
+            return None
+        h = self.layout.headers.get(str(e.get("value")))
+        return None if h is None or h.union is not None else h
+
+    def _plain_field(self, e: Any) -> FieldLayout | None:
+        """The unsigned fixed-width field an lvalue names, or None."""
+        if not isinstance(e, dict) or e.get("type") != "field":
+            return None
+        try:
+            _, f = self.layout.field(e.get("value"), "codegen")
+        except Exception:
+            return None
+        return None if f is None or f.signed or f.varbit else f
+
+    def statement(self, prim: dict[str, Any], externs: dict[str, Any], namespace: dict[str, Any]) -> list[str] | None:
+        """Source lines for setValid/setInvalid of a fixed header and for counter and register accesses
+        with generated indices (as primitives.py runs them), or None. Objects go into `namespace`."""
+        op, params = prim.get("op"), prim.get("parameters")
+        if not isinstance(params, list):
+            return None
+        if op in ("add_header", "remove_header") and len(params) == 1:
+            h = self._fixed_header(params[0])
+            if h is None:
+                return None
+            if op == "remove_header":
+                return [f"if p[{h.base}]:", f"    p[{h.base}] = 0", f"    p[0].length -= {h.nbytes}"]
+            zero = "".join(f"p[{f.slot}] = " for f in h.fields)
+            return [f"if not p[{h.base}]:", *([f"    {zero}0"] if zero else []), f"    p[{h.base}] = 1",
+                    f"    p[0].length += {h.nbytes}"]
+        kinds = {"count": "counter_array", "register_read": "register_array", "register_write": "register_array"}
+        if op not in kinds or len(params) not in (2, 3):
+            return None
+        ref = params[1] if op == "register_read" else params[0]
+        if not isinstance(ref, dict) or ref.get("type") != kinds[op]:
+            return None
+        obj = externs.get(f"{kinds[op]}:{ref.get('value')}")
+        if obj is None:
+            return None
+        name = f"_x{len(namespace)}"
+        namespace[name] = obj
+        if op == "count" and len(params) == 2:
+            index = self.expr(params[1])
+            if index is None:
+                return None
+            return [f"_i = {index}", f"if 0 <= _i < {obj.size}:", f"    {name}.bytes[_i] += p[0].ingress_length",
+                    f"    {name}.packets[_i] += 1"]
+        if op == "register_read" and len(params) == 3:
+            f, index = self._plain_field(params[0]), self.expr(params[2])
+            if f is None or index is None:
+                return None
+            return [f"_i = {index}", f"if 0 <= _i < {obj.size}:",
+                    f"    p[{f.slot}] = {name}.cells[_i] & {(1 << f.width) - 1:#x}"]
+        if op == "register_write" and len(params) == 3:
+            index, value = self.expr(params[1]), self.expr(params[2])
+            if index is None or value is None:
+                return None
+            return [f"_i = {index}", f"if 0 <= _i < {obj.size}:",
+                    f"    {name}.cells[_i] = int({value}) & {obj.mask:#x}"]
+        return None
+
+
 def fuse_action(
     name: str,
     gen: SourceGen,
     prims_json: list[Any],
     closures: list[Callable[[PHV, Any], Any]],
     std: dict[str, int],
+    externs: dict[str, Any] | None = None,
 ) -> Callable[[PHV, Any], None] | None:
-    """One generated function running a jump-free action body, or None if it has jumps."""
+    """One generated function running a jump-free action body, or None if it has jumps.
+
+    `externs`: the program's register and counter arrays by "register_array:<name>" and
+    "counter_array:<name>", for the accesses generated inline."""
     lines = ["def action(p, d):"]
     namespace: dict[str, Any] = dict(HELPERS)
     for i, (pj, fn) in enumerate(zip(prims_json, closures, strict=True)):
@@ -185,6 +253,11 @@ def fuse_action(
             line = gen.assign(pj)
         elif op in ("mark_to_drop", "drop"):
             line = f"p[{std['egress_spec']}] = 511; p[{std['mcast_grp']}] = 0"
+        elif isinstance(pj, dict):
+            block = gen.statement(pj, externs or {}, namespace)
+            if block is not None:
+                lines.extend("    " + b for b in block)
+                continue
         if line is None:
             namespace[f"_c{i}"] = fn
             line = f"_c{i}(p, d)"

@@ -78,6 +78,8 @@ class TableNode(Node):
         self.base_default_next: Node | None = None
         self.direct_meter: Any = None  # MeterArray
         self.meter_setter: Callable[[PHV, Any, Any], None] | None = None
+        # p4c's keyless tbl_<action> with a const default: (its entries, the action's run, its data, next node)
+        self.const_default: tuple[dict[Any, Rec], Callable[[PHV, Any], None], Any, Node | None] | None = None
 
     def finish(self) -> None:
         t = self.table
@@ -91,6 +93,7 @@ class TableNode(Node):
         run = a.run
         data = t.default_data
         nxt = self.miss_next if self.hitmiss else self.next_by_action.get(a.id, self.base_default_next)
+        self.const_default = (recs, run, data, nxt)
 
         def step(p: PHV) -> Node | None:
             if recs:
@@ -250,14 +253,21 @@ class ActionCallNode(Node):
 
 
 class Pipeline:
-    def __init__(self, name: str, init: Node | None) -> None:
+    def __init__(self, name: str, init: Node | None, compiled: Callable[[PHV], None] | None = None) -> None:
+        """`compiled`: the whole graph as one function (controlgen), run instead of the node loop."""
         self.name = name
         self.init = init
+        self.compiled = compiled
 
     def run(self, p: PHV) -> None:
-        node = self.init
         pkt = p[0]
         pkt.exit = False
+        compiled = self.compiled
+        if compiled is not None:
+            compiled(p)
+            pkt.exit = False
+            return
+        node = self.init
         while node is not None:
             node = node.step(p)
             if pkt.exit:

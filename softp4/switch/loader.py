@@ -10,6 +10,7 @@ from typing import Any
 from softp4.switch.calculations import Calculation, make_algorithm, make_input_builder
 from softp4.switch.codegen import SourceGen, fuse_action
 from softp4.switch.control import ActionCallNode, CondNode, IndirectTableNode, Node, Pipeline, TableNode
+from softp4.switch.controlgen import compile_pipeline
 from softp4.switch.deparser import Deparser
 from softp4.switch.errors import ConfigError
 from softp4.switch.expressions import ExprCompiler, parse_hexstr
@@ -311,6 +312,8 @@ class _Loader:
     def _actions(self, prog: Program) -> None:
         pc = PrimitiveCompiler(prog)
         gen = SourceGen(prog.layout)
+        externs: dict[str, Any] = {f"register_array:{n}": r for n, r in prog.registers.items()}
+        externs.update({f"counter_array:{n}": c for n, c in prog.counters.items() if not c.is_direct})
         for aj in self._each("actions", "action"):
             name = aj.get("name")
             if not isinstance(name, str):
@@ -334,7 +337,7 @@ class _Loader:
                             f"{where}, primitive {i}: jump target {offset} is outside the action (0..{len(pjs)})"
                         )
                 prims.append((fn, describe(pj)))
-            run = None if has_jumps else fuse_action(name, gen, pjs, [f for f, _ in prims], prog.sm)
+            run = None if has_jumps else fuse_action(name, gen, pjs, [f for f, _ in prims], prog.sm, externs)
             if run is None:
                 run = make_action_runner([f for f, _ in prims], has_jumps, name)
             a = ActionDef(name, aid, params, run, prims)
@@ -414,7 +417,7 @@ class _Loader:
         _check_acyclic(pname, init)
         for each in nodes.values():
             each.finish()
-        return Pipeline(pname, init)
+        return Pipeline(pname, init, compile_pipeline(pname, init))
 
     def _profile(self, prog: Program, apj: dict[str, Any]) -> ActionProfile:
         name = str(apj["name"])

@@ -43,10 +43,11 @@ class Switch:
         self._lock = threading.RLock()
         self._prog: Program | None = None
         self._rep = ReplicationEngine()
+        # replaced, never changed in place, so a packet reads them without the lock or a copy
         self._ports: dict[int, Callable[[bytes], None]] = {}
-        self._packet_in: list[Callable[[bytes], None]] = []
-        self._digest_cbs: list[Callable[[str, list[tuple[int, ...]]], None]] = []
-        self._error_cbs: list[Callable[[str], None]] = []
+        self._packet_in: tuple[Callable[[bytes], None], ...] = ()
+        self._digest_cbs: tuple[Callable[[str, list[tuple[int, ...]]], None], ...] = ()
+        self._error_cbs: tuple[Callable[[str], None], ...] = ()
         self.internal_errors = 0  # packets dropped because of a fault of the switch itself
         self._flow = V1ModelFlow(self._rep, self.priority_queues)
         if config is not None:
@@ -101,24 +102,24 @@ class Switch:
     # -- packets -----------------------------------------------------------------------------
     def attach_port(self, port: int, transmit: Callable[[bytes], None]) -> None:
         with self._lock:
-            self._ports[port] = transmit
+            self._ports = {**self._ports, port: transmit}
 
     def detach_port(self, port: int) -> None:
         with self._lock:
-            self._ports.pop(port, None)
+            self._ports = {p: tx for p, tx in self._ports.items() if p != port}
 
     def on_packet_in(self, cb: Callable[[bytes], None]) -> None:
         with self._lock:
-            self._packet_in.append(cb)
+            self._packet_in = (*self._packet_in, cb)
 
     def on_digest(self, cb: Callable[[str, list[tuple[int, ...]]], None]) -> None:
         with self._lock:
-            self._digest_cbs.append(cb)
+            self._digest_cbs = (*self._digest_cbs, cb)
 
     def on_internal_error(self, cb: Callable[[str], None]) -> None:
         """Called (outside the lock) with one line when a packet is dropped by a fault of the switch."""
         with self._lock:
-            self._error_cbs.append(cb)
+            self._error_cbs = (*self._error_cbs, cb)
 
     def process(self, port: int, frame: bytes) -> list[tuple[int, bytes]]:
         """Run one frame to completion; the outputs as (port, bytes) in transmit order.
@@ -144,13 +145,13 @@ class Switch:
                 if tr is not None:
                     tr(error)
                 outs = []
-            cbs = list(self._digest_cbs)
-            ecbs = list(self._error_cbs) if error is not None else []
-        for ecb in ecbs:
-            try:
-                ecb(str(error))
-            except Exception:
-                pass
+            cbs = self._digest_cbs
+        if error is not None:
+            for ecb in self._error_cbs:
+                try:
+                    ecb(error)
+                except Exception:
+                    pass
         for name, values in digests:
             for cb in cbs:
                 try:
@@ -162,11 +163,11 @@ class Switch:
     def receive(self, port: int, frame: bytes) -> None:
         """process() and hand each output to its port's transmit (CPU port: packet-in callbacks)."""
         outs = self.process(port, frame)
-        with self._lock:
-            ports = dict(self._ports)
-            pins = list(self._packet_in)
+        ports = self._ports
+        pins = self._packet_in
+        cpu_port = self.cpu_port
         for out_port, data in outs:
-            if self.cpu_port and out_port == self.cpu_port and pins:
+            if cpu_port and out_port == cpu_port and pins:
                 for cb in pins:
                     try:
                         cb(data)

@@ -85,11 +85,16 @@ def bmv2_binary() -> tuple[str, bool]:
     binary = reference.find_tool("simple_switch_grpc")
     if binary is None:
         raise SwitchStartError(f"TARGET=bmv2: {reference.missing_message('simple_switch_grpc')}")
+    return binary, takes_thrift_port(binary)
+
+
+def takes_thrift_port(binary: str) -> bool:
+    """Whether this simple_switch_grpc has --thrift-port (builds with Thrift); SwitchStartError if it cannot run."""
     try:
         usage = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SwitchStartError(f"{binary} --help: {exc}") from None
-    return binary, "--thrift-port" in usage.stdout + usage.stderr
+    return "--thrift-port" in usage.stdout + usage.stderr
 
 
 # softp4 picks a free port itself (`--grpc-server-addr 127.0.0.1:0`) and names it in its first line, so no

@@ -229,3 +229,36 @@ def test_lpm_host_bits_and_ternary_bits_outside_the_mask_are_rejected_not_masked
 
     with running_server() as running:
         asyncio.run(main(running))
+
+
+def test_a_read_again_gives_what_changed_since() -> None:
+    """Reads keep the message of an unchanged entry; any change to it (action, parameters, metadata,
+    deleted and written again) shows in the next read."""
+
+    async def body(client: Client) -> None:
+        entry = table_entry(DMAC, [exact(1, b"\x07")], action(DMAC_FORWARD, b"\x00\x03"))
+        await client.write(insert(entry))
+
+        async def read_one() -> p4r.TableEntry:
+            (found,) = await client.read(table_entry(DMAC, []))
+            return found.table_entry
+
+        first = await read_one()
+        assert first == await read_one()
+        await client.write(modify(table_entry(DMAC, [exact(1, b"\x07")], action(DMAC_FORWARD, b"\x00\x04"))))
+        assert (await read_one()).action == action(DMAC_FORWARD, b"\x04")
+        tagged = table_entry(DMAC, [exact(1, b"\x07")], action(DMAC_FORWARD, b"\x00\x04"))
+        tagged.table_entry.metadata = b"v2"
+        await client.write(modify(tagged))
+        assert (await read_one()).metadata == b"v2"
+        with_counter = table_entry(DMAC, [])
+        with_counter.table_entry.counter_data.SetInParent()
+        (counted,) = await client.read(with_counter)
+        assert counted.table_entry.HasField("counter_data")
+        assert not (await read_one()).HasField("counter_data")
+        await client.write(delete(entry))
+        await client.write(insert(table_entry(DMAC, [exact(1, b"\x07")], action(DROP))))
+        again = await read_one()
+        assert again.action == action(DROP) and again.metadata == b""
+
+    run(body)

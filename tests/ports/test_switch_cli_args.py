@@ -117,3 +117,20 @@ def test_log_flush_and_version_are_taken(prog: str, capsys: pytest.CaptureFixtur
 def test_missing_inputs_exit_1(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     """As simple_switch (a JSON it cannot open) and every other tool here: an input that is not there is exit 1."""
     assert error_of(argv, capsys, status=1) == f"softp4 switch: error: {message}"
+
+
+def test_the_switch_process_collects_garbage_less_often() -> None:
+    import gc
+
+    from softp4.switch.cli import GC_THRESHOLD, collect_less_often
+
+    saved = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        collect_less_often()
+        assert gc.get_threshold() == GC_THRESHOLD
+        gc.set_threshold(GC_THRESHOLD[0] * 2, 1, 1)  # a higher threshold someone set stays
+        collect_less_often()
+        assert gc.get_threshold() == (GC_THRESHOLD[0] * 2, GC_THRESHOLD[1], GC_THRESHOLD[2])
+    finally:
+        gc.set_threshold(*saved)

@@ -74,8 +74,7 @@ class Device:
     def read(self, entity: p4r.Entity) -> Iterator[p4r.Entity]:
         which = entity.WhichOneof("entity")
         if which == "table_entry":
-            for te in self.tables.read(entity.table_entry):
-                yield p4r.Entity(table_entry=te)
+            yield from self.tables.read(entity.table_entry)
         elif which == "counter_entry":
             for ce in self.externs.read_counter(entity.counter_entry):
                 yield p4r.Entity(counter_entry=ce)

@@ -58,7 +58,7 @@ def meter_config(rates: list[tuple[float, int]]) -> p4r.MeterConfig | None:
     return p4r.MeterConfig(cir=round(cir), cburst=int(cburst), pir=round(pir), pburst=int(pburst))
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class EntryData:
     """The parts of a table entry that only P4Runtime sees."""
 
@@ -100,6 +100,9 @@ class TableEntries:
         self.profiles = profiles
         # What P4Runtime writes and the switch does not hold, per (table, handle).
         self.data: dict[tuple[str, int], EntryData] = {}
+        # The message a plain read of an entry of a direct table gave, per (table, handle), with what it was
+        # made of: given again (a read copies it into its reply) while the entry and its data are the same.
+        self._messages: dict[tuple[str, int], tuple[tuple[Any, ...], p4r.Entity]] = {}
 
     def entry_timeout(self, table: str, handle: int) -> tuple[int, int] | None:
         """(idle_timeout_ns, controller_metadata) of an entry written over P4Runtime."""
@@ -153,6 +156,7 @@ class TableEntries:
         elif kind == _DELETE:
             sw.table_delete(table.name, handle)
             self.data.pop((table.name, handle), None)
+            self._messages.pop((table.name, handle), None)
             if table.profile_id:
                 self.profiles.bind(table.name, handle, None)
         else:
@@ -246,22 +250,24 @@ class TableEntries:
         # as PI: without a match every entry of the table, whatever the filter's priority or action
         return list(entries)
 
-    def entry_message(self, table: TableSpec, entry: Any) -> p4r.TableEntry:
+    def entry_message(self, table: TableSpec, entry: Any, message: p4r.TableEntry | None = None) -> p4r.TableEntry:
+        """The P4Runtime entry of a switch entry, written into `message` if given (an empty one)."""
+        # built in place: a message made of nested messages given to constructors copies each of them
+        if message is None:
+            message = p4r.TableEntry()
+        message.table_id = table.id
+        message.priority = entry.priority
+        table.fill_match(entry.key, message.match)
         action_set = self.profiles.action_set(table.name, entry.handle) if table.profile_id else None
         if action_set is not None:
-            action = p4r.TableAction(action_profile_action_set=action_set)
+            message.action.action_profile_action_set.CopyFrom(action_set)
         elif entry.member is not None:
-            action = p4r.TableAction(action_profile_member_id=entry.member)
+            message.action.action_profile_member_id = entry.member
         elif entry.group is not None:
-            action = p4r.TableAction(action_profile_group_id=entry.group)
+            message.action.action_profile_group_id = entry.group
         else:
-            action = p4r.TableAction(action=self.index.action_message(entry.action, entry.params))
-        return p4r.TableEntry(
-            table_id=table.id,
-            match=table.match(entry.key),
-            action=action,
-            priority=entry.priority,
-        )
+            self.index.fill_action(entry.action, entry.params, message.action.action)
+        return message
 
     def _elapsed_ns(self, table: TableSpec, handle: int, idle_timeout_ns: int) -> int:
         """`time_since_last_hit` as PI derives it from the remaining TTL (0 for an entry that never ages)."""
@@ -273,23 +279,24 @@ class TableEntries:
         remaining_ns = (timeout_ms - idle_ms) * NS_PER_MS if timeout_ms > idle_ms else 0
         return max(0, idle_timeout_ns - remaining_ns)
 
-    def read(self, te: p4r.TableEntry) -> Iterator[p4r.TableEntry]:
+    def read(self, te: p4r.TableEntry) -> Iterator[p4r.Entity]:
+        """The entities of the entries a read of `te` selects."""
         want_elapsed = te.HasField("time_since_last_hit")
         if te.is_default_action and want_elapsed:
             raise invalid(f"{_WHERE}.time_since_last_hit: default entries do not age; do not set it in a read")
         if te.is_default_action:
             for table in self._tables(te.table_id, _WHERE):
                 if table.profile_id:  # PI gives the default entry of an indirect table without its action
-                    yield p4r.TableEntry(table_id=table.id, is_default_action=True)
+                    yield p4r.Entity(table_entry=p4r.TableEntry(table_id=table.id, is_default_action=True))
                     continue
                 action, params = self.sw.table_get_default(table.name)
                 if not action:
                     continue
-                yield p4r.TableEntry(
+                yield p4r.Entity(table_entry=p4r.TableEntry(
                     table_id=table.id,
                     action=p4r.TableAction(action=self.index.action_message(action, params)),
                     is_default_action=True,
-                )
+                ))
             return
         want_counter = te.HasField("counter_data")
         want_meter = te.HasField("meter_config")
@@ -301,10 +308,20 @@ class TableEntries:
                         f"{_WHERE}.time_since_last_hit: table '{table.name}' does not support idle timeout "
                         "(a read of several tables included)"
                     )
+        plain = not (want_counter or want_meter or want_elapsed)
+        messages = self._messages
         for table in tables:
             for entry in self._selected(table, te, _WHERE):
-                message = self.entry_message(table, entry)
                 where = (table.name, entry.handle)
+                made_of: tuple[Any, ...] = ()
+                if plain and not table.profile_id:
+                    made_of = (entry.key, entry.action, entry.params, entry.priority, self.data.get(where))
+                    known = messages.get(where)
+                    if known is not None and known[0] == made_of:
+                        yield known[1]
+                        continue
+                entity = p4r.Entity()
+                message = self.entry_message(table, entry, entity.table_entry)
                 if want_counter and table.direct_counter_id:
                     b, p = self.sw.table_entry_counter(table.name, entry.handle)
                     message.counter_data.CopyFrom(counter_data(table.direct_counter_unit, b, p))
@@ -320,7 +337,9 @@ class TableEntries:
                 if want_elapsed:
                     elapsed = self._elapsed_ns(table, entry.handle, data.idle_timeout_ns if data else 0)
                     message.time_since_last_hit.elapsed_ns = elapsed
-                yield message
+                if made_of:
+                    messages[where] = (made_of, entity)
+                yield entity
 
     # -- direct counters and meters ------------------------------------------------------------------------------
     def _direct_handle(self, te: p4r.TableEntry, where: str, direct: str) -> tuple[TableSpec, int]:

@@ -116,6 +116,22 @@ class TableSpec:
                 out.append(fm)
         return out
 
+    def fill_match(self, key: Sequence[Any], into: Any) -> None:
+        """`match(key)` added to the repeated field `into`, exact and LPM fields built in place (no copies)."""
+        for spec, value in zip(self.ordered, key, strict=True):
+            kind = spec.kind
+            if kind == EXACT:
+                into.add(field_id=spec.id).exact.value = canonical(value.value)
+            elif kind == LPM:
+                if value.prefix_len:
+                    lpm = into.add(field_id=spec.id).lpm
+                    lpm.value = canonical(value.value)
+                    lpm.prefix_len = value.prefix_len
+            else:
+                fm = _field_match(spec, value)
+                if fm is not None:
+                    into.append(fm)
+
     def check_priority(self, priority: int, where: str) -> None:
         if self.needs_priority:
             if priority <= 0:
@@ -287,6 +303,8 @@ class P4InfoIndex:
                 action.preamble.id, action.preamble.name, {p.id: p for p in ordered}, ordered
             )
         self.action_ids_by_name = {a.name: a.id for a in self.actions.values()}
+        # for reads: each action's id and its parameters' ids in switch order
+        self._action_ids = {a.name: (a.id, tuple(ps.id for ps in a.ordered)) for a in self.actions.values()}
 
         self.counters = {
             c.preamble.id: ExternSpec(c.preamble.id, c.preamble.name, c.size, unit=c.spec.unit) for c in p4info.counters
@@ -457,6 +475,16 @@ class P4InfoIndex:
                 p4r.Action.Param(param_id=ps.id, value=canonical(v)) for ps, v in zip(spec.ordered, params, strict=True)
             ],
         )
+
+    def fill_action(self, name: str, params: Sequence[int], into: p4r.Action) -> None:
+        """`action_message(name, params)` written into `into`, built in place."""
+        ids = self._action_ids.get(name)
+        if ids is None:
+            raise P4RuntimeError(grpc.StatusCode.INTERNAL, f"switch action '{name}' is not in the P4Info")
+        into.action_id = ids[0]
+        add = into.params.add
+        for param_id, v in zip(ids[1], params, strict=True):
+            add(param_id=param_id, value=v.to_bytes((v.bit_length() + 7) // 8 or 1, "big"))  # canonical(v)
 
     def table_action(
         self, table: TableSpec, entry_action: p4r.TableAction, where: str, *, default: bool
