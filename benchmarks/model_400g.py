@@ -17,20 +17,9 @@ from pathlib import Path
 
 import rackbench
 
-from controller.protocol.latency import PROTOCOLS, Params, jetstream
+from controller.protocol.latency import Params, columns, format_table
 
 SIZES = (64, 256, 1024, 4096, 16384, 65536, 262144, 1048576)
-
-
-def columns(p: Params) -> dict[str, object]:
-    """The protocols as columns: JetStream at the model's MPS and at 4 KiB (jumbo frames), RoCEv2, SUE."""
-    large = dataclasses.replace(p, mps=4096)
-    return {
-        f"JetStream (MPS {p.mps})": lambda size: jetstream(size, p),
-        "JetStream (MPS 4096)": lambda size: jetstream(size, large),
-        "RoCEv2": lambda size: PROTOCOLS["RoCEv2"](size, p),
-        "SUE": lambda size: PROTOCOLS["SUE"](size, p),
-    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,13 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     print("The analytical 400 GbE model (docs/protocol.md): one transfer alone on the rack, empty queues")
     print("  " + ", ".join(f"{f.name} {getattr(p, f.name):g}" for f in dataclasses.fields(p)))
     cols = columns(p)
-    head = " | ".join(f"{name} landed | {name} complete" for name in cols)
-    print(f"\ntimes in us from the sender issuing the transfer\n| size | {head} |")
-    print("|---" + "|---:" * (2 * len(cols)) + "|")
-    results = {name: [fn(size) for size in args.sizes] for name, fn in cols.items()}  # type: ignore[operator]
-    for i, size in enumerate(args.sizes):
-        cells = " | ".join(f"{results[n][i].landed / 1e3:.3f} | {results[n][i].complete / 1e3:.3f}" for n in cols)
-        print(f"| {rackbench.size_label(size)} | {cells} |")
+    print(f"\ntimes in us from the sender issuing the transfer\n{format_table(args.sizes, p)}")
+    results = {name: [fn(size) for size in args.sizes] for name, fn in cols.items()}
     first = args.sizes[0]
     js, roce = results[next(iter(cols))][0], results["RoCEv2"][0]
     print(f"\n{rackbench.size_label(first)}: JetStream completes {(roce.complete - js.complete) / 1e3:.3f} us before "

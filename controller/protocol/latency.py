@@ -16,6 +16,8 @@ link adds its cable, not a second serialization. Queues are empty: one transfer 
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from controller.protocol import constants as c
@@ -28,7 +30,7 @@ from controller.protocol.efficiency import (
     sue_wire_bytes,
 )
 
-__all__ = ["PROTOCOLS", "Params", "Times", "jetstream", "rocev2", "sue"]
+__all__ = ["PROTOCOLS", "Params", "Times", "columns", "format_table", "jetstream", "rocev2", "sue"]
 
 ROCEV2_AETH = 4  # the ACK's extended transport header
 PCIE_MRD_HEADER = 16  # a 4-DW memory read request
@@ -138,3 +140,33 @@ def sue(size: int, p: Params = Params()) -> Times:
 
 
 PROTOCOLS = {"JetStream": jetstream, "RoCEv2": rocev2, "SUE": sue}
+
+
+def columns(p: Params = Params()) -> dict[str, Callable[[int], Times]]:
+    """The protocols as the tables show them: JetStream at the model's MPS and at 4 KiB (jumbo frames),
+    RoCEv2, SUE."""
+    large = dataclasses.replace(p, mps=4096)
+    return {
+        f"JetStream (MPS {p.mps})": lambda size: jetstream(size, p),
+        "JetStream (MPS 4096)": lambda size: jetstream(size, large),
+        "RoCEv2": lambda size: rocev2(size, p),
+        "SUE": lambda size: sue(size, p),
+    }
+
+
+def _size(size: int) -> str:
+    for shift, unit in ((20, "MiB"), (10, "KiB")):
+        if size >= 1 << shift and size % (1 << shift) == 0:
+            return f"{size >> shift} {unit}"
+    return f"{size} B"
+
+
+def format_table(sizes: Sequence[int], p: Params = Params()) -> str:
+    """Markdown: per size, landed and complete in microseconds for every column."""
+    cols = columns(p)
+    lines = ["| size | " + " | ".join(f"{name} landed | {name} complete" for name in cols) + " |",
+             "|---" + "|---:" * (2 * len(cols)) + "|"]
+    for size in sizes:
+        cells = [f"{t.landed / 1e3:.3f} | {t.complete / 1e3:.3f}" for t in (fn(size) for fn in cols.values())]
+        lines.append(f"| {_size(size)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -118,3 +118,18 @@ def test_percentiles_are_nearest_rank() -> None:
     values = [5.0, 1.0, 4.0, 2.0, 3.0]
     assert (rb.percentile(values, 0.5), rb.percentile(values, 0.99), rb.percentile([7.0], 0.99)) == (3.0, 5.0, 7.0)
     assert [rb.parse_size(s) for s in ("64", "4K", "4KiB", "1MiB")] == [64, 4096, 4096, 1 << 20]
+
+
+def test_transfer_on_the_netns_rack(build_dir: Path, tmp_path: Path) -> None:
+    from testbed.processes import wiring
+
+    why = wiring.probe()
+    if why is not None:
+        pytest.skip(why)
+    done = bench("transfer.py", "--testbed", "netns", "--sizes", "64", "--runs", "2", build_dir=build_dir,
+                 out=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    row = re.search(ROW.format(label="64 B"), done.stdout)
+    assert row is not None and row.group(1, 2) == ("1", "2"), done.stdout
+    assert row.group(4, 5, 6, 7) == ("0", "0", "0", "0")
+    assert "netns rack, softp4 switch processes" in done.stdout
