@@ -10,8 +10,10 @@ through the window's ACK alias, so one ACK covers the whole transfer (ACK_EVERY 
 frames). Each run writes fresh random bytes and checks they landed. Stamped in the emulators
 (`testbed.stopwatch`), from the first TLP the sender hands to its PCIe link:
 
-  issue     until the sender issued its last TLP (the emulator builds each TLP with scapy: this is its pace)
-  landed    until the last TLP was applied to acc2's memory
+  issue     until the sender issued its last TLP, re-issued ones included (the emulator builds each TLP
+            with scapy: without loss this is its pace)
+  landed    until the last TLP was applied to acc2's memory (netns: by the emulator, in this process, which
+            applies TLPs more slowly than the switches deliver them, so it can come after complete)
   complete  until the sender holds no unacknowledged write (the ACK that covered the last one was acted on)
   tail      complete - issue: what the protocol adds after the last TLP left the sender
   goodput   size / complete (p50)

@@ -67,6 +67,7 @@ class Stopwatch:
         self.senders = [self.accelerators[name] for name in senders]
         self._applied = {name: len(acc.received) for name, acc in self.accelerators.items()}
         self._base = (0, 0)
+        self.sent = 0  # TLPs the senders handed to their PCIe links since the stopwatch was made
         self._reset()
         for sender in self.senders:
             sender.send = self._stamping(sender.send)
@@ -107,6 +108,7 @@ class Stopwatch:
     def _stamping(self, send: Callable[[bytes], None]) -> Callable[[bytes], None]:
         def stamped(tlp: bytes) -> None:
             now = self.clock()
+            self.sent += 1
             if self._running:
                 if self.first_sent is None:
                     self.first_sent = now

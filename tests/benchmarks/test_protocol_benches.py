@@ -133,3 +133,13 @@ def test_transfer_on_the_netns_rack(build_dir: Path, tmp_path: Path) -> None:
     assert row is not None and row.group(1, 2) == ("1", "2"), done.stdout
     assert row.group(4, 5, 6, 7) == ("0", "0", "0", "0")
     assert "netns rack, softp4 switch processes" in done.stdout
+
+
+def test_frames_lost_by_a_target_are_told_apart_by_where() -> None:
+    rb = _rackbench()
+    before = rb.Frames(100, 100, 100, 100, 90, 90, 10, 10, 10, 10)
+    # 1 TLP never reached its NIC; 3 data frames lost between NICs and 1 ACK; 2 TLPs accepted but never
+    # applied; 1 mailbox write lost
+    after = rb.Frames(200, 199, 200, 197, 180, 178, 20, 19, 19, 18)
+    assert after.lost_since(before) == (4, 1, 3)
+    assert before.lost_since(before) == (0, 0, 0)
