@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import rackbench
-from rackbench import BenchError, BenchRack, percentile
+from rackbench import BenchRack, percentile
 
 from controller import topology
 from controller.plan import GroupPlan, Plan
@@ -94,47 +94,19 @@ def all_gather(bench: BenchRack, group: GroupPlan, plan: Plan, rng: random.Rando
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--testbed", choices=rackbench.TESTBEDS, default="inprocess")
-    ap.add_argument("--target", choices=rackbench.TARGETS, default="softp4",
-                    help="netns: the switch processes (bmv2: simple_switch_grpc through P4REF)")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 parents=[rackbench.common_parser(runs=10, budget=60.0, unit="pattern")])
     ap.add_argument("--topology", type=Path, default=rackbench.REPO / "topologies" / "rack8.toml")
     ap.add_argument("--only", choices=PATTERNS, help="run one pattern (default both)")
-    ap.add_argument("--runs", type=int, default=10, help="runs per pattern (default 10)")
-    ap.add_argument("--budget", type=float, default=60.0, metavar="SECONDS",
-                    help="stop a pattern after this long even before --runs (default 60)")
-    ap.add_argument("--loss", type=float, default=0.0, metavar="PERCENT",
-                    help="lose this share of the frames from every NIC to the ToR (default none)")
-    ap.add_argument("--seed", type=int, default=1, help="seed of the data and of the loss (default 1)")
-    ap.add_argument("--ack-timeout", type=float, default=1.0, metavar="SECONDS",
-                    help="netns: the emulators' ACK timer, fired after this long without progress (default 1)")
-    ap.add_argument("--build-dir", type=Path, default=rackbench.REPO / "build")
-    ap.add_argument("--out", type=Path, default=rackbench.REPO / "build" / "bench", help="where the PNG goes")
     args = ap.parse_args(argv)
     args.command = ["benchmarks/collective.py", *(sys.argv[1:] if argv is None else argv)]
-    if args.runs < 1 or args.budget <= 0 or args.ack_timeout <= 0:
-        ap.error("--runs must be at least 1, --budget and --ack-timeout positive")
-    if not 0 <= args.loss < 100:
-        ap.error(f"--loss {args.loss:g}: give a percentage from 0 up to (not including) 100")
-    if args.testbed == "inprocess" and args.target != "softp4":
-        ap.error("--target bmv2 runs BMv2 switch processes: use --testbed netns")
+    rackbench.check_common(ap, args)
     try:
         topo = topology.load(args.topology)
     except (topology.TopologyError, OSError) as exc:
         print(f"collective.py: {exc}", file=sys.stderr)
         return 1
-    problem = rackbench.check_testbed(args.testbed, args.target)
-    if problem is not None:
-        print(f"collective.py: skipped: {problem}")
-        return 0
-    try:
-        return run(args, topo)
-    except BenchError as exc:
-        print(f"collective.py: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("collective.py: interrupted", file=sys.stderr)
-        return 130
+    return rackbench.guarded("collective.py", args, lambda: run(args, topo))
 
 
 def run(args: argparse.Namespace, topo: topology.Topology) -> int:

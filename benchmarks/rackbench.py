@@ -292,6 +292,55 @@ def bench_rack(
         raise BenchError(str(exc)) from None
 
 
+# --- the command line --------------------------------------------------------
+
+
+def common_parser(runs: int, budget: float, unit: str) -> argparse.ArgumentParser:
+    """The options `transfer.py` and `collective.py` share (a parent parser); `unit` names what is repeated."""
+    ap = argparse.ArgumentParser(add_help=False)
+    ap.add_argument("--testbed", choices=TESTBEDS, default="inprocess")
+    ap.add_argument("--target", choices=TARGETS, default="softp4",
+                    help="netns: the switch processes (bmv2: simple_switch_grpc through P4REF)")
+    ap.add_argument("--runs", type=int, default=runs, help=f"runs per {unit} (default {runs})")
+    ap.add_argument("--budget", type=float, default=budget, metavar="SECONDS",
+                    help=f"stop a {unit} after this long even before --runs (default {budget:g})")
+    ap.add_argument("--loss", type=float, default=0.0, metavar="PERCENT",
+                    help="lose this share of the frames from every NIC to the ToR (default none)")
+    ap.add_argument("--seed", type=int, default=1, help="seed of the data and of the loss (default 1)")
+    ap.add_argument("--ack-timeout", type=float, default=1.0, metavar="SECONDS",
+                    help="netns: the emulators' ACK timer, fired after this long without progress (default 1)")
+    ap.add_argument("--build-dir", type=Path, default=REPO / "build")
+    ap.add_argument("--out", type=Path, default=REPO / "build" / "bench", help="where the PNG goes")
+    return ap
+
+
+def check_common(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Usage errors (exit 2) in the shared options."""
+    if args.runs < 1 or args.budget <= 0 or args.ack_timeout <= 0:
+        ap.error("--runs must be at least 1, --budget and --ack-timeout positive")
+    if not 0 <= args.loss < 100:
+        ap.error(f"--loss {args.loss:g}: give a percentage from 0 up to (not including) 100")
+    if args.testbed == "inprocess" and args.target != "softp4":
+        ap.error("--target bmv2 runs BMv2 switch processes: use --testbed netns")
+
+
+def guarded(script: str, args: argparse.Namespace, run: Callable[[], int]) -> int:
+    """`run()` unless the testbed cannot run here (then skipped, 0); its BenchError is one line and 1,
+    Ctrl-C one line and 130."""
+    problem = check_testbed(args.testbed, args.target)
+    if problem is not None:
+        print(f"{script}: skipped: {problem}")
+        return 0
+    try:
+        return run()
+    except BenchError as exc:
+        print(f"{script}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{script}: interrupted", file=sys.stderr)
+        return 130
+
+
 # --- measuring ---------------------------------------------------------------
 
 # a run: issue the writes of one transfer (returns the TLPs issued and a check of what landed, which
@@ -438,6 +487,14 @@ def _pyplot(name: str) -> Any:
     return plt
 
 
+def _save(plt: Any, fig: Any, out: Path, name: str) -> None:
+    fig.tight_layout()
+    path = out / f"{name}.png"
+    fig.savefig(path)
+    plt.close(fig)
+    print(f"plot: {path}")
+
+
 def plot(out: Path, name: str, title: str, xlabel: str, ylabel: str,
          series: Mapping[str, tuple[Sequence[float], Sequence[float]]], *, logx: bool = True, logy: bool = True,
          xticks: Sequence[tuple[float, str]] = ()) -> None:
@@ -462,11 +519,7 @@ def plot(out: Path, name: str, title: str, xlabel: str, ylabel: str,
     ax.set_ylabel(ylabel)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = out / f"{name}.png"
-    fig.savefig(path)
-    plt.close(fig)
-    print(f"plot: {path}")
+    _save(plt, fig, out, name)
 
 
 def bars(out: Path, name: str, title: str, ylabel: str, groups: Sequence[str],
@@ -485,8 +538,4 @@ def bars(out: Path, name: str, title: str, ylabel: str, groups: Sequence[str],
     ax.set_ylabel(ylabel)
     ax.grid(True, axis="y", alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = out / f"{name}.png"
-    fig.savefig(path)
-    plt.close(fig)
-    print(f"plot: {path}")
+    _save(plt, fig, out, name)

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import rackbench
-from rackbench import BenchError, BenchRack, percentile, size_label
+from rackbench import BenchRack, percentile, size_label
 
 TOPOLOGY = Path(__file__).resolve().parent / "topologies" / "transfer.toml"
 SIZES = (64, 256, 1024, 4096, 16384, 65536, 262144, 1048576)
@@ -59,44 +59,16 @@ def transfer(bench: BenchRack, size: int, rng: random.Random) -> rackbench.Issue
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--testbed", choices=rackbench.TESTBEDS, default="inprocess")
-    ap.add_argument("--target", choices=rackbench.TARGETS, default="softp4",
-                    help="netns: the switch processes (bmv2: simple_switch_grpc through P4REF)")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 parents=[rackbench.common_parser(runs=20, budget=30.0, unit="size")])
     ap.add_argument("--sizes", nargs="+", type=rackbench.parse_size, default=list(SIZES), metavar="SIZE",
                     help="transfer sizes, e.g. 64 4KiB 1MiB (default 64 B to 1 MiB, x4); at most 1 MiB")
-    ap.add_argument("--runs", type=int, default=20, help="runs per size (default 20)")
-    ap.add_argument("--budget", type=float, default=30.0, metavar="SECONDS",
-                    help="stop a size after this long even before --runs (default 30)")
-    ap.add_argument("--loss", type=float, default=0.0, metavar="PERCENT",
-                    help="lose this share of the frames from every NIC to the ToR (default none)")
-    ap.add_argument("--seed", type=int, default=1, help="seed of the data and of the loss (default 1)")
-    ap.add_argument("--ack-timeout", type=float, default=1.0, metavar="SECONDS",
-                    help="netns: the emulators' ACK timer, fired after this long without progress (default 1)")
-    ap.add_argument("--build-dir", type=Path, default=rackbench.REPO / "build")
-    ap.add_argument("--out", type=Path, default=rackbench.REPO / "build" / "bench", help="where the PNG goes")
     args = ap.parse_args(argv)
     args.command = ["benchmarks/transfer.py", *(sys.argv[1:] if argv is None else argv)]
-    if args.runs < 1 or args.budget <= 0 or args.ack_timeout <= 0:
-        ap.error("--runs must be at least 1, --budget and --ack-timeout positive")
-    if not 0 <= args.loss < 100:
-        ap.error(f"--loss {args.loss:g}: give a percentage from 0 up to (not including) 100")
+    rackbench.check_common(ap, args)
     if max(args.sizes) > 1 << 20:
         ap.error("--sizes: at most 1 MiB (the window of benchmarks/topologies/transfer.toml)")
-    if args.testbed == "inprocess" and args.target != "softp4":
-        ap.error("--target bmv2 runs BMv2 switch processes: use --testbed netns")
-    problem = rackbench.check_testbed(args.testbed, args.target)
-    if problem is not None:
-        print(f"transfer.py: skipped: {problem}")
-        return 0
-    try:
-        return run(args)
-    except BenchError as exc:
-        print(f"transfer.py: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("transfer.py: interrupted", file=sys.stderr)
-        return 130
+    return rackbench.guarded("transfer.py", args, lambda: run(args))
 
 
 def run(args: argparse.Namespace) -> int:
