@@ -190,12 +190,28 @@ ptf: build
 	$(PY) -m testbed.ptf_runner --target $(TARGET) --build-dir $(BUILD_DIR) $(foreach t,$(TEST),--test $(t)) \
 	  $(DOCKER_ARGS) $(if $(strip $(PTF_ARGS)),-- $(PTF_ARGS))
 
-# switch_veth.py needs root (veth pairs); p4c_corpus.py runs only when P4C_TESTDATA names p4c's testdata/
+# switch_veth.py and the netns protocol benchmarks need root (veth pairs), BMv2's need simple_switch_grpc
+# (REF_BMV2); p4c_corpus.py runs only when P4C_TESTDATA names p4c's testdata/. The protocol benchmarks write
+# their PNG plots into BENCH_OUT (with the `bench` extra: pip install -e '.[bench]').
+BENCH_OUT   ?= $(BUILD_DIR)/bench
 BENCHES := wire_efficiency compile_time switch_inprocess p4runtime_rates
+# the protocol benchmarks: each in process, without loss and with 1%; as root on the netns rack too (softp4,
+# and BMv2 where REF_BMV2 is found; a BMv2 failure is reported, not fatal: see docs/benchmarks.md)
+PROTO_BENCHES := transfer collective
+PROTO_TARGETS := softp4 $(if $(REF_BMV2),bmv2)
 bench: build
 	@for b in $(BENCHES); do echo "== benchmarks/$$b.py"; $(PY) benchmarks/$$b.py || exit 1; done
+	@echo "== benchmarks/model_400g.py"; $(PY) benchmarks/model_400g.py --out $(BENCH_OUT)
+	@for b in $(PROTO_BENCHES); do for loss in 0 1; do echo "== benchmarks/$$b.py --loss $$loss"; \
+	   $(PY) benchmarks/$$b.py --loss $$loss --out $(BENCH_OUT) || exit 1; done; done
 	@if [ "$$(id -u)" = 0 ]; then echo "== benchmarks/switch_veth.py"; $(PY) benchmarks/switch_veth.py || exit 1; \
-	 else echo "(skipping benchmarks/switch_veth.py: it needs root for veth pairs)"; fi
+	   for t in $(PROTO_TARGETS); do for b in $(PROTO_BENCHES); do for loss in 0 1; do \
+	     echo "== benchmarks/$$b.py --testbed netns --target $$t --loss $$loss"; \
+	     $(PY) benchmarks/$$b.py --testbed netns --target $$t --loss $$loss --out $(BENCH_OUT) || \
+	       if [ $$t = bmv2 ]; then echo "(BMv2: failed; a loaded BMv2 loses TLPs on the testbed's PCIe cables, docs/benchmarks.md)"; \
+	       else exit 1; fi; \
+	   done; done; done; \
+	 else echo "(skipping benchmarks/switch_veth.py and the netns protocol benchmarks: they need root for veth pairs)"; fi
 	@if [ -n "$(P4C_TESTDATA)" ]; then echo "== benchmarks/p4c_corpus.py"; \
 	   $(PY) benchmarks/p4c_corpus.py --p4c-testdata "$(P4C_TESTDATA)" || exit 1; \
 	 else echo "(skipping benchmarks/p4c_corpus.py: set P4C_TESTDATA=<p4c checkout>/testdata)"; fi

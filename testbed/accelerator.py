@@ -61,6 +61,9 @@ class Accelerator:
         self.violations: list[str] = []
         self.messages = 0
         self.timeouts = 0  # ACK timer expiries that re-issued writes
+        # called with each frame from the NIC once it was handled (applied, acted on or refused): for
+        # instruments such as `testbed.stopwatch`, which stamp when a write landed or the last ACK came
+        self.observers: list[Callable[[bytes], None]] = []
         for stream in streams:
             self.add_stream(stream)
 
@@ -127,6 +130,11 @@ class Accelerator:
         self.timeouts += fired
 
     def receive(self, port: int, frame: bytes) -> None:
+        self._receive(frame)
+        for observer in self.observers:
+            observer(frame)
+
+    def _receive(self, frame: bytes) -> None:
         try:
             address = mwr_address(frame)
         except TlpError as exc:

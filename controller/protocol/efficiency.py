@@ -30,6 +30,7 @@ __all__ = [
     "EfficiencyRow",
     "efficiency_table",
     "format_table",
+    "frame_on_wire",
     "jetstream_header_overhead",
     "jetstream_wire_bytes",
     "rocev2_wire_bytes",
@@ -44,7 +45,7 @@ ROCEV2_MIDDLE_HEADERS = 14 + 20 + 8 + 12 + 4  # no RETH after the first packet
 SUE_HEADERS = 6 + 8
 
 
-def _frame_on_wire(frame_without_fcs: int) -> int:
+def frame_on_wire(frame_without_fcs: int) -> int:
     """Wire bytes of one frame: padded to the minimum, plus FCS, preamble and gap."""
     frame = max(frame_without_fcs + ETH_FCS_BYTES, ETH_MIN_FRAME_WITH_FCS)
     return frame + L1_OVERHEAD_BYTES
@@ -71,7 +72,7 @@ def jetstream_wire_bytes(payload: int, *, mps: int = c.TLP_MAX_PAYLOAD_BYTES, ad
     total = 0
     for chunk in _chunks(payload, min(mps, c.TLP_MAX_PAYLOAD_BYTES)):
         data = (chunk + 3) // 4 * 4
-        total += _frame_on_wire(c.ETH_HDR_BYTES + c.JS_HDR_BYTES + tlp_hdr + data)
+        total += frame_on_wire(c.ETH_HDR_BYTES + c.JS_HDR_BYTES + tlp_hdr + data)
     return total
 
 
@@ -81,13 +82,13 @@ def rocev2_wire_bytes(payload: int, *, mtu: int = 4096) -> int:
     for i, chunk in enumerate(_chunks(payload, mtu)):
         headers = ROCEV2_FIRST_HEADERS if i == 0 else ROCEV2_MIDDLE_HEADERS
         data = (chunk + 3) // 4 * 4  # BTH pad count aligns the payload to 4 bytes
-        total += _frame_on_wire(headers + data)
+        total += frame_on_wire(headers + data)
     return total
 
 
 def sue_wire_bytes(payload: int, *, max_payload: int = 4096) -> int:
     """Wire bytes of a SUE write of `payload` bytes, one transaction per frame."""
-    return sum(_frame_on_wire(SUE_HEADERS + chunk) for chunk in _chunks(payload, max_payload))
+    return sum(frame_on_wire(SUE_HEADERS + chunk) for chunk in _chunks(payload, max_payload))
 
 
 @dataclass(frozen=True)
