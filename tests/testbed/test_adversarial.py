@@ -16,7 +16,7 @@ a window, nothing at a wrong offset; the mailbox area holds only the final messa
 emulator saw a violation, no switch failed, every sender holds nothing, and the NICs' sequence registers
 agree with the senders. Streams start at random numbers, some just below the 16-bit wrap.
 
-Size: JETSTREAM_ADVERSARY_SEEDS seeds (default 3) of JETSTREAM_ADVERSARY_WRITES writes (default 1000) per
+Size: JETSTREAM_ADVERSARY_SEEDS seeds (default 3) of JETSTREAM_ADVERSARY_WRITES writes (default 800) per
 topology; `JETSTREAM_ADVERSARY_SEEDS=20 JETSTREAM_ADVERSARY_WRITES=5000` is a long run.
 """
 
@@ -46,7 +46,7 @@ from testbed.rack import Rack
 ROOT = Path(__file__).resolve().parents[2]
 TOPOLOGIES = {"rack8": ROOT / "topologies" / "rack8.toml", "groups": Path(__file__).parent / "data" / "groups.toml"}
 SEEDS = int(os.environ.get("JETSTREAM_ADVERSARY_SEEDS", "3"))
-WRITES = int(os.environ.get("JETSTREAM_ADVERSARY_WRITES", "1000"))
+WRITES = int(os.environ.get("JETSTREAM_ADVERSARY_WRITES", "800"))
 ADVERSARY = Impairment(loss=0.04, duplicate=0.04, reorder=0.08, max_delay=12, until_quiet=0.15)
 LENGTHS = (1, 2, 3, 4, 5, 7, 8, 12, 64, 255, 256, 257, 600, 1024, 2048)
 STARTS = (0, 1, 0x7FF0, 0xFFF0, 0xFFFE)  # where a stream's numbers start: some wrap within a few writes
