@@ -21,16 +21,17 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 
 from controller import topology
 from controller.plan import PlanError
+from controller.topology import Topology
 from testbed import demo
 from testbed.fabric import Hop
 from testbed.memory import SparseMemory
-from testbed.processes.rack import ProcessRack, RackError
+from testbed.processes.rack import HopObserver, ProcessRack, RackError
 
 
 class HopPrinter:
@@ -80,6 +81,42 @@ def sigterm_as_exit() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+@contextlib.contextmanager
+def brought_up(topo: Topology, args: argparse.Namespace, prefix: str = "", *, on_hop: HopObserver | None = None,
+               seed: int = 1) -> Iterator[ProcessRack]:
+    """The process rack of `topo` as the demos' options say (`--target`, `--tor`, `--loss`, `--workdir`,
+    `--build-dir`), with SIGTERM and SIGHUP unwinding like Ctrl-C; it prints (after `prefix`) what runs
+    where, then the controller's report and the loss. Raises RackError when it cannot be brought up."""
+    workdir = Path(args.workdir) if args.workdir else args.build_dir / "netns"
+    switch_kind = "simple_switch_grpc" if args.target == "bmv2" else "softp4 switch"
+    tor_kind = "a Linux bridge" if args.tor == "linux-bridge" else "tor.p4"
+    print(f"{prefix}{len(topo.servers)} servers, ToR '{topo.tor_name}' ({tor_kind}); one {switch_kind} process "
+          f"per P4 device on veth cables (logs in {workdir})")
+    with sigterm_as_exit(), ProcessRack.build(
+        topo, args.build_dir, target=args.target, workdir=workdir, on_hop=on_hop, loss=args.loss / 100, seed=seed,
+        tor=args.tor,
+    ) as rack:
+        print("controller (P4Runtime):\n  " + "\n  ".join(rack.applied))
+        if args.loss:
+            print(f"loss: {args.loss:g}% of the frames from each NIC to the ToR, lost in a relay on the uplink")
+        yield rack
+
+
+def on_rack(tool: str, topo: Topology, args: argparse.Namespace, work: Callable[[ProcessRack], int],
+            prefix: str = "", *, on_hop: HopObserver | None = None, seed: int = 1) -> int:
+    """`work` on the rack `brought_up` gives, its exit status; 1 when the rack cannot be brought up (said in
+    one line, after `tool`), 130 on Ctrl-C, with everything stopped and removed."""
+    try:
+        with brought_up(topo, args, prefix, on_hop=on_hop, seed=seed) as rack:
+            return work(rack)
+    except RackError as exc:
+        print(f"{tool}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted: switches stopped, cables removed", file=sys.stderr)
+        return 130
+
+
 def run(args: argparse.Namespace) -> int:
     if not 0 <= args.loss <= 100:
         print(f"demo: --loss {args.loss:g}: expected a percentage from 0 to 100", file=sys.stderr)
@@ -107,28 +144,11 @@ def run(args: argparse.Namespace) -> int:
     src, dst = export.peers[0], export.owner
     printer = HopPrinter({a.name for s in topo.servers for a in s.accelerators}, args.verbose)
     observer = None if args.all_to_all else printer  # all to all: too many frames to print
-    workdir = Path(args.workdir) if args.workdir else args.build_dir / "netns"
-    switch_kind = "simple_switch_grpc" if args.target == "bmv2" else "softp4 switch"
-    tor_kind = "a Linux bridge" if args.tor == "linux-bridge" else "tor.p4"
-    print(f"topology '{topo.name}': {len(topo.servers)} servers, ToR '{topo.tor_name}' ({tor_kind}); one "
-          f"{switch_kind} process per P4 device on veth cables (logs in {workdir})")
-    try:
-        with sigterm_as_exit(), ProcessRack.build(
-            topo, args.build_dir, target=args.target, workdir=workdir, on_hop=observer, loss=args.loss / 100,
-            tor=args.tor,
-        ) as rack:
-            print("controller (P4Runtime):\n  " + "\n  ".join(rack.applied))
-            if args.loss:
-                print(f"loss: {args.loss:g}% of the frames from each NIC to the ToR, lost in a relay on the uplink")
-            if args.all_to_all:
-                return all_to_all(rack, args)
-            return _write_and_check(rack, args, src, dst, printer)
-    except RackError as exc:
-        print(f"demo: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted: switches stopped, cables removed", file=sys.stderr)
-        return 130
+
+    def work(rack: ProcessRack) -> int:
+        return all_to_all(rack, args) if args.all_to_all else _write_and_check(rack, args, src, dst, printer)
+
+    return on_rack("demo", topo, args, work, f"topology '{topo.name}': ", on_hop=observer)
 
 
 def _write_and_check(rack: ProcessRack, args: argparse.Namespace, src: str, dst: str, printer: HopPrinter) -> int:

@@ -17,42 +17,21 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import time
-from pathlib import Path
 
 from controller.plan import GroupPlan
 from controller.topology import Topology
 from testbed import demo, groupdemo
-from testbed.processes.demo import sigterm_as_exit, strays
-from testbed.processes.rack import ProcessRack, RackError
+from testbed.processes.demo import on_rack, strays
+from testbed.processes.rack import ProcessRack
 
 DROP_UNKNOWN_PEER = "DROP_UNKNOWN_PEER"
 
 
 def run(args: argparse.Namespace, topo: Topology, group: GroupPlan, writes: list[groupdemo.Write]) -> int:
     logging.getLogger("finsy").setLevel(logging.CRITICAL + 1)  # it logs what the switches lack (gNMI)
-    workdir = Path(args.workdir) if args.workdir else args.build_dir / "netns"
-    switch_kind = "simple_switch_grpc" if args.target == "bmv2" else "softp4 switch"
-    tor_kind = "a Linux bridge" if args.tor == "linux-bridge" else "tor.p4"
     print(groupdemo.title(topo.name, group))
-    print(f"{len(topo.servers)} servers, ToR '{topo.tor_name}' ({tor_kind}); one {switch_kind} process per P4 "
-          f"device on veth cables (logs in {workdir})")
-    try:
-        with sigterm_as_exit(), ProcessRack.build(
-            topo, args.build_dir, target=args.target, workdir=workdir, loss=args.loss / 100, seed=args.seed,
-            tor=args.tor,
-        ) as rack:
-            print("controller (P4Runtime):\n  " + "\n  ".join(rack.applied))
-            if args.loss:
-                print(f"loss: {args.loss:g}% of the frames from each NIC to the ToR, lost in a relay on the uplink")
-            return _write_and_check(rack, args, group, writes)
-    except RackError as exc:
-        print(f"groupdemo: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted: switches stopped, cables removed", file=sys.stderr)
-        return 130
+    return on_rack("groupdemo", topo, args, lambda rack: _write_and_check(rack, args, group, writes), seed=args.seed)
 
 
 def _write_and_check(rack: ProcessRack, args: argparse.Namespace, group: GroupPlan,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,13 +23,7 @@ TARGET = os.environ.get("JETSTREAM_NETNS_TARGET", "softp4")
 SWITCH = {"softp4": "softp4 switch", "bmv2": "simple_switch_grpc"}[TARGET]
 
 _why = wiring.probe()
-pytestmark = pytest.mark.skipif(_why is not None, reason=_why or "")
-
-
-@pytest.fixture(autouse=True)
-def nothing_left_behind() -> Iterator[None]:
-    yield
-    assert wiring.ours() == []
+pytestmark = [pytest.mark.skipif(_why is not None, reason=_why or ""), pytest.mark.usefixtures("nothing_left_behind")]
 
 
 def flooded(out: str) -> int:
