@@ -158,6 +158,7 @@ ifneq ($(strip $(REF_P4C)),)
 	@$(MAKE) --no-print-directory ptf TARGET=bmv2 BUILD_DIR=$(REF_BUILD)
 	@$(MAKE) --no-print-directory run TARGET=bmv2 BUILD_DIR=$(REF_BUILD)
 	@$(MAKE) --no-print-directory run TARGET=bmv2 BUILD_DIR=$(REF_BUILD) TOPOLOGY=topologies/pair.toml TRACE=1
+	$(PY) -m testbed.groupdemo --target bmv2 --tor linux-bridge --all-gather --build-dir $(REF_BUILD)
 endif
 else
 	@echo "test-ref: SKIPPED the PTF suite and the demo on BMv2: simple_switch_grpc is not in $(REF_WHERE)"

@@ -120,6 +120,10 @@ class Accelerator:
         """Writes issued again (after a NACK or a timeout), over every stream."""
         return sum(sender.resent for sender in self._all_senders())
 
+    def ignored_messages(self) -> int:
+        """ACKs and NACKs the streams' senders ignored as stale or bogus, over every stream."""
+        return sum(sender.ignored for sender in self._all_senders())
+
     def timeout(self) -> None:
         """An ACK timer fired: every stream with unacknowledged writes rewinds and re-issues."""
         fired = False

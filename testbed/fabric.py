@@ -5,7 +5,8 @@ for the other end, and `run()` delivers queued frames one at a time, first in fi
 hops never recurses and the order of events is the order frames were sent. A switch node is anything with
 `process(port, frame) -> [(port, frame), ...]` (a softp4 `Switch`); an endpoint is anything with
 `receive(port, frame)` that sends through `Fabric.send`. Observers see every hop; a link can drop frames
-to inject loss.
+to inject loss (`drop_when`), or be given a `LinkFilter` (`impair`) that may also duplicate frames and hold
+them back, releasing them later or once the fabric is quiet (`testbed.impair` has a seeded one).
 """
 
 from __future__ import annotations
@@ -40,6 +41,19 @@ Observer = Callable[[Hop], None]
 LossRule = Callable[[Hop], bool]
 
 
+class LinkFilter(Protocol):
+    """What a link does to the frames sent into one of its ends."""
+
+    def admit(self, frame: bytes) -> list[bytes]:
+        """The frames that go on the wire now, in order, for `frame` just sent: `[frame]` passes it, `[]` loses
+        or holds it, and frames held back earlier may follow."""
+        ...
+
+    def release(self) -> list[bytes]:
+        """Every frame still held back, in the order to deliver them: called when the fabric is quiet."""
+        ...
+
+
 class FabricError(RuntimeError):
     pass
 
@@ -50,6 +64,7 @@ class Fabric:
         self.endpoints: dict[str, Endpoint] = {}
         self.links: dict[End, End] = {}
         self.loss: dict[End, LossRule] = {}
+        self.filters: dict[End, LinkFilter] = {}
         self.observers: list[Observer] = []
         self.unlinked: list[tuple[End, bytes]] = []  # frames sent out of a port with no cable
         self.max_deliveries = max_deliveries
@@ -83,6 +98,15 @@ class Fabric:
         else:
             self.loss[src] = rule
 
+    def impair(self, src: End, link_filter: LinkFilter | None) -> None:
+        """Frames leaving `src` (after `drop_when`'s rule) go through `link_filter`; None removes it."""
+        if src not in self.links:
+            raise FabricError(f"link end {src} is not cabled")
+        if link_filter is None:
+            self.filters.pop(src, None)
+        else:
+            self.filters[src] = link_filter
+
     def send(self, src: End, frame: bytes) -> None:
         """Put `frame` on the wire at end `src`; it arrives at the other end during `run()`."""
         dst = self.links.get(src)
@@ -96,14 +120,32 @@ class Fabric:
             for observer in self.observers:
                 observer(hop)
             return
-        self._queue.append(hop)
+        link_filter = self.filters.get(src)
+        if link_filter is None:
+            self._queue.append(hop)
+            return
+        for passed in link_filter.admit(frame):
+            self._queue.append(Hop(src, dst, passed))
 
     def run(self) -> int:
-        """Deliver queued frames until the fabric is quiet; returns how many were delivered."""
+        """Deliver queued frames until the fabric is quiet, frames held back by link filters included; returns
+        how many were delivered."""
         delivered = 0
-        while self._queue:
-            if delivered >= self.max_deliveries:
+        while True:
+            delivered += self.step(self.max_deliveries - delivered + 1)
+            if delivered > self.max_deliveries:
                 raise FabricError(f"more than {self.max_deliveries} deliveries: a forwarding loop?")
+            held = [(src, frame) for src, link_filter in self.filters.items() for frame in link_filter.release()]
+            if not held:
+                return delivered
+            for src, frame in held:
+                self._queue.append(Hop(src, self.links[src], frame))
+
+    def step(self, limit: int) -> int:
+        """Deliver at most `limit` queued frames (what they cause is queued behind them); frames held back by
+        link filters stay held. Returns how many were delivered."""
+        delivered = 0
+        while self._queue and delivered < limit:
             hop = self._queue.popleft()
             delivered += 1
             for observer in self.observers:
@@ -116,3 +158,8 @@ class Fabric:
             else:
                 self.endpoints[name].receive(port, hop.frame)
         return delivered
+
+    @property
+    def in_flight(self) -> int:
+        """Frames queued for delivery (not counting those a link filter holds back)."""
+        return len(self._queue)

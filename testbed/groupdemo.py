@@ -1,6 +1,7 @@
-"""A group write in the in-process rack: one member writes a buffer that the ToR replicates to every member.
+"""A group write: one member writes a buffer that the ToR replicates to every member.
 
     python -m testbed.groupdemo --topology topologies/rack8.toml --group allgather
+    python -m testbed.groupdemo --testbed netns --tor linux-bridge --all-gather
 
 It builds the rack of the topology (`testbed.rack.Rack`: every NIC and the ToR on softp4, programmed from
 the address plan), gives every sender its stream to the group, and has one sender (the group's first
@@ -9,6 +10,11 @@ unless `--sender`) write a buffer into the group window, with frames lost at ran
 checks every member's memory byte for byte, that no byte landed anywhere else (in any accelerator), that
 the sender holds no unacknowledged write and that no emulator saw a violation; exit 1 on any error.
 `--all-gather` has every sender write its own slice of the window at once instead.
+
+`--testbed netns` (always with `--target bmv2`) runs the same on the process testbed
+(`testbed.processes.groupdemo`): switch processes on veth cables, programmed by the controller, with the
+ToR as tor.p4 or, with `--tor linux-bridge`, a plain Linux bridge, which floods each group write to every
+port instead of replicating it to the members.
 """
 
 from __future__ import annotations
@@ -17,19 +23,34 @@ import argparse
 import difflib
 import random
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Protocol
 
 from controller import topology
-from controller.plan import GroupPlan, PlanError
+from controller.plan import GroupPlan, Plan, PlanError, compute
 from controller.protocol import constants as c
 from softp4.cliargs import Parser, integer
+from testbed.accelerator import Accelerator
 from testbed.fabric import Hop
 from testbed.inprocess import InstallError
 from testbed.memory import SparseMemory
 from testbed.rack import Rack
 
+Write = tuple[str, int, bytes]  # (sender, offset in the group window, data)
 
-def join_groups(rack: Rack) -> None:
+
+class GroupRack(Protocol):
+    """What the group demo needs of a rack, in process (`Rack`) or as processes (`ProcessRack`)."""
+
+    @property
+    def plan(self) -> Plan: ...
+
+    @property
+    def accelerators(self) -> Mapping[str, Accelerator]: ...
+
+
+def join_groups(rack: GroupRack) -> None:
     """Give every accelerator its streams to the groups it sends to (racks built by testbed.rack already do;
     this is for racks assembled by hand, and safe to call twice)."""
     for nic in rack.plan.nics.values():
@@ -39,13 +60,13 @@ def join_groups(rack: Rack) -> None:
                 acc.add_stream(stream)
 
 
-def verify_group_write(rack: Rack, group: GroupPlan, sender: str, offset: int, data: bytes) -> list[str]:
+def verify_group_write(rack: GroupRack, group: GroupPlan, sender: str, offset: int, data: bytes) -> list[str]:
     """Everything wrong after `sender` wrote `data` at `offset` of `group`'s window: a member missing a byte,
     a byte anywhere else, an unacknowledged write, a violation seen by an emulator."""
     return verify_group_writes(rack, group, [(sender, offset, data)])
 
 
-def verify_group_writes(rack: Rack, group: GroupPlan, writes: list[tuple[str, int, bytes]]) -> list[str]:
+def verify_group_writes(rack: GroupRack, group: GroupPlan, writes: list[Write]) -> list[str]:
     """As `verify_group_write`, for several (sender, offset, data) writes to the group (at distinct offsets)."""
     problems = [v for acc in rack.accelerators.values() for v in acc.violations]
     members = {m.accelerator.name: m for m in group.members}
@@ -74,33 +95,61 @@ def verify_group_writes(rack: Rack, group: GroupPlan, writes: list[tuple[str, in
     return problems
 
 
-def all_gather(rack: Rack, group: GroupPlan, loss: float, seed: int) -> int:
-    """Every sender writes its own slice of the group window at once; every member gathers the others'."""
-    rng = random.Random(seed)
-    hops = _lossy(rack, loss, rng)
-    join_groups(rack)
+def plan_writes(group: GroupPlan, sender: str | None, nbytes: int, rng: random.Random) -> list[Write]:
+    """What the demo writes: `nbytes` from offset 0 by `sender`, or (sender None: all-gather) a slice of the
+    group window by every sender at once."""
+    if sender is not None:
+        return [(sender, 0, rng.randbytes(nbytes))]
     share = group.size // len(group.senders) & ~3
-    writes = []
+    return [(src.name, i * share, rng.randbytes(share)) for i, src in enumerate(group.senders)]
+
+
+WriteFn = Callable[[str, str, int, bytes], int]  # (sender, destination, local address, data) -> TLPs issued
+
+
+def issue(rack: GroupRack, group: GroupPlan, writes: list[Write], write: WriteFn | None = None) -> int:
+    """Have every sender issue its write into its window to the group, through `write` (default: straight
+    to the emulator; the process rack passes its own, which takes its lock); returns the TLPs issued."""
     tlps = 0
-    for i, src in enumerate(group.senders):
-        data = rng.randbytes(share)
-        tlps += rack.accelerators[src.name].write(
-            group.name, rack.plan.group_stream(src.name, group.name).local_base + i * share, data
-        )
-        writes.append((src.name, i * share, data))
-    rack.run(max_timeouts=200)
-    rewinds = sum(rack.accelerators[src.name].group_senders[group.name].rewinds for src in group.senders)
-    print(f"topology '{rack.topology.name}': group '{group.name}' (id {group.id}, MAC {group.mac}, "
-          f"ToR group {group.tor_group}) of {len(group.members)} members")
-    print(f"all-gather: {len(group.senders)} senders wrote {share} bytes each at once, {tlps} memory writes")
-    print(f"{hops[0]} hops delivered, {hops[1]} frames lost ({loss:.1%} loss on every NIC uplink); "
-          f"{rewinds} rewinds")
-    problems = verify_group_writes(rack, group, writes)
+    for sender, offset, data in writes:
+        local = rack.plan.group_stream(sender, group.name).local_base + offset
+        if write is None:
+            tlps += rack.accelerators[sender].write(group.name, local, data)
+        else:
+            tlps += write(sender, group.name, local, data)
+    return tlps
+
+
+def title(topology_name: str, group: GroupPlan) -> str:
+    return (f"topology '{topology_name}': group '{group.name}' (id {group.id}, MAC {group.mac}, "
+            f"ToR group {group.tor_group}) of {len(group.members)} members")
+
+
+def what_was_written(rack: GroupRack, group: GroupPlan, writes: list[Write], tlps: int) -> str:
+    if len(writes) > 1:
+        return (f"all-gather: {len(writes)} senders wrote {len(writes[0][2])} bytes each at once, "
+                f"{tlps} memory writes")
+    sender, _, data = writes[0]
+    receivers = [m.accelerator.name for m in group.members if m.accelerator.name != sender]
+    return (f"{sender} wrote {len(data)} bytes as {tlps} memory writes at "
+            f"{rack.plan.group_stream(sender, group.name).local_base:#x} (its window to the group), for "
+            f"{', '.join(receivers)}")
+
+
+def verdict(rack: GroupRack, group: GroupPlan, writes: list[Write], extra: list[str] | None = None) -> int:
+    """Check every memory (`verify_group_writes`), print the outcome; 0 when all is well, else 1."""
+    problems = verify_group_writes(rack, group, writes) + (extra or [])
     if problems:
         print("\nFAILED:\n  " + "\n  ".join(problems[:20]))
         return 1
-    print("\nOK: every member holds every other sender's slice, exactly once and in order, and nothing else "
-          "was touched")
+    if len(writes) > 1:
+        print("\nOK: every member holds every other sender's slice, exactly once and in order, and nothing else "
+              "was touched")
+    else:
+        sender, _, data = writes[0]
+        members = sum(m.accelerator.name != sender for m in group.members)
+        print(f"\nOK: all {len(data)} bytes landed exactly once, in order, in each of the {members} members, "
+              "and nothing else was touched")
     return 0
 
 
@@ -117,33 +166,25 @@ def _lossy(rack: Rack, loss: float, rng: random.Random) -> list[int]:
     return hops
 
 
-def run(rack: Rack, group: GroupPlan, sender: str, nbytes: int, loss: float, seed: int) -> int:
-    rng = random.Random(seed)
+def run(rack: Rack, group: GroupPlan, writes: list[Write], loss: float, rng: random.Random) -> int:
+    """The demo in this process: issue `writes` under `loss` on every NIC uplink, run, print, check."""
     hops = _lossy(rack, loss, rng)
     join_groups(rack)
-    stream = rack.plan.group_stream(sender, group.name)
-    data = rng.randbytes(nbytes)
-    acc = rack.accelerators[sender]
-    tlps = acc.write(group.name, stream.local_base, data)
+    tlps = issue(rack, group, writes)
     rack.run(max_timeouts=200)
-
-    receivers = [m.accelerator.name for m in group.members if m.accelerator.name != sender]
-    print(f"topology '{rack.topology.name}': group '{group.name}' (id {group.id}, MAC {group.mac}, "
-          f"ToR group {group.tor_group}) of {len(group.members)} members")
-    print(f"{sender} wrote {nbytes} bytes as {tlps} memory writes at {stream.local_base:#x} (its window to the "
-          f"group), for {', '.join(receivers)}")
-    print(f"{hops[0]} hops delivered, {hops[1]} frames lost ({loss:.1%} loss on every NIC uplink); "
-          f"{acc.group_senders[group.name].rewinds} rewinds, {acc.messages} ACK/NACK messages to {sender}")
-    gaps = sum(nic.counter("NicIngress.accounting.drops", c.DROP_GAP)[1] for nic in rack.nics.values())
-    dups = sum(nic.counter("NicIngress.accounting.drops", c.DROP_DUPLICATE)[1] for nic in rack.nics.values())
-    print(f"members dropped {gaps} frames past a gap (NACKed) and {dups} duplicates")
-    problems = verify_group_write(rack, group, sender, 0, data)
-    if problems:
-        print("\nFAILED:\n  " + "\n  ".join(problems[:20]))
-        return 1
-    print(f"\nOK: all {nbytes} bytes landed exactly once, in order, in each of the {len(receivers)} members, "
-          "and nothing else was touched")
-    return 0
+    senders = [rack.accelerators[sender] for sender, _, _ in writes]
+    rewinds = sum(acc.group_senders[group.name].rewinds for acc in senders)
+    print(title(rack.topology.name, group))
+    print(what_was_written(rack, group, writes, tlps))
+    lost = f"{hops[0]} hops delivered, {hops[1]} frames lost ({loss:.1%} loss on every NIC uplink); {rewinds} rewinds"
+    if len(writes) == 1:
+        lost += f", {senders[0].messages} ACK/NACK messages to {writes[0][0]}"
+    print(lost)
+    if len(writes) == 1:
+        gaps = sum(nic.counter("NicIngress.accounting.drops", c.DROP_GAP)[1] for nic in rack.nics.values())
+        dups = sum(nic.counter("NicIngress.accounting.drops", c.DROP_DUPLICATE)[1] for nic in rack.nics.values())
+        print(f"members dropped {gaps} frames past a gap (NACKed) and {dups} duplicates")
+    return verdict(rack, group, writes)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,6 +200,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="lose this share of frames on every NIC uplink (default 1)")
     parser.add_argument("--seed", type=integer(0, None, "seed"), default=3,
                         help="seed of the buffer and of the loss (default 3: two frames are lost at 1%%)")
+    processes = parser.add_argument_group("process testbed (--testbed netns, and always with --target bmv2)")
+    processes.add_argument("--target", choices=["softp4", "bmv2"], default="softp4")
+    processes.add_argument(
+        "--testbed", choices=["inprocess", "netns"],
+        help="inprocess: every switch in this process (default for softp4); netns: one switch process per "
+             "device on veth cables, programmed by the controller over P4Runtime (root; default for bmv2)",
+    )
+    processes.add_argument(
+        "--tor", choices=["p4", "linux-bridge"], default="p4",
+        help="netns: the ToR is tor.p4 (default) or a plain Linux bridge, which floods a group write to every "
+             "port (non-members' NICs drop it) instead of replicating it to the members",
+    )
+    processes.add_argument("--deadline", type=float, default=20.0, metavar="SECONDS",
+                           help="netns: give up waiting for ACKs after this long (default 20)")
+    processes.add_argument("--workdir", type=Path, help="netns: where switch logs go (default BUILD_DIR/netns)")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # a usage error: one line, exit 2
@@ -170,17 +226,57 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _run(args: argparse.Namespace) -> int:
+def _usage(args: argparse.Namespace, testbed: str) -> str | None:
+    """What is wrong with the options (exit 2), or None."""
     if not 0.0 <= args.loss < 100.0:
-        print(f"groupdemo: --loss must be at least 0 and below 100, got {args.loss}", file=sys.stderr)
+        return f"--loss must be at least 0 and below 100, got {args.loss}"
+    if testbed == "inprocess" and args.tor != "p4":
+        return f"--tor {args.tor} needs the process testbed (--testbed netns)"
+    if testbed == "inprocess" and args.target == "bmv2":
+        return "--target bmv2 runs BMv2 switch processes: use --testbed netns"
+    if not args.deadline > 0:
+        return f"--deadline {args.deadline:g}: expected a positive number of seconds"
+    return None
+
+
+def _run(args: argparse.Namespace) -> int:
+    testbed = args.testbed or ("netns" if args.target == "bmv2" else "inprocess")
+    mistake = _usage(args, testbed)
+    if mistake is not None:
+        print(f"groupdemo: {mistake}", file=sys.stderr)
         return 2
     try:
         topo = topology.load(args.topology)
-        rack = Rack.build(topo, args.build_dir)
-    except (topology.TopologyError, PlanError, InstallError, FileNotFoundError) as exc:
+        the_plan = compute(topo)
+    except (topology.TopologyError, PlanError) as exc:
         print(f"groupdemo: {exc}", file=sys.stderr)
         return 1
-    groups = rack.plan.groups
+    chosen = _choose(args, the_plan)
+    if isinstance(chosen, int):
+        return chosen
+    group, sender, nbytes = chosen
+    rng = random.Random(args.seed)
+    writes = plan_writes(group, sender, nbytes, rng)
+    missing = [path for prog in ("nic", "tor") for path in (args.build_dir / prog / f"{prog}.json",
+               args.build_dir / prog / f"{prog}.p4info.txtpb") if not path.is_file()]
+    if missing:
+        print(f"groupdemo: {missing[0]} is missing: run `make build` first", file=sys.stderr)
+        return 1
+    if testbed == "netns":
+        from testbed.processes import groupdemo as process_groupdemo
+
+        return process_groupdemo.run(args, topo, group, writes)
+    try:
+        rack = Rack.build(topo, args.build_dir)
+    except (InstallError, FileNotFoundError) as exc:
+        print(f"groupdemo: {exc}", file=sys.stderr)
+        return 1
+    return run(rack, group, writes, args.loss / 100.0, rng)
+
+
+def _choose(args: argparse.Namespace, the_plan: Plan) -> tuple[GroupPlan, str | None, int] | int:
+    """The group, the sender (None: all-gather) and the bytes to write; or the exit status of a mistake."""
+    groups = the_plan.groups
     if not groups:
         print(f"groupdemo: {args.topology} has no [[groups]]", file=sys.stderr)
         return 1
@@ -192,7 +288,7 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     group = groups[name]
     if args.all_gather:
-        return all_gather(rack, group, args.loss / 100.0, args.seed)
+        return group, None, 0
     senders = [acc.name for acc in group.senders]
     sender = args.sender or senders[0]
     if sender not in senders:
@@ -203,7 +299,7 @@ def _run(args: argparse.Namespace) -> int:
     if not 0 < nbytes <= group.size:
         print(f"groupdemo: --bytes must be 1 .. {group.size} (the group window), got {nbytes}", file=sys.stderr)
         return 2
-    return run(rack, group, sender, nbytes, args.loss / 100.0, args.seed)
+    return group, sender, nbytes
 
 
 if __name__ == "__main__":

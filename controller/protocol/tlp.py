@@ -168,18 +168,21 @@ def mwr(
     return hdr / addr_layer / Raw(payload)
 
 
-def _parse(tlp: Packet | bytes) -> tuple[TLP, int, bytes]:
-    """(header, DW-aligned address, payload bytes) of a memory-write TLP."""
-    pkt = TLP(tlp) if isinstance(tlp, bytes | bytearray) else tlp
-    if not isinstance(pkt, TLP):
-        layer = pkt.getlayer(TLP)
-        if layer is None:
+def _parse(tlp: Packet | bytes) -> tuple[bytes, int, bytes]:
+    """(header bytes, DW-aligned address, payload bytes) of a memory-write TLP. Bytes are read as they are,
+    without dissecting them (what follows the Length DWs is padding, as `TLP.extract_padding` says)."""
+    if isinstance(tlp, bytes | bytearray):
+        raw = bytes(tlp)
+        padded = True
+    else:
+        pkt = tlp if isinstance(tlp, TLP) else tlp.getlayer(TLP)
+        if pkt is None:
             raise TlpError("no TLP in this packet")
-        pkt = layer
-    raw = bytes(pkt)
-    pad = pkt.getlayer(Padding)
-    if pad is not None:  # Ethernet padding after a dissected TLP is not part of it
-        raw = raw[: len(raw) - len(bytes(pad))]
+        raw = bytes(pkt)
+        pad = pkt.getlayer(Padding)
+        if pad is not None:  # Ethernet padding after a dissected TLP is not part of it
+            raw = raw[: len(raw) - len(bytes(pad))]
+        padded = False
     if len(raw) < 8:
         raise TlpError(f"TLP of {len(raw)} bytes is shorter than its 8-byte header start")
     fmt, tlp_type = raw[0] >> 5, raw[0] & 0x1F
@@ -191,10 +194,10 @@ def _parse(tlp: Packet | bytes) -> tuple[TLP, int, bytes]:
     addr = int.from_bytes(raw[8:hlen], "big") & ~3
     length = ((raw[2] & 0x3) << 8) | raw[3]
     dws = length or 1024
-    payload = raw[hlen:]
+    payload = raw[hlen : hlen + dws * 4] if padded else raw[hlen:]
     if len(payload) != dws * 4:
         raise TlpError(f"TLP Length says {dws} DWs but {len(payload)} bytes of data follow")
-    return pkt, addr, payload
+    return raw[:hlen], addr, payload
 
 
 def mwr_address(tlp: Packet | bytes) -> int:
@@ -209,9 +212,8 @@ def payload_bytes(tlp: Packet | bytes) -> bytes:
 
 def mwr_bytes(tlp: Packet | bytes) -> dict[int, int]:
     """What a memory-write TLP writes: byte address -> byte value, byte enables applied."""
-    raw_hdr, addr, payload = _parse(tlp)
-    raw = bytes(raw_hdr)
-    first_be, last_be = raw[7] & 0xF, raw[7] >> 4
+    header, addr, payload = _parse(tlp)
+    first_be, last_be = header[7] & 0xF, header[7] >> 4
     dws = len(payload) // 4
     out: dict[int, int] = {}
     for i, value in enumerate(payload):

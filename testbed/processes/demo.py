@@ -36,9 +36,10 @@ from typing import TYPE_CHECKING
 from controller import topology
 from controller.plan import PlanError
 from controller.runtime import ControllerError, Options, counters
+from controller.topology import Topology
 from testbed import demo, scenario
 from testbed.fabric import Hop
-from testbed.processes.rack import ProcessRack, RackError
+from testbed.processes.rack import HopObserver, ProcessRack, RackError
 from testbed.processes.switches import SwitchStartError
 
 if TYPE_CHECKING:
@@ -92,6 +93,49 @@ def sigterm_as_exit() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+@contextlib.contextmanager
+def brought_up(topo: Topology, args: argparse.Namespace, *, on_hop: HopObserver | None = None,
+               seed: int = 1) -> Iterator[ProcessRack]:
+    """The process rack of `topo` as the demos' options say (`--target`, `--tor`, `--loss`, `--workdir`,
+    `--build-dir`, and `--docker` where the tool has it), with SIGTERM and SIGHUP unwinding like Ctrl-C; it
+    prints what runs where, then the controller's report, the set-up time and the loss. Raises RackError when
+    it cannot be brought up."""
+    workdir = Path(args.workdir) if args.workdir else args.build_dir / "netns"
+    switch_kind = "simple_switch_grpc" if args.target == "bmv2" else "softp4 switch"
+    tor_kind = "a Linux bridge" if args.tor == "linux-bridge" else "tor.p4"
+    started = time.monotonic()
+    with sigterm_as_exit():
+        launcher = containers(args)
+        unit = f"container of {launcher.image}" if launcher is not None else "process"
+        print(demo.describe_rack(topo, f"one {switch_kind} {unit} per P4 device on veth cables (logs in {workdir})",
+                                 tor_kind))
+        with ProcessRack.build(
+            topo, args.build_dir, target=args.target, workdir=workdir, on_hop=on_hop, loss=args.loss / 100,
+            seed=seed, tor=args.tor, launcher=launcher,
+        ) as rack:
+            print("controller (P4Runtime):\n  " + "\n  ".join(rack.applied))
+            print(f"set-up: {time.monotonic() - started:.1f} s ({'images, ' if launcher else ''}cables, switches, "
+                  "programming)")
+            if args.loss:
+                print(f"loss: {args.loss:g}% of the frames from each NIC to the ToR, lost in a relay on the uplink")
+            yield rack
+
+
+def on_rack(tool: str, topo: Topology, args: argparse.Namespace, work: Callable[[ProcessRack], int], *,
+            on_hop: HopObserver | None = None, seed: int = 1) -> int:
+    """`work` on the rack `brought_up` gives, its exit status; 1 when the rack cannot be brought up (said in
+    one line, after `tool`), 130 on Ctrl-C, with everything stopped and removed."""
+    try:
+        with brought_up(topo, args, on_hop=on_hop, seed=seed) as rack:
+            return work(rack)
+    except RackError as exc:
+        print(f"{tool}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted: switches stopped, cables removed", file=sys.stderr)
+        return 130
+
+
 def run(args: argparse.Namespace) -> int:
     """`testbed.demo` on the process testbed (its arguments, defaults settled by `demo.settle_args`)."""
     try:
@@ -113,36 +157,14 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("finsy").setLevel(logging.INFO if args.verbose else logging.CRITICAL + 1)
     printer = HopPrinter({a.name for s in topo.servers for a in s.accelerators}, args.verbose)
     observer = printer if walk else None  # the rack: too many frames to print
-    workdir = Path(args.workdir) if args.workdir else args.build_dir / "netns"
-    switch_kind = "simple_switch_grpc" if args.target == "bmv2" else "softp4 switch"
-    tor_kind = "a Linux bridge" if args.tor == "linux-bridge" else "tor.p4"
-    started = time.monotonic()
-    try:
-        with sigterm_as_exit():
-            launcher = containers(args)
-            unit = f"container of {launcher.image}" if launcher is not None else "process"
-            print(demo.describe_rack(
-                topo, f"one {switch_kind} {unit} per P4 device on veth cables (logs in {workdir})", tor_kind))
-            with ProcessRack.build(
-                topo, args.build_dir, target=args.target, workdir=workdir, on_hop=observer, loss=args.loss / 100,
-                tor=args.tor, seed=args.seed, launcher=launcher,
-            ) as rack:
-                print("controller (P4Runtime):\n  " + "\n  ".join(rack.applied))
-                print(f"set-up: {time.monotonic() - started:.1f} s ({'images, ' if launcher else ''}cables, "
-                      "switches, programming)")
-                if args.loss:
-                    print(f"loss: {args.loss:g}% of the frames from each NIC to the ToR, lost in a relay on the "
-                          "uplink")
-                if walk:
-                    export = topo.exports[0]
-                    return _write_and_check(rack, args, export.peers[0], export.owner, printer)
-                return run_rack(rack, args)
-    except RackError as exc:
-        print(f"demo: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted: switches stopped, cables removed", file=sys.stderr)
-        return 130
+
+    def work(rack: ProcessRack) -> int:
+        if walk:
+            export = topo.exports[0]
+            return _write_and_check(rack, args, export.peers[0], export.owner, printer)
+        return run_rack(rack, args)
+
+    return on_rack("demo", topo, args, work, on_hop=observer, seed=args.seed)
 
 
 def run_rack(rack: ProcessRack, args: argparse.Namespace) -> int:
@@ -209,7 +231,7 @@ class ProcessBed:
 
 def containers(args: argparse.Namespace) -> ContainerSwitches | None:
     """The switch containers `--docker` asks for (their image found, pulled or built now), else None."""
-    if args.docker is None:
+    if getattr(args, "docker", None) is None:  # the group demo has no --docker
         return None
     from testbed.containers.switches import launcher
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from controller.plan import GroupTxStream, Plan, TxStream, compute
 from controller.protocol import constants as c
-from controller.runtime import ControllerError, DeviceAddress, Options, apply, counters
+from controller.runtime import ControllerError, DeviceAddress, Options, Outcome, apply, counters
 from controller.runtime.counters import format_sections
 from controller.topology import Topology
 from softp4.switch.ports import PortError, VethPort
@@ -257,12 +257,30 @@ class ProcessRack:
             while (now := time.monotonic()) < end and now - self.last_delivery < quiet:
                 self._lock.wait(min(quiet - (now - self.last_delivery), end - now))
 
+    def _counters(self, build_dir: str | Path) -> list[Outcome]:
+        options = Options(build_dir=Path(build_dir))
+        outcomes: list[Outcome] = asyncio.run(counters(self.topology, self.plan, self.devices(), options))
+        return outcomes
+
+    def drops(self, build_dir: str | Path) -> dict[str, dict[str, int]]:
+        """Packets each NIC dropped, by reason (`DROP_*` as `jetstream-ctl counters` names them), read over
+        P4Runtime; reasons that counted nothing are left out. Raises RackError when they cannot be read."""
+        try:
+            outcomes = self._counters(build_dir)
+        except ControllerError as exc:
+            raise RackError(f"counters: {exc}") from None
+        out: dict[str, dict[str, int]] = {}
+        for outcome in outcomes:
+            if outcome.error:
+                raise RackError(f"counters: {outcome.error}")
+            if outcome.device.name in self.plan.nics:
+                out[outcome.device.name] = {row.label: row.packets for row in outcome.result.get("drops", [])}
+        return out
+
     def counter_lines(self, build_dir: str | Path) -> list[str]:
         """Every device's counters read over P4Runtime (`jetstream-ctl counters`), rows that moved only."""
         try:
-            outcomes = asyncio.run(
-                counters(self.topology, self.plan, self.devices(), Options(build_dir=Path(build_dir)))
-            )
+            outcomes = self._counters(build_dir)
         except ControllerError as exc:
             return [f"error: {exc}"]
         lines = []

@@ -107,6 +107,19 @@ def test_padded_short_frame_dissects_without_the_padding() -> None:
     assert mwr_address(back) == 0x40
 
 
+def test_bytes_and_dissected_packets_read_alike() -> None:
+    """TLP bytes are read without scapy: what follows the Length DWs is padding, as when dissected."""
+    for address, data, four in [(0x40, b"abcd", False), (0x1003, b"xyz" * 50, False), (1 << 40, b"q", True)]:
+        raw = bytes(mwr(address, data, force_4dw=four))
+        padded = raw + bytes(20)
+        for given in (raw, padded, TLP(padded), Ether(dst=MAC_B, src=MAC_A) / JetStream() / TLP(raw)):
+            assert mwr_address(given) == address & ~3
+            assert mwr_bytes(given) == {address + i: b for i, b in enumerate(data)}
+            assert payload_bytes(given) == raw[len(raw) - len(payload_bytes(raw)) :]
+    with pytest.raises(TlpError, match="Length says 2 DWs but 4 bytes of data follow"):
+        mwr_bytes(bytes(mwr(0x10, b"abcdefgh"))[:-4])
+
+
 def test_ack_frame_and_mailbox_message() -> None:
     ack = Ether(dst=MAC_A, src=MAC_B) / JetStream(msg_type=c.MSG_NACK, src=2, dst=1, seq=7, stream_dst=2)
     assert bytes(ack)[14:].hex() == "13" "00" "0002" "0001" "0000" "0007" "0002"

@@ -310,6 +310,9 @@ def test_groupdemo_all_gather_on_rack8(build_dir: Path, capsys: pytest.CaptureFi
         (["--sender", "acc9"], "--sender: 'acc9' does not send to group 'allgather'"),
         (["--bytes", "0"], "--bytes must be 1 .. 16384"),
         (["--loss", "100"], "--loss must be at least 0 and below 100"),
+        (["--tor", "linux-bridge"], "--tor linux-bridge needs the process testbed (--testbed netns)"),
+        (["--testbed", "inprocess", "--target", "bmv2"], "--target bmv2 runs BMv2 switch processes"),
+        (["--testbed", "netns", "--deadline", "0"], "--deadline 0: expected a positive number of seconds"),
     ],
 )
 def test_groupdemo_mistakes_are_named(

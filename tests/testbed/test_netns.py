@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,14 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PAIR = ROOT / "topologies" / "pair.toml"
 
 _why = wiring.probe()
-pytestmark = pytest.mark.skipif(_why is not None, reason=_why or "")
-
-
-@pytest.fixture(autouse=True)
-def nothing_left_behind() -> Iterator[None]:
-    """Every test must leave no interface of this process behind, whatever it did."""
-    yield
-    assert wiring.ours() == []
+pytestmark = [pytest.mark.skipif(_why is not None, reason=_why or ""), pytest.mark.usefixtures("nothing_left_behind")]
 
 
 def test_demo_on_softp4_processes(build_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
