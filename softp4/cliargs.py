@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
@@ -91,3 +93,26 @@ def number(lo: float, hi: float | None = None, what: str = "number", *, below: b
         return value
 
     return convert
+
+
+def _end_while_loading(signum: int, frame: object) -> None:
+    os.write(2, f"{_loading_tool}: interrupted\n".encode())
+    os._exit(130)
+
+
+_loading_tool = "interrupted"
+
+
+def interrupt_ends_loading(tool: str) -> None:
+    """Ctrl-C before `tool` has loaded its modules ends it at once: one line and exit 130, where Python would
+    print the traceback of whichever import it was in (nothing has started yet that needs stopping). Call it
+    before the heavy imports of a program's entry point, and `interrupts_raise` once they are done."""
+    global _loading_tool
+    _loading_tool = tool
+    signal.signal(signal.SIGINT, _end_while_loading)
+
+
+def interrupts_raise() -> None:
+    """Ctrl-C raises KeyboardInterrupt again (Python's own handler), so the program's cleanup runs."""
+    if signal.getsignal(signal.SIGINT) is _end_while_loading:
+        signal.signal(signal.SIGINT, signal.default_int_handler)

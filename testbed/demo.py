@@ -21,6 +21,11 @@ Both run in this process on softp4 (default) or as one switch process per device
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # first: a Ctrl-C while the modules below load is one line too, not a traceback
+    from softp4.cliargs import interrupt_ends_loading
+
+    interrupt_ends_loading("demo")
+
 import argparse
 import random
 import sys
@@ -390,4 +395,7 @@ def _first_pair(rack: Rack) -> tuple[str | None, str | None]:
 
 
 if __name__ == "__main__":
+    from softp4.cliargs import interrupts_raise
+
+    interrupts_raise()
     sys.exit(main())

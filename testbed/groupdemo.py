@@ -19,6 +19,11 @@ port instead of replicating it to the members.
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # first: a Ctrl-C while the modules below load is one line too, not a traceback
+    from softp4.cliargs import interrupt_ends_loading
+
+    interrupt_ends_loading("groupdemo")
+
 import argparse
 import difflib
 import random
@@ -303,4 +308,7 @@ def _choose(args: argparse.Namespace, the_plan: Plan) -> tuple[GroupPlan, str | 
 
 
 if __name__ == "__main__":
+    from softp4.cliargs import interrupts_raise
+
+    interrupts_raise()
     sys.exit(main())
