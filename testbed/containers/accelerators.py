@@ -26,7 +26,7 @@ from pathlib import Path
 from controller import compose, topology
 from controller.plan import PlanError
 from controller.runtime import DeviceAddress
-from softp4.cliargs import Parser, number
+from softp4.cliargs import Parser, integer, number
 from testbed import scenario
 from testbed.processes import switches
 from testbed.processes.demo import ProcessBed, sigterm_as_exit
@@ -52,7 +52,7 @@ def parser() -> Parser:
                         help="the programs (default build: the image's, compiled by softp4)")
     parser.add_argument("--target", choices=switches.TARGETS, default="bmv2", help="what the switches run (bmv2)")
     parser.add_argument("--phase", choices=scenario.PHASES, action="append", help="run only this phase (repeatable)")
-    parser.add_argument("--bytes", type=number(1, 1 << 30), metavar="N", help="at most this many bytes per slice")
+    parser.add_argument("--bytes", type=integer(1, 1 << 30), metavar="N", help="at most this many bytes per slice")
     parser.add_argument("--seed", type=int, default=4, help="seed of the data (default 4)")
     parser.add_argument("--deadline", type=number(0.1, 3600), default=20.0, metavar="SECONDS",
                         help="give up waiting for ACKs after this long, per phase (default 20)")

@@ -59,8 +59,7 @@ def parser() -> Parser:
     parser.add_argument("--bmv2-image", help="BMv2's image (default p4lang/behavioral-model, else a local stand-in)")
     parser.add_argument("--name", help="the project's or stack's name (default jetstream-PID)")
     parser.add_argument("--file", type=Path, help="where to write the compose file (default build/docker/stack/)")
-    parser.add_argument("demo_args", nargs=argparse.REMAINDER,
-                        help="after --: options of the demo service (python -m testbed.containers.accelerators)")
+    parser.epilog = "Options after -- go to the demo service (python -m testbed.containers.accelerators --help)."
     return parser
 
 
@@ -95,7 +94,9 @@ class Stack:
         return self._swarm()
 
     def _compose_command(self, *args: str) -> list[str]:
-        return ["docker-compose", "--ansi", "never", "-p", self.name, "-f", str(self.file), *args]
+        # --log-level ERROR: not compose's own lines (networks and containers made, keys a swarm alone uses)
+        return ["docker-compose", "--ansi", "never", "--log-level", "ERROR", "-p", self.name, "-f", str(self.file),
+                *args]
 
     def _compose(self) -> int:
         try:
@@ -180,11 +181,12 @@ class Stack:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    ours, demo_args = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
     try:
-        args = parser().parse_args(argv)
+        args = parser().parse_args(ours)
     except SystemExit as exc:
         return int(exc.code or 0)
-    demo_args = args.demo_args[1:] if args.demo_args[:1] == ["--"] else args.demo_args
     stack: Stack | None = None
     try:
         with sigterm_as_exit():
