@@ -200,9 +200,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         if stack is not None:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut the cleanup short
-            for error in stack.close():
-                print(f"warning: cleanup: {error}", file=sys.stderr)
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut it short
+            try:
+                for error in stack.close():
+                    print(f"warning: cleanup: {error}", file=sys.stderr)
+            finally:
+                signal.signal(signal.SIGINT, previous)
 
 
 def prepare(args: argparse.Namespace, demo_args: list[str]) -> Stack:

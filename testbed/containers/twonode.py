@@ -298,9 +298,12 @@ def main(argv: list[str] | None = None) -> int:
         print("\ntwonode: interrupted: removing the second engine", file=sys.stderr)
         return 130
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        for error in nodes.close():
-            print(f"warning: cleanup: {error}", file=sys.stderr)
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut the cleanup short
+        try:
+            for error in nodes.close():
+                print(f"warning: cleanup: {error}", file=sys.stderr)
+        finally:
+            signal.signal(signal.SIGINT, previous)
     print(table(results))
     return 0
 

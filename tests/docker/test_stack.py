@@ -109,6 +109,7 @@ def test_a_failing_demo_is_the_stacks_status_and_removes_it(setup: Setup,
     assert status == 2, out + err
     assert "--bytes: " in out + err
     assert _left(setup.docker, f"{stack.COMPOSE_LABEL}=jetstream-test-fail") == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C works again after the cleanup
 
 
 def test_ctrl_c_removes_the_stack_and_the_swarm(setup: Setup) -> None:

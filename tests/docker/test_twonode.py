@@ -6,6 +6,7 @@ network over a VXLAN device of the hosts' own, every one of them. And nothing of
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 
 import pytest
@@ -38,3 +39,4 @@ def test_what_crosses_between_two_engines(setup: Setup, capsys: pytest.CaptureFi
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     assert twonode.UNDERLAY[0] not in links and twonode.VXLAN_DEVICE not in links
     assert not twonode.NODE2.exists() and not twonode.NODE2_DATA.exists()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C works again after the cleanup
