@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -34,7 +33,7 @@ from pathlib import Path
 from controller import compose, topology
 from controller.plan import PlanError
 from softp4.cliargs import Parser
-from testbed.containers.engine import Docker, DockerError, usable
+from testbed.containers.engine import Docker, DockerError, clean_up, usable
 from testbed.containers.images import PROJECT, ROOT, ImageError, Images
 from testbed.processes.demo import sigterm_as_exit
 
@@ -200,12 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         if stack is not None:
-            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut it short
-            try:
-                for error in stack.close():
-                    print(f"warning: cleanup: {error}", file=sys.stderr)
-            finally:
-                signal.signal(signal.SIGINT, previous)
+            clean_up(stack.close)
 
 
 def prepare(args: argparse.Namespace, demo_args: list[str]) -> Stack:

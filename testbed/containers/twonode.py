@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from softp4.cliargs import Parser
-from testbed.containers.engine import Docker, DockerError, usable
+from testbed.containers.engine import Docker, DockerError, clean_up, usable
 from testbed.containers.images import ImageError, Images
 from testbed.processes.demo import sigterm_as_exit
 
@@ -298,12 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\ntwonode: interrupted: removing the second engine", file=sys.stderr)
         return 130
     finally:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut the cleanup short
-        try:
-            for error in nodes.close():
-                print(f"warning: cleanup: {error}", file=sys.stderr)
-        finally:
-            signal.signal(signal.SIGINT, previous)
+        clean_up(nodes.close)
     print(table(results))
     return 0
 
