@@ -7,6 +7,7 @@
 #   make build    compile every p4src/<prog>.p4 into build/<prog>/<prog>.json + .p4info.txtpb
 #   make ptf      run the PTF packet tests against a switch (TEST=nic_tests.RxGapIsNackedAndDropped: one test)
 #   make bench    print the benchmark figures
+#   make stack    the rack as a compose stack of containers, demo included (SWARM=1: on a Docker Swarm)
 #
 # TARGET=softp4 (default) or TARGET=bmv2 (simple_switch_grpc, native or in Docker).
 # DOCKER=1 compiles and runs every switch in containers (docs/docker.md); make test-docker tests that.
@@ -66,7 +67,7 @@ BUILD_DIR     := build-docker
 endif
 endif
 
-.PHONY: all build run test test-ref test-docker lint pytest ptf bench constants clean distclean venv sysdeps
+.PHONY: all build run stack test test-ref test-docker lint pytest ptf bench constants clean distclean venv sysdeps
 
 all: build
 
@@ -117,6 +118,14 @@ RUN_ARGS    ?=
 run: build
 	$(PY) -m testbed.demo --target $(TARGET) $(if $(TESTBED),--testbed $(TESTBED)) --build-dir $(BUILD_DIR) \
 	  --topology $(TOPOLOGY) $(if $(filter-out 0,$(TRACE)),--scenario walk) $(RUN_ARGS) $(DOCKER_ARGS)
+
+# The topology's compose stack run to its end (docs/docker.md): every switch a BMv2 container, the demo a
+# container of the project's image holding the accelerators; SWARM=1 deploys it on a Docker Swarm (one node
+# made for the run when there is none). RUN_ARGS go to the demo service (testbed.containers.accelerators).
+SWARM       ?=
+stack: $(STAMP)
+	$(PY) -m testbed.containers.stack $(if $(filter-out 0,$(SWARM)),swarm,compose) --topology $(TOPOLOGY) \
+	  $(if $(strip $(RUN_ARGS)),-- $(RUN_ARGS))
 
 # --- checks ----------------------------------------------------------------
 

@@ -12,6 +12,10 @@ the pages written take room, so an accelerator of 64 GiB or 192 GiB costs what i
 Group writes: a stream to a group (`plan.GroupTxStream`, given with the other streams or later through
 `add_stream`) has one mailbox slot per member, and its writes are kept until every member acknowledged
 them (`GroupGoBackNSender`). `write(name, ...)` takes an accelerator's name or a group's.
+
+Tags are even: a TLP's bytes 6..11 (tag, byte enables, address) sit where an Ethernet frame's source MAC
+does, and a Linux bridge (a Docker network carrying a PCIe cable, docs/docker.md) drops every frame whose
+source looks like a multicast address, i.e. whose first byte is odd.
 """
 
 from __future__ import annotations
@@ -101,7 +105,7 @@ class Accelerator:
         pieces = tlp_pieces(local_address, len(data))
         for count, (offset, length) in enumerate(pieces):
             address = local_address + offset + (ACK_ALIAS if ack and count == len(pieces) - 1 else 0)
-            tlp = mwr(address, data[offset : offset + length], requester_id=self.requester_id, tag=count & 0xFF)
+            tlp = mwr(address, data[offset : offset + length], requester_id=self.requester_id, tag=count * 2 & 0xFF)
             self.send(sender.issue(tlp))
         return len(pieces)
 

@@ -7,5 +7,9 @@
     switches.py  the seam into testbed.processes: every switch of the rack a container that shares the
                  testbed's network namespace, so it binds the same veth cables as a switch process
     compile.py   p4c-bm2-ss (or softp4's compiler) run in its image, for `make build DOCKER=1`
-    compose.py   a compose file generated from a topology: a service per switch, a network per cable
+    accelerators.py  in a compose stack's `demo` service: the emulators on the PCIe cable networks, the
+                 switches programmed by service name, the rack scenario checked (controller/compose.py
+                 writes the compose file: a service per switch, a network per cable)
+    stack.py     a topology's compose file run to its end, with docker-compose or on a Docker Swarm
+    twonode.py   what a cable between two Docker engines carries (a second engine in a namespace)
 """

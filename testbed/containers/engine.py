@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,3 +191,14 @@ def usable() -> tuple[Docker | None, str | None]:
         return None, "no `docker` command on PATH"
     problem = ensure_daemon(docker)
     return (None, problem) if problem else (docker, None)
+
+
+def clean_up(close: Callable[[], list[str]]) -> None:
+    """Run `close` (a cleanup returning its errors) with Ctrl-C held off, so a second Ctrl-C does not cut
+    it short, and print each error as a warning; Ctrl-C works as before afterwards."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        for error in close():
+            print(f"warning: cleanup: {error}", file=sys.stderr)
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -59,6 +59,9 @@ class ProcessRack:
     workdir: Path
     wiring: Wiring = field(default_factory=Wiring)
     launcher: Launcher | None = None  # None: switch processes here; else e.g. containers
+    remote: list[DeviceAddress] = field(default_factory=list)  # switches running elsewhere (`attach`)
+    ignore: Callable[[bytes], bool] | None = None  # frames on a PCIe link that are not the NIC's (`attach`)
+    ignored: int = 0
     switches: dict[str, SwitchProcess] = field(default_factory=dict)  # by device name (server or ToR)
     accelerators: dict[str, Accelerator] = field(default_factory=dict)
     relays: list[LossyRelay] = field(default_factory=list)  # one per uplink when frames are lost on purpose
@@ -103,6 +106,26 @@ class ProcessRack:
         rack = cls(topo, compute(topo), target, workdir, launcher=launcher)
         try:
             rack._bring_up(Path(build_dir), on_hop, loss, seed, tor)
+        except BaseException:
+            rack.close()
+            raise
+        return rack
+
+    @classmethod
+    def attach(cls, topo: Topology, build_dir: str | Path, devices: list[DeviceAddress], pcie: dict[str, str], *,
+               target: str, workdir: str | Path, ignore: Callable[[bytes], bool] | None = None) -> ProcessRack:
+        """A rack whose switches run elsewhere (a compose stack's services, reached at `devices`) and whose
+        PCIe cables end here (`pcie`: accelerator -> interface): program the switches, attach the emulators.
+        No cable or switch is made, so none is removed on the way out; RackError when any of it fails.
+        `ignore` picks out frames that others put on a PCIe cable (counted in `ignored`, not delivered)."""
+        rack = cls(topo, compute(topo), target, Path(workdir), remote=devices, ignore=ignore)
+        try:
+            missing = [acc.name for server in topo.servers for acc in server.accelerators if acc.name not in pcie]
+            if missing:
+                raise RackError(f"no PCIe interface for {', '.join(missing)}")
+            rack._program(Path(build_dir))
+            rack._attach({acc.name: (pcie[acc.name], (f"{server.name}.nic", acc.pcie_port))
+                          for server in topo.servers for acc in server.accelerators}, [], None)
         except BaseException:
             rack.close()
             raise
@@ -166,6 +189,8 @@ class ProcessRack:
         self._attach(pcie, taps, observe)
 
     def devices(self) -> list[DeviceAddress]:
+        if self.remote:
+            return list(self.remote)
         return [DeviceAddress(name, sw.grpc_addr, switches.DEVICE_ID) for name, sw in self.switches.items()]
 
     def _program(self, build_dir: Path) -> None:
@@ -207,6 +232,9 @@ class ProcessRack:
         def deliver(port: int, frame: bytes) -> None:
             if observe is not None:
                 observe(Hop(nic_end, me, frame))
+            if self.ignore is not None and self.ignore(frame):
+                self.ignored += 1
+                return
             with self._lock:
                 if not frame or frame[0] >> 5 not in MWR_FMTS:
                     self.strays.append(f"{acc.spec.name}: {len(frame)} bytes {frame[:48].hex()}")

@@ -20,7 +20,7 @@ def test_rack8_cables_join_the_ports_the_topology_says(capsys: pytest.CaptureFix
     services = re.findall(r"^  (\S+):\n    <<: \*switch$", text, re.M)
     assert services == ["tor", *(f"server{i}" for i in range(1, 9))]
     networks = re.findall(r"^  (\S+):  # (.*)$", text.split("\nnetworks:\n", 1)[1], re.M)
-    assert len(networks) == 16  # eight uplinks, eight PCIe links
+    assert len(networks) == 17  # the controller's, eight uplinks, eight PCIe links
     topo = topology.load(RACK8)
     by_name = {s.name: s for s in compose.services(topo)}
     for server in topo.servers:
@@ -38,3 +38,14 @@ def test_a_cable_is_found_by_its_subnets_route() -> None:
     assert tor.ports[1].subnet == "10.77.1.0/29" and tor.ports[1].route == "00014D0A"  # 10.77.1.0, little-endian
     assert server1.ports[1].network == "pcie-acc1" and server1.ports[1].subnet == "10.77.2.0/29"
     assert "server1's NIC port 1 (PCIe) <-> accelerator acc1" in compose.render(topo, "pair.toml")
+
+
+def test_the_demo_service_holds_every_accelerator_on_its_pcie_cable() -> None:
+    topo = topology.load(RACK8)
+    text = compose.render(topo, "topologies/rack8.toml")
+    demo = text.split("\n  demo:\n", 1)[1].split("\n\n", 1)[0]
+    attached = re.findall(r"^      (\S+): \{\}  # (\S+)$", demo, re.M)
+    assert attached == [(f"pcie-acc{i}", f"acc{i}") for i in range(1, 9)]
+    assert "--topology topologies/rack8.toml" in demo and "restart_policy: {condition: none}" in demo
+    assert compose.pcie_cables(topo)["acc3"] == compose.services(topo)[3].ports[1]  # server3's port 1
+    assert compose.device_hosts(topo)["tor"] == "tor"
