@@ -9,11 +9,11 @@ the in-process installer need.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any
 
 from controller.entries import Entry
+from softp4.cliargs import did_you_mean
 
 
 class NameResolutionError(ValueError):
@@ -70,8 +70,7 @@ class P4Names:
         found = index.get(name)
         if found is not None:
             return found
-        close = difflib.get_close_matches(name, list(index), n=1, cutoff=0.5)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(name, index)
         prefix = f"{where}: " if where else ""
         raise NameResolutionError(f"{prefix}no {kind[:-1].replace('_', ' ')} '{name}'{hint}")
 

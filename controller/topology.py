@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from controller.protocol import constants as c
+from softp4.cliargs import did_you_mean
 
 MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 # names go on command lines (`--device NAME=HOST:PORT@ID`), into file names and into P4Runtime logs
@@ -249,7 +250,7 @@ class _Reader:
             if key not in keys:
                 what = "[" + _INDEX.sub("", where) + "]" if where else "the top level"
                 self.fail(
-                    f"unknown key '{key}'{_did_you_mean(key, dict.fromkeys(keys))}: {what} takes only "
+                    f"unknown key '{key}'{did_you_mean(key, dict.fromkeys(keys))}: {what} takes only "
                     f"{', '.join(keys)}; rename or remove it",
                     key,
                 )
@@ -427,7 +428,7 @@ def parse(text: str, source: str = "<topology>") -> Topology:
     for exp in top.tables("exports", EXPORT_KEYS):
         owner = exp.string("owner")
         if owner not in by_name:
-            exp.fail(f"no accelerator named '{owner}'{_did_you_mean(owner, by_name)}", "owner")
+            exp.fail(f"no accelerator named '{owner}'{did_you_mean(owner, by_name)}", "owner")
         base = exp.address("base")
         size = exp.size("size")
         if base + size > by_name[owner].memory:
@@ -441,7 +442,7 @@ def parse(text: str, source: str = "<topology>") -> Topology:
             peers = tuple(n for n in by_name if n != owner)
         for peer in peers:
             if peer not in by_name:
-                exp.fail(f"no accelerator named '{peer}'{_did_you_mean(peer, by_name)}", "peers")
+                exp.fail(f"no accelerator named '{peer}'{did_you_mean(peer, by_name)}", "peers")
             if peer == owner:
                 exp.fail(f"'{owner}' cannot export a window to itself; remove it from the peers", "peers")
         if len(set(peers)) != len(peers):
@@ -471,7 +472,7 @@ def parse(text: str, source: str = "<topology>") -> Topology:
         member_on: dict[str, str] = {}
         for member in members:
             if member not in by_name:
-                grp.fail(f"no accelerator named '{member}'{_did_you_mean(member, by_name)}", "members")
+                grp.fail(f"no accelerator named '{member}'{did_you_mean(member, by_name)}", "members")
             server = server_of[member]
             if server in member_on:
                 twin = member_on[server]
@@ -487,7 +488,7 @@ def parse(text: str, source: str = "<topology>") -> Topology:
         senders = grp.names("senders") if "senders" in grp.table else members
         for sender in senders:
             if sender not in by_name:
-                grp.fail(f"no accelerator named '{sender}'{_did_you_mean(sender, by_name)}", "senders")
+                grp.fail(f"no accelerator named '{sender}'{did_you_mean(sender, by_name)}", "senders")
             shared = member_on.get(server_of[sender])
             if shared is not None and shared != sender:
                 grp.fail(
@@ -505,7 +506,7 @@ def parse(text: str, source: str = "<topology>") -> Topology:
                                 else ())
         for member in bases_table.table:
             if member not in members:
-                hint = _did_you_mean(member, dict.fromkeys(members))
+                hint = did_you_mean(member, dict.fromkeys(members))
                 bases_table.fail(f"'{member}' is not a member of group '{group_name}'{hint}; a base is given only "
                                  "for a member", member)
         bases = [(member, bases_table.address(member, at)) for member, at in bases_table.table.items()]
@@ -535,13 +536,6 @@ def _unique(reader: _Reader, key: str, name: str, seen: dict[str, str]) -> None:
     if name in seen:
         reader.fail(f"the name '{name}' is already used by {seen[name]}: names are rack-wide; rename one", key)
     seen[name] = reader.where
-
-
-def _did_you_mean(name: str, known: dict[str, Any]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.5)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _memory(acc: _Reader) -> int:

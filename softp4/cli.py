@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import sys
+
+from softp4.cliargs import closest
 
 COMMANDS = {
     "compile": ("softp4.compiler.cli", "compile P4-16 to BMv2 JSON and P4Info (stands in for p4c-bm2-ss)"),
@@ -33,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     entry = COMMANDS.get(args[0])
     if entry is None:
-        close = difflib.get_close_matches(args[0], list(COMMANDS), n=1)
-        hint = f"did you mean '{close[0]}'? " if close else ""
+        close = closest(args[0], COMMANDS, cutoff=0.6)
+        hint = f"did you mean '{close}'? " if close else ""
         print(f"softp4: unknown command '{args[0]}' ({hint}commands: {', '.join(COMMANDS)}; see softp4 --help)",
               file=sys.stderr)
         return 2

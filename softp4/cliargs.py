@@ -15,7 +15,7 @@ import argparse
 import math
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NoReturn
 
@@ -116,3 +116,17 @@ def interrupts_raise() -> None:
     """Ctrl-C raises KeyboardInterrupt again (Python's own handler), so the program's cleanup runs."""
     if signal.getsignal(signal.SIGINT) is _end_while_loading:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def closest(name: str, known: Iterable[str], cutoff: float = 0.5) -> str | None:
+    """The known name most like `name` (a likely typo of it), or None when none is close enough."""
+    import difflib
+
+    found = difflib.get_close_matches(name, list(known), n=1, cutoff=cutoff)
+    return found[0] if found else None
+
+
+def did_you_mean(name: str, known: Iterable[str], cutoff: float = 0.5) -> str:
+    """" (did you mean 'x'?)" after an unknown `name`, or "" when no known name is close."""
+    match = closest(name, known, cutoff)
+    return f" (did you mean '{match}'?)" if match else ""

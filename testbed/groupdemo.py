@@ -25,7 +25,6 @@ if __name__ == "__main__":  # first: a Ctrl-C while the modules below load is on
     interrupt_ends_loading("groupdemo")
 
 import argparse
-import difflib
 import random
 import sys
 from collections.abc import Callable, Mapping
@@ -35,7 +34,7 @@ from typing import Protocol
 from controller import topology
 from controller.plan import GroupPlan, Plan, PlanError, compute
 from controller.protocol import constants as c
-from softp4.cliargs import Parser, integer
+from softp4.cliargs import Parser, closest, integer
 from testbed.accelerator import Accelerator
 from testbed.fabric import Hop
 from testbed.inprocess import InstallError
@@ -287,8 +286,8 @@ def _choose(args: argparse.Namespace, the_plan: Plan) -> tuple[GroupPlan, str | 
         return 1
     name = args.group or next(iter(groups))
     if name not in groups:
-        close = difflib.get_close_matches(name, list(groups), n=1, cutoff=0.5)
-        hint = f" (did you mean '{close[0]}'?)" if close else f"; its groups are {', '.join(groups)}"
+        close = closest(name, groups)
+        hint = f" (did you mean '{close}'?)" if close else f"; its groups are {', '.join(groups)}"
         print(f"groupdemo: --group: {args.topology} has no group '{name}'{hint}", file=sys.stderr)
         return 1
     group = groups[name]

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import re
 import shutil
 import subprocess
@@ -33,6 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from controller.protocol import constants as c
+from softp4.cliargs import closest
 from testbed.containers import switches as containers
 from testbed.containers.switches import ContainerSwitches
 from testbed.processes.switches import (
@@ -135,8 +135,8 @@ def program_of(spec: str) -> str:
         raise RunnerError(f"--test {spec}: not a test of ptf_tests/ (give a group {' or '.join(sorted(PORTS))}, "
                           f"a module such as nic_tests, or one test such as nic_tests.RxGapIsNackedAndDropped)")
     if "." in spec and spec not in (known := tests_of(program)):
-        close = difflib.get_close_matches(spec, known, n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]}?" if close else f"; its tests are listed in ptf_tests/{head}.py"
+        close = closest(spec, known, cutoff=0.6)
+        hint = f"; did you mean {close}?" if close else f"; its tests are listed in ptf_tests/{head}.py"
         raise RunnerError(f"--test {spec}: ptf_tests/{head}.py has no test '{spec.split('.', 1)[1]}'{hint}")
     return program
 

@@ -11,7 +11,6 @@ name. The P4Runtime device id defaults to 1. A deployment file (TOML) lists them
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from controller.entries import DeviceConfig, nic_config, tor_config
 from controller.plan import Plan
 from controller.runtime.errors import ControllerError
 from controller.topology import Topology
+from softp4.cliargs import did_you_mean
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 DEVICE_ID_MAX = (1 << 64) - 1
@@ -125,8 +125,7 @@ def select(topology: Topology, plan: Plan, devices: list[DeviceAddress]) -> list
         seen.add(device.name)
         role = known.get(device.name)
         if role is None:
-            close = difflib.get_close_matches(device.name, list(known), n=1, cutoff=0.5)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = did_you_mean(device.name, known)
             raise ControllerError(
                 f"--device {device.name}: topology '{topology.name}' has no device '{device.name}'{hint}; "
                 f"its devices are {', '.join(known)}"
