@@ -51,7 +51,6 @@ from testbed.rack import Rack
 
 SCENARIOS = ("rack", "walk")
 WALK_BYTES = 2048
-DROP_NAMES = {getattr(c, n): n for n in dir(c) if n.startswith("DROP_") and n not in ("DROP_PORT", "DROP_REASON_COUNT")}
 
 
 def describe_tlp(tlp: TLP) -> str:
@@ -118,7 +117,7 @@ def print_counters(rack: Rack) -> None:
             for index in range(counter.size):
                 nbytes, packets = device.counter(name, index)
                 if packets:
-                    label = DROP_NAMES.get(index, str(index)) if name.endswith("accounting.drops") else str(index)
+                    label = c.DROP_REASONS.get(index, str(index)) if name.endswith("accounting.drops") else str(index)
                     lines.append(f"    {name}[{label}] = {packets} packets, {nbytes} bytes")
         print(f"  {device.name}:")
         print("\n".join(lines) if lines else "    (no counter moved)")

@@ -46,11 +46,7 @@ def drop_reason(name: str) -> str:
 
 
 # a NIC drop counter's index -> its reason's short name
-DROP_REASONS = {
-    value: drop_reason(name)
-    for name, value in vars(c).items()
-    if name.startswith("DROP_") and isinstance(value, int) and name not in ("DROP_PORT", "DROP_REASON_COUNT")
-}
+DROP_REASONS = {value: drop_reason(name) for value, name in c.DROP_REASONS.items()}
 
 
 class Rack(Protocol):

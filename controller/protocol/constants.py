@@ -96,3 +96,46 @@ TC_OTHER = 0
 TC_JS_DATA = 1
 TC_JS_CONTROL = 2
 TC_COUNT = 3
+
+
+# the names of each numbered family, by value (what the counters are indexed by)
+DROP_REASONS = {
+    0: 'DROP_NONE',
+    1: 'DROP_PARSE',
+    2: 'DROP_BAD_VERSION',
+    3: 'DROP_BAD_TYPE',
+    4: 'DROP_NOT_MWR',
+    5: 'DROP_TLP_ATTR',
+    6: 'DROP_LENGTH',
+    7: 'DROP_UNKNOWN_PORT',
+    8: 'DROP_NO_TX_WINDOW',
+    9: 'DROP_TX_CROSS',
+    10: 'DROP_UNKNOWN_PEER',
+    11: 'DROP_NO_RX_WINDOW',
+    12: 'DROP_RX_BOUNDS',
+    13: 'DROP_DUPLICATE',
+    14: 'DROP_GAP',
+    15: 'DROP_NOT_JS',
+    16: 'DROP_ACK_UNKNOWN',
+    17: 'DROP_REWIND',
+    18: 'DROP_NOT_MY_MAC',
+    19: 'DROP_BAD_ORDER',
+    20: 'DROP_BYTE_ENABLES',
+    21: 'DROP_4K_CROSS',
+    22: 'DROP_STALE_ACK',
+}
+OUT_KINDS = {
+    0: 'OUT_NONE',
+    1: 'OUT_UPLINK',
+    2: 'OUT_TLP',
+    3: 'OUT_ACK',
+    4: 'OUT_NACK',
+    5: 'OUT_TLP_AND_ACK',
+    6: 'OUT_MAILBOX',
+    7: 'OUT_CPU',
+}
+TRAFFIC_CLASSES = {
+    0: 'TC_OTHER',
+    1: 'TC_JS_DATA',
+    2: 'TC_JS_CONTROL',
+}

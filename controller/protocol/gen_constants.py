@@ -73,6 +73,31 @@ def parse_defines(text: str, filename: str = "<defines>") -> list[Define]:
     return defines
 
 
+# tables of names by value, one per family of defines numbered 0..COUNT-1 (the P4 programs index counters
+# with them): table name -> (the family's prefix, the define that counts it)
+TABLES = {
+    "DROP_REASONS": ("DROP_", "DROP_REASON_COUNT"),
+    "OUT_KINDS": ("OUT_", "OUT_KIND_COUNT"),
+    "TRAFFIC_CLASSES": ("TC_", "TC_COUNT"),
+}
+
+
+def tables(defines: list[Define]) -> dict[str, dict[int, str]]:
+    """Each family of TABLES as {value: name}: its defines below the count, the count itself left out."""
+    by_name = {d.name: d.value for d in defines}
+    result = {}
+    for table, (prefix, count_name) in TABLES.items():
+        if count_name not in by_name:
+            continue
+        count = by_name[count_name]
+        result[table] = {
+            d.value: d.name for d in defines if d.name.startswith(prefix) and d.name != count_name and d.value < count
+        }
+        if sorted(result[table]) != list(range(count)):
+            raise DefineError(f"the {prefix}* defines are not numbered 0..{count_name} - 1 exactly once each")
+    return result
+
+
 def render(defines: list[Define], source: str) -> str:
     """The text of constants.py for `defines` read from `source` (a repository-relative path)."""
     out = [
@@ -90,6 +115,13 @@ def render(defines: list[Define], source: str) -> str:
                 out.append("")
                 out.append(f"# {section}")
         out.append(f"{d.name} = {d.text.upper().replace('0X', '0x')}")
+    families = tables(defines)
+    if families:
+        out += ["", "", "# the names of each numbered family, by value (what the counters are indexed by)"]
+    for table, names in families.items():
+        out.append(f"{table} = {{")
+        out += [f"    {value}: {name!r}," for value, name in sorted(names.items())]
+        out.append("}")
     out.append("")
     return "\n".join(out)
 

@@ -18,18 +18,9 @@ from controller.protocol import constants as c
 from controller.runtime.errors import ControllerError
 from controller.runtime.session import Session
 
-
-def _names(prefix: str, *skip: str) -> dict[int, str]:
-    return {
-        value: name
-        for name, value in vars(c).items()
-        if name.startswith(prefix) and isinstance(value, int) and name not in skip
-    }
-
-
-DROP_NAMES = _names("DROP_", "DROP_PORT", "DROP_REASON_COUNT", "DROP_NONE")
-OUT_NAMES = _names("OUT_", "OUT_KIND_COUNT", "OUT_NONE")
-TC_NAMES = _names("TC_", "TC_COUNT")
+DROP_NAMES = c.DROP_REASONS
+OUT_NAMES = c.OUT_KINDS
+TC_NAMES = c.TRAFFIC_CLASSES
 
 
 @dataclass(frozen=True)

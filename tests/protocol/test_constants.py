@@ -36,14 +36,16 @@ def test_generated_values_match_the_p4_source() -> None:
     assert c.ETHERTYPE_JS == 0x88B5
     assert c.JS_HDR_BYTES == 12
     assert (c.MSG_DATA, c.MSG_ACK, c.MSG_NACK) == (1, 2, 3)
-    assert c.DROP_REASON_COUNT == max(v for k, v in vars(c).items() if k.startswith("DROP_") and k != "DROP_PORT"
-                                      and k != "DROP_REASON_COUNT") + 1
+    assert sorted(c.DROP_REASONS) == list(range(c.DROP_REASON_COUNT))
+    assert c.DROP_REASONS[c.DROP_STALE_ACK] == "DROP_STALE_ACK" and c.DROP_PORT not in c.DROP_REASONS
+    assert c.OUT_KINDS[c.OUT_MAILBOX] == "OUT_MAILBOX" and c.TRAFFIC_CLASSES[c.TC_JS_DATA] == "TC_JS_DATA"
 
 
 def test_drop_reasons_are_distinct() -> None:
-    reasons = {k: v for k, v in vars(c).items() if k.startswith("DROP_") and k not in ("DROP_PORT",
-                                                                                       "DROP_REASON_COUNT")}
+    reasons = {k: v for k, v in vars(c).items() if k.startswith("DROP_") and isinstance(v, int) and k not in (
+        "DROP_PORT", "DROP_REASON_COUNT")}
     assert len(set(reasons.values())) == len(reasons)
+    assert {name: value for value, name in c.DROP_REASONS.items()} == reasons  # the table holds every one
 
 
 def test_parse_defines_reads_hex_decimal_and_skips_guards() -> None:
@@ -70,3 +72,11 @@ def test_cli_reports_a_missing_file_without_traceback(tmp_path: Path, capsys: py
     assert main([str(tmp_path / "none.p4"), "-o", str(tmp_path / "out.py")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("gen_constants: error: cannot read") and "none.p4" in err
+
+
+def test_a_family_numbered_with_a_hole_is_refused() -> None:
+    from controller.protocol.gen_constants import DefineError, parse_defines, render
+
+    text = "#define DROP_NONE 0\n#define DROP_PARSE 2\n#define DROP_REASON_COUNT 3\n"
+    with pytest.raises(DefineError, match=r"not numbered 0\.\.DROP_REASON_COUNT - 1"):
+        render(parse_defines(text), "defines.p4")
