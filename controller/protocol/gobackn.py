@@ -9,7 +9,7 @@ from `e` on; PCIe keeps posted writes in order, so the rewind takes effect exact
 and the re-issued writes. docs/protocol.md describes the protocol.
 
 The send window. A stream has at most `window` writes issued and not yet acknowledged (`DEFAULT_WINDOW`
-= 64); the accelerator's writes beyond it wait in the sender, in order, and are issued as ACKs free room.
+= 32); the accelerator's writes beyond it wait in the sender, in order, and are issued as ACKs free room.
 A loss therefore re-sends at most `window` writes, and the NIC's PCIe port never holds more than `window`
 TLPs per stream that it has not sent on. A write is turned into its TLP when it is issued, because the
 ACK alias is part of the address: the TLP goes through the window's alias (`plan.ACK_ALIAS` above it, the
@@ -58,7 +58,9 @@ __all__ = [
     "rewind_tlp",
 ]
 
-DEFAULT_WINDOW = 64  # writes a stream keeps issued and unacknowledged at most: 4 x ACK_EVERY, 16 KiB of 256-byte TLPs
+# writes a stream keeps issued and unacknowledged at most: 2 x ACK_EVERY, 8 KiB of 256-byte TLPs. BMv2's egress
+# queues hold 64 packets a port; with 64 in flight a loaded BMv2 NIC lost TLPs, with 32 none (docs/benchmarks.md)
+DEFAULT_WINDOW = 32
 MAX_WINDOW = c.JS_SEQ_HALF - 1  # go-back-N tells new from old numbers only within half the 16-bit space
 
 

@@ -32,7 +32,7 @@ def writes(n: int) -> list[Write]:
 
 
 def post(s: GroupGoBackNSender, ws: list[Write]) -> list[bytes]:
-    """Post `ws`; the TLPs the sender issued for them (the window of 64 has room for all)."""
+    """Post `ws`; the TLPs the sender issued for them (the default window has room for all)."""
     sent = [t for w in ws for t in s.post(w)]
     assert len(sent) == len(ws)
     return sent
