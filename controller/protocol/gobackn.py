@@ -9,19 +9,19 @@ from `e` on; PCIe keeps posted writes in order, so the rewind takes effect exact
 and the re-issued writes. docs/protocol.md describes the protocol.
 
 The send window. A stream has at most `window` writes issued and not yet acknowledged (`DEFAULT_WINDOW`
-= 32); the accelerator's writes beyond it wait in the sender, in order, and are issued as ACKs free room.
-A loss therefore re-sends at most `window` writes, and the NIC's PCIe port never holds more than `window`
-TLPs per stream that it has not sent on. A write is turned into its TLP when it is issued, because the
-ACK alias is part of the address: the TLP goes through the window's alias (`plan.ACK_ALIAS` above it, the
-NIC marks its frame FLAG_ACK_REQ) when it ends a burst (the writer said so), or when it fills the window
-and no ACK is coming for it or for a write in flight (through the alias, or because the receiver ACKs
-its number by itself). The receiver ACKs every ACK_EVERY-th number by itself,
-but a window smaller than ACK_EVERY, or one whose numbers do not line up with it, would otherwise wait
-for the timer. So a sender that cannot issue always holds a write the receiver will ACK (by the alias or
-by ACK_EVERY), and that ACK frees room: it moves again within one round trip, for any window of 1 or more.
-Asking only when no ACK is coming keeps a window-limited stream from turning every small refill into an
-ACK of its own. A rewind re-sends the kept writes as they were issued, with their numbers, so what asked
-for an ACK still does.
+= 32); the accelerator's writes beyond it wait in the sender, in order, and are issued as ACKs free
+room. A loss therefore re-sends at most `window` writes, and the NIC's PCIe port never holds more than
+`window` TLPs per stream that it has not sent on. A write is turned into its TLP when it is issued,
+because the ACK alias is part of the address: the TLP goes through the window's alias (`plan.ACK_ALIAS`
+above it, the NIC marks its frame FLAG_ACK_REQ) when it ends a burst (the writer said so), or when it
+fills the window and no ACK is coming for it or for a write in flight (through the alias, or because the
+receiver ACKs its number by itself). The receiver ACKs every ACK_EVERY-th number by itself, but a window
+smaller than ACK_EVERY, or one whose numbers do not line up with it, would otherwise wait for the timer.
+So a sender that cannot issue always holds a write the receiver will ACK (by the alias or by ACK_EVERY),
+and that ACK frees room: it moves again within one round trip, for any window of 1 or more. Asking only
+when no ACK is coming keeps a window-limited stream from turning every small refill into an ACK of its
+own. A rewind re-sends the kept writes as they were issued, with their numbers, so what asked for an ACK
+still does.
 
 A group stream (`GroupGoBackNSender`) goes to several members, each of which ACKs and NACKs on its own
 (the message's `peer` says who). The sender keeps each member's cumulative position and frees a write
@@ -59,7 +59,8 @@ __all__ = [
 ]
 
 # writes a stream keeps issued and unacknowledged at most: 2 x ACK_EVERY, 8 KiB of 256-byte TLPs. BMv2's egress
-# queues hold 64 packets a port; with 64 in flight a loaded BMv2 NIC lost TLPs, with 32 none (docs/benchmarks.md)
+# queues hold 64 packets a port; with 64 in flight a loaded BMv2 NIC lost TLPs, with 32 it took them all
+# (docs/benchmarks.md, "The send window")
 DEFAULT_WINDOW = 32
 MAX_WINDOW = c.JS_SEQ_HALF - 1  # go-back-N tells new from old numbers only within half the 16-bit space
 
@@ -101,7 +102,13 @@ class _WindowedSender:
     """What both senders share: numbering, the kept writes, the send window and the queue behind it."""
 
     def __init__(
-        self, rewind_address: int, *, first_seq: int, requester_id: int, window: int, ack_alias: int
+        self,
+        rewind_address: int,
+        *,
+        first_seq: int = 0,
+        requester_id: int = 0,
+        window: int = DEFAULT_WINDOW,
+        ack_alias: int = ACK_ALIAS,
     ) -> None:
         if not 1 <= window <= MAX_WINDOW:
             raise ValueError(f"a send window of {window} writes: it must be 1 to {MAX_WINDOW}")
@@ -157,9 +164,11 @@ class _WindowedSender:
 
     @property
     def in_flight(self) -> int:
+        """Writes issued and not yet acknowledged: at most `window`."""
         return len(self.kept)
 
     def _go_back(self, seq: int) -> list[bytes]:
+        """Rewind the stream to `seq` and re-issue the kept writes from it: each sender does it its way."""
         raise NotImplementedError
 
     def on_timeout(self) -> list[bytes]:
@@ -171,19 +180,6 @@ class _WindowedSender:
 
 class GoBackNSender(_WindowedSender):
     """One stream of one accelerator: post writes, react to ACK, NACK and timeouts."""
-
-    def __init__(
-        self,
-        rewind_address: int,
-        *,
-        first_seq: int = 0,
-        requester_id: int = 0,
-        window: int = DEFAULT_WINDOW,
-        ack_alias: int = ACK_ALIAS,
-    ) -> None:
-        super().__init__(
-            rewind_address, first_seq=first_seq, requester_id=requester_id, window=window, ack_alias=ack_alias
-        )
 
     def _free_before(self, seq: int) -> None:
         while self.kept and seq_diff(self.kept[0].seq, seq) < 0:
