@@ -118,11 +118,12 @@ def run(args: argparse.Namespace, topo: topology.Topology) -> int:
     rackbench.header(f"Collectives on '{topo.name}': {len(topo.servers)} servers", args.command)
     print(f"  testbed: {rackbench.describe_testbed(args.testbed, args.target)}")
     print(f"  loss: {f'{args.loss:g}% of the frames from each NIC to the ToR' if loss else 'none injected'}")
+    print(f"  send window: {args.window} TLPs unacknowledged per stream")
     rng = random.Random(args.seed)
     senders = [acc.name for server in topo.servers for acc in server.accelerators]
     results = []
     with rackbench.bench_rack(args.topology, args.build_dir, args.testbed, args.target, senders, loss=loss,
-                              seed=args.seed, ack_timeout=args.ack_timeout) as bench:
+                              seed=args.seed, ack_timeout=args.ack_timeout, window=args.window) as bench:
         plan: Plan = bench.rack.plan  # type: ignore[attr-defined]
         for pattern in patterns:
             if pattern == "all-to-all":

@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO))  # run as a script from a checkout
 
 from controller import topology  # noqa: E402
 from controller.protocol import constants as c  # noqa: E402
+from controller.protocol.gobackn import DEFAULT_WINDOW, MAX_WINDOW  # noqa: E402
 from softp4 import reference  # noqa: E402
 from testbed.accelerator import Accelerator  # noqa: E402
 from testbed.fabric import Hop  # noqa: E402
@@ -258,12 +259,14 @@ def bench_rack(
     ack_timeout: float = 1.0,
     deadline: float = 120.0,
     workdir: Path | None = None,
+    window: int = DEFAULT_WINDOW,
 ) -> Iterator[BenchRack]:
     """The rack of `topo_path` on `testbed`, with `loss` (a probability) of the frames from every NIC to the
-    ToR lost (in process: `Fabric.drop_when`, seeded; netns: a relay on every uplink)."""
+    ToR lost (in process: `Fabric.drop_when`, seeded; netns: a relay on every uplink), and every
+    accelerator's send window `window` TLPs per stream."""
     topo = topology.load(topo_path)
     if testbed == "inprocess":
-        rack = Rack.build(topo, build_dir)
+        rack = Rack.build(topo, build_dir, window=window)
         lost = [0]
         rng = random.Random(seed)
 
@@ -285,6 +288,7 @@ def bench_rack(
     try:
         with sigterm_as_exit(), ProcessRack.build(
             topo, build_dir, target=target, workdir=workdir or build_dir / "bench-netns", loss=loss, seed=seed,
+            window=window,
         ) as prack:
             yield BenchRack(prack.accelerators, Stopwatch(prack.accelerators, senders), prack, ack_timeout, deadline,
                             grace=5.0, build_dir=build_dir)
@@ -309,6 +313,9 @@ def common_parser(runs: int, budget: float, unit: str) -> argparse.ArgumentParse
     ap.add_argument("--seed", type=int, default=1, help="seed of the data and of the loss (default 1)")
     ap.add_argument("--ack-timeout", type=float, default=1.0, metavar="SECONDS",
                     help="netns: the emulators' ACK timer, fired after this long without progress (default 1)")
+    ap.add_argument("--window", type=int, default=DEFAULT_WINDOW, metavar="TLPS",
+                    help=f"the emulators' send window, TLPs unacknowledged per stream (default {DEFAULT_WINDOW}; "
+                         f"{MAX_WINDOW}, the most, never limits a transfer of up to 1 MiB)")
     ap.add_argument("--build-dir", type=Path, default=REPO / "build")
     ap.add_argument("--out", type=Path, default=REPO / "build" / "bench", help="where the PNG goes")
     return ap
@@ -318,6 +325,8 @@ def check_common(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Usage errors (exit 2) in the shared options."""
     if args.runs < 1 or args.budget <= 0 or args.ack_timeout <= 0:
         ap.error("--runs must be at least 1, --budget and --ack-timeout positive")
+    if not 1 <= args.window <= MAX_WINDOW:
+        ap.error(f"--window {args.window}: give 1 to {MAX_WINDOW} TLPs")
     if not 0 <= args.loss < 100:
         ap.error(f"--loss {args.loss:g}: give a percentage from 0 up to (not including) 100")
     if args.testbed == "inprocess" and args.target != "softp4":

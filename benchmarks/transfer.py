@@ -2,13 +2,16 @@
 ACK timer expiries and NACKs it took, and goodput; on the in-process rack or the netns rack (softp4 or BMv2).
 
     .venv/bin/python benchmarks/transfer.py [--testbed inprocess|netns] [--target softp4|bmv2] [--loss PERCENT]
-                                            [--sizes 64 256 1KiB ...] [--runs 20] [--budget 30] [--out build/bench]
+                                            [--window 32] [--sizes 64 256 1KiB ...] [--runs 20]
+                                            [--budget 30] [--out build/bench]
 
 acc1 writes one buffer of each size into the 1 MiB window acc2 exports to it (benchmarks/topologies/
-transfer.toml), as the emulator issues it: TLPs of 256 bytes (the common Max Payload Size), the last one
-through the window's ACK alias, so one ACK covers the whole transfer (ACK_EVERY = 16 adds one every 16
-frames). Each run writes fresh random bytes and checks they landed. Stamped in the emulators
-(`testbed.stopwatch`), from the first TLP the sender hands to its PCIe link:
+transfer.toml), as the emulator issues it: TLPs of 256 bytes (the common Max Payload Size), at most
+--window of them unacknowledged (default 32; the rest go as ACKs free room), the last one through the
+window's ACK alias, so one ACK covers the whole transfer (ACK_EVERY = 16 adds one every 16 frames, and a
+TLP that fills the window asks for one when none is coming). Each run writes fresh random bytes and checks
+they landed. Stamped in the emulators (`testbed.stopwatch`), from the first TLP the sender hands to its
+PCIe link:
 
   issue     until the sender issued its last TLP, re-issued ones included (the emulator builds each TLP
             with scapy: without loss this is its pace)
@@ -78,10 +81,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"  loss: {f'{args.loss:g}% of the frames from each NIC to the ToR' if loss else 'none injected'}"
           + (f"; ACK timer {args.ack_timeout:g} s" if args.testbed == "netns" else
              "; the ACK timer fires when the fabric is quiet with writes unacknowledged"))
+    print(f"  send window: {args.window} TLPs unacknowledged per stream")
     rng = random.Random(args.seed)
     results = []
     with rackbench.bench_rack(TOPOLOGY, args.build_dir, args.testbed, args.target, [SRC], loss=loss,
-                              seed=args.seed, ack_timeout=args.ack_timeout) as bench:
+                              seed=args.seed, ack_timeout=args.ack_timeout, window=args.window) as bench:
         for size in args.sizes:
             result = rackbench.Result(size_label(size), size)
             results.append(rackbench.measure(bench, result, transfer(bench, size, rng), args.runs, args.budget, loss))

@@ -3,8 +3,11 @@
 It issues memory writes into its NIC's transmit windows (split at the max payload size, the last TLP of
 each write through the window's ACK alias, `plan.ACK_ALIAS`, so the burst is acknowledged one round trip
 after it arrived), keeps each until a cumulative ACK covers it (`controller.protocol.gobackn`), and
-applies the writes that arrive on
-its PCIe link to its memory. ACKs and NACKs arrive as 8-byte writes into its mailbox slots; a NACK makes
+applies the writes that arrive on its PCIe link to its memory. Each stream has a send window of `window`
+TLPs (default `gobackn.DEFAULT_WINDOW`): a write larger than what the window has room for is issued as
+ACKs free it, as a DMA engine with a bounded number of outstanding writes does, so one loss re-sends at
+most `window` TLPs and the emulator never puts more than `window` TLPs per stream on its PCIe link
+ahead of what the far end acknowledged. ACKs and NACKs arrive as 8-byte writes into its mailbox slots; a NACK makes
 it rewind the stream and re-issue. A write that would land outside its memory is refused and recorded in
 `violations` (the demo and tests require it to stay empty). The memory is sparse (`testbed.memory`): only
 the pages written take room, so an accelerator of 64 GiB or 192 GiB costs what is written into it.
@@ -23,9 +26,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from controller import topology
-from controller.plan import ACK_ALIAS, MAILBOX_AREA, PAGE_BYTES, GroupTxStream, TxStream
-from controller.protocol.gobackn import GoBackNSender, GroupGoBackNSender, decode_mailbox
-from controller.protocol.tlp import TlpError, mwr, mwr_address, mwr_bytes
+from controller.plan import MAILBOX_AREA, PAGE_BYTES, GroupTxStream, TxStream
+from controller.protocol.gobackn import DEFAULT_WINDOW, GoBackNSender, GroupGoBackNSender, Write, decode_mailbox
+from controller.protocol.tlp import TlpError, mwr_address, mwr_bytes
 from testbed.memory import SparseMemory
 
 MAX_PAYLOAD = 256  # bytes per TLP, the common PCIe Max Payload Size
@@ -51,8 +54,11 @@ class Accelerator:
         send: Callable[[bytes], None],
         streams: Iterable[TxStream | GroupTxStream],
         requester_id: int | None = None,
+        *,
+        window: int = DEFAULT_WINDOW,
     ) -> None:
         self.spec = spec
+        self.window = window  # TLPs issued and unacknowledged per stream, at most
         self.memory = SparseMemory(spec.memory)
         self.send = send
         self.requester_id = spec.id << 8 if requester_id is None else requester_id
@@ -79,14 +85,15 @@ class Accelerator:
         if isinstance(stream, GroupTxStream):
             members = [receiver.member.id for receiver in stream.receivers]
             sender = GroupGoBackNSender(
-                stream.rewind_address, members, first_seq=first_seq, requester_id=self.requester_id
+                stream.rewind_address, members, first_seq=first_seq, requester_id=self.requester_id,
+                window=self.window,
             )
             self.group_senders[stream.group.name] = sender
             for receiver in stream.receivers:
                 self.group_slots[receiver.mailbox_address] = (sender, receiver.member.id)
             return
         self.senders[stream.mailbox_address] = GoBackNSender(
-            stream.rewind_address, first_seq=first_seq, requester_id=self.requester_id
+            stream.rewind_address, first_seq=first_seq, requester_id=self.requester_id, window=self.window
         )
         self.stream_of[stream.dst.name] = stream
 
@@ -99,14 +106,16 @@ class Accelerator:
 
     def write(self, dst: str, local_address: int, data: bytes, *, ack: bool = True) -> int:
         """Write `data` at `local_address` of the NIC window that leads to `dst` (an accelerator or a group);
-        returns the number of TLPs issued. With `ack` (the end of a burst) the last TLP goes through the
+        returns the number of TLPs it takes. They are issued at once as far as the stream's send window has
+        room, the rest as ACKs free it. With `ack` (the end of a burst) the last TLP goes through the
         window's ACK alias, so the whole burst is acknowledged as soon as it arrived."""
         sender = self._sender_for(dst)
         pieces = tlp_pieces(local_address, len(data))
         for count, (offset, length) in enumerate(pieces):
-            address = local_address + offset + (ACK_ALIAS if ack and count == len(pieces) - 1 else 0)
-            tlp = mwr(address, data[offset : offset + length], requester_id=self.requester_id, tag=count * 2 & 0xFF)
-            self.send(sender.issue(tlp))
+            piece = Write(local_address + offset, data[offset : offset + length], tag=count * 2 & 0xFF,
+                          ends_burst=ack and count == len(pieces) - 1)
+            for tlp in sender.post(piece):
+                self.send(tlp)
         return len(pieces)
 
     def _all_senders(self) -> list[GoBackNSender | GroupGoBackNSender]:
@@ -118,6 +127,7 @@ class Accelerator:
         return self.memory.first_difference(expected, self.mailbox_base)
 
     def unacked(self) -> int:
+        """TLPs not yet acknowledged, over every stream: in flight, or waiting for room in their window."""
         return sum(sender.unacked for sender in self._all_senders())
 
     def retransmissions(self) -> int:

@@ -17,6 +17,7 @@ from pathlib import Path
 from controller import entries
 from controller.plan import GroupTxStream, Plan, TxStream, compute
 from controller.protocol import constants as c
+from controller.protocol.gobackn import DEFAULT_WINDOW
 from controller.topology import Topology
 from testbed.accelerator import Accelerator
 from testbed.fabric import End, Fabric
@@ -40,7 +41,9 @@ class Rack:
         *,
         nic: Artifacts | None = None,
         tor: Artifacts | None = None,
+        window: int = DEFAULT_WINDOW,
     ) -> Rack:
+        """The rack of `topo`, its accelerators with a send window of `window` TLPs per stream."""
         if nic is None or tor is None:
             if build_dir is None:
                 raise ValueError("give a build directory or both programs' artifacts")
@@ -63,7 +66,7 @@ class Rack:
                 sending: list[TxStream | GroupTxStream] = [*nic_plan.tx_streams, *nic_plan.group_tx]
                 streams = [s for s in sending if s.src.name == spec.name]
                 end = (spec.name, 0)
-                acc = Accelerator(spec, _sender(rack.fabric, end), streams)
+                acc = Accelerator(spec, _sender(rack.fabric, end), streams, window=window)
                 rack.accelerators[spec.name] = acc
                 rack.fabric.add_endpoint(spec.name, acc)
                 rack.fabric.link(end, (name, spec.pcie_port))

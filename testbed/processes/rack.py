@@ -28,6 +28,7 @@ from pathlib import Path
 
 from controller.plan import GroupTxStream, Plan, TxStream, compute
 from controller.protocol import constants as c
+from controller.protocol.gobackn import DEFAULT_WINDOW
 from controller.runtime import ControllerError, DeviceAddress, Options, Outcome, apply, counters
 from controller.runtime.counters import format_sections
 from controller.topology import Topology
@@ -68,6 +69,7 @@ class ProcessRack:
     applied: list[str] = field(default_factory=list)  # the controller's one line per device
     strays: list[str] = field(default_factory=list)  # frames on a PCIe link that are no memory write, in hex
     last_delivery: float = 0.0  # time.monotonic() of the latest frame handed to an accelerator
+    window: int = DEFAULT_WINDOW  # each accelerator's send window, TLPs per stream
     _ports: list[VethPort] = field(default_factory=list)
     _lock: threading.Condition = field(default_factory=threading.Condition)  # notified on every PCIe delivery
 
@@ -84,6 +86,7 @@ class ProcessRack:
         seed: int = 1,
         tor: str = "p4",
         launcher: Launcher | None = None,
+        window: int = DEFAULT_WINDOW,
     ) -> ProcessRack:
         """Cable, start, program and attach everything; on any failure, undo all of it and raise RackError.
 
@@ -92,7 +95,8 @@ class ProcessRack:
         `launcher` starts the switches instead of `switches.start` (testbed.containers: as containers).
 
         With `loss` (a probability), every uplink runs through a `LossyRelay` that loses that share of the
-        frames from the NIC to the ToR (seeded with `seed`, then one more per uplink)."""
+        frames from the NIC to the ToR (seeded with `seed`, then one more per uplink). `window` is every
+        accelerator's send window (TLPs unacknowledged per stream)."""
         problem = check_host()
         if problem is not None:
             raise RackError(problem)
@@ -103,7 +107,7 @@ class ProcessRack:
             raise RackError(f"loss {loss}: expected a probability from 0 to 1")
         if tor not in TOR_KINDS:
             raise RackError(f"ToR '{tor}': expected one of {', '.join(TOR_KINDS)}")
-        rack = cls(topo, compute(topo), target, workdir, launcher=launcher)
+        rack = cls(topo, compute(topo), target, workdir, launcher=launcher, window=window)
         try:
             rack._bring_up(Path(build_dir), on_hop, loss, seed, tor)
         except BaseException:
@@ -215,7 +219,8 @@ class ProcessRack:
                     port = VethPort(0, ifname)
                     port.open()
                     self._ports.append(port)
-                    acc = Accelerator(spec, port.send, [s for s in streams if s.src.name == spec.name])
+                    acc = Accelerator(spec, port.send, [s for s in streams if s.src.name == spec.name],
+                                      window=self.window)
                     self.accelerators[spec.name] = acc
                     port.start(self._deliverer(acc, nic_end, observe))
             if observe is not None:

@@ -15,9 +15,8 @@ import pytest
 from controller import topology
 from controller.plan import MAILBOX_AREA
 from controller.protocol import constants as c
-from controller.protocol.gobackn import GroupGoBackNSender, rewind_tlp
+from controller.protocol.gobackn import GroupGoBackNSender, Write, rewind_tlp
 from controller.protocol.stream import AckMsg
-from controller.protocol.tlp import mwr
 from testbed import groupdemo
 from testbed.fabric import Hop
 from testbed.inprocess import Artifacts
@@ -28,8 +27,15 @@ RACK8 = ROOT / "topologies" / "rack8.toml"
 REWIND = 0x1000_0000_0000
 
 
-def writes(n: int) -> list[bytes]:
-    return [bytes(mwr(0x2000 + 4 * i, i.to_bytes(4, "big"))) for i in range(n)]
+def writes(n: int) -> list[Write]:
+    return [Write(0x2000 + 4 * i, i.to_bytes(4, "big")) for i in range(n)]
+
+
+def post(s: GroupGoBackNSender, ws: list[Write]) -> list[bytes]:
+    """Post `ws`; the TLPs the sender issued for them (the default window has room for all)."""
+    sent = [t for w in ws for t in s.post(w)]
+    assert len(sent) == len(ws)
+    return sent
 
 
 def ack(member: int, seq: int) -> AckMsg:
@@ -45,8 +51,7 @@ def nack(member: int, seq: int) -> AckMsg:
 
 def test_a_write_is_freed_only_when_every_member_passed_it() -> None:
     s = GroupGoBackNSender(REWIND, [2, 3, 4])
-    for w in writes(6):
-        s.issue(w)
+    post(s, writes(6))
     assert s.on_message(ack(2, 6)) == [] and s.unacked == 6
     assert s.on_message(ack(3, 4)) == [] and s.unacked == 6
     assert s.on_message(ack(4, 2)) == []
@@ -58,9 +63,7 @@ def test_a_write_is_freed_only_when_every_member_passed_it() -> None:
 
 def test_one_members_nack_rewinds_for_all_from_its_number_and_keeps_older_writes() -> None:
     s = GroupGoBackNSender(REWIND, [2, 3], requester_id=0x0100)
-    ws = writes(6)
-    for w in ws:
-        s.issue(w)
+    ws = post(s, writes(6))
     assert s.on_message(nack(3, 4)) == [rewind_tlp(REWIND, 4, 0x0100), ws[4], ws[5]]
     assert [k.seq for k in s.kept] == [0, 1, 2, 3, 4, 5]  # member 2 has acknowledged nothing yet
     assert s.next_seq == 6 and s.rewinds == 1
@@ -68,16 +71,14 @@ def test_one_members_nack_rewinds_for_all_from_its_number_and_keeps_older_writes
     assert s.on_message(nack(2, 4)) == [] and s.rewinds == 1
     assert [k.seq for k in s.kept] == [4, 5]
     # a later gap, past what was re-sent, rewinds again
-    for w in writes(2):
-        s.issue(w)
-    assert s.on_message(nack(2, 7)) == [rewind_tlp(REWIND, 7, 0x0100), writes(2)[1]]
+    more = post(s, writes(2))
+    assert s.on_message(nack(2, 7)) == [rewind_tlp(REWIND, 7, 0x0100), more[1]]
     assert s.rewinds == 2
 
 
 def test_stale_unknown_and_bogus_messages_change_nothing() -> None:
     s = GroupGoBackNSender(REWIND, [2, 3])
-    for w in writes(4):
-        s.issue(w)
+    post(s, writes(4))
     s.on_message(ack(2, 3))
     assert s.on_message(ack(2, 1)) == [] and s.acked[2] == 3  # an older ACK arriving late
     assert s.on_message(nack(9, 0)) == []  # not a member
@@ -93,9 +94,7 @@ def test_stale_unknown_and_bogus_messages_change_nothing() -> None:
 
 def test_timeout_reissues_from_the_oldest_kept_write_and_wraps() -> None:
     s = GroupGoBackNSender(REWIND, [5, 6], first_seq=0xFFFE)
-    ws = writes(4)
-    for w in ws:
-        s.issue(w)
+    ws = post(s, writes(4))
     s.on_message(ack(5, 0))  # member 5 has 0xFFFE and 0xFFFF
     s.on_message(ack(6, 0xFFFF))
     assert [k.seq for k in s.kept] == [0xFFFF, 0, 1]
