@@ -154,3 +154,18 @@ def test_short_frame_is_padded_not_fatal(veth_pair: tuple[str, str]) -> None:
 def test_missing_interface_is_a_clear_error() -> None:
     with pytest.raises(PortError, match="nosuchif0: no such network interface"):
         VethPort(0, "nosuchif0").open()
+
+
+def test_a_port_gets_its_whole_socket_buffer(veth_pair: tuple[str, str]) -> None:
+    # the kernel caps SO_RCVBUF at net.core.rmem_max (about 208 KiB); as root the port asks past it, so a burst
+    # of hundreds of frames waits in the socket instead of being dropped there
+    from softp4.switch.ports.veth import SOCKET_BUFFER
+
+    port = VethPort(0, veth_pair[0])
+    port.open()
+    try:
+        assert port._sock is not None
+        assert port._sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) >= SOCKET_BUFFER
+        assert port._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) >= SOCKET_BUFFER
+    finally:
+        port.close()

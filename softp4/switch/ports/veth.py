@@ -57,6 +57,20 @@ class PortError(Exception):
     """A port that cannot be opened; the message names the interface and the reason."""
 
 
+SO_SNDBUFFORCE, SO_RCVBUFFORCE = 32, 33  # Linux: set past net.core.[rw]mem_max (needs CAP_NET_ADMIN)
+
+
+def _set_buffers(sock: socket.socket) -> None:
+    """SOCKET_BUFFER bytes each way. Without the FORCE options the kernel caps a request at net.core.rmem_max
+    (about 208 KiB by default): a burst of a few hundred frames that the reader is slow to take would then
+    be dropped in the socket, which a PCIe link (and a switch port's queue) must not do."""
+    for force, plain in ((SO_RCVBUFFORCE, socket.SO_RCVBUF), (SO_SNDBUFFORCE, socket.SO_SNDBUF)):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, force, SOCKET_BUFFER)
+        except OSError:  # not privileged enough: as much as the system allows
+            sock.setsockopt(socket.SOL_SOCKET, plain, SOCKET_BUFFER)
+
+
 def interface_exists(ifname: str) -> bool:
     return Path("/sys/class/net", ifname).exists()
 
@@ -99,8 +113,7 @@ class VethPort:
                 f"interface {self.ifname}: opening a packet socket needs root or CAP_NET_RAW ({exc})"
             ) from exc
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
+            _set_buffers(sock)
             sock.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
             sock.bind((self.ifname, ETH_P_ALL))  # Python turns the protocol into network order itself
         except OSError as exc:
