@@ -49,6 +49,10 @@ def test_rack8_over_two_engines_with_server2_on_the_second(setup: Setup, capfd: 
     if setup.docker.run(["info", "--format", "{{.Swarm.LocalNodeState}}"]).strip() != "inactive":
         pytest.skip("this engine is in a swarm: the run makes one of its own")
     networks = set(setup.docker.run(["network", "ls", "--format", "{{.Name}}"]).split())
+    taken = [name for name in networks if "10.77." in setup.docker.run(
+        ["network", "inspect", "--format", "{{range .IPAM.Config}}{{.Subnet}} {{end}}", name], check=False)]
+    if taken:  # e.g. a swarm network's copy that the engine kept after leaving its swarm (moby#42136)
+        pytest.skip(f"this engine's networks {', '.join(sorted(taken))} hold the stack's subnets 10.77.N.0/29")
     status = twonode.main(["--rack", "--", "--seed", "7"])
     out, err = capfd.readouterr()
     assert status == 0, out + err
