@@ -132,7 +132,7 @@ class Stack:
             self.swarm_made = True
             print("docker: made a one-node swarm for the run (docker swarm init --advertise-addr 127.0.0.1)",
                   flush=True)
-        done = subprocess.run([self.docker.command, "stack", "deploy", "--resolve-image", "never", "-c",
+        done = subprocess.run([*self.docker.argv, "stack", "deploy", "--resolve-image", "never", "-c",
                                str(self.file), self.name], env=self.env, capture_output=True, text=True,
                               timeout=120, check=False, stdin=subprocess.DEVNULL)
         if done.returncode != 0:
@@ -140,8 +140,11 @@ class Stack:
             raise StackError(f"docker stack deploy: {said}")
         service = f"{self.name}_{compose.DEMO}"
         task = self._wait_task(service)
-        logs = self.docker.run(["service", "logs", "--raw", "--no-task-ids", service], timeout=60)
-        print(logs, end="", flush=True)
+        # the demo's standard error comes on the command's: both, in the order docker gives them
+        logs = subprocess.run([*self.docker.argv, "service", "logs", "--raw", "--no-task-ids", service],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60, check=False,
+                              stdin=subprocess.DEVNULL)
+        print(logs.stdout, end="", flush=True)
         code = self.docker.run(["inspect", "--format", "{{.Status.ContainerStatus.ExitCode}}", task], timeout=30)
         return int(code.strip() or 1)
 
@@ -231,6 +234,21 @@ def main(argv: list[str] | None = None) -> int:
             clean_up(stack.close)
 
 
+def subnets_taken(docker: Docker, subnets: set[str]) -> str:
+    """'network NAME holds SUBNET' for the first network of the engine on one of `subnets`, else ''."""
+    names = docker.run(["network", "ls", "--format", "{{.Name}}"], timeout=30).split()
+    if not names:
+        return ""
+    out = docker.run(["network", "inspect", "--format", "{{.Name}} {{range .IPAM.Config}}{{.Subnet}} {{end}}",
+                      *names], timeout=30, check=False)
+    for line in out.splitlines():
+        name, *held = line.split()
+        for subnet in held:
+            if subnet in subnets:
+                return f"network {name} holds {subnet}"
+    return ""
+
+
 def prepare(args: argparse.Namespace, demo_args: list[str]) -> Stack:
     """The compose file written and the images found: a Stack ready to run."""
     try:
@@ -244,6 +262,10 @@ def prepare(args: argparse.Namespace, demo_args: list[str]) -> Stack:
     docker, problem = usable()
     if docker is None:
         raise StackError(f"docker: {problem}")
+    taken = subnets_taken(docker, {cable.subnet for cable, _ in compose.cable_ends(topo).values()})
+    if taken:
+        raise StackError(f"{taken}: the stack needs that subnet (remove the network; a copy of a swarm network "
+                         "that the engine kept after leaving its swarm goes only when the engine restarts)")
     images = Images(docker)
     bmv2 = images.resolve("bmv2", args.bmv2_image)
     name = args.name or f"jetstream-{os.getpid()}"
