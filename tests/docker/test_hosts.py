@@ -86,3 +86,11 @@ def test_the_compose_file_places_every_service_and_names_the_cables_between_host
                            "  uplink-server3:  # server3's NIC port 16 (uplink) <-> tor port 3"]
     pcie = text.split("\n  pcie-acc2:  #", 1)[1].splitlines()
     assert pcie[1] == "    driver: ${JETSTREAM_NETWORK_DRIVER:-bridge}"  # not external: the stack makes it
+
+
+def test_the_hosts_file_of_docs_docker_md_loads(tmp_path: Path) -> None:
+    text = (ROOT / "docs" / "docker.md").read_text().split("### A stack over several hosts", 1)[1]
+    example = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    spread = hosts.load(_file(tmp_path, example), RACK8)
+    assert [h.name for h in spread.hosts] == ["a", "b"] and spread.host_of("server2").name == "b"
+    assert (spread.port, spread.vni, spread.mtu) == (4790, 7700, 1450)
