@@ -122,10 +122,12 @@ run: build
 # The topology's compose stack run to its end (docs/docker.md): every switch a BMv2 container, the demo a
 # container of the project's image holding the accelerators; SWARM=1 deploys it on a Docker Swarm (one node
 # made for the run when there is none). RUN_ARGS go to the demo service (testbed.containers.accelerators).
+# HOSTS=FILE (with SWARM=1): the stack over the swarm's hosts that file names, cables between hosts as VXLAN.
 SWARM       ?=
+HOSTS       ?=
 stack: $(STAMP)
 	$(PY) -m testbed.containers.stack $(if $(filter-out 0,$(SWARM)),swarm,compose) --topology $(TOPOLOGY) \
-	  $(if $(strip $(RUN_ARGS)),-- $(RUN_ARGS))
+	  $(if $(HOSTS),--hosts $(HOSTS)) $(if $(strip $(RUN_ARGS)),-- $(RUN_ARGS))
 
 # --- checks ----------------------------------------------------------------
 

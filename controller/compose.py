@@ -3,7 +3,7 @@ and a `demo` service of the project's image holding the accelerators.
 
 `jetstream-ctl compose topologies/rack8.toml > rack8.compose.yaml`, then `docker-compose -f rack8.compose.yaml
 up --exit-code-from demo`: the `demo` service (`testbed.containers.accelerators`) programs the switches over
-P4Runtime by service name, attaches an accelerator emulator to every PCIe cable and runs the rack
+P4Runtime (at `p4runtime-SERVICE`), attaches an accelerator emulator to every PCIe cable and runs the rack
 scenario, and its exit status is the run's. Unlike the process testbed, every switch has a network
 namespace of its own here, and a cable is a network holding exactly the two ends it joins, so the
 services may sit on different hosts (with `JETSTREAM_NETWORK_DRIVER=overlay` on a swarm). Docker names a
@@ -20,11 +20,13 @@ from controller.topology import Topology
 
 GRPC_PORT = 9559  # inside every container; published on the host as GRPC_PORT + the service's index
 DEMO = "demo"  # the service of the accelerators and the demo
+P4RUNTIME = "p4runtime"  # the controller's network
 SUBNET = "10.77.{n}.0/29"  # cable n's network (n from 1); the switches' addresses are never used for traffic
 
 
 @dataclass(frozen=True)
 class Cable:
+    number: int  # from 1, in the order of `services`
     network: str
     subnet: str
     route: str  # the subnet's destination as /proc/net/route writes it (little-endian hex)
@@ -42,7 +44,7 @@ def _cable(n: int, network: str, what: str) -> Cable:
     if n > 255:
         raise ValueError("more than 255 cables: the compose file's 10.77.N.0/29 subnets run out")
     route = "".join(f"{b:02X}" for b in reversed((10, 77, n, 0)))
-    return Cable(network, SUBNET.format(n=n), route, what)
+    return Cable(n, network, SUBNET.format(n=n), route, what)
 
 
 def services(topo: Topology) -> list[Service]:
@@ -71,14 +73,37 @@ def pcie_cables(topo: Topology) -> dict[str, Cable]:
     return {acc.name: nics[server.name].ports[acc.pcie_port] for server in topo.servers for acc in server.accelerators}
 
 
-def device_hosts(topo: Topology) -> dict[str, str]:
-    """Every switch's device name -> the host name its service answers to on the controller's network."""
+def cable_ends(topo: Topology) -> dict[str, tuple[Cable, list[str]]]:
+    """Every cable by its network: the cable and the services at its two ends (the demo at a PCIe cable's)."""
+    ends: dict[str, tuple[Cable, list[str]]] = {}
+    for service in services(topo):
+        for cable in service.ports.values():
+            ends.setdefault(cable.network, (cable, []))[1].append(_key(service.name))
+    for cable in pcie_cables(topo).values():
+        ends[cable.network][1].append(DEMO)
+    return ends
+
+
+def service_names(topo: Topology) -> dict[str, str]:
+    """Every switch's device name -> its service's name."""
     return {service.name: _key(service.name) for service in services(topo)}
 
 
-def render(topo: Topology, source: str, topology_path: str | None = None) -> str:
+def device_hosts(topo: Topology) -> dict[str, str]:
+    """Every switch's device name -> the host name its service answers to on the controller's network: an
+    alias there alone (`p4runtime-tor`). The service's own name would resolve on any network the demo
+    shares with it, a PCIe cable's too, and P4Runtime's TCP on a cable reaches the emulator as frames."""
+    return {name: f"{P4RUNTIME}-{key}" for name, key in service_names(topo).items()}
+
+
+def render(topo: Topology, source: str, topology_path: str | None = None, placement: dict[str, str] | None = None,
+           external: dict[str, str] | None = None) -> str:
     """The compose file, as text (YAML, with the cabling in comments). `topology_path` is where the demo
-    service finds the topology in the project's image (default `source`)."""
+    service finds the topology in the project's image (default `source`). For a swarm of several hosts:
+    `placement` gives services (the demo too) a placement constraint each (`node.id == ...`), and the
+    cable networks in `external` (network -> the name the hosts made it under) are used, not made."""
+    placement = placement or {}
+    external = external or {}
     all_services = services(topo)
     cables = {cable.network: cable for service in all_services for cable in service.ports.values()}
     lines = [
@@ -88,7 +113,7 @@ def render(topo: Topology, source: str, topology_path: str | None = None) -> str
         "#",
         "# Run the demo: `docker-compose -f FILE up --exit-code-from demo; docker-compose -f FILE down`",
         f"# (or `make stack TOPOLOGY={source}`, which also finds or builds the images; SWARM=1: on a swarm).",
-        "# The `demo` service programs every switch over P4Runtime by its service name, holds one accelerator",
+        "# The `demo` service programs every switch over P4Runtime (p4runtime-SERVICE), holds one accelerator",
         "# emulator on every PCIe cable, runs the rack scenario and exits 0 when every byte landed where it must.",
         "#",
         "# Every switch is a service running simple_switch_grpc with no program. Without the demo",
@@ -128,7 +153,9 @@ def render(topo: Topology, source: str, topology_path: str | None = None) -> str
     for index, service in enumerate(all_services):
         lines += [f"  {_key(service.name)}:", "    <<: *switch"]
         lines += [f"    # port {port}: {cable.what}" for port, cable in sorted(service.ports.items())]
-        lines += ["    networks:", "      p4runtime: {}"]
+        if _key(service.name) in placement:
+            lines += _deployed("endpoint_mode: dnsrr", placement[_key(service.name)], "as x-switch's, placed")
+        lines += ["    networks:", f"      {P4RUNTIME}: {{aliases: [{P4RUNTIME}-{_key(service.name)}]}}"]
         lines += [f"      {cable.network}: {{}}" for _, cable in sorted(service.ports.items())]
         lines += [f"    ports: [{{target: {GRPC_PORT}, published: {GRPC_PORT + index}, mode: host}}]", "    command:",
                   "      - |"]
@@ -139,12 +166,12 @@ def render(topo: Topology, source: str, topology_path: str | None = None) -> str
         "    <<: *cable-end",
         "    image: ${PROJECT_IMAGE:-jetstream/jetstream:dev}",
         "    # the accelerators: one emulator per PCIe cable, each on the interface of its cable's subnet;",
-        "    # the controller: programs every switch by its service name; then the writes and the check",
+        "    # the controller: programs every switch at its alias on p4runtime; then the writes and the check",
         "    # (the topology as the image holds it: its WORKDIR is the repository)",
         f"    command: python -m testbed.containers.accelerators --topology {topology_path or source} "
         "${JETSTREAM_DEMO_ARGS:-}",
         f"    depends_on: [{', '.join(_key(s.name) for s in all_services)}]",
-        "    deploy: {restart_policy: {condition: none}}  # a swarm runs it once",
+        *_deployed("restart_policy: {condition: none}", placement.get(DEMO), "a swarm runs it once"),
         "    networks:",
         "      p4runtime: {}",
     ]
@@ -152,6 +179,10 @@ def render(topo: Topology, source: str, topology_path: str | None = None) -> str
     lines += ["", "networks:", "  p4runtime:  # the controller's: P4Runtime only",
               "    labels: {org.jetstream-p4: \"1\"}"]
     for cable in cables.values():
+        if cable.network in external:
+            lines += [f"  {cable.network}:  # {cable.what}: between two hosts, made by them (docs/docker.md)",
+                      "    external: true", f"    name: {external[cable.network]}"]
+            continue
         lines += [
             f"  {cable.network}:  # {cable.what}",
             "    driver: ${JETSTREAM_NETWORK_DRIVER:-bridge}",
@@ -160,6 +191,13 @@ def render(topo: Topology, source: str, topology_path: str | None = None) -> str
             "    labels: {org.jetstream-p4: \"1\"}",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _deployed(what: str, constraint: str | None, comment: str) -> list[str]:
+    """A service's `deploy` line: `what`, and its placement constraint when it has one (a merge key does not
+    merge inside `deploy`, so a placed switch says all of it again)."""
+    placed = f", placement: {{constraints: [\"{constraint}\"]}}" if constraint else ""
+    return [f"    deploy: {{{what}{placed}}}  # {comment}"]
 
 
 def _script(service: Service) -> list[str]:

@@ -8,8 +8,10 @@
                  testbed's network namespace, so it binds the same veth cables as a switch process
     compile.py   p4c-bm2-ss (or softp4's compiler) run in its image, for `make build DOCKER=1`
     accelerators.py  in a compose stack's `demo` service: the emulators on the PCIe cable networks, the
-                 switches programmed by service name, the rack scenario checked (controller/compose.py
-                 writes the compose file: a service per switch, a network per cable)
+                 switches programmed over P4Runtime (at p4runtime-SERVICE), the rack scenario checked
+                 (controller/compose.py writes the compose file: a service per switch, a network per cable)
     stack.py     a topology's compose file run to its end, with docker-compose or on a Docker Swarm
-    twonode.py   what a cable between two Docker engines carries (a second engine in a namespace)
+    hosts.py     a stack over several hosts: the hosts file, the cables between hosts as VXLAN segments
+    twonode.py   what a cable between two Docker engines carries (a second engine in a namespace), and
+                 rack8's stack over the two (--rack)
 """

@@ -46,14 +46,21 @@ def label_flags(pid: int | None = None) -> list[str]:
 
 @dataclass(frozen=True)
 class Docker:
-    """The docker CLI (`command`, default the one on PATH)."""
+    """The docker CLI (`command`, default the one on PATH), talking to the engine at `host` (`-H`; default
+    the one DOCKER_HOST or the CLI's context names)."""
 
     command: str = "docker"
+    host: str = ""
+
+    @property
+    def argv(self) -> list[str]:
+        """The command and its `-H`, to which docker's arguments are added."""
+        return [self.command, "-H", self.host] if self.host else [self.command]
 
     def run(self, args: Sequence[str], timeout: float | None = 120.0, check: bool = True) -> str:
         """`docker ARGS`, its standard output; DockerError (with docker's last line) when it fails."""
         try:
-            result = subprocess.run([self.command, *args], capture_output=True, text=True, timeout=timeout,
+            result = subprocess.run([*self.argv, *args], capture_output=True, text=True, timeout=timeout,
                                     check=False, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
             raise DockerError(f"`docker {' '.join(args[:3])}` did not finish in {timeout:g} s") from None
@@ -202,3 +209,15 @@ def clean_up(close: Callable[[], list[str]]) -> None:
             print(f"warning: cleanup: {error}", file=sys.stderr)
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def undo_all(steps: list[Callable[[], object]]) -> list[str]:
+    """Run the undo steps, last first, each even when one before failed; empty the list; the errors."""
+    errors = []
+    for step in reversed(steps):
+        try:
+            step()
+        except (DockerError, OSError, subprocess.SubprocessError) as exc:
+            errors.append(str(exc))
+    steps.clear()
+    return errors

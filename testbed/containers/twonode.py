@@ -15,6 +15,11 @@ receiving interface is promiscuous, as a switch's port is. Everything made is re
 failure or Ctrl-C): containers, networks, the swarm (it must not be in one before), the second engine, its
 namespace and directories, the veth pair and VXLAN devices. Exit status: 0 measured, 1 it could not be,
 2 usage, 130 interrupted. docs/docker.md shows the table and what follows from it.
+
+`--rack [--place SWITCH]... [-- DEMO ARGS]`: rack8's stack over the two engines instead
+(`python -m testbed.containers.stack swarm --hosts`, a hosts file written for them): SWITCH (default
+server2) on the second engine, the rest and the demo on this one, the cables between them VXLAN devices
+the two make (UDP 4790, MTU 1450 on the veth's 1500); its exit status is the stack's.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from softp4.cliargs import Parser
-from testbed.containers.engine import Docker, DockerError, clean_up, usable
+from testbed.containers.engine import Docker, DockerError, clean_up, undo_all, usable
 from testbed.containers.images import ImageError, Images
 from testbed.processes.demo import sigterm_as_exit
 
@@ -197,14 +202,7 @@ class TwoNodes:
                 self.daemon.wait()
 
     def close(self) -> list[str]:
-        errors = []
-        for step in reversed(self.undo):
-            try:
-                step()
-            except (DockerError, OSError, subprocess.SubprocessError) as exc:
-                errors.append(str(exc))
-        self.undo.clear()
-        return errors
+        return undo_all(self.undo)
 
 
 @contextlib.contextmanager
@@ -271,14 +269,56 @@ def measure(nodes: TwoNodes, kind: str, image: str) -> dict[str, int]:
     return counts
 
 
+def hosts_file(place: list[str]) -> str:
+    """The hosts file (testbed.containers.hosts) of the two engines, `place` on the second."""
+    return "\n".join([
+        "# this machine's engine and the second one (python -m testbed.containers.twonode --rack)",
+        "port = 4790  # Docker's overlay holds 4789",
+        "vni = 7800   # cable N: VNI 7800 + N, device jsvx78NN on each engine",
+        "mtu = 1450   # the veth underlay's 1500 less VXLAN's 50",
+        "",
+        "[[host]]",
+        'name = "one"',
+        f'address = "{ADDRESSES[0]}"',
+        f'device = "{UNDERLAY[0]}"',
+        "",
+        "[[host]]",
+        'name = "two"',
+        f'address = "{ADDRESSES[1]}"',
+        f'device = "{UNDERLAY[1]}"',
+        f'docker = "unix://{SOCKET}"',
+        f'run = ["nsenter", "--net=/run/netns/{NETNS}"]',
+        f"place = [{', '.join(repr(name).replace(chr(39), chr(34)) for name in place)}]",
+        "",
+    ])
+
+
+def rack(nodes: TwoNodes, docker: Docker, place: list[str], demo_args: list[str]) -> int:
+    """rack8's stack over the two engines: the stack's exit status."""
+    from testbed.containers import stack  # the stack's module imports much this one's probe needs not
+
+    images = Images(docker)
+    nodes.up(images.resolve("bmv2"))
+    file = NODE2.parent / "jetstream-node2.hosts.toml"
+    file.write_text(hosts_file(place))
+    nodes.undo.append(file.unlink)
+    topo = stack.ROOT / "topologies" / "rack8.toml"
+    return stack.main(["swarm", "--hosts", str(file), "--topology", str(topo), *(["--", *demo_args] if demo_args
+                                                                                 else [])])
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--probe"]:
         return probe(argv[1:])
+    ours, demo_args = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
     parser = Parser(prog="python -m testbed.containers.twonode", description=__doc__.splitlines()[0])
     parser.add_argument("--cable", choices=KINDS, action="append", help="measure only this kind (repeatable)")
+    parser.add_argument("--rack", action="store_true", help="run rack8's stack over the two engines instead")
+    parser.add_argument("--place", action="append", metavar="SWITCH",
+                        help="with --rack: a switch on the second engine (repeatable; default server2)")
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(ours)
     except SystemExit as exc:
         return int(exc.code or 0)
     docker, problem = usable()
@@ -288,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     nodes = TwoNodes(docker)
     try:
         with sigterm_as_exit():
+            if args.rack:
+                return rack(nodes, docker, args.place or ["server2"], demo_args)
             image = Images(docker).resolve("base")
             nodes.up(image)
             results = {kind: measure(nodes, kind, image) for kind in args.cable or KINDS}

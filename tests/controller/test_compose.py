@@ -48,4 +48,6 @@ def test_the_demo_service_holds_every_accelerator_on_its_pcie_cable() -> None:
     assert attached == [(f"pcie-acc{i}", f"acc{i}") for i in range(1, 9)]
     assert "--topology topologies/rack8.toml" in demo and "restart_policy: {condition: none}" in demo
     assert compose.pcie_cables(topo)["acc3"] == compose.services(topo)[3].ports[1]  # server3's port 1
-    assert compose.device_hosts(topo)["tor"] == "tor"
+    assert compose.device_hosts(topo)["tor"] == "p4runtime-tor"  # an alias on the controller's network alone
+    tor = text.split("\n  tor:\n", 1)[1].split("\n  server1:\n", 1)[0]
+    assert "      p4runtime: {aliases: [p4runtime-tor]}" in tor

@@ -134,3 +134,21 @@ def test_ctrl_c_removes_the_stack_and_the_swarm(setup: Setup) -> None:
     assert _left(setup.docker, label) == []
     assert _swarm_state(setup.docker) == "inactive"
     assert _networks(setup.docker) == before
+
+
+def test_a_network_on_the_stacks_subnets_is_named_in_one_line(setup: Setup,
+                                                              capfd: pytest.CaptureFixture[str]) -> None:
+    """Found before anything is made: else a switch's task is refused ("Pool overlaps") and the demo only
+    sees a switch that never answers."""
+    subnet = compose.pcie_cables(topology.load(RACK8))["acc8"].subnet
+    name = "jetstream-test-taken"
+    setup.docker.run(["network", "create", "--internal", "--subnet", subnet, "--label", "org.jetstream-p4=1", name])
+    try:
+        status = stack.main(["compose", "--topology", str(RACK8), "--name", "jetstream-test-taken"])
+    finally:
+        setup.docker.run(["network", "rm", name])
+    out, err = capfd.readouterr()
+    assert status == 1, out + err
+    assert err == (f"stack: network {name} holds {subnet}: the stack needs that subnet (remove the network; a "
+                   "copy of a swarm network that the engine kept after leaving its swarm goes only when the "
+                   "engine restarts)\n")
