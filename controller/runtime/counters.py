@@ -18,10 +18,6 @@ from controller.protocol import constants as c
 from controller.runtime.errors import ControllerError
 from controller.runtime.session import Session
 
-DROP_NAMES = c.DROP_REASONS
-OUT_NAMES = c.OUT_KINDS
-TC_NAMES = c.TRAFFIC_CLASSES
-
 
 @dataclass(frozen=True)
 class Row:
@@ -49,8 +45,8 @@ async def nic_counters(session: Session, nic: NicPlan) -> dict[str, list[Row]]:
     drops = await read_counter(session, "NicIngress.accounting.drops")
     outputs = await read_counter(session, "NicIngress.accounting.outputs")
     sections: dict[str, list[Row]] = {
-        "drops": [Row(DROP_NAMES.get(i, f"reason {i}"), *drops[i]) for i in sorted(drops) if drops[i][0]],
-        "outputs": [Row(OUT_NAMES.get(i, f"kind {i}"), *outputs[i]) for i in sorted(outputs) if outputs[i][0]],
+        "drops": [Row(c.DROP_REASONS.get(i, f"reason {i}"), *drops[i]) for i in sorted(drops) if drops[i][0]],
+        "outputs": [Row(c.OUT_KINDS.get(i, f"kind {i}"), *outputs[i]) for i in sorted(outputs) if outputs[i][0]],
     }
     tx = {name: await read_counter(session, NIC_TX + name) for name in ("frames", "rewinds")}
     acks = {name: await read_counter(session, NIC_ACK + name) for name in ("acks", "nacks")}
@@ -90,7 +86,7 @@ async def tor_counters(session: Session, tor: TorPlan, port_names: dict[int, str
         port_rows.append(Row(f"{label}: in", *rx.get(port, (0, 0))))
         port_rows.append(Row(f"{label}: out", *tx.get(port, (0, 0))))
     classes = await read_counter(session, "TorIngress.traffic_class.class_frames")
-    class_rows = [Row(TC_NAMES.get(i, f"class {i}"), *classes.get(i, (0, 0))) for i in sorted(TC_NAMES)]
+    class_rows = [Row(name, *classes.get(i, (0, 0))) for i, name in sorted(c.TRAFFIC_CLASSES.items())]
     l2_rows = []
     by_mac = {mac_to_int(mac): mac for mac, _ in tor.l2}
     try:
